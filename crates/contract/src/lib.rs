@@ -1,0 +1,325 @@
+//! The JSON types of the storefront HTTP contract (`/api/v1`), shared by client and server.
+//!
+//! Every response type ignores unknown fields when decoded, as the contract asks of clients.
+
+mod money;
+
+pub use money::{Money, MoneyError};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The sentence shown wherever tickets are bought or waiting in a cart.
+pub const SOLD_OUT_NOTICE: &str = "If the event sells out before payment, you will be refunded.";
+
+/// The base path of every endpoint.
+pub const API_BASE: &str = "/api/v1";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarRef {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: User,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSummary {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub calendar: CalendarRef,
+    pub page: Option<Page>,
+    pub price_from: Money,
+    pub currency: String,
+    /// `None` means unlimited.
+    pub capacity: Option<u32>,
+    pub sold: u32,
+    /// `None` when the capacity is unlimited.
+    pub available: Option<u32>,
+    pub sold_out: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketType {
+    pub id: i64,
+    pub name: String,
+    pub cost: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub summary: EventSummary,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub ticket_price: Option<Money>,
+    pub ticket_types: Vec<TicketType>,
+    pub max_per_order: u32,
+    /// The caller's pending tickets for this event; 0 when anonymous.
+    pub in_my_cart: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventList {
+    pub events: Vec<EventSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Pending,
+    Reserved,
+    Confirmed,
+    CheckedIn,
+    Cancelled,
+}
+
+impl TicketState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Pending => "pending",
+            TicketState::Reserved => "reserved",
+            TicketState::Confirmed => "confirmed",
+            TicketState::CheckedIn => "checked_in",
+            TicketState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TicketState> {
+        Some(match text {
+            "pending" => TicketState::Pending,
+            "reserved" => TicketState::Reserved,
+            "confirmed" => TicketState::Confirmed,
+            "checked_in" => TicketState::CheckedIn,
+            "cancelled" => TicketState::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub code: String,
+    pub state: TicketState,
+    pub entry_id: i64,
+    pub entry_name: String,
+    pub entry_starts_at: DateTime<Utc>,
+    pub ticket_type_id: Option<i64>,
+    pub ticket_type_name: Option<String>,
+    pub cost: Money,
+    pub calendar_container_id: Option<i64>,
+    /// `"page"` when the event's calendar belongs to a page.
+    pub calendar_container_type: Option<String>,
+    pub order_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyTicketsRequest {
+    /// Signed so that a negative number is a range error (422), not a type error (400).
+    pub quantity: i64,
+    #[serde(default)]
+    pub ticket_type_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyTicketsResponse {
+    pub tickets: Vec<Ticket>,
+    pub cart: CartSummary,
+    pub notice: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartSummary {
+    /// Product quantity.
+    pub count: u32,
+    /// Products' total.
+    pub total: Money,
+    pub calendar_count: u32,
+    pub calendar_total: Money,
+    pub ticket_count: u32,
+    pub ticket_total: Money,
+    /// `count + calendar_count + ticket_count`: the badge.
+    pub items: u32,
+    pub grand_total: Money,
+    pub currency: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartProduct {
+    /// The cart line's id.
+    pub id: i64,
+    pub product_id: i64,
+    pub title: String,
+    pub unit_price: Money,
+    pub quantity: u32,
+    pub line_total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartBooking {
+    pub id: i64,
+    pub name: String,
+    pub calendar_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub cost: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartGroup {
+    pub page: Option<Page>,
+    pub products: Vec<CartProduct>,
+    pub calendar_entries: Vec<CartBooking>,
+    pub tickets: Vec<Ticket>,
+    pub product_count: u32,
+    pub product_total: Money,
+    pub calendar_count: u32,
+    pub calendar_total: Money,
+    pub ticket_count: u32,
+    pub ticket_total: Money,
+    pub total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cart {
+    pub groups: Vec<CartGroup>,
+    pub summary: CartSummary,
+    /// Present exactly when the cart holds tickets.
+    pub notice: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub price: Money,
+    pub page: Option<Page>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductList {
+    pub products: Vec<Product>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddProductRequest {
+    pub product_id: i64,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateProductRequest {
+    pub quantity: i64,
+}
+
+/// The body of every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_detail_flattens_the_summary_and_ignores_unknown_fields() {
+        let json = r#"{
+            "id": 7, "slug": "wren-duo", "name": "Wren Duo",
+            "starts_at": "2026-12-01T19:30:00Z", "ends_at": null,
+            "calendar": {"id": 1, "slug": "barn", "name": "Barn"},
+            "page": null, "price_from": "8.00", "currency": "GBP",
+            "capacity": 40, "sold": 38, "available": 2, "sold_out": false,
+            "description": null, "location": "The Barn", "ticket_price": null,
+            "ticket_types": [{"id": 1, "name": "Standard", "cost": "12.00"}],
+            "max_per_order": 10, "in_my_cart": 0, "something_new": [1, 2]
+        }"#;
+        let detail: EventDetail = serde_json::from_str(json).unwrap();
+        assert_eq!(detail.summary.available, Some(2));
+        assert_eq!(detail.ticket_types[0].cost, Money::from_minor(1200));
+        let back = serde_json::to_value(&detail).unwrap();
+        assert_eq!(back["price_from"], "8.00");
+        assert_eq!(back["calendar"]["slug"], "barn");
+        assert!(back.get("something_new").is_none());
+    }
+
+    #[test]
+    fn ticket_states_round_trip() {
+        for state in [
+            TicketState::Pending,
+            TicketState::Reserved,
+            TicketState::Confirmed,
+            TicketState::CheckedIn,
+            TicketState::Cancelled,
+        ] {
+            assert_eq!(TicketState::parse(state.as_str()), Some(state));
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+    }
+
+    #[test]
+    fn error_body_leaves_out_absent_fields() {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: "empty_cart".into(),
+                message: "Your cart is empty.".into(),
+                field: None,
+                order_id: None,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":{"code":"empty_cart","message":"Your cart is empty."}}"#
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! The one error type of the API, rendered as the contract's error body.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use storefront_contract::{ErrorBody, ErrorDetail};
+
+/// Every way a request can fail, each with the status and code the contract gives it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Your session has ended. Sign in again.")]
+    Unauthorized,
+    #[error("Sign in to buy tickets")]
+    LoginRequired,
+    #[error("That email and password do not match an account.")]
+    InvalidCredentials,
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("A request with this Idempotency-Key is still being processed. Try again shortly.")]
+    IdempotencyInProgress,
+    #[error("{message}")]
+    Validation { field: &'static str, message: String },
+    #[error("This Idempotency-Key was already used for a different request.")]
+    IdempotencyKeyReused,
+    #[error("Too many failed sign-in attempts. Wait a minute and try again.")]
+    RateLimited { retry_after_secs: u64 },
+    /// Anything unexpected; the cause is logged, never shown.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(#[source] Cause),
+}
+
+/// The cause of an internal error: logged, never sent.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+impl ApiError {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl Into<Cause>) -> ApiError {
+        ApiError::Internal(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized | ApiError::LoginRequired | ApiError::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::Validation { .. } | ApiError::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::LoginRequired => "login_required",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::IdempotencyInProgress => "idempotency_in_progress",
+            ApiError::Validation { .. } => "validation",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> ApiError {
+        ApiError::internal(err)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        let status = self.status();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                field: match &self {
+                    ApiError::Validation { field, .. } => Some((*field).to_owned()),
+                    _ => None,
+                },
+                order_id: None,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,155 @@
+//! storefront's reference backend: the contract's HTTP API over SQLite (or PostgreSQL).
+
+mod auth;
+mod cart;
+pub mod catalog;
+mod error;
+mod events;
+mod extract;
+mod idempotency;
+mod routes;
+mod state;
+mod store;
+mod time;
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use crate::catalog::{Catalog, CatalogError};
+pub use crate::routes::{api_routes, router};
+pub use crate::state::AppState;
+pub use crate::store::{Store, connect_database};
+
+/// The demo catalog, compiled into the binary.
+pub const DEMO_CATALOG: &str = include_str!("../../../assets/demo-catalog.toml");
+
+/// Everything `storefront serve` needs to start.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    /// A catalog's TOML text, loaded when the database is empty.
+    pub catalog: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite::memory:".to_owned(),
+            catalog: None,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot prepare the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the catalog was not loaded: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// A server running on a tokio task; dropped or stopped, it shuts down gracefully.
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`, the origin the API is served from.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting connections, lets open requests finish, and closes the database.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.state.store().close().await;
+    }
+
+    /// Waits until the server ends (it ends only on an I/O error or `stop`).
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_else(|err| Err(std::io::Error::other(err))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Opens the database, loads the catalog into it if it is empty, and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let store = connect_database(&config.database_url).await?;
+    if let Some(text) = &config.catalog {
+        let now = time::now();
+        let plan = Catalog::parse(text)?.validate(now)?;
+        let passwords = plan.users.iter().map(|u| u.password.clone()).collect();
+        let hashes = auth::hash_passwords(passwords).await;
+        match store.load_catalog(&plan, &hashes, now).await? {
+            true => tracing::info!("catalog loaded"),
+            false => tracing::info!("the database already has data; the catalog was not loaded"),
+        }
+    }
+    let state = AppState::new(store).await?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(state.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

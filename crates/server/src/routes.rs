@@ -1,0 +1,124 @@
+//! The router: every endpoint of `/api/v1`, its middleware, and answers for unknown paths.
+
+use std::any::Any;
+
+use axum::extract::OriginalUri;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Json, Router};
+use storefront_contract::{API_BASE, Health};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{auth, cart, events, idempotency};
+
+/// Request bodies larger than this are refused.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// One endpoint: its method, its path under `/api/v1`, and its handler.
+struct Endpoint {
+    method: Method,
+    path: &'static str,
+    route: MethodRouter<AppState>,
+    /// Honours `Idempotency-Key`.
+    idempotent: bool,
+}
+
+fn endpoint<H, T>(method: Method, path: &'static str, handler: H) -> Endpoint
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
+    Endpoint {
+        method,
+        path,
+        route: on(filter, handler),
+        idempotent: false,
+    }
+}
+
+impl Endpoint {
+    fn idempotent(self) -> Endpoint {
+        Endpoint {
+            idempotent: true,
+            ..self
+        }
+    }
+}
+
+fn endpoints() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        endpoint(M::GET, "/health", health),
+        endpoint(M::POST, "/auth/login", auth::login),
+        endpoint(M::GET, "/auth/me", auth::me),
+        endpoint(M::POST, "/auth/logout", auth::logout),
+        endpoint(M::GET, "/events", events::list_events),
+        endpoint(M::GET, "/events/{id}", events::get_event),
+        endpoint(M::POST, "/events/{id}/tickets", events::buy_tickets).idempotent(),
+        endpoint(M::GET, "/cart/summary", cart::get_summary),
+        endpoint(M::GET, "/cart", cart::get_cart),
+        endpoint(M::DELETE, "/cart/tickets/{id}", cart::remove_ticket),
+        endpoint(M::GET, "/products", cart::list_products),
+        endpoint(M::POST, "/cart/products", cart::add_product),
+        endpoint(M::PATCH, "/cart/products/{id}", cart::update_product_line),
+        endpoint(M::DELETE, "/cart/products/{id}", cart::remove_product_line),
+        endpoint(M::DELETE, "/cart/bookings/{id}", cart::remove_booking),
+    ]
+}
+
+/// Every endpoint the server answers, as `(method, path under /api/v1)`; the OpenAPI
+/// document is checked against this list.
+pub fn api_routes() -> Vec<(Method, &'static str)> {
+    endpoints().into_iter().map(|e| (e.method, e.path)).collect()
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, e| {
+            let route = if e.idempotent {
+                e.route.layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    idempotency::idempotent,
+                ))
+            } else {
+                e.route
+            };
+            router.route(e.path, route)
+        })
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest(API_BASE, api)
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("There is nothing at this address.")
+}
+
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}.", uri.path()))
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
+}

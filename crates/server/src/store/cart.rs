@@ -1,0 +1,224 @@
+//! The cart: product lines, pending bookings, and (through `tickets`) pending tickets.
+
+use storefront_contract::{Money, Page, Product};
+
+use super::Store;
+use super::events::page_from;
+use super::tickets::TicketRow;
+
+/// At most this many of one product on one cart line.
+pub const MAX_LINE_QUANTITY: i64 = 99;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CartLineRow {
+    pub id: i64,
+    pub product_id: i64,
+    pub title: String,
+    pub price: i64,
+    pub quantity: i64,
+    pub page_id: Option<i64>,
+    pub page_slug: Option<String>,
+    pub page_title: Option<String>,
+}
+
+impl CartLineRow {
+    pub fn page(&self) -> Option<Page> {
+        page_from(self.page_id, &self.page_slug, &self.page_title)
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BookingRow {
+    pub id: i64,
+    pub name: String,
+    pub calendar_name: String,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    pub cost: i64,
+    pub page_id: Option<i64>,
+    pub page_slug: Option<String>,
+    pub page_title: Option<String>,
+}
+
+impl BookingRow {
+    pub fn page(&self) -> Option<Page> {
+        page_from(self.page_id, &self.page_slug, &self.page_title)
+    }
+}
+
+/// Everything in one user's cart.
+#[derive(Clone, Debug, Default)]
+pub struct CartContents {
+    pub lines: Vec<CartLineRow>,
+    pub bookings: Vec<BookingRow>,
+    pub tickets: Vec<TicketRow>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    slug: String,
+    title: String,
+    price: i64,
+    page_id: Option<i64>,
+    page_slug: Option<String>,
+    page_title: Option<String>,
+}
+
+impl From<ProductRow> for Product {
+    fn from(row: ProductRow) -> Product {
+        Product {
+            page: page_from(row.page_id, &row.page_slug, &row.page_title),
+            id: row.id,
+            slug: row.slug,
+            title: row.title,
+            price: Money::from_minor(row.price),
+        }
+    }
+}
+
+/// What happened to an attempt to add to a cart line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AddOutcome {
+    Added,
+    UnknownProduct,
+    /// The line would hold more than the maximum; it holds `current` now.
+    OverLimit { current: i64 },
+}
+
+const PRODUCT_SELECT: &str = "\
+SELECT pr.id, pr.slug, pr.title, pr.price, p.id AS page_id, p.slug AS page_slug, p.title AS page_title \
+FROM products pr LEFT JOIN pages p ON p.id = pr.page_id";
+
+impl Store {
+    pub async fn cart_contents(&self, user_id: i64) -> Result<CartContents, sqlx::Error> {
+        let lines = sqlx::query_as::<_, CartLineRow>(
+            "SELECT l.id, l.product_id, pr.title, pr.price, l.quantity, \
+                    p.id AS page_id, p.slug AS page_slug, p.title AS page_title \
+             FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
+             LEFT JOIN pages p ON p.id = pr.page_id \
+             WHERE l.user_id = $1 AND l.order_id IS NULL ORDER BY l.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let bookings = sqlx::query_as::<_, BookingRow>(
+            "SELECT b.id, b.name, c.name AS calendar_name, b.starts_at, b.ends_at, b.cost, \
+                    p.id AS page_id, p.slug AS page_slug, p.title AS page_title \
+             FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
+             LEFT JOIN pages p ON p.id = c.page_id \
+             WHERE b.user_id = $1 AND b.state = 'pending' ORDER BY b.starts_at, b.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let tickets = self.pending_tickets(user_id).await?;
+        Ok(CartContents {
+            lines,
+            bookings,
+            tickets,
+        })
+    }
+
+    pub async fn products(&self, page_slug: Option<&str>) -> Result<Vec<Product>, sqlx::Error> {
+        let rows = match page_slug {
+            Some(slug) => {
+                sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(format!(
+                    "{PRODUCT_SELECT} WHERE p.slug = $1 ORDER BY pr.title, pr.id"
+                )))
+                .bind(slug)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(format!(
+                    "{PRODUCT_SELECT} ORDER BY pr.title, pr.id"
+                )))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(Product::from).collect())
+    }
+
+    /// Adds to the user's open line for the product, creating it if there is none.
+    pub async fn add_product_to_cart(
+        &self,
+        user_id: i64,
+        product_id: i64,
+        quantity: i64,
+    ) -> Result<AddOutcome, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
+            .bind(product_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(AddOutcome::UnknownProduct);
+        }
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT quantity FROM cart_lines \
+             WHERE user_id = $1 AND product_id = $2 AND order_id IS NULL",
+        )
+        .bind(user_id)
+        .bind(product_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = current.unwrap_or(0);
+        if current + quantity > MAX_LINE_QUANTITY {
+            return Ok(AddOutcome::OverLimit { current });
+        }
+        sqlx::query(
+            "INSERT INTO cart_lines (user_id, product_id, quantity) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, product_id) WHERE order_id IS NULL \
+             DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity",
+        )
+        .bind(user_id)
+        .bind(product_id)
+        .bind(quantity)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AddOutcome::Added)
+    }
+
+    /// Sets an open line's quantity (0 removes it); `false` if the user has no such line.
+    pub async fn set_cart_line_quantity(
+        &self,
+        user_id: i64,
+        line_id: i64,
+        quantity: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = if quantity == 0 {
+            sqlx::query("DELETE FROM cart_lines WHERE id = $1 AND user_id = $2 AND order_id IS NULL")
+                .bind(line_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?
+        } else {
+            sqlx::query(
+                "UPDATE cart_lines SET quantity = $3 \
+                 WHERE id = $1 AND user_id = $2 AND order_id IS NULL",
+            )
+            .bind(line_id)
+            .bind(user_id)
+            .bind(quantity)
+            .execute(&self.pool)
+            .await?
+        };
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes a pending booking out of the user's cart; `false` if there is no such booking.
+    pub async fn cancel_pending_booking(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE bookings SET state = 'cancelled' \
+             WHERE id = $1 AND user_id = $2 AND state = 'pending'",
+        )
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

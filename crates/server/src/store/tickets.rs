@@ -1,0 +1,187 @@
+//! Tickets: bought into the cart as `pending`, removed from it as `cancelled`.
+
+use rand::Rng;
+use storefront_contract::{Money, Page, Ticket, TicketState};
+
+use super::Store;
+use super::events::page_from;
+use crate::time::{Timestamp, to_utc};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: i64,
+    pub code: String,
+    pub state: String,
+    pub event_id: i64,
+    pub event_name: String,
+    pub event_starts_at: i64,
+    pub ticket_type_id: Option<i64>,
+    pub ticket_type_name: Option<String>,
+    pub cost: i64,
+    pub page_id: Option<i64>,
+    pub page_slug: Option<String>,
+    pub page_title: Option<String>,
+    pub order_id: Option<i64>,
+    pub created_at: i64,
+}
+
+impl TicketRow {
+    pub fn page(&self) -> Option<Page> {
+        page_from(self.page_id, &self.page_slug, &self.page_title)
+    }
+
+    pub fn to_ticket(&self) -> Ticket {
+        Ticket {
+            id: self.id,
+            code: self.code.clone(),
+            // Only our own statements write states, all of them valid.
+            state: TicketState::parse(&self.state).unwrap_or(TicketState::Cancelled),
+            entry_id: self.event_id,
+            entry_name: self.event_name.clone(),
+            entry_starts_at: to_utc(self.event_starts_at),
+            ticket_type_id: self.ticket_type_id,
+            ticket_type_name: self.ticket_type_name.clone(),
+            cost: Money::from_minor(self.cost),
+            calendar_container_id: self.page_id,
+            calendar_container_type: self.page_id.map(|_| "page".to_owned()),
+            order_id: self.order_id,
+            created_at: to_utc(self.created_at),
+        }
+    }
+}
+
+pub(super) const TICKET_SELECT: &str = "\
+SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, e.starts_at AS event_starts_at, \
+       t.ticket_type_id, tt.name AS ticket_type_name, t.cost, \
+       c.page_id, p.slug AS page_slug, p.title AS page_title, t.order_id, t.created_at \
+FROM tickets t \
+JOIN events e ON e.id = t.event_id \
+JOIN calendars c ON c.id = e.calendar_id \
+LEFT JOIN pages p ON p.id = c.page_id \
+LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id";
+
+/// Letters and digits that cannot be mistaken for one another (Crockford's base 32).
+const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A ticket code a person can read out at the door: `7KQ2-M9XD` (40 random bits).
+pub(super) fn new_ticket_code() -> String {
+    let mut rng = rand::rng();
+    let mut code = String::with_capacity(9);
+    for i in 0..8 {
+        if i == 4 {
+            code.push('-');
+        }
+        code.push(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char);
+    }
+    code
+}
+
+/// What a purchase creates: `quantity` tickets of one event and type at one price.
+pub struct NewTickets {
+    pub event_id: i64,
+    pub user_id: i64,
+    pub ticket_type_id: Option<i64>,
+    pub cost: i64,
+    pub quantity: u32,
+    pub state: TicketState,
+}
+
+impl Store {
+    /// Creates the tickets in one transaction and returns them.
+    pub async fn create_tickets(
+        &self,
+        new: &NewTickets,
+        now: Timestamp,
+    ) -> Result<Vec<TicketRow>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(new.quantity as usize);
+        for _ in 0..new.quantity {
+            ids.push(insert_ticket(&mut tx, new, now).await?);
+        }
+        tx.commit().await?;
+        self.tickets_by_ids(&ids).await
+    }
+
+    async fn tickets_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>, sqlx::Error> {
+        let mut tickets = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let row = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
+                "{TICKET_SELECT} WHERE t.id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+            tickets.push(row);
+        }
+        Ok(tickets)
+    }
+
+    /// The user's tickets waiting in the cart, oldest first.
+    pub async fn pending_tickets(&self, user_id: i64) -> Result<Vec<TicketRow>, sqlx::Error> {
+        sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
+            "{TICKET_SELECT} WHERE t.user_id = $1 AND t.state = 'pending' ORDER BY t.id"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Takes a pending ticket out of the user's cart; `false` if there is no such ticket.
+    pub async fn cancel_pending_ticket(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE tickets SET state = 'cancelled' \
+             WHERE id = $1 AND user_id = $2 AND state = 'pending'",
+        )
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// Inserts one ticket, drawing a new code in the (astronomically rare) case of a clash.
+pub(super) async fn insert_ticket(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewTickets,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    loop {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING RETURNING id",
+        )
+        .bind(new_ticket_code())
+        .bind(new.event_id)
+        .bind(new.user_id)
+        .bind(new.ticket_type_id)
+        .bind(new.cost)
+        .bind(new.state.as_str())
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = id {
+            return Ok(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_readable() {
+        for _ in 0..200 {
+            let code = new_ticket_code();
+            assert_eq!(code.len(), 9);
+            assert_eq!(code.as_bytes()[4], b'-');
+            assert!(
+                code.chars()
+                    .filter(|c| *c != '-')
+                    .all(|c| CODE_ALPHABET.contains(&(c as u8)))
+            );
+            assert!(!code.contains(['I', 'L', 'O', 'U']));
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Users and their sign-in sessions.
+
+use storefront_contract::User;
+
+use super::Store;
+use crate::time::Timestamp;
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> User {
+        User {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+        }
+    }
+}
+
+impl Store {
+    /// The user with this (lower-cased) email and their password hash.
+    pub async fn user_with_password(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, String)>, sqlx::Error> {
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, email, name, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, email, name, hash)| (User { id, email, name }, hash)))
+    }
+
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user a live (unexpired, unrevoked) session token belongs to.
+    pub async fn user_for_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, sqlx::Error> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT u.id, u.email, u.name FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(User::from))
+    }
+
+    pub async fn revoke_session(&self, token_hash: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
