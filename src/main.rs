@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig};
 
 #[derive(Debug, Parser)]
-#[command(name = "storefront", version, about = "A keyboard-driven terminal storefront for event tickets")]
+#[command(
+    name = "storefront",
+    version,
+    about = "A keyboard-driven terminal storefront for event tickets"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -66,9 +66,10 @@ impl Money {
             return Err(MoneyError::TooPrecise);
         }
         let money = Money(decimal);
-        // Amounts are stored as integer minor units; keep far from the edge.
+        // Amounts are stored as integer minor units; a billion is far from their edge.
+        const MAX_MINOR: i64 = 1_000_000_000 * 100;
         match money.to_minor() {
-            Some(minor) if minor <= 1_000_000_000_00 => Ok(money),
+            Some(minor) if minor <= MAX_MINOR => Ok(money),
             _ => Err(MoneyError::TooLarge),
         }
     }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -82,7 +82,10 @@ impl LoginLimiter {
         let Some(times) = failures.get_mut(email) else {
             return Ok(());
         };
-        while times.front().is_some_and(|t| now.duration_since(*t) >= FAILURE_WINDOW) {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= FAILURE_WINDOW)
+        {
             times.pop_front();
         }
         if times.is_empty() {
@@ -102,7 +105,9 @@ impl LoginLimiter {
         // Bound the memory an attacker can make us hold.
         if failures.len() > 100_000 {
             failures.retain(|_, times| {
-                times.back().is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW)
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW)
             });
         }
         failures.entry(email.to_owned()).or_default().push_back(now);

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use storefront_contract::{
     AddProductRequest, Cart, CartBooking, CartGroup, CartProduct, CartSummary, Money, Page,
@@ -33,8 +33,16 @@ pub fn summarize(contents: &CartContents, currency: &str) -> CartSummary {
         .iter()
         .map(|l| Money::from_minor(l.price) * quantity(l.quantity))
         .sum();
-    let calendar_total: Money = contents.bookings.iter().map(|b| Money::from_minor(b.cost)).sum();
-    let ticket_total: Money = contents.tickets.iter().map(|t| Money::from_minor(t.cost)).sum();
+    let calendar_total: Money = contents
+        .bookings
+        .iter()
+        .map(|b| Money::from_minor(b.cost))
+        .sum();
+    let ticket_total: Money = contents
+        .tickets
+        .iter()
+        .map(|t| Money::from_minor(t.cost))
+        .sum();
     let calendar_count = count(contents.bookings.len());
     let ticket_count = count(contents.tickets.len());
     CartSummary {
@@ -88,7 +96,9 @@ pub fn group_by_page(contents: &CartContents) -> Vec<CartGroup> {
     let mut groups: BTreeMap<GroupKey, CartGroup> = BTreeMap::new();
     for line in &contents.lines {
         let page = line.page();
-        let group = groups.entry(group_key(&page)).or_insert_with(|| empty_group(page));
+        let group = groups
+            .entry(group_key(&page))
+            .or_insert_with(|| empty_group(page));
         let unit_price = Money::from_minor(line.price);
         let qty = quantity(line.quantity);
         group.products.push(CartProduct {
@@ -104,7 +114,9 @@ pub fn group_by_page(contents: &CartContents) -> Vec<CartGroup> {
     }
     for booking in &contents.bookings {
         let page = booking.page();
-        let group = groups.entry(group_key(&page)).or_insert_with(|| empty_group(page));
+        let group = groups
+            .entry(group_key(&page))
+            .or_insert_with(|| empty_group(page));
         let cost = Money::from_minor(booking.cost);
         group.calendar_entries.push(CartBooking {
             id: booking.id,
@@ -119,7 +131,9 @@ pub fn group_by_page(contents: &CartContents) -> Vec<CartGroup> {
     }
     for ticket in &contents.tickets {
         let page = ticket.page();
-        let group = groups.entry(group_key(&page)).or_insert_with(|| empty_group(page));
+        let group = groups
+            .entry(group_key(&page))
+            .or_insert_with(|| empty_group(page));
         group.tickets.push(ticket.to_ticket());
         group.ticket_count += 1;
         group.ticket_total += Money::from_minor(ticket.cost);
@@ -213,7 +227,10 @@ pub async fn add_product(
         .add_product_to_cart(user.id, request.product_id, request.quantity)
         .await?
     {
-        AddOutcome::Added => Ok((StatusCode::CREATED, Json(summary_of(&state, user.id).await?))),
+        AddOutcome::Added => Ok((
+            StatusCode::CREATED,
+            Json(summary_of(&state, user.id).await?),
+        )),
         AddOutcome::UnknownProduct => Err(ApiError::NotFound("There is no such product.")),
         AddOutcome::OverLimit { current } => Err(ApiError::validation(
             "quantity",
@@ -251,7 +268,11 @@ pub async fn remove_product_line(
     AuthUser(user): AuthUser,
     IdPath(line): IdPath,
 ) -> ApiResult<StatusCode> {
-    if state.store().set_cart_line_quantity(user.id, line, 0).await? {
+    if state
+        .store()
+        .set_cart_line_quantity(user.id, line, 0)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("There is no such line in your cart."))
@@ -268,7 +289,12 @@ mod tests {
         (Some(id), Some(format!("p{id}")), Some(title.to_owned()))
     }
 
-    fn line(id: i64, price: i64, qty: i64, p: (Option<i64>, Option<String>, Option<String>)) -> CartLineRow {
+    fn line(
+        id: i64,
+        price: i64,
+        qty: i64,
+        p: (Option<i64>, Option<String>, Option<String>),
+    ) -> CartLineRow {
         CartLineRow {
             id,
             product_id: id,
@@ -316,7 +342,10 @@ mod tests {
 
     fn sample() -> CartContents {
         CartContents {
-            lines: vec![line(1, 850, 2, page(2, "Riverside")), line(2, 1000, 1, (None, None, None))],
+            lines: vec![
+                line(1, 850, 2, page(2, "Riverside")),
+                line(2, 1000, 1, (None, None, None)),
+            ],
             bookings: vec![booking(1, 2500)],
             tickets: vec![
                 ticket(1, 1200, page(1, "Old Granary")),

@@ -391,25 +391,50 @@ impl Catalog {
             });
         }
 
-        let emails: Vec<String> = self.users.iter().map(|u| u.email.trim().to_lowercase()).collect();
+        let emails: Vec<String> = self
+            .users
+            .iter()
+            .map(|u| u.email.trim().to_lowercase())
+            .collect();
         let user_index = index_of(
             "users",
-            emails.iter().zip(&self.users).map(|(e, u)| (e.as_str(), u.email.as_str())),
+            emails
+                .iter()
+                .zip(&self.users)
+                .map(|(e, u)| (e.as_str(), u.email.as_str())),
         )?;
-        let page_index = index_of("pages", self.pages.iter().map(|p| (p.slug.as_str(), p.title.as_str())))?;
+        let page_index = index_of(
+            "pages",
+            self.pages
+                .iter()
+                .map(|p| (p.slug.as_str(), p.title.as_str())),
+        )?;
         let calendar_index = index_of(
             "calendars",
-            self.calendars.iter().map(|c| (c.slug.as_str(), c.name.as_str())),
+            self.calendars
+                .iter()
+                .map(|c| (c.slug.as_str(), c.name.as_str())),
         )?;
-        let event_index = index_of("events", self.events.iter().map(|e| (e.slug.as_str(), e.name.as_str())))?;
+        let event_index = index_of(
+            "events",
+            self.events
+                .iter()
+                .map(|e| (e.slug.as_str(), e.name.as_str())),
+        )?;
         let product_index = index_of(
             "products",
-            self.products.iter().map(|p| (p.slug.as_str(), p.title.as_str())),
+            self.products
+                .iter()
+                .map(|p| (p.slug.as_str(), p.title.as_str())),
         )?;
 
         let mut users = Vec::new();
         for (i, user) in self.users.iter().enumerate() {
-            let entry = Entry { section: "users", index: i, label: &user.email };
+            let entry = Entry {
+                section: "users",
+                index: i,
+                label: &user.email,
+            };
             if !emails[i].contains('@') {
                 return Err(entry.error("email must be an email address"));
             }
@@ -425,17 +450,28 @@ impl Catalog {
 
         let mut pages = Vec::new();
         for (i, page) in self.pages.iter().enumerate() {
-            let entry = Entry { section: "pages", index: i, label: &page.title };
+            let entry = Entry {
+                section: "pages",
+                index: i,
+                label: &page.title,
+            };
             pages.push(PlanPage {
                 slug: page.slug.clone(),
                 title: required_text(&entry, "title", &page.title)?,
-                sumup_merchant_code: page.sumup_merchant_code.clone().filter(|c| !c.trim().is_empty()),
+                sumup_merchant_code: page
+                    .sumup_merchant_code
+                    .clone()
+                    .filter(|c| !c.trim().is_empty()),
             });
         }
 
         let mut calendars = Vec::new();
         for (i, calendar) in self.calendars.iter().enumerate() {
-            let entry = Entry { section: "calendars", index: i, label: &calendar.name };
+            let entry = Entry {
+                section: "calendars",
+                index: i,
+                label: &calendar.name,
+            };
             let page = match &calendar.page {
                 Some(slug) => Some(resolve(&entry, &page_index, "page", slug)?),
                 None => None,
@@ -449,7 +485,11 @@ impl Catalog {
 
         let mut events = Vec::new();
         for (i, event) in self.events.iter().enumerate() {
-            let entry = Entry { section: "events", index: i, label: &event.name };
+            let entry = Entry {
+                section: "events",
+                index: i,
+                label: &event.name,
+            };
             let calendar = resolve(&entry, &calendar_index, "calendar", &event.calendar)?;
             let starts_at = event.starts_at.to_timestamp(&entry, "starts_at", now)?;
             let ends_at = match &event.ends_at {
@@ -470,7 +510,9 @@ impl Catalog {
             }
             let max_per_order = event.max_per_order.unwrap_or(10);
             if !(1..=100).contains(&max_per_order) {
-                return Err(entry.error(format!("max_per_order {max_per_order} must be between 1 and 100")));
+                return Err(entry.error(format!(
+                    "max_per_order {max_per_order} must be between 1 and 100"
+                )));
             }
             let mut ticket_types: Vec<(String, i64)> = Vec::new();
             for ticket_type in &event.ticket_types {
@@ -478,7 +520,9 @@ impl Catalog {
                 if ticket_types.iter().any(|(n, _)| *n == name) {
                     return Err(entry.error(format!("duplicate ticket type {name:?}")));
                 }
-                let cost = ticket_type.cost.to_minor(&entry, &format!("cost of ticket type {name:?}"))?;
+                let cost = ticket_type
+                    .cost
+                    .to_minor(&entry, &format!("cost of ticket type {name:?}"))?;
                 ticket_types.push((name, cost));
             }
             events.push(PlanEvent {
@@ -499,7 +543,11 @@ impl Catalog {
 
         let mut products = Vec::new();
         for (i, product) in self.products.iter().enumerate() {
-            let entry = Entry { section: "products", index: i, label: &product.title };
+            let entry = Entry {
+                section: "products",
+                index: i,
+                label: &product.title,
+            };
             let page = match &product.page {
                 Some(slug) => Some(resolve(&entry, &page_index, "page", slug)?),
                 None => None,
@@ -515,21 +563,41 @@ impl Catalog {
         let mut cart: Vec<PlanCartLine> = Vec::new();
         for (i, line) in self.cart.iter().enumerate() {
             let label = format!("{} {}", line.user, line.product);
-            let entry = Entry { section: "cart", index: i, label: &label };
-            let user = resolve(&entry, &user_index, "user", &line.user.trim().to_lowercase())?;
+            let entry = Entry {
+                section: "cart",
+                index: i,
+                label: &label,
+            };
+            let user = resolve(
+                &entry,
+                &user_index,
+                "user",
+                &line.user.trim().to_lowercase(),
+            )?;
             let product = resolve(&entry, &product_index, "product", &line.product)?;
             if !(1..=99).contains(&line.quantity) {
-                return Err(entry.error(format!("quantity {} must be between 1 and 99", line.quantity)));
+                return Err(entry.error(format!(
+                    "quantity {} must be between 1 and 99",
+                    line.quantity
+                )));
             }
             if cart.iter().any(|l| l.user == user && l.product == product) {
                 return Err(entry.error("this user already has a line for this product"));
             }
-            cart.push(PlanCartLine { user, product, quantity: line.quantity });
+            cart.push(PlanCartLine {
+                user,
+                product,
+                quantity: line.quantity,
+            });
         }
 
         let mut bookings = Vec::new();
         for (i, booking) in self.bookings.iter().enumerate() {
-            let entry = Entry { section: "bookings", index: i, label: &booking.name };
+            let entry = Entry {
+                section: "bookings",
+                index: i,
+                label: &booking.name,
+            };
             let starts_at = booking.starts_at.to_timestamp(&entry, "starts_at", now)?;
             let ends_at = match &booking.ends_at {
                 Some(time) => Some(time.to_timestamp(&entry, "ends_at", now)?),
@@ -539,7 +607,12 @@ impl Catalog {
                 return Err(entry.error("ends_at must be after starts_at"));
             }
             bookings.push(PlanBooking {
-                user: resolve(&entry, &user_index, "user", &booking.user.trim().to_lowercase())?,
+                user: resolve(
+                    &entry,
+                    &user_index,
+                    "user",
+                    &booking.user.trim().to_lowercase(),
+                )?,
                 calendar: resolve(&entry, &calendar_index, "calendar", &booking.calendar)?,
                 name: required_text(&entry, "name", &booking.name)?,
                 starts_at,
@@ -551,9 +624,18 @@ impl Catalog {
         let mut tickets = Vec::new();
         for (i, batch) in self.tickets.iter().enumerate() {
             let label = format!("{} {}", batch.event, batch.user);
-            let entry = Entry { section: "tickets", index: i, label: &label };
+            let entry = Entry {
+                section: "tickets",
+                index: i,
+                label: &label,
+            };
             let event_at = resolve(&entry, &event_index, "event", &batch.event)?;
-            let user = resolve(&entry, &user_index, "user", &batch.user.trim().to_lowercase())?;
+            let user = resolve(
+                &entry,
+                &user_index,
+                "user",
+                &batch.user.trim().to_lowercase(),
+            )?;
             let event = &events[event_at];
             let state = match batch.state.as_deref().unwrap_or("confirmed") {
                 "pending" => TicketState::Pending,
@@ -569,7 +651,12 @@ impl Catalog {
             let quantity = u32::try_from(batch.quantity)
                 .ok()
                 .filter(|q| (1..=1000).contains(q))
-                .ok_or_else(|| entry.error(format!("quantity {} must be between 1 and 1000", batch.quantity)))?;
+                .ok_or_else(|| {
+                    entry.error(format!(
+                        "quantity {} must be between 1 and 1000",
+                        batch.quantity
+                    ))
+                })?;
             let (ticket_type, cost) = match (&batch.ticket_type, event.ticket_types.is_empty()) {
                 (Some(name), false) => {
                     let at = event
@@ -583,14 +670,25 @@ impl Catalog {
                     return Err(entry.error("ticket_type is required: the event has ticket types"));
                 }
                 (Some(name), true) => {
-                    return Err(entry.error(format!("unknown ticket type {name:?}: the event has none")));
+                    return Err(
+                        entry.error(format!("unknown ticket type {name:?}: the event has none"))
+                    );
                 }
                 (None, true) => match event.ticket_price {
                     Some(price) => (None, price),
-                    None => return Err(entry.error("the event has no ticket price or ticket types")),
+                    None => {
+                        return Err(entry.error("the event has no ticket price or ticket types"));
+                    }
                 },
             };
-            tickets.push(PlanTickets { event: event_at, user, state, quantity, ticket_type, cost });
+            tickets.push(PlanTickets {
+                event: event_at,
+                user,
+                state,
+                quantity,
+                ticket_type,
+                cost,
+            });
         }
 
         Ok(CatalogPlan {
@@ -636,11 +734,18 @@ mod tests {
 
     #[test]
     fn the_demo_catalog_is_valid() {
-        let plan = Catalog::parse(crate::DEMO_CATALOG).unwrap().validate(NOW).unwrap();
+        let plan = Catalog::parse(crate::DEMO_CATALOG)
+            .unwrap()
+            .validate(NOW)
+            .unwrap();
         assert!(plan.pages.len() >= 2);
         assert!(plan.users.iter().any(|u| u.email == "demo@example.com"));
         assert!(plan.events.iter().any(|e| !e.ticket_types.is_empty()));
-        assert!(plan.events.iter().any(|e| e.ticket_types.is_empty() && e.ticket_price.is_some()));
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.ticket_types.is_empty() && e.ticket_price.is_some())
+        );
     }
 
     #[test]
@@ -651,7 +756,10 @@ mod tests {
             DateTime::<Utc>::from_timestamp(t, 0).unwrap().to_rfc3339(),
             "2026-11-20T19:30:00+00:00"
         );
-        assert_eq!(parse_catalog_time("2026-12-01T19:30:00Z", NOW), Some(1_796_153_400));
+        assert_eq!(
+            parse_catalog_time("2026-12-01T19:30:00Z", NOW),
+            Some(1_796_153_400)
+        );
         assert_eq!(parse_catalog_time("+2d 25:00", NOW), None);
         assert_eq!(parse_catalog_time("+xd 10:00", NOW), None);
         assert_eq!(parse_catalog_time("tomorrow", NOW), None);
@@ -675,7 +783,10 @@ mod tests {
             ticket_price = \"5\"
         "
         );
-        assert_eq!(reject(&text), "events[1] \"Wren Duo\": unknown calendar \"shed\"");
+        assert_eq!(
+            reject(&text),
+            "events[1] \"Wren Duo\": unknown calendar \"shed\""
+        );
     }
 
     #[test]
@@ -691,14 +802,24 @@ mod tests {
             )
         };
         let err = reject(&event("starts_at = \"soon\"\nticket_price = \"5\""));
-        assert!(err.starts_with("events[0] \"Gig\": starts_at \"soon\" is not a time"), "{err}");
-        let err = reject(&event("starts_at = \"+1d 10:00\"\nticket_price = \"5.555\""));
-        assert_eq!(err, "events[0] \"Gig\": ticket_price \"5.555\" has more than two decimal places");
+        assert!(
+            err.starts_with("events[0] \"Gig\": starts_at \"soon\" is not a time"),
+            "{err}"
+        );
+        let err = reject(&event(
+            "starts_at = \"+1d 10:00\"\nticket_price = \"5.555\"",
+        ));
+        assert_eq!(
+            err,
+            "events[0] \"Gig\": ticket_price \"5.555\" has more than two decimal places"
+        );
         let err = reject(&event("starts_at = \"+1d 10:00\"\nticket_price = \"-1\""));
         assert!(err.contains("must not be negative"), "{err}");
         let err = reject(&event("starts_at = \"+1d 10:00\"\nstate = \"maybe\""));
         assert!(err.contains("state \"maybe\""), "{err}");
-        let err = reject(&event("starts_at = 2026-12-01T19:30:00Z\nticket_price = 12.5\nwho = 1"));
+        let err = reject(&event(
+            "starts_at = 2026-12-01T19:30:00Z\nticket_price = 12.5\nwho = 1",
+        ));
         assert!(err.contains("unknown field `who`"), "{err}");
     }
 
@@ -723,8 +844,13 @@ mod tests {
     fn duplicates_are_rejected() {
         let text = format!("{BASE}\n[[pages]]\nslug = \"granary\"\ntitle = \"Again\"\n");
         assert_eq!(reject(&text), "pages[1] \"Again\": duplicate \"granary\"");
-        let text = format!("{BASE}\n[[users]]\nemail = \"ann@example.com\"\npassword = \"x\"\nname = \"A\"\n");
-        assert_eq!(reject(&text), "users[1] \"ann@example.com\": duplicate \"ann@example.com\"");
+        let text = format!(
+            "{BASE}\n[[users]]\nemail = \"ann@example.com\"\npassword = \"x\"\nname = \"A\"\n"
+        );
+        assert_eq!(
+            reject(&text),
+            "users[1] \"ann@example.com\": duplicate \"ann@example.com\""
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The one error type of the API, rendered as the contract's error body.
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use storefront_contract::{ErrorBody, ErrorDetail};
 
 /// Every way a request can fail, each with the status and code the contract gives it.
@@ -23,7 +23,10 @@ pub enum ApiError {
     #[error("A request with this Idempotency-Key is still being processed. Try again shortly.")]
     IdempotencyInProgress,
     #[error("{message}")]
-    Validation { field: &'static str, message: String },
+    Validation {
+        field: &'static str,
+        message: String,
+    },
     #[error("This Idempotency-Key was already used for a different request.")]
     IdempotencyKeyReused,
     #[error("Too many failed sign-in attempts. Wait a minute and try again.")]

@@ -1,8 +1,8 @@
 //! Events: the listing, one event's detail, and buying tickets into the cart.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use base64::Engine;
 use serde::Deserialize;
 use storefront_contract::{
@@ -14,8 +14,8 @@ use crate::cart::summarize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser};
 use crate::state::AppState;
-use crate::store::{EventFilter, EventRow, ListCursor};
 use crate::store::NewTickets;
+use crate::store::{EventFilter, EventRow, ListCursor};
 use crate::time::{self, to_utc};
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -89,7 +89,10 @@ pub async fn list_events(
     let after = match query.cursor.as_deref() {
         None | Some("") => None,
         Some(text) => Some(decode_cursor(text).ok_or_else(|| {
-            ApiError::validation("cursor", "This cursor is not one we gave out; start again without it.")
+            ApiError::validation(
+                "cursor",
+                "This cursor is not one we gave out; start again without it.",
+            )
         })?),
     };
     let filter = EventFilter {
@@ -164,10 +167,7 @@ pub async fn buy_tickets(
     if !(1..=event.max_per_order).contains(&request.quantity) {
         return Err(ApiError::validation(
             "quantity",
-            format!(
-                "Choose between 1 and {} tickets.",
-                event.max_per_order
-            ),
+            format!("Choose between 1 and {} tickets.", event.max_per_order),
         ));
     }
     let types = state.store().ticket_types(event.id).await?;

@@ -1,10 +1,10 @@
 //! Request extractors whose failures answer in the contract's error shape.
 
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::Json;
 use serde::de::DeserializeOwned;
 use storefront_contract::User;
 
@@ -20,10 +20,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::BadRequest(json_problem(&rejection))),
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::BadRequest(json_problem(&rejection)))?;
+        // serde would read a struct from an array too; the contract's bodies are objects.
+        if !value.is_object() {
+            return Err(ApiError::BadRequest(
+                "The body must be a JSON object.".to_owned(),
+            ));
         }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|err| ApiError::BadRequest(format!("The body does not fit: {err}.")))
     }
 }
 
@@ -33,7 +41,6 @@ fn json_problem(rejection: &JsonRejection) -> String {
             "Send the body as JSON with Content-Type: application/json.".to_owned()
         }
         JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_owned(),
-        JsonRejection::JsonDataError(err) => format!("The body does not fit: {}", err.body_text()),
         other => format!("The body could not be read: {}", other.body_text()),
     }
 }
@@ -95,7 +102,11 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
         return Ok(Caller::Invalid);
     };
     Ok(
-        match state.store().user_for_session(&token_hash(token), time::now()).await? {
+        match state
+            .store()
+            .user_for_session(&token_hash(token), time::now())
+            .await?
+        {
             Some(user) => Caller::User(user),
             None => Caller::Invalid,
         },

@@ -105,7 +105,10 @@ fn replay(status: u16, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     if status != StatusCode::NO_CONTENT {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     response
@@ -118,8 +121,17 @@ mod tests {
     #[test]
     fn the_fingerprint_covers_method_path_and_body() {
         let base = request_hash("POST", "/api/v1/events/1/tickets", b"{\"quantity\":1}");
-        assert_eq!(base, request_hash("POST", "/api/v1/events/1/tickets", b"{\"quantity\":1}"));
-        assert_ne!(base, request_hash("POST", "/api/v1/events/2/tickets", b"{\"quantity\":1}"));
-        assert_ne!(base, request_hash("POST", "/api/v1/events/1/tickets", b"{\"quantity\":2}"));
+        assert_eq!(
+            base,
+            request_hash("POST", "/api/v1/events/1/tickets", b"{\"quantity\":1}")
+        );
+        assert_ne!(
+            base,
+            request_hash("POST", "/api/v1/events/2/tickets", b"{\"quantity\":1}")
+        );
+        assert_ne!(
+            base,
+            request_hash("POST", "/api/v1/events/1/tickets", b"{\"quantity\":2}")
+        );
     }
 }

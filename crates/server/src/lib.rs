@@ -99,7 +99,9 @@ impl RunningServer {
     /// Waits until the server ends (it ends only on an I/O error or `stop`).
     pub async fn wait(mut self) -> std::io::Result<()> {
         match self.task.take() {
-            Some(task) => task.await.unwrap_or_else(|err| Err(std::io::Error::other(err))),
+            Some(task) => task
+                .await
+                .unwrap_or_else(|err| Err(std::io::Error::other(err))),
             None => Ok(()),
         }
     }

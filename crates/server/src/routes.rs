@@ -77,7 +77,10 @@ fn endpoints() -> Vec<Endpoint> {
 /// Every endpoint the server answers, as `(method, path under /api/v1)`; the OpenAPI
 /// document is checked against this list.
 pub fn api_routes() -> Vec<(Method, &'static str)> {
-    endpoints().into_iter().map(|e| (e.method, e.path)).collect()
+    endpoints()
+        .into_iter()
+        .map(|e| (e.method, e.path))
+        .collect()
 }
 
 pub fn router(state: AppState) -> Router {

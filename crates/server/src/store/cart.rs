@@ -83,7 +83,9 @@ pub enum AddOutcome {
     Added,
     UnknownProduct,
     /// The line would hold more than the maximum; it holds `current` now.
-    OverLimit { current: i64 },
+    OverLimit {
+        current: i64,
+    },
 }
 
 const PRODUCT_SELECT: &str = "\
@@ -190,11 +192,13 @@ impl Store {
         quantity: i64,
     ) -> Result<bool, sqlx::Error> {
         let done = if quantity == 0 {
-            sqlx::query("DELETE FROM cart_lines WHERE id = $1 AND user_id = $2 AND order_id IS NULL")
-                .bind(line_id)
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?
+            sqlx::query(
+                "DELETE FROM cart_lines WHERE id = $1 AND user_id = $2 AND order_id IS NULL",
+            )
+            .bind(line_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
         } else {
             sqlx::query(
                 "UPDATE cart_lines SET quantity = $3 \

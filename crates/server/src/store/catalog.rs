@@ -125,12 +125,14 @@ impl Store {
         }
 
         for line in &plan.cart {
-            sqlx::query("INSERT INTO cart_lines (user_id, product_id, quantity) VALUES ($1, $2, $3)")
-                .bind(user_ids[line.user])
-                .bind(product_ids[line.product])
-                .bind(line.quantity)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO cart_lines (user_id, product_id, quantity) VALUES ($1, $2, $3)",
+            )
+            .bind(user_ids[line.user])
+            .bind(product_ids[line.product])
+            .bind(line.quantity)
+            .execute(&mut *tx)
+            .await?;
         }
 
         for booking in &plan.bookings {
@@ -157,7 +159,10 @@ impl Store {
                 quantity: batch.quantity,
                 state: batch.state,
             };
-            debug_assert!(new.state != TicketState::Reserved, "reserved tickets need an order");
+            debug_assert!(
+                new.state != TicketState::Reserved,
+                "reserved tickets need an order"
+            );
             for _ in 0..batch.quantity {
                 insert_ticket(&mut tx, &new, now).await?;
             }

@@ -49,7 +49,11 @@ impl EventRow {
     }
 }
 
-pub(super) fn page_from(id: Option<i64>, slug: &Option<String>, title: &Option<String>) -> Option<Page> {
+pub(super) fn page_from(
+    id: Option<i64>,
+    slug: &Option<String>,
+    title: &Option<String>,
+) -> Option<Page> {
     match (id, slug, title) {
         (Some(id), Some(slug), Some(title)) => Some(Page {
             id,
@@ -138,7 +142,10 @@ impl Store {
                 " AND (e.starts_at > {a} OR (e.starts_at = {a} AND e.id > {b}))"
             ));
         }
-        sql.push_str(&format!(" ORDER BY e.starts_at, e.id LIMIT {}", placeholder()));
+        sql.push_str(&format!(
+            " ORDER BY e.starts_at, e.id LIMIT {}",
+            placeholder()
+        ));
 
         let mut query = sqlx::query_as::<_, EventRow>(AssertSqlSafe(sql)).bind(now);
         if let Some(text) = &filter.text {
@@ -187,7 +194,11 @@ impl Store {
     }
 
     /// How many pending tickets for this event the user has in their cart.
-    pub async fn pending_ticket_count(&self, event_id: i64, user_id: i64) -> Result<i64, sqlx::Error> {
+    pub async fn pending_ticket_count(
+        &self,
+        event_id: i64,
+        user_id: i64,
+    ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND user_id = $2 AND state = 'pending'",
         )

@@ -94,7 +94,11 @@ impl Store {
     }
 
     /// Lets the key be used again (the request failed in a way worth retrying).
-    pub async fn release_idempotency_key(&self, user_id: i64, key: &str) -> Result<(), sqlx::Error> {
+    pub async fn release_idempotency_key(
+        &self,
+        user_id: i64,
+        key: &str,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
             .bind(user_id)
             .bind(key)

@@ -73,6 +73,11 @@ fn sqlite_url(url: &str) -> String {
 }
 
 impl Store {
+    /// The pool itself, for tests and tools that must reach the database directly.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -102,7 +107,9 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_is_refused_with_a_sentence() {
-        let err = connect_database("postgres://localhost/shop").await.unwrap_err();
+        let err = connect_database("postgres://localhost/shop")
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("PostgreSQL"), "{err}");
         let err = connect_database("mysql://x").await.unwrap_err();
         assert!(err.to_string().contains("sqlite://PATH"), "{err}");

@@ -28,12 +28,11 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<(User, String)>, sqlx::Error> {
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, email, name, password_hash FROM users WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|(id, email, name, hash)| (User { id, email, name }, hash)))
     }
 
@@ -74,7 +73,11 @@ impl Store {
         Ok(row.map(User::from))
     }
 
-    pub async fn revoke_session(&self, token_hash: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    pub async fn revoke_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
         )

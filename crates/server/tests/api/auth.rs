@@ -1,0 +1,177 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn health_answers_without_a_token() {
+    let app = TestApp::start().await;
+    let answer = app.get("/health", None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json["status"], "ok");
+    assert!(answer.json["version"].is_string());
+}
+
+#[tokio::test]
+async fn sign_in_me_and_sign_out() {
+    let app = TestApp::start().await;
+    let answer = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": " Ann@Example.COM ", "password": "ann-pass"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json["user"]["email"], "ann@example.com");
+    assert_eq!(answer.json["user"]["name"], "Ann");
+    let expires: chrono::DateTime<chrono::Utc> =
+        answer.json["expires_at"].as_str().unwrap().parse().unwrap();
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!((29..=30).contains(&days), "{days}");
+    let token = answer.json["token"].as_str().unwrap().to_owned();
+
+    let me = app.get("/auth/me", Some(&token)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json["email"], "ann@example.com");
+
+    let out = app.post("/auth/logout", Some(&token), json!({})).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let me = app.get("/auth/me", Some(&token)).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.code(), "unauthorized");
+    // A dead token is dead everywhere that needs one.
+    assert_eq!(app.get("/cart", Some(&token)).await.code(), "unauthorized");
+    assert_eq!(
+        app.post("/auth/logout", Some(&token), json!({}))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let app = TestApp::start().await;
+    let wrong = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "ann@example.com", "password": "nope"}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "zed@example.com", "password": "nope"}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.code(), "invalid_credentials");
+    assert_eq!(wrong.text, unknown.text);
+    assert_eq!(wrong.status, unknown.status);
+}
+
+#[tokio::test]
+async fn tokens_are_required_and_checked() {
+    let app = TestApp::start().await;
+    for path in ["/auth/me", "/cart", "/cart/summary", "/products"] {
+        let none = app.get(path, None).await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(none.code(), "unauthorized", "{path}");
+        assert_eq!(none.headers["www-authenticate"], "Bearer");
+        let junk = app.get(path, Some("not-a-token")).await;
+        assert_eq!(junk.code(), "unauthorized", "{path}");
+    }
+    let basic = app
+        .request(
+            reqwest::Method::GET,
+            "/auth/me",
+            None,
+            None,
+            &[("authorization", "Basic YW5uOng=")],
+        )
+        .await;
+    assert_eq!(basic.code(), "unauthorized");
+}
+
+#[tokio::test]
+async fn ten_failures_a_minute_then_rate_limited() {
+    let app = TestApp::start().await;
+    for _ in 0..10 {
+        let answer = app
+            .post(
+                "/auth/login",
+                None,
+                json!({"email": "ann@example.com", "password": "guess"}),
+            )
+            .await;
+        assert_eq!(answer.code(), "invalid_credentials");
+    }
+    // Even the right password waits now: the limit is on the email.
+    let limited = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "ANN@example.com", "password": "ann-pass"}),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.code(), "rate_limited");
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    // Other accounts are not affected.
+    app.bob().await;
+}
+
+#[tokio::test]
+async fn malformed_sign_in_bodies_are_bad_requests() {
+    let app = TestApp::start().await;
+    let client = &app.client;
+    let url = app.url("/auth/login");
+    let not_json = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{email:")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = not_json.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+
+    let wrong_type = app
+        .post("/auth/login", None, json!({"email": 5, "password": "x"}))
+        .await;
+    assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_type.code(), "bad_request");
+
+    let missing = app
+        .post("/auth/login", None, json!({"email": "ann@example.com"}))
+        .await;
+    assert_eq!(missing.code(), "bad_request");
+
+    let no_content_type = client.post(&url).body("{}").send().await.unwrap();
+    assert_eq!(no_content_type.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_the_error_shape() {
+    let app = TestApp::start().await;
+    let missing = app.get("/nowhere", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.code(), "not_found");
+    let wrong = app
+        .request(reqwest::Method::PUT, "/events", None, None, &[])
+        .await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        wrong.json["error"]["message"],
+        "PUT is not allowed on /api/v1/events."
+    );
+}

@@ -1,0 +1,301 @@
+//! A real server on 127.0.0.1:0 with a fresh in-memory database per test, and a client.
+
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+use storefront_server::{RunningServer, ServerConfig};
+
+/// Two venues, a page-less calendar, and one event of every kind the rules care about.
+pub const TEST_CATALOG: &str = r#"
+[[users]]
+email = "ann@example.com"
+password = "ann-pass"
+name = "Ann"
+
+[[users]]
+email = "bob@example.com"
+password = "bob-pass"
+name = "Bob"
+
+[[pages]]
+slug = "granary"
+title = "The Old Granary"
+
+[[pages]]
+slug = "abbey"
+title = "Abbey Rooms"
+
+[[calendars]]
+slug = "barn"
+name = "Barn Stage"
+page = "granary"
+
+[[calendars]]
+slug = "cloister"
+name = "Cloister"
+page = "abbey"
+
+[[calendars]]
+slug = "village"
+name = "Village Green"
+
+[[events]]  # id 1
+slug = "wren-duo"
+calendar = "barn"
+name = "Wren Duo"
+starts_at = "+2d 19:00"
+ticket_count = 10
+max_per_order = 4
+[[events.ticket_types]]
+name = "Standard"
+cost = "12.00"
+[[events.ticket_types]]
+name = "Concession"
+cost = "8.00"
+
+[[events]]  # id 2
+slug = "quiet-night"
+calendar = "cloister"
+name = "Quiet Night"
+starts_at = "+3d 19:00"
+ticket_price = "9.50"
+ticket_count = 2
+
+[[events]]  # id 3
+slug = "village-fete"
+calendar = "village"
+name = "Village Fete"
+starts_at = "+4d 12:00"
+ticket_price = "3.00"
+
+[[events]]  # id 4
+slug = "full-house"
+calendar = "barn"
+name = "Full House"
+starts_at = "+1d 20:00"
+ticket_price = "5.00"
+ticket_count = 1
+
+[[events]]  # id 5
+slug = "maybe-gig"
+calendar = "barn"
+name = "Maybe Gig"
+starts_at = "+5d 20:00"
+ticket_price = "5.00"
+state = "provisional"
+
+[[events]]  # id 6
+slug = "called-off"
+calendar = "barn"
+name = "Called Off"
+starts_at = "+5d 20:00"
+ticket_price = "5.00"
+state = "cancelled"
+
+[[events]]  # id 7
+slug = "long-ago"
+calendar = "barn"
+name = "Long Ago"
+starts_at = "2020-01-01T19:00:00Z"
+ends_at = "2020-01-01T22:00:00Z"
+ticket_price = "5.00"
+
+[[events]]  # id 8
+slug = "free-talk"
+calendar = "cloister"
+name = "Free Talk"
+starts_at = "+6d 18:00"
+
+[[products]]  # id 1
+slug = "tote"
+title = "Tote bag"
+price = "7.25"
+page = "granary"
+
+[[products]]  # id 2
+slug = "mug"
+title = "Abbey mug"
+price = "5.00"
+page = "abbey"
+
+[[products]]  # id 3
+slug = "voucher"
+title = "Gift voucher"
+price = "20.00"
+
+[[cart]]
+user = "ann@example.com"
+product = "tote"
+quantity = 2
+
+[[bookings]]
+user = "ann@example.com"
+calendar = "cloister"
+name = "Bell tower tour"
+starts_at = "+3d 10:00"
+ends_at = "+3d 11:00"
+cost = "15.00"
+
+[[tickets]]
+event = "full-house"
+user = "bob@example.com"
+quantity = 1
+"#;
+
+pub const WREN_DUO: i64 = 1;
+pub const QUIET_NIGHT: i64 = 2;
+pub const VILLAGE_FETE: i64 = 3;
+pub const FULL_HOUSE: i64 = 4;
+pub const MAYBE_GIG: i64 = 5;
+pub const FREE_TALK: i64 = 8;
+pub const STANDARD: i64 = 1;
+pub const CONCESSION: i64 = 2;
+
+pub struct TestApp {
+    pub server: RunningServer,
+    pub client: reqwest::Client,
+}
+
+/// One answer: status, headers and the body (JSON when there is one).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Answer {
+    /// The `error.code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+
+    pub fn field(&self) -> &str {
+        self.json["error"]["field"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        TestApp::with_config(ServerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: "sqlite::memory:".to_owned(),
+            catalog: Some(TEST_CATALOG.to_owned()),
+        })
+        .await
+    }
+
+    pub async fn with_config(config: ServerConfig) -> TestApp {
+        let server = storefront_server::start(config)
+            .await
+            .expect("server starts");
+        TestApp {
+            server,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.server.origin())
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.request(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.request(Method::POST, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Answer {
+        self.request(Method::DELETE, path, token, None, &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.request(Method::PATCH, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let answer = self
+            .post(
+                "/auth/login",
+                None,
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.json["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn ann(&self) -> String {
+        self.login("ann@example.com", "ann-pass").await
+    }
+
+    pub async fn bob(&self) -> String {
+        self.login("bob@example.com", "bob-pass").await
+    }
+
+    /// Buys tickets and insists that it worked.
+    pub async fn buy(
+        &self,
+        token: &str,
+        event: i64,
+        quantity: i64,
+        ticket_type: Option<i64>,
+    ) -> Value {
+        let answer = self
+            .post(
+                &format!("/events/{event}/tickets"),
+                Some(token),
+                serde_json::json!({"quantity": quantity, "ticket_type_id": ticket_type}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answer.json
+    }
+
+    pub async fn cart(&self, token: &str) -> Value {
+        let answer = self.get("/cart", Some(token)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.json
+    }
+
+    pub async fn event(&self, id: i64, token: Option<&str>) -> Value {
+        let answer = self.get(&format!("/events/{id}"), token).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.json
+    }
+}
