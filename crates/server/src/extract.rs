@@ -41,6 +41,9 @@ fn json_problem(rejection: &JsonRejection) -> String {
             "Send the body as JSON with Content-Type: application/json.".to_owned()
         }
         JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_owned(),
+        JsonRejection::BytesRejection(_) => {
+            "The body is too large or could not be read.".to_owned()
+        }
         other => format!("The body could not be read: {}", other.body_text()),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::any::Any;
 
-use axum::extract::OriginalUri;
+use axum::extract::{DefaultBodyLimit, OriginalUri};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware;
@@ -11,7 +11,6 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use storefront_contract::{API_BASE, Health};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -101,7 +100,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest(API_BASE, api)
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -175,3 +175,34 @@ async fn unknown_paths_and_methods_answer_in_the_error_shape() {
         "PUT is not allowed on /api/v1/events."
     );
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_in_the_error_shape() {
+    let app = TestApp::start().await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let answer = app
+        .post("/auth/login", None, json!({"email": huge, "password": "x"}))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "bad_request");
+}
+
+#[tokio::test]
+async fn internal_errors_show_no_internals() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    // The database goes away under the server.
+    app.server.state().store().close().await;
+    let answer = app.get("/cart/summary", Some(&ann)).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.code(), "internal");
+    assert_eq!(
+        answer.json["error"]["message"],
+        "Something went wrong on our side. Please try again."
+    );
+    assert!(
+        !answer.text.to_lowercase().contains("pool"),
+        "{}",
+        answer.text
+    );
+}
