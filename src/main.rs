@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig};
+use std::time::Duration;
+
+use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, SumUpConfig};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +42,38 @@ struct ServeArgs {
     /// Load the built-in demo catalog into an empty database.
     #[arg(long)]
     demo: bool,
+    /// The origin buyers' browsers and SumUp reach this server at (default: the bound address).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// SumUp's API (https://api.sumup.com); without it a local SumUp sandbox is mounted.
+    #[arg(long)]
+    sumup_base_url: Option<String>,
+    /// SumUp API key (needed with --sumup-base-url).
+    #[arg(long, env = "SUMUP_API_KEY", hide_env_values = true)]
+    sumup_api_key: Option<String>,
+    /// The merchant paid when a page has no merchant code of its own.
+    #[arg(long, env = "SUMUP_MERCHANT_CODE")]
+    sumup_merchant_code: Option<String>,
+}
+
+impl ServeArgs {
+    fn sumup(&self) -> Result<Option<SumUpConfig>, String> {
+        let Some(base_url) = &self.sumup_base_url else {
+            return Ok(None);
+        };
+        let api_key = self.sumup_api_key.clone().filter(|k| !k.is_empty()).ok_or(
+            "--sumup-base-url needs an API key: pass --sumup-api-key or set SUMUP_API_KEY",
+        )?;
+        let merchant_code = self.sumup_merchant_code.clone().filter(|m| !m.is_empty()).ok_or(
+            "--sumup-base-url needs a merchant code: pass --sumup-merchant-code or set SUMUP_MERCHANT_CODE",
+        )?;
+        Ok(Some(SumUpConfig {
+            base_url: base_url.clone(),
+            api_key,
+            merchant_code,
+            timeout: Duration::from_secs(15),
+        }))
+    }
 }
 
 fn main() -> ExitCode {
@@ -90,10 +124,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (None, true) => Some(DEMO_CATALOG.to_owned()),
         (None, false) => None,
     };
+    let sumup = args.sumup()?;
     let server = storefront_server::start(ServerConfig {
         bind: args.bind,
         database_url: args.database,
         catalog,
+        public_url: args.public_url,
+        sumup,
     })
     .await
     .map_err(|err| err.to_string())?;
@@ -107,6 +144,7 @@ async fn demo() -> Result<(), String> {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: "sqlite::memory:".to_owned(),
         catalog: Some(DEMO_CATALOG.to_owned()),
+        ..ServerConfig::default()
     })
     .await
     .map_err(|err| err.to_string())?;

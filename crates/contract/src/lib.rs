@@ -251,6 +251,116 @@ pub struct UpdateProductRequest {
     pub quantity: i64,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRequest {
+    /// `None` checks out the whole cart; a page's slug checks out that page's group only.
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Failed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Failed => "failed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        Some(match text {
+            "pending" => OrderStatus::Pending,
+            "paid" => OrderStatus::Paid,
+            "failed" => OrderStatus::Failed,
+            "cancelled" => OrderStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Whether `POST /orders/{id}/pay` and `/cancel` accept the order.
+    pub fn is_payable(self) -> bool {
+        matches!(self, OrderStatus::Pending | OrderStatus::Failed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Due,
+    Refunded,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub amount: Money,
+    pub status: RefundStatus,
+    /// Always `"sold_out"` today.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: i64,
+    pub status: OrderStatus,
+    pub total: Money,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub page: Option<Page>,
+    pub checkout_url: Option<String>,
+    pub sumup_checkout_id: Option<String>,
+    pub sumup_status: Option<String>,
+    pub products: Vec<CartProduct>,
+    pub calendar_entries: Vec<CartBooking>,
+    pub tickets: Vec<Ticket>,
+    pub refund: Option<Refund>,
+    /// The notice while the order holds tickets and is unpaid; the refund sentence once one is due.
+    pub notice: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutResponse {
+    pub order: Order,
+    pub checkout_url: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderList {
+    pub orders: Vec<Order>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketList {
+    pub tickets: Vec<Ticket>,
+}
+
+/// What SumUp posts to the webhook; never trusted, only a hint to re-read the checkout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookNotice {
+    pub event_type: String,
+    pub id: String,
+}
+
+/// How an amount is written for people: `£12.50`, `€3.00`, `12.50 CHF`.
+pub fn format_amount(amount: Money, currency: &str) -> String {
+    match currency {
+        "GBP" => format!("£{amount}"),
+        "EUR" => format!("€{amount}"),
+        "USD" => format!("${amount}"),
+        other => format!("{amount} {other}"),
+    }
+}
+
 /// The body of every error answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -305,6 +415,27 @@ mod tests {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(json, format!("\"{}\"", state.as_str()));
         }
+    }
+
+    #[test]
+    fn amounts_for_people() {
+        assert_eq!(format_amount(Money::from_minor(1250), "GBP"), "£12.50");
+        assert_eq!(format_amount(Money::from_minor(300), "EUR"), "€3.00");
+        assert_eq!(format_amount(Money::from_minor(5), "CHF"), "0.05 CHF");
+    }
+
+    #[test]
+    fn order_statuses_round_trip() {
+        for status in [
+            OrderStatus::Pending,
+            OrderStatus::Paid,
+            OrderStatus::Failed,
+            OrderStatus::Cancelled,
+        ] {
+            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+        }
+        assert!(OrderStatus::Failed.is_payable());
+        assert!(!OrderStatus::Paid.is_payable());
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("Your cart is empty.")]
+    EmptyCart,
+    #[error("{0}")]
+    OrderNotPayable(&'static str),
     #[error("A request with this Idempotency-Key is still being processed. Try again shortly.")]
     IdempotencyInProgress,
     #[error("{message}")]
@@ -31,6 +35,11 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("Too many failed sign-in attempts. Wait a minute and try again.")]
     RateLimited { retry_after_secs: u64 },
+    #[error("{message}")]
+    PaymentProvider {
+        message: String,
+        order_id: Option<i64>,
+    },
     /// Anything unexpected; the cause is logged, never shown.
     #[error("Something went wrong on our side. Please try again.")]
     Internal(#[source] Cause),
@@ -59,11 +68,14 @@ impl ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::EmptyCart
+            | ApiError::OrderNotPayable(_)
+            | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
             ApiError::Validation { .. } | ApiError::IdempotencyKeyReused => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PaymentProvider { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,10 +88,13 @@ impl ApiError {
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::EmptyCart => "empty_cart",
+            ApiError::OrderNotPayable(_) => "order_not_payable",
             ApiError::IdempotencyInProgress => "idempotency_in_progress",
             ApiError::Validation { .. } => "validation",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::PaymentProvider { .. } => "payment_provider_error",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -105,7 +120,10 @@ impl IntoResponse for ApiError {
                     ApiError::Validation { field, .. } => Some((*field).to_owned()),
                     _ => None,
                 },
-                order_id: None,
+                order_id: match &self {
+                    ApiError::PaymentProvider { order_id, .. } => *order_id,
+                    _ => None,
+                },
             },
         };
         let mut response = (status, Json(body)).into_response();

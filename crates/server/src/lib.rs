@@ -7,9 +7,13 @@ mod error;
 mod events;
 mod extract;
 mod idempotency;
+mod orders;
+mod payments;
 mod routes;
+pub mod sandbox;
 mod state;
 mod store;
+pub mod sumup;
 mod time;
 
 use std::net::SocketAddr;
@@ -22,6 +26,7 @@ pub use crate::catalog::{Catalog, CatalogError};
 pub use crate::routes::{api_routes, router};
 pub use crate::state::AppState;
 pub use crate::store::{Store, connect_database};
+pub use crate::sumup::SumUpConfig;
 
 /// The demo catalog, compiled into the binary.
 pub const DEMO_CATALOG: &str = include_str!("../../../assets/demo-catalog.toml");
@@ -33,6 +38,10 @@ pub struct ServerConfig {
     pub database_url: String,
     /// A catalog's TOML text, loaded when the database is empty.
     pub catalog: Option<String>,
+    /// The origin buyers' browsers and SumUp reach us at; `http://<bound address>` if unset.
+    pub public_url: Option<String>,
+    /// The real SumUp (or any service speaking its API); `None` mounts the sandbox.
+    pub sumup: Option<SumUpConfig>,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +50,8 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite::memory:".to_owned(),
             catalog: None,
+            public_url: None,
+            sumup: None,
         }
     }
 }
@@ -87,6 +98,7 @@ impl RunningServer {
 
     /// Stops accepting connections, lets open requests finish, and closes the database.
     pub async fn stop(mut self) {
+        self.state.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -109,6 +121,7 @@ impl RunningServer {
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
+        self.state.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -128,7 +141,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             false => tracing::info!("the database already has data; the catalog was not loaded"),
         }
     }
-    let state = AppState::new(store).await?;
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {
@@ -139,6 +151,26 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.bind,
         source,
     })?;
+    let local_origin = format!("http://{addr}");
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| local_origin.clone());
+    let (sumup_config, sandbox) = match &config.sumup {
+        Some(sumup) => (sumup.clone(), None),
+        None => (
+            SumUpConfig {
+                // The server reaches its own sandbox over loopback, whatever the public URL.
+                base_url: format!("{local_origin}{}", sandbox::SANDBOX_PATH),
+                api_key: "sandbox".to_owned(),
+                merchant_code: "MSANDBOX".to_owned(),
+                timeout: std::time::Duration::from_secs(10),
+            },
+            Some(sandbox::SandboxState::new(store.clone(), &public_url)),
+        ),
+    };
+    let sumup = sumup::SumUpClient::new(&sumup_config);
+    let state = AppState::new(store, &public_url, sumup, sandbox).await?;
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(async move {

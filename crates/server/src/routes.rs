@@ -15,7 +15,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{auth, cart, events, idempotency};
+use crate::sandbox::{self, SANDBOX_PATH};
+use crate::{auth, cart, events, idempotency, orders};
 
 /// Request bodies larger than this are refused.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -70,6 +71,13 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::PATCH, "/cart/products/{id}", cart::update_product_line),
         endpoint(M::DELETE, "/cart/products/{id}", cart::remove_product_line),
         endpoint(M::DELETE, "/cart/bookings/{id}", cart::remove_booking),
+        endpoint(M::POST, "/checkout", orders::checkout).idempotent(),
+        endpoint(M::GET, "/orders", orders::list_orders),
+        endpoint(M::GET, "/orders/{id}", orders::get_order),
+        endpoint(M::POST, "/orders/{id}/pay", orders::pay_order).idempotent(),
+        endpoint(M::POST, "/orders/{id}/cancel", orders::cancel_order),
+        endpoint(M::GET, "/tickets", orders::list_tickets),
+        endpoint(M::POST, "/webhooks/sumup", orders::sumup_webhook),
     ]
 }
 
@@ -97,9 +105,13 @@ pub fn router(state: AppState) -> Router {
             router.route(e.path, route)
         })
         .method_not_allowed_fallback(method_not_allowed);
-    Router::new()
+    let mut app = Router::new()
         .nest(API_BASE, api)
-        .fallback(not_found)
+        .route("/checkout/return", axum::routing::get(orders::return_page));
+    if let Some(sandbox) = state.sandbox() {
+        app = app.nest_service(SANDBOX_PATH, sandbox::router(sandbox.clone()));
+    }
+    app.fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())

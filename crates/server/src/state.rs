@@ -1,25 +1,51 @@
 //! The state every request handler shares.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::watch;
 
 use crate::StartError;
 use crate::auth::LoginLimiter;
+use crate::sandbox::SandboxState;
 use crate::store::Store;
+use crate::sumup::SumUpClient;
 
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
     currency: Arc<str>,
+    public_url: Arc<str>,
+    sumup: SumUpClient,
+    sandbox: Option<SandboxState>,
     login_limiter: Arc<LoginLimiter>,
+    /// Bumped whenever an order changes, to wake long-polls.
+    order_changes: Arc<watch::Sender<u64>>,
+    /// When SumUp was last asked about each order.
+    refreshed_at: Arc<Mutex<HashMap<i64, Instant>>>,
+    /// Set when the server stops, so long-polls answer at once.
+    stopping: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
-    pub async fn new(store: Store) -> Result<AppState, StartError> {
+    pub async fn new(
+        store: Store,
+        public_url: &str,
+        sumup: SumUpClient,
+        sandbox: Option<SandboxState>,
+    ) -> Result<AppState, StartError> {
         let currency = store.currency().await?;
         Ok(AppState {
             store,
             currency: currency.into(),
+            public_url: public_url.trim_end_matches('/').into(),
+            sumup,
+            sandbox,
             login_limiter: Arc::new(LoginLimiter::default()),
+            order_changes: Arc::new(watch::Sender::new(0)),
+            refreshed_at: Arc::default(),
+            stopping: Arc::new(watch::Sender::new(false)),
         })
     }
 
@@ -32,7 +58,45 @@ impl AppState {
         &self.currency
     }
 
+    pub fn sumup(&self) -> &SumUpClient {
+        &self.sumup
+    }
+
+    pub fn sandbox(&self) -> Option<&SandboxState> {
+        self.sandbox.as_ref()
+    }
+
     pub fn login_limiter(&self) -> &LoginLimiter {
         &self.login_limiter
+    }
+
+    /// Where SumUp tells us a checkout changed.
+    pub fn webhook_url(&self) -> String {
+        format!("{}/api/v1/webhooks/sumup", self.public_url)
+    }
+
+    /// Where SumUp's hosted page sends the buyer afterwards.
+    pub fn return_page_url(&self) -> String {
+        format!("{}/checkout/return", self.public_url)
+    }
+
+    pub fn orders_changed(&self) {
+        self.order_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn subscribe_orders(&self) -> watch::Receiver<u64> {
+        self.order_changes.subscribe()
+    }
+
+    pub fn refreshed_at(&self) -> &Mutex<HashMap<i64, Instant>> {
+        &self.refreshed_at
+    }
+
+    pub fn subscribe_stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 }

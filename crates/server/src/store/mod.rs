@@ -8,6 +8,8 @@ pub(crate) mod cart;
 mod catalog;
 mod events;
 mod idempotency;
+mod orders;
+pub(crate) mod sandbox;
 pub(crate) mod tickets;
 mod users;
 
@@ -22,6 +24,9 @@ pub use cart::{AddOutcome, CartContents, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
+
+pub use orders::{CheckoutRow, OrderItems, OrderRow};
+pub use sandbox::{NewSandboxCheckout, SandboxCheckoutRow};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

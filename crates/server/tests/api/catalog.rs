@@ -8,6 +8,7 @@ fn file_config(dir: &tempfile::TempDir, catalog: Option<&str>) -> ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", dir.path().join("shop.db").display()),
         catalog: catalog.map(str::to_owned),
+        ..ServerConfig::default()
     }
 }
 
@@ -71,6 +72,7 @@ async fn the_demo_catalog_loads() {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: "sqlite::memory:".to_owned(),
         catalog: Some(storefront_server::DEMO_CATALOG.to_owned()),
+        ..ServerConfig::default()
     })
     .await;
     let demo = app.login("demo@example.com", "demo").await;
@@ -113,6 +115,7 @@ async fn hostile_strings_round_trip_as_data() {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: "sqlite::memory:".to_owned(),
         catalog: Some(catalog),
+        ..ServerConfig::default()
     })
     .await;
     let list = app.get("/events", None).await;

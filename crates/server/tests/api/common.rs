@@ -181,6 +181,7 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().unwrap(),
             database_url: "sqlite::memory:".to_owned(),
             catalog: Some(TEST_CATALOG.to_owned()),
+            ..ServerConfig::default()
         })
         .await
     }
