@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
-use axum::Json;
 use serde::Deserialize;
 use storefront_contract::{
     CheckoutRequest, CheckoutResponse, Order, OrderList, OrderStatus, TicketList, WebhookNotice,
@@ -47,12 +47,15 @@ pub async fn checkout(
     AuthUser(user): AuthUser,
     ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
-    let page_id = match request.page.as_deref() {
-        None => None,
-        Some(slug) => Some(state.store().page_id(slug).await?.ok_or_else(|| {
-            ApiError::validation("page", "There is no page with that slug.")
-        })?),
-    };
+    let page_id =
+        match request.page.as_deref() {
+            None => None,
+            Some(slug) => {
+                Some(state.store().page_id(slug).await?.ok_or_else(|| {
+                    ApiError::validation("page", "There is no page with that slug.")
+                })?)
+            }
+        };
     let order_id = state
         .store()
         .create_order_from_cart(

@@ -72,11 +72,21 @@ pub async fn start_checkout(state: &AppState, order: &OrderRow) -> ApiResult<Che
         Err(err) => return Err(provider_error(order.id, &err)),
     };
     let url = checkout.hosted_checkout_url.clone().ok_or_else(|| {
-        provider_error(order.id, &SumUpError::Decode("no hosted_checkout_url".to_owned()))
+        provider_error(
+            order.id,
+            &SumUpError::Decode("no hosted_checkout_url".to_owned()),
+        )
     })?;
     let now = time::now();
     store
-        .record_checkout(order.id, &checkout.id, &reference, &url, &checkout.status, now)
+        .record_checkout(
+            order.id,
+            &checkout.id,
+            &reference,
+            &url,
+            &checkout.status,
+            now,
+        )
         .await?;
     state.orders_changed();
     Ok(CheckoutRow {
@@ -89,7 +99,10 @@ pub async fn start_checkout(state: &AppState, order: &OrderRow) -> ApiResult<Che
 
 /// Whether enough time passed since SumUp was last asked about this order.
 fn due_for_refresh(state: &AppState, order_id: i64) -> bool {
-    let mut last = state.refreshed_at().lock().unwrap_or_else(|e| e.into_inner());
+    let mut last = state
+        .refreshed_at()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let now = Instant::now();
     match last.get(&order_id) {
         Some(at) if now.duration_since(*at) < REFRESH_INTERVAL => false,
@@ -108,17 +121,22 @@ fn due_for_refresh(state: &AppState, order_id: i64) -> bool {
 /// leave the order as it is.
 pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<()> {
     let needs_status = order.status() == OrderStatus::Pending;
-    let needs_refund = order.refund_status.as_deref().is_some_and(|s| s != "refunded");
+    let needs_refund = order
+        .refund_status
+        .as_deref()
+        .is_some_and(|s| s != "refunded");
     if !(needs_status || needs_refund) || (!force && !due_for_refresh(state, order.id)) {
         return Ok(());
     }
     if needs_status && let Some(checkout) = order.checkout() {
         match state.sumup().get_checkout(&checkout.sumup_id).await {
-            Ok(remote) => apply_checkout(state, order.id, &checkout, &remote, true).await?,
-            Err(err) => tracing::warn!(order_id = order.id, error = %err, "could not read the checkout"),
+            Ok(remote) => return settle(state, order.id, &checkout, &remote, true).await,
+            Err(err) => {
+                tracing::warn!(order_id = order.id, error = %err, "could not read the checkout")
+            }
         }
     }
-    if needs_refund || needs_status {
+    if needs_refund {
         try_refund(state, order.id).await?;
     }
     Ok(())
@@ -151,19 +169,36 @@ pub async fn refresh_checkout(state: &AppState, sumup_id: &str) -> ApiResult<()>
             0
         },
     };
-    apply_checkout(state, order_id, &local, &remote, latest).await?;
-    try_refund(state, order_id).await
+    settle(state, order_id, &local, &remote, latest).await
 }
 
-/// Applies SumUp's view of one checkout to its order. A payment is honoured whichever attempt
-/// it came through; failures and expiry only count for the newest attempt.
-async fn apply_checkout(
+/// Applies SumUp's view of one checkout to its order, then asks for any refund it made due,
+/// and only then wakes those waiting on the order, so that they see the refund's outcome.
+async fn settle(
     state: &AppState,
     order_id: i64,
     local: &CheckoutRow,
     remote: &Checkout,
     latest: bool,
 ) -> ApiResult<()> {
+    let changed = apply_checkout(state, order_id, local, remote, latest).await?;
+    try_refund(state, order_id).await?;
+    if changed {
+        state.orders_changed();
+    }
+    Ok(())
+}
+
+/// Applies SumUp's view of one checkout to its order; `true` if anything changed. A payment
+/// is honoured whichever attempt it came through; failures and expiry only count for the
+/// newest attempt.
+async fn apply_checkout(
+    state: &AppState,
+    order_id: i64,
+    local: &CheckoutRow,
+    remote: &Checkout,
+    latest: bool,
+) -> ApiResult<bool> {
     let store = state.store();
     let mut status = remote.status.as_str();
     if status == "PENDING" && latest && time::now() - local.created_at >= CHECKOUT_LIFETIME_SECS {
@@ -174,23 +209,29 @@ async fn apply_checkout(
                 if let Ok(paid) = state.sumup().get_checkout(&remote.id).await {
                     return Box::pin(apply_checkout(state, order_id, local, &paid, latest)).await;
                 }
-                return Ok(());
+                return Ok(false);
             }
             Err(err) => {
                 tracing::warn!(order_id, error = %err, "could not expire an old checkout");
-                return Ok(());
+                return Ok(false);
             }
         }
     }
     let changed = match status {
         "PAID" => {
-            let transaction = remote.successful_transaction().and_then(|t| t.id.as_deref());
+            let transaction = remote
+                .successful_transaction()
+                .and_then(|t| t.id.as_deref());
             match store
                 .settle_paid_order(order_id, &remote.id, transaction, time::now())
                 .await?
             {
                 Some(settlement) => {
-                    tracing::info!(order_id, refunded_tickets = settlement.cancelled_tickets, "order paid");
+                    tracing::info!(
+                        order_id,
+                        refunded_tickets = settlement.cancelled_tickets,
+                        "order paid"
+                    );
                     true
                 }
                 None => store.set_checkout_status(&remote.id, "PAID").await?,
@@ -203,10 +244,7 @@ async fn apply_checkout(
         }
         other => store.set_checkout_status(&remote.id, other).await?,
     };
-    if changed {
-        state.orders_changed();
-    }
-    Ok(())
+    Ok(changed)
 }
 
 /// Asks SumUp to refund what is due on the order, once at a time; `due` stays for a retry
@@ -218,7 +256,11 @@ async fn try_refund(state: &AppState, order_id: i64) -> ApiResult<()> {
     };
     let result = state
         .sumup()
-        .refund(&claim.merchant_code, &claim.transaction_id, Money::from_minor(claim.amount))
+        .refund(
+            &claim.merchant_code,
+            &claim.transaction_id,
+            Money::from_minor(claim.amount),
+        )
         .await;
     match &result {
         Ok(()) => tracing::info!(order_id, amount = claim.amount, "refund accepted"),
@@ -242,8 +284,7 @@ pub async fn close_open_checkout(state: &AppState, order: &OrderRow) -> ApiResul
         .await
         .map_err(|err| provider_error(order.id, &err))?;
     if remote.status == "PAID" {
-        apply_checkout(state, order.id, &checkout, &remote, true).await?;
-        try_refund(state, order.id).await?;
+        settle(state, order.id, &checkout, &remote, true).await?;
         return Ok(true);
     }
     if remote.status == "PENDING" {
@@ -255,13 +296,15 @@ pub async fn close_open_checkout(state: &AppState, order: &OrderRow) -> ApiResul
                     .get_checkout(&checkout.sumup_id)
                     .await
                     .map_err(|err| provider_error(order.id, &err))?;
-                apply_checkout(state, order.id, &checkout, &paid, true).await?;
-                try_refund(state, order.id).await?;
+                settle(state, order.id, &checkout, &paid, true).await?;
                 return Ok(paid.status == "PAID");
             }
             Err(err) => return Err(provider_error(order.id, &err)),
         }
-        state.store().set_checkout_status(&checkout.sumup_id, "EXPIRED").await?;
+        state
+            .store()
+            .set_checkout_status(&checkout.sumup_id, "EXPIRED")
+            .await?;
     }
     Ok(false)
 }
@@ -269,8 +312,15 @@ pub async fn close_open_checkout(state: &AppState, order: &OrderRow) -> ApiResul
 /// The sentence that tells the buyer which events sold out and what comes back to them.
 fn refund_sentence(items: &OrderItems, refund: &Refund, currency: &str) -> String {
     let mut events: Vec<(&str, u32)> = Vec::new();
-    for ticket in items.tickets.iter().filter(|t| t.state == TicketState::Cancelled.as_str()) {
-        match events.iter_mut().find(|(name, _)| *name == ticket.event_name) {
+    for ticket in items
+        .tickets
+        .iter()
+        .filter(|t| t.state == TicketState::Cancelled.as_str())
+    {
+        match events
+            .iter_mut()
+            .find(|(name, _)| *name == ticket.event_name)
+        {
             Some((_, count)) => *count += 1,
             None => events.push((&ticket.event_name, 1)),
         }
@@ -278,7 +328,11 @@ fn refund_sentence(items: &OrderItems, refund: &Refund, currency: &str) -> Strin
     let count: u32 = events.iter().map(|(_, n)| n).sum();
     let names: Vec<&str> = events.iter().map(|(name, _)| *name).collect();
     let amount = format_amount(refund.amount, currency);
-    let tickets = if count == 1 { "1 ticket was".to_owned() } else { format!("{count} tickets were") };
+    let tickets = if count == 1 {
+        "1 ticket was".to_owned()
+    } else {
+        format!("{count} tickets were")
+    };
     let refunded = match refund.status {
         RefundStatus::Refunded => format!("{amount} has been refunded"),
         RefundStatus::Due => format!("{amount} will be refunded"),

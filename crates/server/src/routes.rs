@@ -14,8 +14,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::sandbox::{self, SANDBOX_PATH};
+use crate::state::AppState;
 use crate::{auth, cart, events, idempotency, orders};
 
 /// Request bodies larger than this are refused.

@@ -72,26 +72,29 @@ fn sumup_error(status: StatusCode, code: &str, message: &str, param: Option<&str
 
 fn internal(err: sqlx::Error) -> Response {
     tracing::error!(error = %err, "sandbox storage failed");
-    sumup_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error", None)
+    sumup_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL_ERROR",
+        "Internal error",
+        None,
+    )
 }
 
-/// Any non-empty bearer key is accepted, as a sandbox should.
-fn authorised(headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal of a request without an API key; any non-empty bearer key is accepted.
+fn refusal(headers: &HeaderMap) -> Option<Response> {
     let ok = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|key| !key.trim().is_empty());
-    if ok {
-        Ok(())
-    } else {
-        Err(sumup_error(
+    (!ok).then(|| {
+        sumup_error(
             StatusCode::UNAUTHORIZED,
             "NOT_AUTHORIZED",
             "Invalid or missing API key",
             None,
-        ))
-    }
+        )
+    })
 }
 
 fn checkout_json(state: &SandboxState, row: &SandboxCheckoutRow) -> Value {
@@ -131,24 +134,50 @@ async fn create_checkout(
     headers: HeaderMap,
     body: Option<Json<Value>>,
 ) -> Response {
-    if let Err(refused) = authorised(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     let Some(Json(body)) = body else {
-        return sumup_error(StatusCode::BAD_REQUEST, "INVALID", "Request body must be JSON", None);
+        return sumup_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID",
+            "Request body must be JSON",
+            None,
+        );
     };
-    let text = |name: &str| body.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     for param in ["checkout_reference", "currency", "merchant_code"] {
         if text(param).is_none() {
-            return sumup_error(StatusCode::BAD_REQUEST, "MISSING", "Validation error", Some(param));
+            return sumup_error(
+                StatusCode::BAD_REQUEST,
+                "MISSING",
+                "Validation error",
+                Some(param),
+            );
         }
     }
     let Some(amount) = body.get("amount").and_then(Value::as_f64) else {
-        return sumup_error(StatusCode::BAD_REQUEST, "MISSING", "Validation error", Some("amount"));
+        return sumup_error(
+            StatusCode::BAD_REQUEST,
+            "MISSING",
+            "Validation error",
+            Some("amount"),
+        );
     };
-    let Some(amount) = money_from_amount(amount).and_then(Money::to_minor).filter(|a| *a > 0)
+    let Some(amount) = money_from_amount(amount)
+        .and_then(Money::to_minor)
+        .filter(|a| *a > 0)
     else {
-        return sumup_error(StatusCode::BAD_REQUEST, "INVALID", "Validation error", Some("amount"));
+        return sumup_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID",
+            "Validation error",
+            Some("amount"),
+        );
     };
     let id = uuid::Uuid::new_v4().to_string();
     let new = NewSandboxCheckout {
@@ -175,7 +204,12 @@ async fn create_checkout(
     }
     match state.store.sandbox_checkout(&id).await {
         Ok(Some(row)) => (StatusCode::CREATED, Json(checkout_json(&state, &row))).into_response(),
-        Ok(None) => sumup_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Resource not found", None),
+        Ok(None) => sumup_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Resource not found",
+            None,
+        ),
         Err(err) => internal(err),
     }
 }
@@ -185,12 +219,17 @@ async fn get_checkout(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refused) = authorised(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     match state.store.sandbox_checkout(&id).await {
         Ok(Some(row)) => Json(checkout_json(&state, &row)).into_response(),
-        Ok(None) => sumup_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Resource not found", None),
+        Ok(None) => sumup_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Resource not found",
+            None,
+        ),
         Err(err) => internal(err),
     }
 }
@@ -205,14 +244,24 @@ async fn list_checkouts(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    if let Err(refused) = authorised(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     let Some(reference) = query.checkout_reference else {
-        return sumup_error(StatusCode::BAD_REQUEST, "MISSING", "Validation error", Some("checkout_reference"));
+        return sumup_error(
+            StatusCode::BAD_REQUEST,
+            "MISSING",
+            "Validation error",
+            Some("checkout_reference"),
+        );
     };
     match state.store.sandbox_by_reference(&reference).await {
-        Ok(rows) => Json(rows.iter().map(|r| checkout_json(&state, r)).collect::<Vec<_>>()).into_response(),
+        Ok(rows) => Json(
+            rows.iter()
+                .map(|r| checkout_json(&state, r))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
         Err(err) => internal(err),
     }
 }
@@ -222,16 +271,28 @@ async fn deactivate_checkout(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refused) = authorised(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     let row = match state.store.sandbox_checkout(&id).await {
         Ok(Some(row)) => row,
-        Ok(None) => return sumup_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Resource not found", None),
+        Ok(None) => {
+            return sumup_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Resource not found",
+                None,
+            );
+        }
         Err(err) => return internal(err),
     };
     if row.status == "PAID" {
-        return sumup_error(StatusCode::CONFLICT, "CHECKOUT_PROCESSED", "Checkout is already processed", None);
+        return sumup_error(
+            StatusCode::CONFLICT,
+            "CHECKOUT_PROCESSED",
+            "Checkout is already processed",
+            None,
+        );
     }
     match state.store.sandbox_finish(&id, "EXPIRED", None).await {
         Ok(true) => notify(&state, &row),
@@ -240,7 +301,12 @@ async fn deactivate_checkout(
     }
     match state.store.sandbox_checkout(&id).await {
         Ok(Some(row)) => Json(checkout_json(&state, &row)).into_response(),
-        Ok(None) => sumup_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Resource not found", None),
+        Ok(None) => sumup_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Resource not found",
+            None,
+        ),
         Err(err) => internal(err),
     }
 }
@@ -251,23 +317,49 @@ async fn refund(
     Path((merchant, transaction)): Path<(String, String)>,
     body: Option<Json<Value>>,
 ) -> Response {
-    if let Err(refused) = authorised(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let checkout = match state.store.sandbox_by_transaction(&merchant, &transaction).await {
+    let checkout = match state
+        .store
+        .sandbox_by_transaction(&merchant, &transaction)
+        .await
+    {
         Ok(Some(row)) => row,
-        Ok(None) => return sumup_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Resource not found", None),
+        Ok(None) => {
+            return sumup_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Resource not found",
+                None,
+            );
+        }
         Err(err) => return internal(err),
     };
     // Without an amount SumUp refunds what is left.
     let amount = match body.as_ref().and_then(|Json(b)| b.get("amount")) {
         None | Some(Value::Null) => checkout.amount - checkout.refunded,
-        Some(value) => match value.as_f64().and_then(money_from_amount).and_then(Money::to_minor) {
+        Some(value) => match value
+            .as_f64()
+            .and_then(money_from_amount)
+            .and_then(Money::to_minor)
+        {
             Some(minor) if minor > 0 => minor,
-            _ => return sumup_error(StatusCode::BAD_REQUEST, "INVALID", "Validation error", Some("amount")),
+            _ => {
+                return sumup_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID",
+                    "Validation error",
+                    Some("amount"),
+                );
+            }
         },
     };
-    match state.store.sandbox_refund(&merchant, &transaction, amount).await {
+    match state
+        .store
+        .sandbox_refund(&merchant, &transaction, amount)
+        .await
+    {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => sumup_error(
             StatusCode::CONFLICT,
@@ -309,7 +401,10 @@ fn render_page(row: &SandboxCheckoutRow, notice: Option<&str>) -> String {
                 amount = escape(&amount),
             ),
         ),
-        "PAID" => ("Payment successful".to_owned(), result_block("Paid. Thank you!", row)),
+        "PAID" => (
+            "Payment successful".to_owned(),
+            result_block("Paid. Thank you!", row),
+        ),
         "FAILED" => (
             "Payment failed".to_owned(),
             result_block("The payment did not go through. Nothing was charged.", row),
@@ -326,7 +421,10 @@ fn render_page(row: &SandboxCheckoutRow, notice: Option<&str>) -> String {
     PAGE_TEMPLATE
         .replace("{{title}}", &escape(&title))
         .replace("{{merchant}}", &escape(&row.merchant_code))
-        .replace("{{description}}", &escape(row.description.as_deref().unwrap_or("")))
+        .replace(
+            "{{description}}",
+            &escape(row.description.as_deref().unwrap_or("")),
+        )
         .replace("{{reference}}", &escape(&row.reference))
         .replace("{{amount}}", &escape(&amount))
         .replace("{{action}}", &action)
@@ -340,7 +438,10 @@ fn result_block(message: &str, row: &SandboxCheckoutRow) -> String {
         ),
         _ => String::new(),
     };
-    format!("<p class=\"state\" id=\"state\">{}</p>{back}", escape(message))
+    format!(
+        "<p class=\"state\" id=\"state\">{}</p>{back}",
+        escape(message)
+    )
 }
 
 fn not_found_page() -> Response {
@@ -378,7 +479,11 @@ async fn submit_payment(
         "pay" => !FAILING_AMOUNTS.contains(&row.amount),
         "decline" => false,
         _ => {
-            return (StatusCode::BAD_REQUEST, Html(render_page(&row, Some("Choose Pay or Decline.")))).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                Html(render_page(&row, Some("Choose Pay or Decline."))),
+            )
+                .into_response();
         }
     };
     let transaction_id = uuid::Uuid::new_v4().to_string();
@@ -392,7 +497,13 @@ async fn submit_payment(
         Ok(true) => notify(&state, &row),
         Ok(false) => {
             // Already paid, failed or expired: show what it is now.
-            let current = state.store.sandbox_checkout(&id).await.ok().flatten().unwrap_or(row);
+            let current = state
+                .store
+                .sandbox_checkout(&id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(row);
             return (StatusCode::CONFLICT, Html(render_page(&current, None))).into_response();
         }
         Err(err) => return internal(err),
@@ -417,7 +528,9 @@ fn notify(state: &SandboxState, row: &SandboxCheckoutRow) {
         for attempt in 1..=8 {
             match http.post(&url).json(&body).send().await {
                 Ok(response) if response.status().is_success() => return,
-                Ok(response) => tracing::warn!(attempt, status = %response.status(), "webhook refused"),
+                Ok(response) => {
+                    tracing::warn!(attempt, status = %response.status(), "webhook refused")
+                }
                 Err(err) => tracing::warn!(attempt, error = %err.without_url(), "webhook failed"),
             }
             tokio::time::sleep(delay).await;
@@ -432,6 +545,9 @@ mod tests {
 
     #[test]
     fn page_text_is_escaped() {
-        assert_eq!(escape("<b>\"Tom & Jerry's\"</b>"), "&lt;b&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/b&gt;");
+        assert_eq!(
+            escape("<b>\"Tom & Jerry's\"</b>"),
+            "&lt;b&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/b&gt;"
+        );
     }
 }

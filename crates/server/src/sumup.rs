@@ -229,10 +229,17 @@ impl SumUpClient {
         self.expect(self.http.get(url)).await
     }
 
-    pub async fn checkouts_by_reference(&self, reference: &str) -> Result<Vec<Checkout>, SumUpError> {
+    pub async fn checkouts_by_reference(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<Checkout>, SumUpError> {
         let url = format!("{}/v0.1/checkouts", self.base_url);
-        self.expect(self.http.get(url).query(&[("checkout_reference", reference)]))
-            .await
+        self.expect(
+            self.http
+                .get(url)
+                .query(&[("checkout_reference", reference)]),
+        )
+        .await
     }
 
     /// Deactivates a pending checkout so that it can no longer be paid.
@@ -284,12 +291,18 @@ mod tests {
 
     #[test]
     fn error_bodies_in_every_documented_shape() {
-        let single = parse_error_body(r#"{"error_code":"NOT_FOUND","message":"Resource not found"}"#);
+        let single =
+            parse_error_body(r#"{"error_code":"NOT_FOUND","message":"Resource not found"}"#);
         assert_eq!(single.error_code.as_deref(), Some("NOT_FOUND"));
-        let array = parse_error_body(r#"[{"error_code":"MISSING","message":"Validation error","param":"amount"}]"#);
+        let array = parse_error_body(
+            r#"[{"error_code":"MISSING","message":"Validation error","param":"amount"}]"#,
+        );
         assert_eq!(array.error_code.as_deref(), Some("MISSING"));
         assert_eq!(array.param.as_deref(), Some("amount"));
-        assert_eq!(parse_error_body("<html>bad gateway</html>"), ApiErrorBody::default());
+        assert_eq!(
+            parse_error_body("<html>bad gateway</html>"),
+            ApiErrorBody::default()
+        );
         assert_eq!(parse_error_body("[]"), ApiErrorBody::default());
     }
 

@@ -186,10 +186,12 @@ impl Store {
             _ => None,
         };
         let page_merchant: Option<String> = match order_page {
-            Some(page) => sqlx::query_scalar("SELECT sumup_merchant_code FROM pages WHERE id = $1")
-                .bind(page)
-                .fetch_one(&mut *tx)
-                .await?,
+            Some(page) => {
+                sqlx::query_scalar("SELECT sumup_merchant_code FROM pages WHERE id = $1")
+                    .bind(page)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
             None => None,
         };
         sqlx::query("UPDATE orders SET total = $2, page_id = $3, merchant_code = $4 WHERE id = $1")
@@ -204,14 +206,20 @@ impl Store {
     }
 
     pub async fn order(&self, order_id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ORDER_SELECT} WHERE o.id = $1")))
-            .bind(order_id)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{ORDER_SELECT} WHERE o.id = $1"
+        )))
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// The user's order; another user's is as absent as an unknown one.
-    pub async fn users_order(&self, user_id: i64, order_id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
+    pub async fn users_order(
+        &self,
+        user_id: i64,
+        order_id: i64,
+    ) -> Result<Option<OrderRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{ORDER_SELECT} WHERE o.id = $1 AND o.user_id = $2"
         )))
@@ -264,14 +272,16 @@ impl Store {
         .await?;
         let bookings = bookings
             .into_iter()
-            .map(|(id, name, calendar_name, starts_at, ends_at, cost)| CartBooking {
-                id,
-                name,
-                calendar_name,
-                starts_at: to_utc(starts_at),
-                ends_at: ends_at.map(to_utc),
-                cost: Money::from_minor(cost),
-            })
+            .map(
+                |(id, name, calendar_name, starts_at, ends_at, cost)| CartBooking {
+                    id,
+                    name,
+                    calendar_name,
+                    starts_at: to_utc(starts_at),
+                    ends_at: ends_at.map(to_utc),
+                    cost: Money::from_minor(cost),
+                },
+            )
             .collect();
         let tickets = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
             "{TICKET_SELECT} WHERE t.order_id = $1 ORDER BY t.id"
@@ -290,7 +300,7 @@ impl Store {
     pub async fn users_tickets(&self, user_id: i64) -> Result<Vec<TicketRow>, sqlx::Error> {
         sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
             "{TICKET_SELECT} WHERE t.user_id = $1 AND t.state <> 'pending' \
-             AND t.order_id IS NOT NULL ORDER BY e.starts_at, t.id"
+             ORDER BY e.starts_at, t.id"
         )))
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -337,12 +347,17 @@ impl Store {
             .await
     }
 
-    pub async fn set_checkout_status(&self, sumup_id: &str, status: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE checkouts SET status = $2 WHERE sumup_id = $1 AND status <> $2")
-            .bind(sumup_id)
-            .bind(status)
-            .execute(&self.pool)
-            .await?;
+    pub async fn set_checkout_status(
+        &self,
+        sumup_id: &str,
+        status: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done =
+            sqlx::query("UPDATE checkouts SET status = $2 WHERE sumup_id = $1 AND status <> $2")
+                .bind(sumup_id)
+                .bind(status)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -357,10 +372,11 @@ impl Store {
 
     /// The payment failed or expired: a pending order becomes failed (and payable again).
     pub async fn fail_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending'")
-            .bind(order_id)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending'")
+                .bind(order_id)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -389,19 +405,25 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        sqlx::query("UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1")
-            .bind(sumup_id)
-            .bind(transaction_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
+        )
+        .bind(sumup_id)
+        .bind(transaction_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
 
         let events: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT DISTINCT e.id, e.ticket_count FROM tickets t JOIN events e ON e.id = t.event_id \
@@ -437,20 +459,24 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             for (ticket_id, cost) in over {
-                sqlx::query("UPDATE tickets SET state = 'cancelled' WHERE id = $1 AND state = 'confirmed'")
-                    .bind(ticket_id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE tickets SET state = 'cancelled' WHERE id = $1 AND state = 'confirmed'",
+                )
+                .bind(ticket_id)
+                .execute(&mut *tx)
+                .await?;
                 settlement.cancelled_tickets += 1;
                 settlement.refund += cost;
             }
         }
         if settlement.refund > 0 {
-            sqlx::query("UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1")
-                .bind(order_id)
-                .bind(settlement.refund)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
+            )
+            .bind(order_id)
+            .bind(settlement.refund)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(Some(settlement))
@@ -471,20 +497,28 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query("UPDATE tickets SET state = 'cancelled' WHERE order_id = $1 AND state = 'reserved'")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE tickets SET state = 'cancelled' WHERE order_id = $1 AND state = 'reserved'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Takes the right to ask SumUp for the order's refund, so that only one request is out.
-    pub async fn claim_refund(&self, order_id: i64, now: Timestamp) -> Result<Option<RefundClaim>, sqlx::Error> {
+    pub async fn claim_refund(
+        &self,
+        order_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<RefundClaim>, sqlx::Error> {
         let claimed = sqlx::query(
             "UPDATE orders SET refund_status = 'refunding', refund_claimed_at = $2 \
              WHERE id = $1 AND (refund_status = 'due' \
@@ -523,11 +557,13 @@ impl Store {
 
     /// Records SumUp's answer to a claimed refund: done, or due again for a later retry.
     pub async fn finish_refund(&self, order_id: i64, refunded: bool) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE orders SET refund_status = $2 WHERE id = $1 AND refund_status = 'refunding'")
-            .bind(order_id)
-            .bind(if refunded { "refunded" } else { "due" })
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE orders SET refund_status = $2 WHERE id = $1 AND refund_status = 'refunding'",
+        )
+        .bind(order_id)
+        .bind(if refunded { "refunded" } else { "due" })
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

@@ -62,7 +62,10 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn sandbox_checkout(&self, id: &str) -> Result<Option<SandboxCheckoutRow>, sqlx::Error> {
+    pub async fn sandbox_checkout(
+        &self,
+        id: &str,
+    ) -> Result<Option<SandboxCheckoutRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)

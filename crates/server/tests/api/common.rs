@@ -300,3 +300,65 @@ impl TestApp {
         answer.json
     }
 }
+
+impl TestApp {
+    pub async fn checkout(&self, token: &str, page: Option<&str>) -> Answer {
+        self.post(
+            "/checkout",
+            Some(token),
+            serde_json::json!({ "page": page }),
+        )
+        .await
+    }
+
+    /// Checks out and insists that it worked; returns the order id and the payment page.
+    pub async fn checkout_ok(&self, token: &str, page: Option<&str>) -> (i64, String) {
+        let answer = self.checkout(token, page).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        (
+            answer.json["order"]["id"].as_i64().unwrap(),
+            answer.json["checkout_url"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn order(&self, token: &str, id: i64, wait: u64) -> Value {
+        let answer = self
+            .get(&format!("/orders/{id}?wait={wait}"), Some(token))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.json
+    }
+
+    /// Presses Pay or Decline on the hosted page, as a browser would.
+    pub async fn press(&self, checkout_url: &str, outcome: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(checkout_url)
+            .form(&[("outcome", outcome)])
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// The order's status as stored, without asking SumUp (to see what a webhook did).
+    pub async fn stored_status(&self, id: i64) -> String {
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.server.state().store().pool())
+            .await
+            .unwrap()
+    }
+
+    /// Waits (without a fixed sleep) until the stored order has `status`.
+    pub async fn until_stored_status(&self, id: i64, status: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self.stored_status(id).await != status {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "order {id} never became {status}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}

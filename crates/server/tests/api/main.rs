@@ -7,4 +7,6 @@ mod common;
 mod events;
 mod idempotency;
 mod openapi;
+mod payments;
+mod sumup_client;
 mod tickets;
