@@ -341,22 +341,32 @@ impl TestApp {
         (response.status(), response.text().await.unwrap())
     }
 
-    /// The order's status as stored, without asking SumUp (to see what a webhook did).
-    pub async fn stored_status(&self, id: i64) -> String {
-        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+    /// Waits (without a fixed sleep) until the stored order has `status`.
+    pub async fn until_stored_status(&self, id: i64, status: &str) {
+        self.until_stored(id, "status", status).await;
+    }
+
+    /// Waits until the order's refund is settled with SumUp (a webhook may be asking).
+    pub async fn until_refunded(&self, id: i64) {
+        self.until_stored(id, "refund_status", "refunded").await;
+    }
+
+    async fn until_stored(&self, id: i64, column: &str, value: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let stored: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT {column} FROM orders WHERE id = $1"
+            )))
             .bind(id)
             .fetch_one(self.server.state().store().pool())
             .await
-            .unwrap()
-    }
-
-    /// Waits (without a fixed sleep) until the stored order has `status`.
-    pub async fn until_stored_status(&self, id: i64, status: &str) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while self.stored_status(id).await != status {
+            .unwrap();
+            if stored.as_deref() == Some(value) {
+                return;
+            }
             assert!(
                 std::time::Instant::now() < deadline,
-                "order {id} never became {status}"
+                "order {id}: {column} never became {value}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
