@@ -1,4 +1,4 @@
-//! `storefront`: the command line (the backend with `serve`, the whole thing with `demo`).
+//! `storefront`: the terminal client, the backend (`serve`), or both on one machine (`demo`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use std::time::Duration;
 
+use storefront::app::App;
+use storefront::config::{Flags, Settings};
+use storefront::session::SessionStore;
 use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, SumUpConfig};
 
 #[derive(Debug, Parser)]
@@ -18,13 +21,20 @@ use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, SumUpConfig};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The storefront server (default: the config file's, else http://127.0.0.1:8080).
+    #[arg(long, global = true, env = "STOREFRONT_SERVER")]
+    server: Option<String>,
+    /// The client's config file (default: storefront/config.toml in your config directory).
+    #[arg(long, global = true, env = "STOREFRONT_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the reference backend.
     Serve(ServeArgs),
-    /// Run the backend in-process with the demo catalog, on a free loopback port.
+    /// Run the backend in-process (demo catalog, in-memory database, SumUp sandbox) and the
+    /// client against it.
     Demo,
 }
 
@@ -78,10 +88,10 @@ impl ServeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        // The terminal client is not part of this build yet.
-        let _ = <Cli as clap::CommandFactory>::command().print_help();
-        return ExitCode::SUCCESS;
+    let flags = Flags {
+        server: cli.server.clone(),
+        config: cli.config.clone(),
+        kiosk: false,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -91,9 +101,10 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match command {
-            Command::Serve(args) => serve(args).await,
-            Command::Demo => demo().await,
+        match cli.command {
+            None => client(&flags).await,
+            Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::Demo) => demo(&flags).await,
         }
     });
     match result {
@@ -138,8 +149,45 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     run_until_signal(server).await
 }
 
-async fn demo() -> Result<(), String> {
-    log_to_stderr();
+fn settings(flags: &Flags) -> Result<Settings, String> {
+    Settings::resolve(flags, |name| std::env::var(name).ok()).map_err(|err| err.to_string())
+}
+
+/// Logs go to a file in the user's state directory: never to the terminal we draw on.
+fn log_to_file() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dirs = directories::ProjectDirs::from("", "", "storefront")?;
+    let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).to_owned();
+    std::fs::create_dir_all(&dir).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(dir, "storefront.log"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STOREFRONT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+async fn client(flags: &Flags) -> Result<(), String> {
+    let settings = settings(flags)?;
+    let _logs = log_to_file();
+    let store = if settings.remember_session {
+        SessionStore::default_location()
+    } else {
+        SessionStore::none()
+    };
+    let token = store.load(&settings.server);
+    let (app, effects) = App::new(settings, token, tokio::time::Instant::now());
+    storefront::terminal::run(app, effects, store)
+        .await
+        .map_err(|err| format!("the terminal failed: {err}"))
+}
+
+async fn demo(flags: &Flags) -> Result<(), String> {
+    let mut settings = settings(flags)?;
+    let _logs = log_to_file();
     let server = storefront_server::start(ServerConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: "sqlite::memory:".to_owned(),
@@ -148,10 +196,16 @@ async fn demo() -> Result<(), String> {
     })
     .await
     .map_err(|err| err.to_string())?;
-    println!("listening on {}", server.origin());
-    println!("demo backend ready: sign in as demo@example.com with password demo");
-    println!("  curl {}/api/v1/events", server.origin());
-    run_until_signal(server).await
+    tracing::info!(origin = %server.origin(), "demo server started");
+    settings.server = server.origin();
+    // The demo's session is thrown away with its in-memory shop.
+    settings.remember_session = false;
+    let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());
+    app.demo_hint = Some(("demo@example.com".to_owned(), "demo".to_owned()));
+    app.signin.email = "demo@example.com".to_owned();
+    let result = storefront::terminal::run(app, effects, SessionStore::none()).await;
+    server.stop().await;
+    result.map_err(|err| format!("the terminal failed: {err}"))
 }
 
 /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.

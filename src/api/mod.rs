@@ -1,0 +1,360 @@
+//! A typed client for the storefront HTTP contract: one method per endpoint.
+//!
+//! Every answer's strings are sanitised once, when decoded. GETs are retried with backoff when
+//! the network or a gateway fails; POSTs are never retried here, but carry the
+//! `Idempotency-Key` of the user action so that the action can be retried safely.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use storefront_contract::{
+    AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
+    CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
+    OrderList, TicketList, UpdateProductRequest, User,
+};
+
+use crate::text::sanitize_json;
+
+/// Why a request did not give the answer hoped for, in words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// The server could not be reached (or did not answer in time).
+    Network { server: String },
+    /// The token is missing, invalid, expired or revoked.
+    SessionEnded,
+    /// The server refused, with the contract's error body.
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+        field: Option<String>,
+        order_id: Option<i64>,
+    },
+    /// The server answered something that is not the contract.
+    Unexpected(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Refused { code, .. } => Some(code),
+            ApiError::SessionEnded => Some("unauthorized"),
+            _ => None,
+        }
+    }
+
+    pub fn is_network(&self) -> bool {
+        matches!(self, ApiError::Network { .. })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Network { server } => write!(f, "Cannot reach the server at {server}."),
+            ApiError::SessionEnded => f.write_str("Your session ended. Sign in again."),
+            ApiError::Refused { message, .. } => f.write_str(message),
+            ApiError::Unexpected(detail) => write!(f, "The server gave an answer we do not understand ({detail})."),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Attempts of a GET: the first, then retries after these pauses.
+const GET_BACKOFF: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(1200)];
+/// Enough for `GET /orders/{id}?wait=25` plus the network.
+const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(40);
+
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    /// The server's origin, as the user gave it (shown in messages).
+    server: String,
+    /// `<server>/api/v1`.
+    base: String,
+}
+
+impl ApiClient {
+    pub fn new(server: &str) -> ApiClient {
+        let server = server.trim_end_matches('/').to_owned();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("storefront/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        ApiClient {
+            base: format!("{server}/api/v1"),
+            server,
+            http,
+        }
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&dyn erased::Body>,
+        idempotency_key: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> ApiResult<Option<T>> {
+        let retries: &[Duration] = if method == Method::GET { &GET_BACKOFF } else { &[] };
+        let mut attempt = 0;
+        loop {
+            let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(&body.to_json());
+            }
+            if let Some(key) = idempotency_key {
+                request = request.header("Idempotency-Key", key);
+            }
+            if let Some(timeout) = timeout {
+                request = request.timeout(timeout);
+            }
+            let result = match request.send().await {
+                Ok(response) => self.read(response).await,
+                Err(err) => {
+                    tracing::warn!(error = %err.without_url(), path, "request failed");
+                    Err(ApiError::Network {
+                        server: self.server.clone(),
+                    })
+                }
+            };
+            let retryable = matches!(&result, Err(ApiError::Network { .. }))
+                || matches!(&result, Err(ApiError::Refused { status: 502..=504, code, .. }) if code != "payment_provider_error");
+            match retries.get(attempt) {
+                Some(pause) if retryable => {
+                    tokio::time::sleep(*pause).await;
+                    attempt += 1;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    async fn read<T: DeserializeOwned>(&self, response: reqwest::Response) -> ApiResult<Option<T>> {
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|_| ApiError::Network {
+            server: self.server.clone(),
+        })?;
+        if status == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| ApiError::Unexpected(format!("HTTP {}", status.as_u16())))?;
+        sanitize_json(&mut value);
+        if status.is_success() {
+            return serde_json::from_value(value)
+                .map(Some)
+                .map_err(|err| ApiError::Unexpected(err.to_string()));
+        }
+        let body: ErrorBody = serde_json::from_value(value)
+            .map_err(|_| ApiError::Unexpected(format!("HTTP {}", status.as_u16())))?;
+        if status == StatusCode::UNAUTHORIZED && body.error.code == "unauthorized" {
+            return Err(ApiError::SessionEnded);
+        }
+        Err(ApiError::Refused {
+            status: status.as_u16(),
+            code: body.error.code,
+            message: body.error.message,
+            field: body.error.field,
+            order_id: body.error.order_id,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, token: Option<&str>) -> ApiResult<T> {
+        self.send(Method::GET, path, token, None, None, None)
+            .await?
+            .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &dyn erased::Body,
+        key: Option<&str>,
+    ) -> ApiResult<T> {
+        self.send(Method::POST, path, token, Some(body), key, None)
+            .await?
+            .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+    }
+
+    async fn delete(&self, path: &str, token: &str) -> ApiResult<()> {
+        self.send::<serde_json::Value>(Method::DELETE, path, Some(token), None, None, None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> ApiResult<LoginResponse> {
+        let body = LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        self.post("/auth/login", None, &body, None).await
+    }
+
+    pub async fn me(&self, token: &str) -> ApiResult<User> {
+        self.get("/auth/me", Some(token)).await
+    }
+
+    pub async fn logout(&self, token: &str) -> ApiResult<()> {
+        self.send::<serde_json::Value>(Method::POST, "/auth/logout", Some(token), None, None, None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn events(
+        &self,
+        query: Option<&str>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> ApiResult<EventList> {
+        let mut path = format!("/events?limit={limit}");
+        if let Some(q) = query.filter(|q| !q.is_empty()) {
+            path.push_str(&format!("&q={}", encode(q)));
+        }
+        if let Some(cursor) = cursor {
+            path.push_str(&format!("&cursor={}", encode(cursor)));
+        }
+        self.get(&path, None).await
+    }
+
+    pub async fn event(&self, id: i64, token: Option<&str>) -> ApiResult<EventDetail> {
+        self.get(&format!("/events/{id}"), token).await
+    }
+
+    pub async fn buy_tickets(
+        &self,
+        token: &str,
+        event_id: i64,
+        request: &BuyTicketsRequest,
+        key: &str,
+    ) -> ApiResult<BuyTicketsResponse> {
+        self.post(&format!("/events/{event_id}/tickets"), Some(token), request, Some(key))
+            .await
+    }
+
+    pub async fn cart_summary(&self, token: &str) -> ApiResult<CartSummary> {
+        self.get("/cart/summary", Some(token)).await
+    }
+
+    pub async fn cart(&self, token: &str) -> ApiResult<Cart> {
+        self.get("/cart", Some(token)).await
+    }
+
+    pub async fn remove_ticket(&self, token: &str, id: i64) -> ApiResult<()> {
+        self.delete(&format!("/cart/tickets/{id}"), token).await
+    }
+
+    pub async fn add_product(&self, token: &str, product_id: i64, quantity: i64) -> ApiResult<CartSummary> {
+        let body = AddProductRequest { product_id, quantity };
+        self.post("/cart/products", Some(token), &body, None).await
+    }
+
+    pub async fn set_line_quantity(&self, token: &str, line: i64, quantity: i64) -> ApiResult<CartSummary> {
+        let body = UpdateProductRequest { quantity };
+        self.send(Method::PATCH, &format!("/cart/products/{line}"), Some(token), Some(&body), None, None)
+            .await?
+            .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+    }
+
+    pub async fn remove_line(&self, token: &str, line: i64) -> ApiResult<()> {
+        self.delete(&format!("/cart/products/{line}"), token).await
+    }
+
+    pub async fn remove_booking(&self, token: &str, id: i64) -> ApiResult<()> {
+        self.delete(&format!("/cart/bookings/{id}"), token).await
+    }
+
+    pub async fn checkout(&self, token: &str, page: Option<&str>, key: &str) -> ApiResult<CheckoutResponse> {
+        let body = CheckoutRequest {
+            page: page.map(str::to_owned),
+        };
+        self.post("/checkout", Some(token), &body, Some(key)).await
+    }
+
+    pub async fn pay(&self, token: &str, order_id: i64, key: &str) -> ApiResult<CheckoutResponse> {
+        self.post(&format!("/orders/{order_id}/pay"), Some(token), &serde_json::json!({}), Some(key))
+            .await
+    }
+
+    /// The order; with `wait`, the server answers when its status leaves pending.
+    pub async fn order(&self, token: &str, order_id: i64, wait_secs: u64) -> ApiResult<Order> {
+        let path = format!("/orders/{order_id}?wait={wait_secs}");
+        let timeout = (wait_secs > 0).then_some(LONG_POLL_TIMEOUT);
+        self.send(Method::GET, &path, Some(token), None, None, timeout)
+            .await?
+            .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+    }
+
+    pub async fn cancel_order(&self, token: &str, order_id: i64) -> ApiResult<Order> {
+        self.post(&format!("/orders/{order_id}/cancel"), Some(token), &serde_json::json!({}), None)
+            .await
+    }
+
+    pub async fn orders(&self, token: &str) -> ApiResult<OrderList> {
+        self.get("/orders", Some(token)).await
+    }
+
+    pub async fn tickets(&self, token: &str) -> ApiResult<TicketList> {
+        self.get("/tickets", Some(token)).await
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Request bodies behind one object-safe trait, so that `send` is not generic over them.
+mod erased {
+    pub trait Body: Send + Sync {
+        fn to_json(&self) -> serde_json::Value;
+    }
+
+    impl<T: serde::Serialize + Send + Sync> Body for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("wren duo&x=1"), "wren%20duo%26x%3D1");
+        assert_eq!(encode("café"), "caf%C3%A9");
+    }
+
+    #[test]
+    fn errors_read_as_sentences() {
+        let err = ApiError::Network {
+            server: "http://127.0.0.1:9".to_owned(),
+        };
+        assert_eq!(err.to_string(), "Cannot reach the server at http://127.0.0.1:9.");
+        assert!(err.is_network());
+        assert_eq!(ApiError::SessionEnded.to_string(), "Your session ended. Sign in again.");
+    }
+}

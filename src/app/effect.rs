@@ -1,0 +1,226 @@
+//! Effects: what `update` asks the outside world to do. Each runs on a tokio task and comes
+//! back as a message; tests run them inline against a real server.
+
+use std::time::Duration;
+
+use storefront_contract::{
+    BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutResponse, EventDetail,
+    EventList, LoginResponse, Order, OrderList, TicketList, User,
+};
+
+use crate::api::{ApiClient, ApiResult};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Login {
+        email: String,
+        password: String,
+    },
+    RestoreSession {
+        token: String,
+    },
+    Logout {
+        token: String,
+    },
+    /// Keep (or with `None`, forget) the sign-in token, as `[session] remember` says.
+    SaveToken(Option<String>),
+    LoadEvents {
+        query: Option<String>,
+        cursor: Option<String>,
+        limit: u32,
+        generation: u64,
+        append: bool,
+    },
+    LoadEvent {
+        id: i64,
+        token: Option<String>,
+    },
+    Buy {
+        token: String,
+        event_id: i64,
+        request: BuyTicketsRequest,
+        key: String,
+    },
+    LoadCart {
+        token: String,
+    },
+    LoadSummary {
+        token: String,
+    },
+    ChangeCart {
+        token: String,
+        change: CartChange,
+    },
+    Checkout {
+        token: String,
+        page: Option<String>,
+        key: String,
+    },
+    Pay {
+        token: String,
+        order_id: i64,
+        key: String,
+    },
+    /// Long-polls the order until its status leaves pending or `wait_secs` pass.
+    WaitForOrder {
+        token: String,
+        order_id: i64,
+        wait_secs: u64,
+        generation: u64,
+    },
+    LoadOrder {
+        token: String,
+        order_id: i64,
+    },
+    CancelOrder {
+        token: String,
+        order_id: i64,
+    },
+    LoadOrders {
+        token: String,
+    },
+    LoadTickets {
+        token: String,
+    },
+    OpenBrowser {
+        command: String,
+        url: String,
+    },
+    /// Runs `effect` after a pause (reconnecting with backoff).
+    Later {
+        after: Duration,
+        effect: Box<Effect>,
+    },
+}
+
+/// One change to the cart, acted on at once by the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CartChange {
+    SetQuantity { line: i64, quantity: i64 },
+    RemoveLine { line: i64 },
+    RemoveBooking { id: i64 },
+    RemoveTickets { ids: Vec<i64> },
+    AddTickets { event_id: i64, request: BuyTicketsRequest, key: String },
+}
+
+/// What comes back.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    SignedIn(ApiResult<LoginResponse>),
+    SessionRestored(ApiResult<User>),
+    SignedOut,
+    TokenSaved(Result<(), String>),
+    EventsLoaded {
+        generation: u64,
+        append: bool,
+        result: ApiResult<EventList>,
+    },
+    EventLoaded(ApiResult<EventDetail>),
+    Bought {
+        quantity: i64,
+        result: ApiResult<BuyTicketsResponse>,
+    },
+    CartLoaded(ApiResult<Cart>),
+    SummaryLoaded(ApiResult<CartSummary>),
+    CartChanged(ApiResult<()>),
+    CheckedOut(ApiResult<CheckoutResponse>),
+    PaymentStarted(ApiResult<CheckoutResponse>),
+    OrderUpdate {
+        generation: u64,
+        result: ApiResult<Order>,
+    },
+    OrderLoaded(ApiResult<Order>),
+    OrderCancelled(ApiResult<Order>),
+    OrdersLoaded(ApiResult<OrderList>),
+    TicketsLoaded(ApiResult<TicketList>),
+    BrowserOpened(Result<(), String>),
+}
+
+/// Runs one effect to its reply. `session` is where tokens are kept.
+pub async fn perform(api: &ApiClient, session: &crate::session::SessionStore, effect: Effect) -> Option<Reply> {
+    Some(match effect {
+        Effect::Login { email, password } => Reply::SignedIn(api.login(&email, &password).await),
+        Effect::RestoreSession { token } => Reply::SessionRestored(api.me(&token).await),
+        Effect::Logout { token } => {
+            // Signing out locally never waits on the server; a dead token is dead anyway.
+            if let Err(err) = api.logout(&token).await {
+                tracing::info!(error = %err, "sign-out not confirmed by the server");
+            }
+            Reply::SignedOut
+        }
+        Effect::SaveToken(token) => {
+            let result = match &token {
+                Some(token) => session.save(api.server(), token),
+                None => session.clear(),
+            };
+            Reply::TokenSaved(result.map_err(|err| err.to_string()))
+        }
+        Effect::LoadEvents {
+            query,
+            cursor,
+            limit,
+            generation,
+            append,
+        } => Reply::EventsLoaded {
+            generation,
+            append,
+            result: api.events(query.as_deref(), limit, cursor.as_deref()).await,
+        },
+        Effect::LoadEvent { id, token } => Reply::EventLoaded(api.event(id, token.as_deref()).await),
+        Effect::Buy {
+            token,
+            event_id,
+            request,
+            key,
+        } => Reply::Bought {
+            quantity: request.quantity,
+            result: api.buy_tickets(&token, event_id, &request, &key).await,
+        },
+        Effect::LoadCart { token } => Reply::CartLoaded(api.cart(&token).await),
+        Effect::LoadSummary { token } => Reply::SummaryLoaded(api.cart_summary(&token).await),
+        Effect::ChangeCart { token, change } => Reply::CartChanged(change_cart(api, &token, change).await),
+        Effect::Checkout { token, page, key } => {
+            Reply::CheckedOut(api.checkout(&token, page.as_deref(), &key).await)
+        }
+        Effect::Pay { token, order_id, key } => Reply::PaymentStarted(api.pay(&token, order_id, &key).await),
+        Effect::WaitForOrder {
+            token,
+            order_id,
+            wait_secs,
+            generation,
+        } => Reply::OrderUpdate {
+            generation,
+            result: api.order(&token, order_id, wait_secs).await,
+        },
+        Effect::LoadOrder { token, order_id } => Reply::OrderLoaded(api.order(&token, order_id, 0).await),
+        Effect::CancelOrder { token, order_id } => Reply::OrderCancelled(api.cancel_order(&token, order_id).await),
+        Effect::LoadOrders { token } => Reply::OrdersLoaded(api.orders(&token).await),
+        Effect::LoadTickets { token } => Reply::TicketsLoaded(api.tickets(&token).await),
+        Effect::OpenBrowser { command, url } => Reply::BrowserOpened(crate::browser::open(&command, &url).await),
+        Effect::Later { after, effect } => {
+            tokio::time::sleep(after).await;
+            return Box::pin(perform(api, session, *effect)).await;
+        }
+    })
+}
+
+async fn change_cart(api: &ApiClient, token: &str, change: CartChange) -> ApiResult<()> {
+    match change {
+        CartChange::SetQuantity { line, quantity } => api.set_line_quantity(token, line, quantity).await.map(|_| ()),
+        CartChange::RemoveLine { line } => api.remove_line(token, line).await,
+        CartChange::RemoveBooking { id } => api.remove_booking(token, id).await,
+        CartChange::RemoveTickets { ids } => {
+            for id in ids {
+                match api.remove_ticket(token, id).await {
+                    // Already gone (another window, say): the goal is reached.
+                    Err(err) if err.code() == Some("not_found") => {}
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+        CartChange::AddTickets { event_id, request, key } => {
+            api.buy_tickets(token, event_id, &request, &key).await.map(|_| ())
+        }
+    }
+}

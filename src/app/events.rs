@@ -1,0 +1,390 @@
+//! The events list (filter, paging, background refresh) and one event (types, quantity, add).
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use storefront_contract::{BuyTicketsRequest, BuyTicketsResponse, EventDetail, EventList, EventSummary};
+use tokio::time::Instant;
+
+use super::list::ListState;
+use super::{App, Effect, Screen, StatusKind};
+use crate::api::ApiResult;
+use crate::ui::layout;
+
+/// Events fetched per page.
+const PAGE_SIZE: u32 = 50;
+/// More are fetched when the selection comes this close to the end.
+const LOAD_AHEAD: usize = 10;
+/// Availability is refreshed this often while the list is shown.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// Typing pauses this long before the filter goes to the server.
+const FILTER_DEBOUNCE: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Debug, Default)]
+pub struct EventsState {
+    pub events: Vec<EventSummary>,
+    pub list: ListState,
+    pub filter: String,
+    pub editing: bool,
+    /// The filter was typed into at this moment and not yet sent.
+    filter_changed_at: Option<Instant>,
+    pub next_cursor: Option<String>,
+    pub loading: bool,
+    pub loaded_once: bool,
+    /// Replies to older requests (an older filter) are ignored.
+    generation: u64,
+    loaded_at: Option<Instant>,
+}
+
+impl EventsState {
+    pub fn selected(&self) -> Option<&EventSummary> {
+        self.events.get(self.list.selected)
+    }
+
+    pub(super) fn keep_visible(&mut self, size: (u16, u16)) {
+        let len = self.events.len();
+        self.list.scroll_into_view(len, layout::events_rows(size.0, size.1));
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EventState {
+    pub id: Option<i64>,
+    pub detail: Option<EventDetail>,
+    pub type_index: usize,
+    pub quantity: u32,
+    pub loading: bool,
+    pub adding: bool,
+    /// The last purchase attempt and its key: retrying the same purchase reuses the key.
+    buy_key: Option<(BuyTicketsRequest, String)>,
+    /// What the last purchase said ("2 tickets added…").
+    pub added: Option<String>,
+}
+
+impl EventState {
+    pub fn selected_type(&self) -> Option<&storefront_contract::TicketType> {
+        self.detail.as_ref()?.ticket_types.get(self.type_index)
+    }
+}
+
+impl App {
+    pub(super) fn load_events(&mut self, append: bool) -> Effect {
+        let events = &mut self.events;
+        events.generation += 1;
+        events.loading = true;
+        // A refresh fetches as many as are shown, so the list does not shrink under the user.
+        let limit = if append {
+            PAGE_SIZE
+        } else {
+            (events.events.len() as u32).clamp(PAGE_SIZE, 200)
+        };
+        Effect::LoadEvents {
+            query: Some(events.filter.trim().to_owned()).filter(|q| !q.is_empty()),
+            cursor: if append { events.next_cursor.clone() } else { None },
+            limit,
+            generation: events.generation,
+            append,
+        }
+    }
+
+    pub(super) fn events_loaded(&mut self, generation: u64, append: bool, result: ApiResult<EventList>) -> Vec<Effect> {
+        if generation != self.events.generation {
+            return Vec::new();
+        }
+        self.events.loading = false;
+        let list = match result {
+            Ok(list) => list,
+            Err(err) => {
+                let retry = self.load_events(append);
+                self.events.loading = false;
+                return self.on_error(err, Some(retry));
+            }
+        };
+        self.connected();
+        let events = &mut self.events;
+        events.loaded_once = true;
+        events.loaded_at = Some(self.now);
+        if append {
+            events.events.extend(list.events);
+        } else {
+            // Keep the selection on the same event across a refresh.
+            let selected_id = events.selected().map(|e| e.id);
+            events.events = list.events;
+            let index = selected_id
+                .and_then(|id| events.events.iter().position(|e| e.id == id))
+                .unwrap_or(if selected_id.is_some() { events.list.selected } else { 0 });
+            events.list.selected = index;
+        }
+        events.next_cursor = list.next_cursor;
+        self.events.keep_visible(self.size);
+        self.load_more_if_near_end().into_iter().collect()
+    }
+
+    fn load_more_if_near_end(&mut self) -> Option<Effect> {
+        let events = &self.events;
+        let near_end = events.list.selected + LOAD_AHEAD >= events.events.len();
+        (near_end && events.next_cursor.is_some() && !events.loading).then(|| self.load_events(true))
+    }
+
+    pub(super) fn events_tick(&mut self) -> Vec<Effect> {
+        let now = self.now;
+        let events = &self.events;
+        if let Some(changed) = events.filter_changed_at
+            && now.duration_since(changed) >= FILTER_DEBOUNCE
+        {
+            self.events.filter_changed_at = None;
+            self.events.list = ListState::default();
+            return vec![self.load_events(false)];
+        }
+        let stale = events
+            .loaded_at
+            .is_some_and(|at| now.duration_since(at) >= REFRESH_EVERY);
+        if self.screen == Screen::Events && stale && !events.loading {
+            return vec![self.load_events(false)];
+        }
+        Vec::new()
+    }
+
+    pub(super) fn events_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let len = self.events.events.len();
+        let visible = layout::events_rows(self.size.0, self.size.1);
+        let list = &mut self.events.list;
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => list.move_by(-1, len, visible),
+            KeyCode::Down | KeyCode::Char('j') => list.move_by(1, len, visible),
+            KeyCode::PageUp => list.move_by(-(visible as isize), len, visible),
+            KeyCode::PageDown => list.move_by(visible as isize, len, visible),
+            KeyCode::Home => list.select(0, len, visible),
+            KeyCode::End => list.select(len.saturating_sub(1), len, visible),
+            KeyCode::Enter => return self.open_selected_event(),
+            KeyCode::Char('/') => {
+                self.events.editing = true;
+                return Vec::new();
+            }
+            KeyCode::Char('r') => {
+                self.set_status(StatusKind::Info, "Refreshing…");
+                return vec![self.load_events(false)];
+            }
+            KeyCode::Esc if !self.events.filter.is_empty() => return self.clear_filter(),
+            _ => return Vec::new(),
+        }
+        self.load_more_if_near_end().into_iter().collect()
+    }
+
+    pub(super) fn filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Enter => {
+                self.events.editing = false;
+                if self.events.filter_changed_at.take().is_some() {
+                    self.events.list = ListState::default();
+                    return vec![self.load_events(false)];
+                }
+            }
+            KeyCode::Esc => {
+                self.events.editing = false;
+                return self.clear_filter();
+            }
+            KeyCode::Backspace => {
+                self.events.filter.pop();
+                self.events.filter_changed_at = Some(self.now);
+            }
+            KeyCode::Char(ch) if self.events.filter.chars().count() < 100 => {
+                self.events.filter.push(ch);
+                self.events.filter_changed_at = Some(self.now);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn clear_filter(&mut self) -> Vec<Effect> {
+        self.events.filter_changed_at = None;
+        if self.events.filter.is_empty() {
+            return Vec::new();
+        }
+        self.events.filter.clear();
+        self.events.list = ListState::default();
+        vec![self.load_events(false)]
+    }
+
+    pub(super) fn events_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let len = self.events.events.len();
+        let visible = layout::events_rows(self.size.0, self.size.1);
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.events.list.move_by(3, len, visible),
+            MouseEventKind::ScrollUp => self.events.list.move_by(-3, len, visible),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)).body.y
+                    + layout::EVENTS_TABLE_TOP;
+                let Some(row) = mouse.row.checked_sub(top) else {
+                    return Vec::new();
+                };
+                if let Some(index) = self.events.list.row_at(row as usize, len) {
+                    // A click on the selected event opens it.
+                    if index == self.events.list.selected {
+                        return self.open_selected_event();
+                    }
+                    self.events.list.select(index, len, visible);
+                }
+            }
+            _ => return Vec::new(),
+        }
+        self.load_more_if_near_end().into_iter().collect()
+    }
+
+    fn open_selected_event(&mut self) -> Vec<Effect> {
+        let Some(id) = self.events.selected().map(|e| e.id) else {
+            return Vec::new();
+        };
+        self.open_event(id)
+    }
+
+    pub fn open_event(&mut self, id: i64) -> Vec<Effect> {
+        if self.event.id != Some(id) {
+            self.event = EventState {
+                id: Some(id),
+                quantity: 1,
+                ..EventState::default()
+            };
+        }
+        self.event.added = None;
+        self.event.loading = true;
+        self.screen = Screen::Event;
+        vec![Effect::LoadEvent {
+            id,
+            token: self.token().map(str::to_owned),
+        }]
+    }
+
+    pub(super) fn event_loaded(&mut self, result: ApiResult<EventDetail>) -> Vec<Effect> {
+        self.event.loading = false;
+        match result {
+            Ok(detail) => {
+                self.connected();
+                if Some(detail.summary.id) != self.event.id {
+                    return Vec::new();
+                }
+                let max = detail.max_per_order.max(1);
+                self.event.quantity = self.event.quantity.clamp(1, max);
+                self.event.type_index = self.event.type_index.min(detail.ticket_types.len().saturating_sub(1));
+                // The list shows the same event: keep its figures in step.
+                if let Some(listed) = self.events.events.iter_mut().find(|e| e.id == detail.summary.id) {
+                    *listed = detail.summary.clone();
+                }
+                self.event.detail = Some(detail);
+                Vec::new()
+            }
+            Err(err) if err.code() == Some("not_found") => {
+                self.event.detail = None;
+                self.screen = Screen::Events;
+                self.set_status(StatusKind::Error, "That event is no longer on sale.");
+                vec![self.load_events(false)]
+            }
+            Err(err) => {
+                let retry = self.event.id.map(|id| Effect::LoadEvent {
+                    id,
+                    token: self.token().map(str::to_owned),
+                });
+                self.on_error(err, retry)
+            }
+        }
+    }
+
+    pub(super) fn event_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(detail) = &self.event.detail else {
+            if key.code == KeyCode::Esc {
+                self.screen = Screen::Events;
+            }
+            return Vec::new();
+        };
+        let types = detail.ticket_types.len();
+        let max = detail.max_per_order.max(1);
+        match key.code {
+            KeyCode::Esc => self.screen = Screen::Events,
+            KeyCode::Left if types > 0 => {
+                self.event.type_index = (self.event.type_index + types - 1) % types;
+            }
+            KeyCode::Right if types > 0 => {
+                self.event.type_index = (self.event.type_index + 1) % types;
+            }
+            KeyCode::Char('+') | KeyCode::Char('=') | KeyCode::Up => {
+                self.event.quantity = (self.event.quantity + 1).min(max);
+            }
+            KeyCode::Char('-') | KeyCode::Down => {
+                self.event.quantity = self.event.quantity.saturating_sub(1).max(1);
+            }
+            KeyCode::Char('a') => return self.add_tickets(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn add_tickets(&mut self) -> Vec<Effect> {
+        let Some(detail) = &self.event.detail else {
+            return Vec::new();
+        };
+        let Some(token) = self.token().map(str::to_owned) else {
+            self.signin.return_to = Some(Screen::Event);
+            self.signin.error = Some("Sign in to buy tickets".to_owned());
+            self.screen = Screen::SignIn;
+            return Vec::new();
+        };
+        if detail.summary.sold_out {
+            self.set_status(StatusKind::Error, "This event is sold out.");
+            return Vec::new();
+        }
+        if self.event.adding {
+            return Vec::new();
+        }
+        let request = BuyTicketsRequest {
+            quantity: i64::from(self.event.quantity),
+            ticket_type_id: self.event.selected_type().map(|t| t.id),
+        };
+        // The same purchase tried again (after a lost answer) keeps its key, so it lands once.
+        let key = match &self.event.buy_key {
+            Some((previous, key)) if *previous == request => key.clone(),
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
+        self.event.buy_key = Some((request.clone(), key.clone()));
+        self.event.adding = true;
+        vec![Effect::Buy {
+            token,
+            event_id: detail.summary.id,
+            request,
+            key,
+        }]
+    }
+
+    pub(super) fn bought(&mut self, quantity: i64, result: ApiResult<BuyTicketsResponse>) -> Vec<Effect> {
+        self.event.adding = false;
+        match result {
+            Ok(bought) => {
+                self.connected();
+                self.event.buy_key = None;
+                self.summary = Some(bought.cart);
+                let tickets = if quantity == 1 { "1 ticket".to_owned() } else { format!("{quantity} tickets") };
+                let message = format!("{tickets} added to your cart. {}", bought.notice);
+                self.event.added = Some(message.clone());
+                self.set_status(StatusKind::Success, message);
+                let mut effects = Vec::new();
+                if let Some(id) = self.event.id {
+                    effects.push(Effect::LoadEvent {
+                        id,
+                        token: self.token().map(str::to_owned),
+                    });
+                }
+                effects
+            }
+            Err(err) => {
+                if err.is_network() {
+                    self.set_status(
+                        StatusKind::Connection,
+                        format!("{err} Press a to try again; the tickets will be added once."),
+                    );
+                    return Vec::new();
+                }
+                self.on_error(err, None)
+            }
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Paying: checkout, the hosted page in a browser and as a QR code, waiting for the payment,
+//! and the confirmation with the tickets.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use storefront_contract::{CheckoutResponse, Order, OrderStatus, Page};
+use tokio::time::Instant;
+
+use super::{App, Effect, Screen, StatusKind};
+use crate::api::{ApiError, ApiResult};
+
+/// How long one long-poll asks the server to wait.
+pub const WAIT_SECS: u64 = 25;
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PaymentPhase {
+    #[default]
+    Idle,
+    /// Asking the server for the order and its checkout.
+    Starting,
+    /// The hosted page is open; waiting for the buyer to pay.
+    Waiting,
+    /// The network failed while waiting; trying again shortly.
+    Reconnecting,
+    /// Still not paid after `poll_timeout`: waiting stopped, Enter waits again.
+    TimedOut,
+    Paid,
+    Failed,
+    Cancelled,
+    /// The payment service failed; the order is kept and `r` tries again.
+    ProviderError(String),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BrowserState {
+    #[default]
+    NotTried,
+    Opened,
+    /// Not an error: the page is on screen as an address and a QR code.
+    Failed,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PaymentState {
+    pub order_id: Option<i64>,
+    pub order: Option<Order>,
+    pub checkout_url: Option<String>,
+    pub phase: PaymentPhase,
+    pub waiting_since: Option<Instant>,
+    pub browser: BrowserState,
+    /// Replies to waits that were left behind are ignored.
+    pub generation: u64,
+    pub confirm_cancel: bool,
+    /// On the confirmation: the ticket whose code is shown as a QR code.
+    pub selected_ticket: usize,
+    /// The ticket to select when the order arrives (opened from the ticket list).
+    pub focus_ticket: Option<i64>,
+    reconnect_delay: Option<Duration>,
+}
+
+impl PaymentState {
+    pub fn is_waiting(&self) -> bool {
+        matches!(
+            self.phase,
+            PaymentPhase::Starting | PaymentPhase::Waiting | PaymentPhase::Reconnecting
+        )
+    }
+
+    /// Stops listening to the wait in flight; the order stays as it is on the server.
+    pub fn leave(&mut self) {
+        self.generation += 1;
+        self.confirm_cancel = false;
+        if self.is_waiting() {
+            self.phase = PaymentPhase::Idle;
+        }
+    }
+
+    /// Whether the order can still be paid or cancelled.
+    pub fn payable(&self) -> bool {
+        self.order.as_ref().is_some_and(|o| o.status.is_payable()) || matches!(self.phase, PaymentPhase::ProviderError(_))
+    }
+
+    pub fn keys(&self) -> Vec<(&'static str, &'static str)> {
+        if self.confirm_cancel {
+            return vec![("y", "cancel the order"), ("n", "keep it")];
+        }
+        let mut keys = Vec::new();
+        match self.phase {
+            PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::Starting => {
+                keys.push(("b", "open in browser"));
+            }
+            PaymentPhase::TimedOut => {
+                keys.push(("Enter", "keep waiting"));
+                keys.push(("b", "open in browser"));
+            }
+            PaymentPhase::Failed | PaymentPhase::ProviderError(_) => keys.push(("r", "pay again")),
+            PaymentPhase::Paid => keys.push(("↑↓", "ticket")),
+            _ => {}
+        }
+        if self.payable() {
+            keys.push(("x", "cancel order"));
+        }
+        keys.push(("Esc", "back"));
+        keys
+    }
+
+    fn waited(&self, now: Instant) -> Duration {
+        self.waiting_since.map(|since| now.duration_since(since)).unwrap_or_default()
+    }
+
+    /// Seconds spent waiting, for the spinner line.
+    pub fn elapsed(&self, now: Instant) -> u64 {
+        self.waited(now).as_secs()
+    }
+}
+
+impl App {
+    pub(super) fn check_out(&mut self, page: Option<Page>) -> Vec<Effect> {
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        if self.cart.cart.as_ref().is_none_or(|c| c.groups.is_empty()) {
+            self.set_status(StatusKind::Info, "Your cart is empty.");
+            return Vec::new();
+        }
+        self.payment = PaymentState {
+            generation: self.payment.generation + 1,
+            phase: PaymentPhase::Starting,
+            ..PaymentState::default()
+        };
+        self.screen = Screen::Payment;
+        vec![Effect::Checkout {
+            token,
+            page: page.map(|p| p.slug),
+            key: uuid::Uuid::new_v4().to_string(),
+        }]
+    }
+
+    pub(super) fn checked_out(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        // The cart moved into the order (or stayed): show what the server holds now.
+        self.cart.loading = true;
+        let mut effects = vec![
+            Effect::LoadSummary { token: token.clone() },
+            Effect::LoadCart { token: token.clone() },
+        ];
+        match result {
+            Ok(checkout) => effects.extend(self.start_waiting(checkout, true)),
+            Err(ApiError::Refused {
+                code,
+                message,
+                order_id: Some(order_id),
+                ..
+            }) if code == "payment_provider_error" => {
+                self.connected();
+                self.payment.order_id = Some(order_id);
+                self.payment.phase = PaymentPhase::ProviderError(message);
+                effects.push(Effect::LoadOrder { token, order_id });
+            }
+            Err(err) => {
+                self.payment.phase = PaymentPhase::Idle;
+                self.screen = Screen::Cart;
+                effects.extend(self.on_error(err, None));
+            }
+        }
+        effects
+    }
+
+    fn start_waiting(&mut self, checkout: CheckoutResponse, open_browser: bool) -> Vec<Effect> {
+        self.connected();
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        let order_id = checkout.order.id;
+        self.payment.order_id = Some(order_id);
+        self.payment.order = Some(checkout.order);
+        self.payment.checkout_url = Some(checkout.checkout_url.clone());
+        self.payment.generation += 1;
+        self.payment.phase = PaymentPhase::Waiting;
+        self.payment.waiting_since = Some(self.now);
+        self.payment.reconnect_delay = None;
+        let mut effects = Vec::new();
+        if open_browser && self.settings.open_browser {
+            effects.push(Effect::OpenBrowser {
+                command: self.settings.browser.clone(),
+                url: checkout.checkout_url,
+            });
+        }
+        effects.push(self.wait_effect(token, order_id));
+        effects
+    }
+
+    fn wait_effect(&self, token: String, order_id: i64) -> Effect {
+        Effect::WaitForOrder {
+            token,
+            order_id,
+            wait_secs: WAIT_SECS,
+            generation: self.payment.generation,
+        }
+    }
+
+    pub(super) fn order_update(&mut self, generation: u64, result: ApiResult<Order>) -> Vec<Effect> {
+        if generation != self.payment.generation {
+            return Vec::new();
+        }
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        match result {
+            Ok(order) => {
+                self.connected();
+                self.payment.reconnect_delay = None;
+                let order_id = order.id;
+                let status = order.status;
+                self.payment.order = Some(order);
+                match status {
+                    OrderStatus::Pending => {
+                        if self.payment.waited(self.now) >= self.settings.poll_timeout {
+                            self.payment.phase = PaymentPhase::TimedOut;
+                            return Vec::new();
+                        }
+                        self.payment.phase = PaymentPhase::Waiting;
+                        vec![self.wait_effect(token, order_id)]
+                    }
+                    other => self.settled(other, token),
+                }
+            }
+            Err(ApiError::Network { server }) => {
+                let delay = self.payment.reconnect_delay.unwrap_or(RECONNECT_FIRST);
+                self.payment.reconnect_delay = Some((delay * 2).min(RECONNECT_MAX));
+                self.payment.phase = PaymentPhase::Reconnecting;
+                self.set_status(
+                    StatusKind::Connection,
+                    format!("Reconnecting to {server} in {}s… Your order is kept.", delay.as_secs()),
+                );
+                let Some(order_id) = self.payment.order_id else {
+                    return Vec::new();
+                };
+                vec![Effect::Later {
+                    after: delay,
+                    effect: Box::new(self.wait_effect(token, order_id)),
+                }]
+            }
+            Err(err) => {
+                self.payment.phase = PaymentPhase::TimedOut;
+                self.on_error(err, None)
+            }
+        }
+    }
+
+    /// The order left pending: paid, failed or cancelled.
+    fn settled(&mut self, status: OrderStatus, token: String) -> Vec<Effect> {
+        self.payment.phase = match status {
+            OrderStatus::Paid => PaymentPhase::Paid,
+            OrderStatus::Failed => PaymentPhase::Failed,
+            OrderStatus::Cancelled => PaymentPhase::Cancelled,
+            OrderStatus::Pending => PaymentPhase::Waiting,
+        };
+        let focus = self.payment.focus_ticket.take();
+        self.payment.selected_ticket = focus
+            .and_then(|id| self.payment.order.as_ref()?.tickets.iter().position(|t| t.id == id))
+            .unwrap_or(0);
+        vec![Effect::LoadSummary { token }]
+    }
+
+    pub(super) fn payment_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.payment.leave();
+                self.screen = if self.previous == Screen::Payment { Screen::Events } else { self.previous };
+                if self.payment.order.as_ref().is_some_and(|o| o.status == OrderStatus::Pending) {
+                    self.set_status(StatusKind::Info, "Your order is kept: open it under o to pay later.");
+                }
+                if self.screen == Screen::Cart {
+                    return self.show_cart();
+                }
+            }
+            KeyCode::Char('b') => {
+                if let Some(url) = self.payment.checkout_url.clone() {
+                    return vec![Effect::OpenBrowser {
+                        command: self.settings.browser.clone(),
+                        url,
+                    }];
+                }
+            }
+            KeyCode::Char('r') if matches!(self.payment.phase, PaymentPhase::Failed | PaymentPhase::ProviderError(_)) => {
+                return self.pay_again(token);
+            }
+            KeyCode::Enter | KeyCode::Char('r') if self.payment.phase == PaymentPhase::TimedOut => {
+                if let Some(order_id) = self.payment.order_id {
+                    self.payment.generation += 1;
+                    self.payment.phase = PaymentPhase::Waiting;
+                    self.payment.waiting_since = Some(self.now);
+                    return vec![self.wait_effect(token, order_id)];
+                }
+            }
+            KeyCode::Char('x') if self.payment.payable() => self.payment.confirm_cancel = true,
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.payment.selected_ticket = self.payment.selected_ticket.saturating_sub(1);
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                let count = self.payment.order.as_ref().map_or(0, |o| o.tickets.len());
+                self.payment.selected_ticket = (self.payment.selected_ticket + 1).min(count.saturating_sub(1));
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn pay_again(&mut self, token: String) -> Vec<Effect> {
+        let Some(order_id) = self.payment.order_id else {
+            return Vec::new();
+        };
+        self.payment.phase = PaymentPhase::Starting;
+        self.payment.generation += 1;
+        vec![Effect::Pay {
+            token,
+            order_id,
+            key: uuid::Uuid::new_v4().to_string(),
+        }]
+    }
+
+    pub(super) fn confirm_cancel_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Enter => {
+                self.payment.confirm_cancel = false;
+                let (Some(token), Some(order_id)) = (self.token().map(str::to_owned), self.payment.order_id) else {
+                    return Vec::new();
+                };
+                self.payment.generation += 1;
+                self.payment.phase = PaymentPhase::Starting;
+                vec![Effect::CancelOrder { token, order_id }]
+            }
+            KeyCode::Char('n') | KeyCode::Esc => {
+                self.payment.confirm_cancel = false;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn payment_started(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {
+        match result {
+            Ok(checkout) => self.start_waiting(checkout, true),
+            Err(ApiError::Refused { code, message, .. }) if code == "payment_provider_error" => {
+                self.connected();
+                self.payment.phase = PaymentPhase::ProviderError(message);
+                Vec::new()
+            }
+            Err(err) if err.code() == Some("order_not_payable") => {
+                // Paid (or cancelled) meanwhile: show it as it is.
+                self.reload_order()
+            }
+            Err(err) => {
+                self.payment.phase = PaymentPhase::Failed;
+                self.on_error(err, None)
+            }
+        }
+    }
+
+    fn reload_order(&mut self) -> Vec<Effect> {
+        match (self.token().map(str::to_owned), self.payment.order_id) {
+            (Some(token), Some(order_id)) => vec![Effect::LoadOrder { token, order_id }],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Opens an order from the list (or the resume prompt): waiting, paying again, or its tickets.
+    pub fn open_order(&mut self, order_id: i64) -> Vec<Effect> {
+        let Some(token) = self.require_session(Screen::Orders) else {
+            return Vec::new();
+        };
+        if self.screen != Screen::Payment {
+            self.previous = self.screen;
+        }
+        self.payment = PaymentState {
+            generation: self.payment.generation + 1,
+            order_id: Some(order_id),
+            phase: PaymentPhase::Starting,
+            ..PaymentState::default()
+        };
+        self.screen = Screen::Payment;
+        vec![Effect::LoadOrder { token, order_id }]
+    }
+
+    pub(super) fn resume_payment(&mut self) -> Vec<Effect> {
+        match self.payment.order_id {
+            Some(order_id) => self.open_order(order_id),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn order_loaded(&mut self, result: ApiResult<Order>) -> Vec<Effect> {
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        let order = match result {
+            Ok(order) => order,
+            Err(err) => {
+                let retry = self.payment.order_id.map(|order_id| Effect::LoadOrder {
+                    token: token.clone(),
+                    order_id,
+                });
+                return self.on_error(err, retry);
+            }
+        };
+        self.connected();
+        if Some(order.id) != self.payment.order_id {
+            return Vec::new();
+        }
+        let url = order.checkout_url.clone();
+        let status = order.status;
+        self.payment.order = Some(order.clone());
+        if matches!(self.payment.phase, PaymentPhase::ProviderError(_)) {
+            return Vec::new();
+        }
+        match (status, url) {
+            // Resume waiting on the page already open (b opens it again).
+            (OrderStatus::Pending, Some(url)) if order.sumup_status.as_deref() == Some("PENDING") => self.start_waiting(
+                CheckoutResponse {
+                    order,
+                    checkout_url: url,
+                },
+                false,
+            ),
+            (OrderStatus::Pending | OrderStatus::Failed, _) => self.pay_again(token),
+            (other, _) => self.settled(other, token),
+        }
+    }
+
+    pub(super) fn order_cancelled(&mut self, result: ApiResult<Order>) -> Vec<Effect> {
+        match result {
+            Ok(order) => {
+                self.connected();
+                let status = order.status;
+                self.payment.order = Some(order);
+                if status == OrderStatus::Cancelled {
+                    self.set_status(StatusKind::Info, "The order was cancelled and its tickets released.");
+                }
+                match self.token().map(str::to_owned) {
+                    Some(token) => self.settled(status, token),
+                    None => Vec::new(),
+                }
+            }
+            Err(err) => {
+                self.payment.phase = PaymentPhase::Failed;
+                let mut effects = self.on_error(err, None);
+                effects.extend(self.reload_order());
+                effects
+            }
+        }
+    }
+}

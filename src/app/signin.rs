@@ -1,0 +1,180 @@
+//! The sign-in screen: email, masked password, inline errors.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use storefront_contract::LoginResponse;
+
+use super::{App, Effect, Screen, Session, StatusKind};
+use crate::api::{ApiError, ApiResult};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Field {
+    #[default]
+    Email,
+    Password,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SignInState {
+    pub email: String,
+    pub password: String,
+    pub focus: Field,
+    pub error: Option<String>,
+    pub busy: bool,
+    /// Where to go once signed in (the screen that needed it, or the one a session ended on).
+    pub return_to: Option<Screen>,
+}
+
+impl App {
+    pub(super) fn signin_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.signin.busy {
+            return Vec::new();
+        }
+        let form = &mut self.signin;
+        let field = match form.focus {
+            Field::Email => &mut form.email,
+            Field::Password => &mut form.password,
+        };
+        match key.code {
+            KeyCode::Tab | KeyCode::Down | KeyCode::BackTab | KeyCode::Up => {
+                form.focus = match form.focus {
+                    Field::Email => Field::Password,
+                    Field::Password => Field::Email,
+                };
+            }
+            KeyCode::Enter => return self.submit_sign_in(),
+            KeyCode::Esc => {
+                // Browse without signing in.
+                self.signin.error = None;
+                self.signin.return_to = None;
+                return self.show_events();
+            }
+            KeyCode::Backspace => {
+                field.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => field.clear(),
+            KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if field.chars().count() < 254 {
+                    field.push(ch);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn submit_sign_in(&mut self) -> Vec<Effect> {
+        let form = &mut self.signin;
+        if form.email.trim().is_empty() {
+            form.focus = Field::Email;
+            form.error = Some("Enter your email address.".to_owned());
+            return Vec::new();
+        }
+        if form.password.is_empty() {
+            form.focus = Field::Password;
+            form.error = Some("Enter your password.".to_owned());
+            return Vec::new();
+        }
+        form.error = None;
+        form.busy = true;
+        vec![Effect::Login {
+            email: form.email.trim().to_owned(),
+            password: form.password.clone(),
+        }]
+    }
+
+    pub(super) fn signed_in(&mut self, result: ApiResult<LoginResponse>) -> Vec<Effect> {
+        self.signin.busy = false;
+        let login = match result {
+            Ok(login) => login,
+            Err(err) => {
+                self.signin.error = Some(match &err {
+                    ApiError::Refused { code, .. } if code == "invalid_credentials" => {
+                        "That email and password do not match. Check them and try again.".to_owned()
+                    }
+                    ApiError::Refused { code, .. } if code == "rate_limited" => {
+                        "Too many attempts. Wait a minute, then try again.".to_owned()
+                    }
+                    other => other.to_string(),
+                });
+                self.signin.password.clear();
+                self.signin.focus = Field::Password;
+                return Vec::new();
+            }
+        };
+        self.connected();
+        let token = login.token.clone();
+        self.session = Some(Session {
+            token: token.clone(),
+            user: Some(login.user),
+        });
+        self.signin.password.clear();
+        self.signin.error = None;
+        let mut effects = Vec::new();
+        if self.settings.remember_session {
+            effects.push(Effect::SaveToken(Some(token)));
+        }
+        effects.extend(self.after_sign_in());
+        effects
+    }
+
+    pub(super) fn session_restored(&mut self, result: ApiResult<storefront_contract::User>) -> Vec<Effect> {
+        self.signin.busy = false;
+        match result {
+            Ok(user) => {
+                self.connected();
+                if let Some(session) = &mut self.session {
+                    session.user = Some(user);
+                }
+                self.after_sign_in()
+            }
+            Err(ApiError::SessionEnded) => {
+                // A remembered token the server no longer knows: forget it quietly.
+                self.session = None;
+                self.screen = Screen::SignIn;
+                vec![Effect::SaveToken(None)]
+            }
+            Err(err) => {
+                let retry = self.token().map(|token| Effect::RestoreSession {
+                    token: token.to_owned(),
+                });
+                if retry.is_some() {
+                    self.signin.busy = true;
+                }
+                self.on_error(err, retry)
+            }
+        }
+    }
+
+    /// Signed in: load the badge, go back where we were, and look for an unpaid order.
+    fn after_sign_in(&mut self) -> Vec<Effect> {
+        let Some(token) = self.token().map(str::to_owned) else {
+            return Vec::new();
+        };
+        let name = self.user().map(|u| u.name.clone()).unwrap_or_default();
+        self.set_status(StatusKind::Success, format!("Signed in as {name}."));
+        let mut effects = vec![
+            Effect::LoadSummary { token: token.clone() },
+            Effect::LoadOrders { token: token.clone() },
+        ];
+        self.orders.offer_resume = true;
+        let target = self.signin.return_to.take().unwrap_or(Screen::Events);
+        self.screen = Screen::Events;
+        match target {
+            Screen::Event => {
+                self.screen = Screen::Event;
+                if let Some(id) = self.event.id {
+                    self.event.loading = true;
+                    effects.push(Effect::LoadEvent {
+                        id,
+                        token: Some(token),
+                    });
+                }
+            }
+            Screen::Cart => effects.extend(self.show_cart()),
+            Screen::Orders => effects.extend(self.show_orders()),
+            Screen::Payment => effects.extend(self.resume_payment()),
+            Screen::Events | Screen::SignIn => {}
+        }
+        effects
+    }
+}

@@ -1,0 +1,296 @@
+//! The client's settings: command-line flags, then the environment, then the config file,
+//! then defaults (`config.example.toml` documents every key).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeName {
+    #[default]
+    Dark,
+    Light,
+    Mono,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileConfig {
+    server: Option<String>,
+    session: SessionSection,
+    checkout: CheckoutSection,
+    kiosk: KioskSection,
+    ui: UiSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SessionSection {
+    remember: bool,
+}
+
+impl Default for SessionSection {
+    fn default() -> Self {
+        SessionSection { remember: true }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CheckoutSection {
+    open_browser: Option<bool>,
+    browser: String,
+    poll_timeout_secs: u64,
+}
+
+impl Default for CheckoutSection {
+    fn default() -> Self {
+        CheckoutSection {
+            open_browser: None,
+            browser: String::new(),
+            poll_timeout_secs: 900,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct KioskSection {
+    enabled: bool,
+    idle_timeout_secs: u64,
+    reset_after_purchase_secs: u64,
+}
+
+impl Default for KioskSection {
+    fn default() -> Self {
+        KioskSection {
+            enabled: false,
+            idle_timeout_secs: 90,
+            reset_after_purchase_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UiSection {
+    mouse: bool,
+    theme: ThemeName,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        UiSection {
+            mouse: true,
+            theme: ThemeName::Dark,
+        }
+    }
+}
+
+/// Everything the client runs with, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub server: String,
+    /// Keep the sign-in token between runs (never in kiosk mode).
+    pub remember_session: bool,
+    /// Open the hosted checkout page in a browser.
+    pub open_browser: bool,
+    /// The command to open it with (the URL is its last argument); empty = the system's opener.
+    pub browser: String,
+    pub poll_timeout: Duration,
+    pub kiosk: bool,
+    pub kiosk_idle_timeout: Duration,
+    pub kiosk_reset_after_purchase: Duration,
+    pub mouse: bool,
+    pub theme: ThemeName,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings::from_file(FileConfig::default(), false)
+    }
+}
+
+/// What the command line says.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    pub server: Option<String>,
+    pub config: Option<PathBuf>,
+    pub kiosk: bool,
+}
+
+/// A config problem, said so that it can be fixed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The default config file: `storefront/config.toml` in the user's config directory.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "storefront").map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+impl Settings {
+    /// Resolves flags, then `env` (a lookup, so tests need not touch the process), then the
+    /// config file, then defaults.
+    pub fn resolve(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let explicit = flags
+            .config
+            .clone()
+            .or_else(|| env("STOREFRONT_CONFIG").filter(|p| !p.is_empty()).map(PathBuf::from));
+        let file = match &explicit {
+            Some(path) => read_config(path)?,
+            None => match default_config_path() {
+                Some(path) if path.exists() => read_config(&path)?,
+                _ => FileConfig::default(),
+            },
+        };
+        let kiosk = flags.kiosk || file.kiosk.enabled;
+        let server_from_file = file.server.clone();
+        let mut settings = Settings::from_file(file, kiosk);
+        settings.server = flags
+            .server
+            .clone()
+            .or_else(|| env("STOREFRONT_SERVER").filter(|s| !s.is_empty()))
+            .or(server_from_file)
+            .unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+        if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            settings.theme = ThemeName::Mono;
+        }
+        Ok(settings)
+    }
+
+    fn from_file(file: FileConfig, kiosk: bool) -> Settings {
+        Settings {
+            server: file.server.unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+            remember_session: file.session.remember && !kiosk,
+            // In kiosk mode the QR code is the way to pay; a browser only when asked for.
+            open_browser: file.checkout.open_browser.unwrap_or(!kiosk),
+            browser: file.checkout.browser,
+            poll_timeout: Duration::from_secs(file.checkout.poll_timeout_secs.max(1)),
+            kiosk,
+            kiosk_idle_timeout: Duration::from_secs(file.kiosk.idle_timeout_secs.max(10)),
+            kiosk_reset_after_purchase: Duration::from_secs(file.kiosk.reset_after_purchase_secs.max(1)),
+            mouse: file.ui.mouse,
+            theme: file.ui.theme,
+        }
+    }
+}
+
+fn read_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|err| ConfigError::Invalid {
+        path: path.to_owned(),
+        message: err.message().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        file
+    }
+
+    #[test]
+    fn the_example_config_is_valid_and_says_the_defaults() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+        let flags = Flags {
+            config: Some(example.into()),
+            ..Flags::default()
+        };
+        let settings = Settings::resolve(&flags, no_env).unwrap();
+        assert_eq!(settings, Settings::default());
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_file() {
+        let file = write("server = \"http://file:1\"\n[ui]\ntheme = \"light\"\n");
+        let env = |name: &str| (name == "STOREFRONT_SERVER").then(|| "http://env:2".to_owned());
+        let mut flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        assert_eq!(Settings::resolve(&flags, no_env).unwrap().server, "http://file:1");
+        assert_eq!(Settings::resolve(&flags, env).unwrap().server, "http://env:2");
+        flags.server = Some("http://flag:3".into());
+        let settings = Settings::resolve(&flags, env).unwrap();
+        assert_eq!(settings.server, "http://flag:3");
+        assert_eq!(settings.theme, ThemeName::Light);
+    }
+
+    #[test]
+    fn the_config_file_can_come_from_the_environment() {
+        let file = write("[ui]\nmouse = false\n");
+        let path = file.path().to_string_lossy().into_owned();
+        let env = move |name: &str| (name == "STOREFRONT_CONFIG").then(|| path.clone());
+        assert!(!Settings::resolve(&Flags::default(), env).unwrap().mouse);
+    }
+
+    #[test]
+    fn no_color_means_mono() {
+        let env = |name: &str| (name == "NO_COLOR").then(|| "1".to_owned());
+        assert_eq!(Settings::resolve(&Flags::default(), env).unwrap().theme, ThemeName::Mono);
+    }
+
+    #[test]
+    fn kiosk_mode_never_remembers_and_prefers_the_qr_code() {
+        let flags = Flags {
+            kiosk: true,
+            ..Flags::default()
+        };
+        let settings = Settings::resolve(&flags, no_env).unwrap();
+        assert!(!settings.remember_session);
+        assert!(!settings.open_browser);
+        let file = write("[kiosk]\nenabled = true\n[checkout]\nopen_browser = true\n");
+        let flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        let settings = Settings::resolve(&flags, no_env).unwrap();
+        assert!(settings.kiosk && settings.open_browser);
+    }
+
+    #[test]
+    fn bad_files_are_named_with_the_problem() {
+        let file = write("[ui]\ntheme = \"neon\"\n");
+        let flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        let err = Settings::resolve(&flags, no_env).unwrap_err().to_string();
+        assert!(err.contains("is not valid") && err.contains("neon"), "{err}");
+        let typo = write("[ui]\nmouse_ = true\n");
+        let flags = Flags {
+            config: Some(typo.path().into()),
+            ..Flags::default()
+        };
+        let err = Settings::resolve(&flags, no_env).unwrap_err().to_string();
+        assert!(err.contains("mouse_"), "{err}");
+        let flags = Flags {
+            config: Some("/nonexistent/storefront.toml".into()),
+            ..Flags::default()
+        };
+        assert!(Settings::resolve(&flags, no_env).unwrap_err().to_string().contains("cannot read"));
+    }
+}

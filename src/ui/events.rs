@@ -1,0 +1,145 @@
+//! The events list: when, what, where, price and availability.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use storefront_contract::{EventSummary, format_amount};
+
+use super::Ctx;
+use super::layout::EVENTS_TABLE_TOP;
+use crate::text::{pad, pad_left};
+
+/// Few enough places left to call it out.
+const FEW_LEFT: u32 = 5;
+
+/// Column widths for a table `total` cells wide: when, event, venue, price, availability.
+pub fn columns(total: usize) -> [usize; 5] {
+    let when = 16;
+    let price = 9;
+    let availability = 11;
+    let rest = total.saturating_sub(when + price + availability + 5);
+    let venue = (rest * 2 / 5).min(28);
+    let name = rest - venue;
+    [when, name, venue, price, availability]
+}
+
+pub fn availability(event: &EventSummary) -> String {
+    match event.available {
+        _ if event.sold_out => "Sold out".to_owned(),
+        None => "Available".to_owned(),
+        Some(n) => format!("{n} left"),
+    }
+}
+
+pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let app = ctx.app;
+    let state = &app.events;
+    let theme = &ctx.theme;
+    let filter = if state.editing {
+        Line::from(vec![
+            Span::styled(" Filter: ", theme.key),
+            Span::raw(format!("{}▏", state.filter)),
+        ])
+    } else if !state.filter.is_empty() {
+        Line::from(vec![
+            Span::styled(" Filter: ", theme.muted),
+            Span::raw(state.filter.clone()),
+            Span::styled("   (/ to change, Esc to clear)", theme.muted),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(" Events", theme.title),
+            Span::styled(
+                format!(
+                    "   {} shown{}",
+                    state.events.len(),
+                    if state.next_cursor.is_some() { ", more below" } else { "" }
+                ),
+                theme.muted,
+            ),
+        ])
+    };
+    frame.render_widget(Paragraph::new(filter), Rect { height: 1, ..area });
+
+    let widths = columns(area.width as usize - 1);
+    let row = |cells: [String; 5]| -> String {
+        format!(
+            " {} {} {} {} {}",
+            pad(&cells[0], widths[0]),
+            pad(&cells[1], widths[1]),
+            pad(&cells[2], widths[2]),
+            pad_left(&cells[3], widths[3]),
+            pad_left(&cells[4], widths[4]),
+        )
+    };
+    let heading = row([
+        "When".into(),
+        "Event".into(),
+        "Venue".into(),
+        "From".into(),
+        "Availability".into(),
+    ]);
+    frame.render_widget(
+        Paragraph::new(Line::styled(heading, theme.muted)),
+        Rect {
+            y: area.y + 1,
+            height: 1,
+            ..area
+        },
+    );
+
+    let body = Rect {
+        y: area.y + EVENTS_TABLE_TOP,
+        height: area.height.saturating_sub(EVENTS_TABLE_TOP),
+        ..area
+    };
+    if state.events.is_empty() {
+        let text = if !state.loaded_once {
+            "Loading events…"
+        } else if state.filter.is_empty() {
+            "Nothing is on sale right now."
+        } else {
+            "No events match the filter. Esc clears it."
+        };
+        frame.render_widget(Paragraph::new(Line::styled(format!(" {text}"), theme.muted)), body);
+        return;
+    }
+    let lines: Vec<Line> = state
+        .events
+        .iter()
+        .enumerate()
+        .skip(state.list.offset)
+        .take(body.height as usize)
+        .map(|(i, event)| {
+            let venue = event
+                .page
+                .as_ref()
+                .map_or_else(|| event.calendar.name.clone(), |p| p.title.clone());
+            let text = row([
+                ctx.when(event.starts_at),
+                event.name.clone(),
+                venue,
+                format_amount(event.price_from, &event.currency),
+                availability(event),
+            ]);
+            let few = !event.sold_out && event.available.is_some_and(|n| n <= FEW_LEFT);
+            if i == state.list.selected {
+                Line::styled(text, theme.selected)
+            } else if event.sold_out {
+                Line::styled(text, theme.muted)
+            } else if few {
+                // Only the availability is called out.
+                let split = text.len() - pad_left(&availability(event), widths[4]).len();
+                Line::from(vec![
+                    Span::raw(text[..split].to_owned()),
+                    Span::styled(text[split..].to_owned(), theme.warn),
+                ])
+            } else {
+                Line::styled(text, Style::new())
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), body);
+}

@@ -1,0 +1,57 @@
+//! The screen's fixed layout, shared by the view and by `update` (for paging and clicks).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+/// Below this the interface says what size it needs instead of drawing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 20;
+
+pub struct Areas {
+    pub header: Rect,
+    pub body: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+pub fn areas(size: Rect) -> Areas {
+    let [header, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(size);
+    Areas {
+        header,
+        body,
+        status,
+        footer,
+    }
+}
+
+/// Rows above the events table's first event: the filter line, the column titles.
+pub const EVENTS_TABLE_TOP: u16 = 2;
+/// Rows above the cart's first line: the title line.
+pub const CART_LIST_TOP: u16 = 1;
+/// Rows below the cart's lines: a blank, the total, the notice.
+pub const CART_LIST_BOTTOM: u16 = 3;
+/// Rows above the orders list: the title line.
+pub const ORDERS_LIST_TOP: u16 = 1;
+
+fn body(width: u16, height: u16) -> Rect {
+    areas(Rect::new(0, 0, width, height)).body
+}
+
+pub fn events_rows(width: u16, height: u16) -> usize {
+    body(width, height).height.saturating_sub(EVENTS_TABLE_TOP) as usize
+}
+
+pub fn cart_rows(width: u16, height: u16) -> usize {
+    body(width, height)
+        .height
+        .saturating_sub(CART_LIST_TOP + CART_LIST_BOTTOM) as usize
+}
+
+pub fn orders_rows(width: u16, height: u16) -> usize {
+    body(width, height).height.saturating_sub(ORDERS_LIST_TOP) as usize
+}

@@ -1,0 +1,244 @@
+//! The view: draws the model and does nothing else. One file per screen, plus shared parts.
+
+pub mod cart;
+mod event;
+mod events;
+pub mod layout;
+mod orders;
+mod payment;
+pub mod qr;
+mod signin;
+pub mod theme;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use storefront_contract::{Money, format_amount};
+
+use crate::app::{App, Prompt, Screen, StatusKind, Zone};
+use crate::text::{fit, width};
+use layout::{MIN_HEIGHT, MIN_WIDTH, areas};
+use theme::Theme;
+
+const SPINNER: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
+
+/// Shared by every screen's drawing code.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub theme: Theme,
+}
+
+impl Ctx<'_> {
+    pub fn money(&self, amount: Money) -> String {
+        let currency = self.app.summary.as_ref().map_or("GBP", |s| s.currency.as_str());
+        format_amount(amount, currency)
+    }
+
+    /// `Thu 26 Nov 19:30` in the user's zone.
+    pub fn when(&self, time: DateTime<Utc>) -> String {
+        const FORMAT: &str = "%a %e %b %H:%M";
+        let text = match self.app.zone {
+            Zone::Local => time.with_timezone(&chrono::Local).format(FORMAT).to_string(),
+            Zone::Fixed(offset) => time.with_timezone(&offset).format(FORMAT).to_string(),
+        };
+        text.replace("  ", " ")
+    }
+}
+
+pub fn view(app: &App, frame: &mut Frame) {
+    let theme = Theme::new(app.settings.theme);
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area, &theme);
+        return;
+    }
+    let ctx = Ctx { app, theme };
+    let areas = areas(area);
+    header(&ctx, frame, areas.header);
+    match app.screen {
+        Screen::SignIn => signin::draw(&ctx, frame, areas.body),
+        Screen::Events => events::draw(&ctx, frame, areas.body),
+        Screen::Event => event::draw(&ctx, frame, areas.body),
+        Screen::Cart => cart::draw(&ctx, frame, areas.body),
+        Screen::Payment => payment::draw(&ctx, frame, areas.body),
+        Screen::Orders => orders::draw(&ctx, frame, areas.body),
+    }
+    status(&ctx, frame, areas.status);
+    footer(&ctx, frame, areas.footer);
+    if let Some(prompt) = &app.prompt {
+        draw_prompt(&ctx, frame, area, prompt);
+    }
+    if app.help {
+        help(&ctx, frame, area);
+    }
+}
+
+fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let text = vec![
+        Line::styled("Window too small", theme.title),
+        Line::raw(format!("storefront needs at least {MIN_WIDTH}×{MIN_HEIGHT}.")),
+        Line::raw(format!("This one is {}×{}.", area.width, area.height)),
+    ];
+    let height = (text.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    frame.render_widget(
+        Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }),
+        Rect::new(area.x, y, area.width, height),
+    );
+}
+
+fn header(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let app = ctx.app;
+    let spinner = if app.busy() {
+        format!(" {}", SPINNER[app.frame % SPINNER.len()])
+    } else {
+        String::new()
+    };
+    let left = format!(" storefront{spinner}");
+    let right = match (app.session.as_ref(), app.user()) {
+        (None, _) => "Not signed in ".to_owned(),
+        (Some(_), None) => "Signing in… ".to_owned(),
+        (Some(_), Some(user)) => {
+            let badge = match &app.summary {
+                Some(summary) => format!(
+                    "Cart: {} {} · {}",
+                    summary.items,
+                    if summary.items == 1 { "item" } else { "items" },
+                    format_amount(summary.grand_total, &summary.currency)
+                ),
+                None => "Cart: …".to_owned(),
+            };
+            let room = (area.width as usize).saturating_sub(width(&left) + width(&badge) + 6);
+            format!("{} │ {badge} ", fit(&user.name, room.max(4)))
+        }
+    };
+    let gap = (area.width as usize).saturating_sub(width(&left) + width(&right));
+    let line = Line::from(vec![
+        Span::raw(left),
+        Span::raw(" ".repeat(gap)),
+        Span::raw(fit(&right, area.width as usize)),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(ctx.theme.header), area);
+}
+
+fn status(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let Some(status) = &ctx.app.status else {
+        return;
+    };
+    let style = match status.kind {
+        StatusKind::Info => ctx.theme.accent,
+        StatusKind::Success => ctx.theme.success,
+        StatusKind::Error | StatusKind::Connection => ctx.theme.error,
+    };
+    let text = fit(&status.text, area.width.saturating_sub(2) as usize);
+    frame.render_widget(Paragraph::new(Line::styled(format!(" {text}"), style)), area);
+}
+
+fn footer(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (key, what) in ctx.app.keys() {
+        let needed = width(key) + width(what) + 3;
+        if used + needed > area.width as usize {
+            break;
+        }
+        spans.push(Span::styled(key, ctx.theme.key));
+        spans.push(Span::styled(format!(" {what}   "), ctx.theme.muted));
+        used += needed + 2;
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A box in the middle of `area`, cleared, with a border and a title.
+pub fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str, theme: &Theme) -> Rect {
+    let width = width.min(area.width.saturating_sub(2));
+    let height = height.min(area.height.saturating_sub(2));
+    let rect = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .border_style(theme.accent);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+fn help(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let keys = ctx.app.keys();
+    let mut lines: Vec<Line> = keys
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>7}"), ctx.theme.key),
+                Span::raw(format!("  {what}")),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.extend(
+        [
+            ("e c o", "events, cart, orders and tickets"),
+            ("Esc", "back, or close a popup"),
+            ("q", "quit (Ctrl-C too)"),
+        ]
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>7}"), ctx.theme.key),
+                Span::raw(format!("  {what}")),
+            ])
+        }),
+    );
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("  Any key closes this help.", ctx.theme.muted));
+    let inner = popup(frame, area, 48, lines.len() as u16 + 2, "Keys", &ctx.theme);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_prompt(ctx: &Ctx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
+    let lines = match prompt {
+        Prompt::ResumeOrder { order_id, total } => vec![
+            Line::raw(format!("Order {order_id} ({total}) is waiting to be paid.")),
+            Line::raw(""),
+            Line::from(vec![
+                Span::styled("Enter", ctx.theme.key),
+                Span::raw(" pay it now   "),
+                Span::styled("Esc", ctx.theme.key),
+                Span::raw(" not now"),
+            ]),
+        ],
+    };
+    let inner = popup(frame, area, 52, 5, "Unpaid order", &ctx.theme);
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), inner);
+}
+
+/// Splits `area` into a centred column at most `max` wide.
+pub fn centred(area: Rect, max: u16) -> Rect {
+    let [_, middle, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(max.min(area.width)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    middle
+}
+
+/// A line of label and value, for detail panes.
+pub fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![Span::styled(format!("{label:<12}"), theme.muted), Span::raw(value)])
+}
+
+pub fn style_if(condition: bool, style: Style) -> Style {
+    if condition { style } else { Style::new() }
+}
+
+#[cfg(test)]
+mod tests;

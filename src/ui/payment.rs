@@ -1,0 +1,237 @@
+//! Paying: the order, the hosted page as an address and a QR code, the wait, the outcome,
+//! and the confirmation with each ticket's code.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use storefront_contract::{Order, TicketState, format_amount};
+
+use super::qr::qr_lines;
+use super::{Ctx, SPINNER, popup};
+use crate::app::{BrowserState, PaymentPhase};
+use crate::text::{fit, pad, pad_left};
+
+/// Dark modules on light ground, whatever the theme, so that cameras read it.
+const QR_STYLE: Style = Style::new().fg(Color::Black).bg(Color::White);
+
+pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let app = ctx.app;
+    let state = &app.payment;
+    let theme = &ctx.theme;
+    let paid = state.phase == PaymentPhase::Paid;
+    // What the QR code says: the payment page, or on the confirmation the selected ticket.
+    let selected_ticket = state
+        .order
+        .as_ref()
+        .and_then(|o| o.tickets.get(state.selected_ticket))
+        .filter(|t| t.state != TicketState::Cancelled);
+    let qr_data = if paid {
+        selected_ticket.map(|t| t.code.clone())
+    } else if matches!(state.phase, PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut) {
+        state.checkout_url.clone()
+    } else {
+        None
+    };
+    let qr = qr_data.as_deref().and_then(qr_lines);
+    let qr_width = qr.as_ref().map_or(0, |lines| lines[0].chars().count() as u16);
+    let qr_height = qr.as_ref().map_or(0, |lines| lines.len() as u16 + 1);
+    let min_text = 44;
+    let fits = qr.is_some() && qr_width + min_text <= area.width && qr_height <= area.height;
+    let (text_area, qr_area) = if fits {
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(min_text), Constraint::Length(qr_width + 1)]).areas(area);
+        (left, Some(right))
+    } else {
+        (area, None)
+    };
+
+    let mut lines = Vec::new();
+    match &state.order {
+        Some(order) => order_lines(ctx, order, text_area.width, paid, state.selected_ticket, &mut lines),
+        None => lines.push(Line::styled(
+            state.order_id.map_or_else(|| "Checking out…".to_owned(), |id| format!("Order {id}")),
+            theme.title,
+        )),
+    }
+    lines.push(Line::raw(""));
+    let spinner = SPINNER[app.frame % SPINNER.len()];
+    let elapsed = state.elapsed(app.now);
+    let sumup = state
+        .order
+        .as_ref()
+        .and_then(|o| o.sumup_status.clone())
+        .map(|s| format!(" (last status: {s})"))
+        .unwrap_or_default();
+    match &state.phase {
+        PaymentPhase::Idle => {}
+        PaymentPhase::Starting => lines.push(Line::styled(format!("{spinner} Contacting the payment service…"), theme.accent)),
+        PaymentPhase::Waiting => lines.push(Line::styled(
+            format!("{spinner} Waiting for your payment… {}:{:02}{sumup}", elapsed / 60, elapsed % 60),
+            theme.accent,
+        )),
+        PaymentPhase::Reconnecting => lines.push(Line::styled(
+            format!("{spinner} Reconnecting… your order is kept.{sumup}"),
+            theme.warn,
+        )),
+        PaymentPhase::TimedOut => lines.push(Line::styled(
+            "Stopped waiting. Press Enter to keep waiting; the order stays open under o.",
+            theme.warn,
+        )),
+        PaymentPhase::Paid => {}
+        PaymentPhase::Failed => {
+            lines.push(Line::styled("The payment did not go through. Nothing was taken.", theme.error));
+            lines.push(Line::from(vec![
+                Span::raw("Press "),
+                Span::styled("r", theme.key),
+                Span::raw(" to pay again, or "),
+                Span::styled("x", theme.key),
+                Span::raw(" to cancel the order."),
+            ]));
+        }
+        PaymentPhase::Cancelled => {
+            lines.push(Line::styled("This order was cancelled; its tickets were released.", theme.muted));
+        }
+        PaymentPhase::ProviderError(_) => {
+            lines.push(Line::styled("The payment service is unavailable right now.", theme.error));
+            lines.push(Line::from(vec![
+                Span::raw("Your order is kept. Press "),
+                Span::styled("r", theme.key),
+                Span::raw(" to try again."),
+            ]));
+        }
+    }
+    let waiting = matches!(state.phase, PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut);
+    if waiting && let Some(url) = &state.checkout_url {
+        lines.push(Line::raw(""));
+        lines.push(Line::raw(match state.browser {
+            BrowserState::Opened => "The payment page is open in your browser. Or scan the code:",
+            _ => "Open this address or scan the code:",
+        }));
+        lines.push(Line::styled(url.clone(), theme.accent));
+    }
+    if qr.is_some() && qr_area.is_none() {
+        let (w, h) = (qr_width + min_text + 2, qr_height + 3);
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("Make the window at least {w}×{h} to show the QR code."),
+            theme.muted,
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        Rect {
+            x: text_area.x + 1,
+            width: text_area.width.saturating_sub(2),
+            ..text_area
+        },
+    );
+
+    if let (Some(qr), Some(qr_area)) = (qr, qr_area) {
+        let mut qr_text: Vec<Line> = qr.into_iter().map(|line| Line::styled(line, QR_STYLE)).collect();
+        let caption = if paid {
+            selected_ticket.map(|t| format!("Ticket {}", t.code)).unwrap_or_default()
+        } else {
+            "Scan to pay".to_owned()
+        };
+        qr_text.push(Line::styled(caption, theme.muted));
+        frame.render_widget(Paragraph::new(qr_text).alignment(Alignment::Center), qr_area);
+    }
+
+    if state.confirm_cancel {
+        let id = state.order_id.unwrap_or_default();
+        let inner = popup(frame, area, 46, 5, "Cancel order", theme);
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::raw(format!("Cancel order {id} and release its tickets?")),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled("y", theme.key),
+                    Span::raw(" cancel it   "),
+                    Span::styled("n", theme.key),
+                    Span::raw(" keep it"),
+                ]),
+            ])
+            .alignment(Alignment::Center),
+            inner,
+        );
+    }
+}
+
+fn order_lines<'a>(ctx: &Ctx, order: &'a Order, width: u16, paid: bool, selected: usize, lines: &mut Vec<Line<'a>>) {
+    let theme = &ctx.theme;
+    let currency = &order.currency;
+    let total = format_amount(order.total, currency);
+    lines.push(Line::styled(
+        if paid {
+            format!("Payment received · order {} · {total}", order.id)
+        } else {
+            format!("Order {} · {total}", order.id)
+        },
+        if paid { theme.success } else { theme.title },
+    ));
+    lines.push(Line::raw(""));
+    let width = width.saturating_sub(2) as usize;
+    let amount = 10;
+    let label = width.saturating_sub(amount);
+    let row = |text: String, money: String| format!("{}{}", pad(&text, label), pad_left(&money, amount));
+    if paid {
+        lines.push(Line::styled("Your tickets", theme.accent));
+        for (i, ticket) in order.tickets.iter().enumerate() {
+            let kind = ticket.ticket_type_name.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
+            let text = format!("{}{kind} · {}", ticket.entry_name, ctx.when(ticket.entry_starts_at));
+            let code = if ticket.state == TicketState::Cancelled { "refunded".to_owned() } else { ticket.code.clone() };
+            let line = format!("{}{}", pad(&text, label.saturating_sub(2)), pad_left(&code, amount + 2));
+            lines.push(if i == selected {
+                Line::styled(line, theme.selected)
+            } else if ticket.state == TicketState::Cancelled {
+                Line::styled(line, theme.muted)
+            } else {
+                Line::raw(line)
+            });
+        }
+        for product in &order.products {
+            lines.push(Line::raw(row(
+                format!("{} × {}", product.quantity, product.title),
+                format_amount(product.line_total, currency),
+            )));
+        }
+        for booking in &order.calendar_entries {
+            lines.push(Line::raw(row(
+                format!("{} · {}", booking.name, ctx.when(booking.starts_at)),
+                format_amount(booking.cost, currency),
+            )));
+        }
+    } else {
+        for product in &order.products {
+            lines.push(Line::raw(row(
+                format!("{} × {}", product.quantity, product.title),
+                format_amount(product.line_total, currency),
+            )));
+        }
+        for booking in &order.calendar_entries {
+            lines.push(Line::raw(row(booking.name.clone(), format_amount(booking.cost, currency))));
+        }
+        let mut groups: Vec<(String, u32, storefront_contract::Money)> = Vec::new();
+        for ticket in order.tickets.iter().filter(|t| t.state != TicketState::Cancelled) {
+            let kind = ticket.ticket_type_name.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
+            let name = format!("{}{kind}", ticket.entry_name);
+            match groups.iter_mut().find(|(n, _, _)| *n == name) {
+                Some((_, count, sum)) => {
+                    *count += 1;
+                    *sum += ticket.cost;
+                }
+                None => groups.push((name, 1, ticket.cost)),
+            }
+        }
+        for (name, count, sum) in groups {
+            lines.push(Line::raw(row(format!("{count} × {name}"), format_amount(sum, currency))));
+        }
+    }
+    if let Some(notice) = &order.notice {
+        lines.push(Line::raw(""));
+        let style = if order.refund.is_some() { theme.warn } else { theme.muted };
+        lines.push(Line::styled(fit(notice, usize::MAX), style));
+    }
+}
