@@ -137,17 +137,22 @@ pub enum ConfigError {
 
 /// The default config file: `storefront/config.toml` in the user's config directory.
 pub fn default_config_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "storefront").map(|dirs| dirs.config_dir().join("config.toml"))
+    directories::ProjectDirs::from("", "", "storefront")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
 impl Settings {
     /// Resolves flags, then `env` (a lookup, so tests need not touch the process), then the
     /// config file, then defaults.
-    pub fn resolve(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let explicit = flags
-            .config
-            .clone()
-            .or_else(|| env("STOREFRONT_CONFIG").filter(|p| !p.is_empty()).map(PathBuf::from));
+    pub fn resolve(
+        flags: &Flags,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let explicit = flags.config.clone().or_else(|| {
+            env("STOREFRONT_CONFIG")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        });
         let file = match &explicit {
             Some(path) => read_config(path)?,
             None => match default_config_path() {
@@ -180,7 +185,9 @@ impl Settings {
             poll_timeout: Duration::from_secs(file.checkout.poll_timeout_secs.max(1)),
             kiosk,
             kiosk_idle_timeout: Duration::from_secs(file.kiosk.idle_timeout_secs.max(10)),
-            kiosk_reset_after_purchase: Duration::from_secs(file.kiosk.reset_after_purchase_secs.max(1)),
+            kiosk_reset_after_purchase: Duration::from_secs(
+                file.kiosk.reset_after_purchase_secs.max(1),
+            ),
             mouse: file.ui.mouse,
             theme: file.ui.theme,
         }
@@ -231,8 +238,14 @@ mod tests {
             config: Some(file.path().into()),
             ..Flags::default()
         };
-        assert_eq!(Settings::resolve(&flags, no_env).unwrap().server, "http://file:1");
-        assert_eq!(Settings::resolve(&flags, env).unwrap().server, "http://env:2");
+        assert_eq!(
+            Settings::resolve(&flags, no_env).unwrap().server,
+            "http://file:1"
+        );
+        assert_eq!(
+            Settings::resolve(&flags, env).unwrap().server,
+            "http://env:2"
+        );
         flags.server = Some("http://flag:3".into());
         let settings = Settings::resolve(&flags, env).unwrap();
         assert_eq!(settings.server, "http://flag:3");
@@ -250,7 +263,10 @@ mod tests {
     #[test]
     fn no_color_means_mono() {
         let env = |name: &str| (name == "NO_COLOR").then(|| "1".to_owned());
-        assert_eq!(Settings::resolve(&Flags::default(), env).unwrap().theme, ThemeName::Mono);
+        assert_eq!(
+            Settings::resolve(&Flags::default(), env).unwrap().theme,
+            ThemeName::Mono
+        );
     }
 
     #[test]
@@ -279,7 +295,10 @@ mod tests {
             ..Flags::default()
         };
         let err = Settings::resolve(&flags, no_env).unwrap_err().to_string();
-        assert!(err.contains("is not valid") && err.contains("neon"), "{err}");
+        assert!(
+            err.contains("is not valid") && err.contains("neon"),
+            "{err}"
+        );
         let typo = write("[ui]\nmouse_ = true\n");
         let flags = Flags {
             config: Some(typo.path().into()),
@@ -291,6 +310,11 @@ mod tests {
             config: Some("/nonexistent/storefront.toml".into()),
             ..Flags::default()
         };
-        assert!(Settings::resolve(&flags, no_env).unwrap_err().to_string().contains("cannot read"));
+        assert!(
+            Settings::resolve(&flags, no_env)
+                .unwrap_err()
+                .to_string()
+                .contains("cannot read")
+        );
     }
 }

@@ -156,9 +156,13 @@ fn settings(flags: &Flags) -> Result<Settings, String> {
 /// Logs go to a file in the user's state directory: never to the terminal we draw on.
 fn log_to_file() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dirs = directories::ProjectDirs::from("", "", "storefront")?;
-    let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).to_owned();
+    let dir = dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_owned();
     std::fs::create_dir_all(&dir).ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(dir, "storefront.log"));
+    let (writer, guard) =
+        tracing_appender::non_blocking(tracing_appender::rolling::never(dir, "storefront.log"));
     let filter = tracing_subscriber::EnvFilter::try_from_env("STOREFRONT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     tracing_subscriber::fmt()

@@ -53,7 +53,7 @@ impl Runner {
             let runner = self.clone();
             tokio::spawn(async move {
                 if let Some(reply) = perform(&runner.api, &runner.session, effect).await {
-                    let _ = runner.tx.send(Msg::Reply(reply));
+                    let _ = runner.tx.send(Msg::from(reply));
                 }
             });
         }

@@ -26,11 +26,7 @@ pub fn sanitize(text: &str) -> String {
 /// Sanitises every string in a JSON document, in place: done once, when an answer is decoded.
 pub fn sanitize_json(value: &mut serde_json::Value) {
     match value {
-        serde_json::Value::String(text) => {
-            if text.chars().any(is_unsafe) {
-                *text = sanitize(text);
-            }
-        }
+        serde_json::Value::String(text) if text.chars().any(is_unsafe) => *text = sanitize(text),
         serde_json::Value::Array(items) => items.iter_mut().for_each(sanitize_json),
         serde_json::Value::Object(map) => map.values_mut().for_each(sanitize_json),
         _ => {}
@@ -95,7 +91,10 @@ mod tests {
     fn json_is_sanitised_throughout() {
         let mut value = serde_json::json!({"a": ["\u{1b}[2Jx", {"b": "\u{200f}y"}], "n": 1});
         sanitize_json(&mut value);
-        assert_eq!(value, serde_json::json!({"a": ["[2Jx", {"b": "y"}], "n": 1}));
+        assert_eq!(
+            value,
+            serde_json::json!({"a": ["[2Jx", {"b": "y"}], "n": 1})
+        );
     }
 
     #[test]

@@ -56,7 +56,10 @@ impl fmt::Display for ApiError {
             ApiError::Network { server } => write!(f, "Cannot reach the server at {server}."),
             ApiError::SessionEnded => f.write_str("Your session ended. Sign in again."),
             ApiError::Refused { message, .. } => f.write_str(message),
-            ApiError::Unexpected(detail) => write!(f, "The server gave an answer we do not understand ({detail})."),
+            ApiError::Unexpected(detail) => write!(
+                f,
+                "The server gave an answer we do not understand ({detail})."
+            ),
         }
     }
 }
@@ -108,10 +111,16 @@ impl ApiClient {
         idempotency_key: Option<&str>,
         timeout: Option<Duration>,
     ) -> ApiResult<Option<T>> {
-        let retries: &[Duration] = if method == Method::GET { &GET_BACKOFF } else { &[] };
+        let retries: &[Duration] = if method == Method::GET {
+            &GET_BACKOFF
+        } else {
+            &[]
+        };
         let mut attempt = 0;
         loop {
-            let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base));
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }
@@ -244,8 +253,13 @@ impl ApiClient {
         request: &BuyTicketsRequest,
         key: &str,
     ) -> ApiResult<BuyTicketsResponse> {
-        self.post(&format!("/events/{event_id}/tickets"), Some(token), request, Some(key))
-            .await
+        self.post(
+            &format!("/events/{event_id}/tickets"),
+            Some(token),
+            request,
+            Some(key),
+        )
+        .await
     }
 
     pub async fn cart_summary(&self, token: &str) -> ApiResult<CartSummary> {
@@ -260,16 +274,36 @@ impl ApiClient {
         self.delete(&format!("/cart/tickets/{id}"), token).await
     }
 
-    pub async fn add_product(&self, token: &str, product_id: i64, quantity: i64) -> ApiResult<CartSummary> {
-        let body = AddProductRequest { product_id, quantity };
+    pub async fn add_product(
+        &self,
+        token: &str,
+        product_id: i64,
+        quantity: i64,
+    ) -> ApiResult<CartSummary> {
+        let body = AddProductRequest {
+            product_id,
+            quantity,
+        };
         self.post("/cart/products", Some(token), &body, None).await
     }
 
-    pub async fn set_line_quantity(&self, token: &str, line: i64, quantity: i64) -> ApiResult<CartSummary> {
+    pub async fn set_line_quantity(
+        &self,
+        token: &str,
+        line: i64,
+        quantity: i64,
+    ) -> ApiResult<CartSummary> {
         let body = UpdateProductRequest { quantity };
-        self.send(Method::PATCH, &format!("/cart/products/{line}"), Some(token), Some(&body), None, None)
-            .await?
-            .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+        self.send(
+            Method::PATCH,
+            &format!("/cart/products/{line}"),
+            Some(token),
+            Some(&body),
+            None,
+            None,
+        )
+        .await?
+        .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
     }
 
     pub async fn remove_line(&self, token: &str, line: i64) -> ApiResult<()> {
@@ -280,7 +314,12 @@ impl ApiClient {
         self.delete(&format!("/cart/bookings/{id}"), token).await
     }
 
-    pub async fn checkout(&self, token: &str, page: Option<&str>, key: &str) -> ApiResult<CheckoutResponse> {
+    pub async fn checkout(
+        &self,
+        token: &str,
+        page: Option<&str>,
+        key: &str,
+    ) -> ApiResult<CheckoutResponse> {
         let body = CheckoutRequest {
             page: page.map(str::to_owned),
         };
@@ -288,8 +327,13 @@ impl ApiClient {
     }
 
     pub async fn pay(&self, token: &str, order_id: i64, key: &str) -> ApiResult<CheckoutResponse> {
-        self.post(&format!("/orders/{order_id}/pay"), Some(token), &serde_json::json!({}), Some(key))
-            .await
+        self.post(
+            &format!("/orders/{order_id}/pay"),
+            Some(token),
+            &serde_json::json!({}),
+            Some(key),
+        )
+        .await
     }
 
     /// The order; with `wait`, the server answers when its status leaves pending.
@@ -302,8 +346,13 @@ impl ApiClient {
     }
 
     pub async fn cancel_order(&self, token: &str, order_id: i64) -> ApiResult<Order> {
-        self.post(&format!("/orders/{order_id}/cancel"), Some(token), &serde_json::json!({}), None)
-            .await
+        self.post(
+            &format!("/orders/{order_id}/cancel"),
+            Some(token),
+            &serde_json::json!({}),
+            None,
+        )
+        .await
     }
 
     pub async fn orders(&self, token: &str) -> ApiResult<OrderList> {
@@ -319,7 +368,9 @@ impl ApiClient {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -353,8 +404,14 @@ mod tests {
         let err = ApiError::Network {
             server: "http://127.0.0.1:9".to_owned(),
         };
-        assert_eq!(err.to_string(), "Cannot reach the server at http://127.0.0.1:9.");
+        assert_eq!(
+            err.to_string(),
+            "Cannot reach the server at http://127.0.0.1:9."
+        );
         assert!(err.is_network());
-        assert_eq!(ApiError::SessionEnded.to_string(), "Your session ended. Sign in again.");
+        assert_eq!(
+            ApiError::SessionEnded.to_string(),
+            "Your session ended. Sign in again."
+        );
     }
 }

@@ -42,7 +42,10 @@ pub enum CartRow {
 
 impl CartRow {
     pub fn selectable(&self) -> bool {
-        matches!(self, CartRow::Product(_) | CartRow::Booking(_) | CartRow::Tickets { .. })
+        matches!(
+            self,
+            CartRow::Product(_) | CartRow::Booking(_) | CartRow::Tickets { .. }
+        )
     }
 }
 
@@ -224,7 +227,9 @@ impl App {
                     }
                 }
             }
-            Some(CartRow::Booking(booking)) if delta < 0 => CartChange::RemoveBooking { id: booking.id },
+            Some(CartRow::Booking(booking)) if delta < 0 => {
+                CartChange::RemoveBooking { id: booking.id }
+            }
             Some(CartRow::Booking(_)) => {
                 self.set_status(StatusKind::Info, "A booking is for one place.");
                 return Vec::new();
@@ -290,7 +295,9 @@ impl App {
             MouseEventKind::ScrollDown => self.cart.list.move_by(1, selectable.len(), visible),
             MouseEventKind::ScrollUp => self.cart.list.move_by(-1, selectable.len(), visible),
             MouseEventKind::Down(MouseButton::Left) => {
-                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)).body.y
+                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
+                    .body
+                    .y
                     + layout::CART_LIST_TOP;
                 let Some(row) = mouse.row.checked_sub(top) else {
                     return Vec::new();

@@ -96,11 +96,24 @@ pub enum Effect {
 /// One change to the cart, acted on at once by the server.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CartChange {
-    SetQuantity { line: i64, quantity: i64 },
-    RemoveLine { line: i64 },
-    RemoveBooking { id: i64 },
-    RemoveTickets { ids: Vec<i64> },
-    AddTickets { event_id: i64, request: BuyTicketsRequest, key: String },
+    SetQuantity {
+        line: i64,
+        quantity: i64,
+    },
+    RemoveLine {
+        line: i64,
+    },
+    RemoveBooking {
+        id: i64,
+    },
+    RemoveTickets {
+        ids: Vec<i64>,
+    },
+    AddTickets {
+        event_id: i64,
+        request: BuyTicketsRequest,
+        key: String,
+    },
 }
 
 /// What comes back.
@@ -137,7 +150,11 @@ pub enum Reply {
 }
 
 /// Runs one effect to its reply. `session` is where tokens are kept.
-pub async fn perform(api: &ApiClient, session: &crate::session::SessionStore, effect: Effect) -> Option<Reply> {
+pub async fn perform(
+    api: &ApiClient,
+    session: &crate::session::SessionStore,
+    effect: Effect,
+) -> Option<Reply> {
     Some(match effect {
         Effect::Login { email, password } => Reply::SignedIn(api.login(&email, &password).await),
         Effect::RestoreSession { token } => Reply::SessionRestored(api.me(&token).await),
@@ -166,7 +183,9 @@ pub async fn perform(api: &ApiClient, session: &crate::session::SessionStore, ef
             append,
             result: api.events(query.as_deref(), limit, cursor.as_deref()).await,
         },
-        Effect::LoadEvent { id, token } => Reply::EventLoaded(api.event(id, token.as_deref()).await),
+        Effect::LoadEvent { id, token } => {
+            Reply::EventLoaded(api.event(id, token.as_deref()).await)
+        }
         Effect::Buy {
             token,
             event_id,
@@ -178,11 +197,17 @@ pub async fn perform(api: &ApiClient, session: &crate::session::SessionStore, ef
         },
         Effect::LoadCart { token } => Reply::CartLoaded(api.cart(&token).await),
         Effect::LoadSummary { token } => Reply::SummaryLoaded(api.cart_summary(&token).await),
-        Effect::ChangeCart { token, change } => Reply::CartChanged(change_cart(api, &token, change).await),
+        Effect::ChangeCart { token, change } => {
+            Reply::CartChanged(change_cart(api, &token, change).await)
+        }
         Effect::Checkout { token, page, key } => {
             Reply::CheckedOut(api.checkout(&token, page.as_deref(), &key).await)
         }
-        Effect::Pay { token, order_id, key } => Reply::PaymentStarted(api.pay(&token, order_id, &key).await),
+        Effect::Pay {
+            token,
+            order_id,
+            key,
+        } => Reply::PaymentStarted(api.pay(&token, order_id, &key).await),
         Effect::WaitForOrder {
             token,
             order_id,
@@ -192,11 +217,17 @@ pub async fn perform(api: &ApiClient, session: &crate::session::SessionStore, ef
             generation,
             result: api.order(&token, order_id, wait_secs).await,
         },
-        Effect::LoadOrder { token, order_id } => Reply::OrderLoaded(api.order(&token, order_id, 0).await),
-        Effect::CancelOrder { token, order_id } => Reply::OrderCancelled(api.cancel_order(&token, order_id).await),
+        Effect::LoadOrder { token, order_id } => {
+            Reply::OrderLoaded(api.order(&token, order_id, 0).await)
+        }
+        Effect::CancelOrder { token, order_id } => {
+            Reply::OrderCancelled(api.cancel_order(&token, order_id).await)
+        }
         Effect::LoadOrders { token } => Reply::OrdersLoaded(api.orders(&token).await),
         Effect::LoadTickets { token } => Reply::TicketsLoaded(api.tickets(&token).await),
-        Effect::OpenBrowser { command, url } => Reply::BrowserOpened(crate::browser::open(&command, &url).await),
+        Effect::OpenBrowser { command, url } => {
+            Reply::BrowserOpened(crate::browser::open(&command, &url).await)
+        }
         Effect::Later { after, effect } => {
             tokio::time::sleep(after).await;
             return Box::pin(perform(api, session, *effect)).await;
@@ -206,7 +237,10 @@ pub async fn perform(api: &ApiClient, session: &crate::session::SessionStore, ef
 
 async fn change_cart(api: &ApiClient, token: &str, change: CartChange) -> ApiResult<()> {
     match change {
-        CartChange::SetQuantity { line, quantity } => api.set_line_quantity(token, line, quantity).await.map(|_| ()),
+        CartChange::SetQuantity { line, quantity } => api
+            .set_line_quantity(token, line, quantity)
+            .await
+            .map(|_| ()),
         CartChange::RemoveLine { line } => api.remove_line(token, line).await,
         CartChange::RemoveBooking { id } => api.remove_booking(token, id).await,
         CartChange::RemoveTickets { ids } => {
@@ -219,8 +253,13 @@ async fn change_cart(api: &ApiClient, token: &str, change: CartChange) -> ApiRes
             }
             Ok(())
         }
-        CartChange::AddTickets { event_id, request, key } => {
-            api.buy_tickets(token, event_id, &request, &key).await.map(|_| ())
-        }
+        CartChange::AddTickets {
+            event_id,
+            request,
+            key,
+        } => api
+            .buy_tickets(token, event_id, &request, &key)
+            .await
+            .map(|_| ()),
     }
 }

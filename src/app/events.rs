@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
-use storefront_contract::{BuyTicketsRequest, BuyTicketsResponse, EventDetail, EventList, EventSummary};
+use storefront_contract::{
+    BuyTicketsRequest, BuyTicketsResponse, EventDetail, EventList, EventSummary,
+};
 use tokio::time::Instant;
 
 use super::list::ListState;
@@ -43,7 +45,8 @@ impl EventsState {
 
     pub(super) fn keep_visible(&mut self, size: (u16, u16)) {
         let len = self.events.len();
-        self.list.scroll_into_view(len, layout::events_rows(size.0, size.1));
+        self.list
+            .scroll_into_view(len, layout::events_rows(size.0, size.1));
     }
 }
 
@@ -68,6 +71,11 @@ impl EventState {
 }
 
 impl App {
+    /// The generation of the newest events request (tests answer it).
+    pub fn events_generation(&self) -> u64 {
+        self.events.generation
+    }
+
     pub(super) fn load_events(&mut self, append: bool) -> Effect {
         let events = &mut self.events;
         events.generation += 1;
@@ -80,14 +88,23 @@ impl App {
         };
         Effect::LoadEvents {
             query: Some(events.filter.trim().to_owned()).filter(|q| !q.is_empty()),
-            cursor: if append { events.next_cursor.clone() } else { None },
+            cursor: if append {
+                events.next_cursor.clone()
+            } else {
+                None
+            },
             limit,
             generation: events.generation,
             append,
         }
     }
 
-    pub(super) fn events_loaded(&mut self, generation: u64, append: bool, result: ApiResult<EventList>) -> Vec<Effect> {
+    pub(super) fn events_loaded(
+        &mut self,
+        generation: u64,
+        append: bool,
+        result: ApiResult<EventList>,
+    ) -> Vec<Effect> {
         if generation != self.events.generation {
             return Vec::new();
         }
@@ -112,7 +129,11 @@ impl App {
             events.events = list.events;
             let index = selected_id
                 .and_then(|id| events.events.iter().position(|e| e.id == id))
-                .unwrap_or(if selected_id.is_some() { events.list.selected } else { 0 });
+                .unwrap_or(if selected_id.is_some() {
+                    events.list.selected
+                } else {
+                    0
+                });
             events.list.selected = index;
         }
         events.next_cursor = list.next_cursor;
@@ -123,7 +144,8 @@ impl App {
     fn load_more_if_near_end(&mut self) -> Option<Effect> {
         let events = &self.events;
         let near_end = events.list.selected + LOAD_AHEAD >= events.events.len();
-        (near_end && events.next_cursor.is_some() && !events.loading).then(|| self.load_events(true))
+        (near_end && events.next_cursor.is_some() && !events.loading)
+            .then(|| self.load_events(true))
     }
 
     pub(super) fn events_tick(&mut self) -> Vec<Effect> {
@@ -214,7 +236,9 @@ impl App {
             MouseEventKind::ScrollDown => self.events.list.move_by(3, len, visible),
             MouseEventKind::ScrollUp => self.events.list.move_by(-3, len, visible),
             MouseEventKind::Down(MouseButton::Left) => {
-                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)).body.y
+                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
+                    .body
+                    .y
                     + layout::EVENTS_TABLE_TOP;
                 let Some(row) = mouse.row.checked_sub(top) else {
                     return Vec::new();
@@ -266,9 +290,17 @@ impl App {
                 }
                 let max = detail.max_per_order.max(1);
                 self.event.quantity = self.event.quantity.clamp(1, max);
-                self.event.type_index = self.event.type_index.min(detail.ticket_types.len().saturating_sub(1));
+                self.event.type_index = self
+                    .event
+                    .type_index
+                    .min(detail.ticket_types.len().saturating_sub(1));
                 // The list shows the same event: keep its figures in step.
-                if let Some(listed) = self.events.events.iter_mut().find(|e| e.id == detail.summary.id) {
+                if let Some(listed) = self
+                    .events
+                    .events
+                    .iter_mut()
+                    .find(|e| e.id == detail.summary.id)
+                {
                     *listed = detail.summary.clone();
                 }
                 self.event.detail = Some(detail);
@@ -355,14 +387,22 @@ impl App {
         }]
     }
 
-    pub(super) fn bought(&mut self, quantity: i64, result: ApiResult<BuyTicketsResponse>) -> Vec<Effect> {
+    pub(super) fn bought(
+        &mut self,
+        quantity: i64,
+        result: ApiResult<BuyTicketsResponse>,
+    ) -> Vec<Effect> {
         self.event.adding = false;
         match result {
             Ok(bought) => {
                 self.connected();
                 self.event.buy_key = None;
                 self.summary = Some(bought.cart);
-                let tickets = if quantity == 1 { "1 ticket".to_owned() } else { format!("{quantity} tickets") };
+                let tickets = if quantity == 1 {
+                    "1 ticket".to_owned()
+                } else {
+                    format!("{quantity} tickets")
+                };
                 let message = format!("{tickets} added to your cart. {}", bought.notice);
                 self.event.added = Some(message.clone());
                 self.set_status(StatusKind::Success, message);

@@ -53,7 +53,13 @@ pub enum Msg {
     Tick(Instant),
     /// SIGTERM, SIGHUP or SIGINT from outside.
     Signal,
-    Reply(Reply),
+    Reply(Box<Reply>),
+}
+
+impl From<Reply> for Msg {
+    fn from(reply: Reply) -> Msg {
+        Msg::Reply(Box::new(reply))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +195,7 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
-            Msg::Reply(reply) => self.on_reply(reply),
+            Msg::Reply(reply) => self.on_reply(*reply),
         }
     }
 
@@ -252,7 +258,11 @@ impl App {
     /// An answer arrived: the connection is back.
     fn connected(&mut self) {
         self.reconnect_delay = RECONNECT_FIRST;
-        if self.status.as_ref().is_some_and(|s| s.kind == StatusKind::Connection) {
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Connection)
+        {
             self.status = None;
         }
     }
@@ -284,7 +294,10 @@ impl App {
             Reply::SignedOut => Vec::new(),
             Reply::TokenSaved(Err(err)) => {
                 tracing::warn!(error = %err, "could not keep the sign-in");
-                self.set_status(StatusKind::Info, format!("Signed in, but the sign-in could not be kept for next time: {err}"));
+                self.set_status(
+                    StatusKind::Info,
+                    format!("Signed in, but the sign-in could not be kept for next time: {err}"),
+                );
                 Vec::new()
             }
             Reply::TokenSaved(Ok(())) => Vec::new(),
@@ -335,6 +348,14 @@ impl App {
         if ctrl && key.code == KeyCode::Char('c') {
             self.quit = true;
             return Vec::new();
+        }
+        // A message stays until the next key; a lost connection stays until it is back.
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind != StatusKind::Connection)
+        {
+            self.status = None;
         }
         if self.help {
             // Any key closes the help.
@@ -460,9 +481,17 @@ impl App {
     /// What a screen shows in its footer, and what `?` explains.
     pub fn keys(&self) -> Vec<(&'static str, &'static str)> {
         let mut keys: Vec<(&'static str, &'static str)> = match self.screen {
-            Screen::SignIn => vec![("Tab", "next field"), ("Enter", "sign in"), ("Esc", "browse events")],
+            Screen::SignIn => vec![
+                ("Tab", "next field"),
+                ("Enter", "sign in"),
+                ("Esc", "browse events"),
+            ],
             Screen::Events if self.events.editing => {
-                vec![("type", "filter"), ("Enter", "keep filter"), ("Esc", "clear filter")]
+                vec![
+                    ("type", "filter"),
+                    ("Enter", "keep filter"),
+                    ("Esc", "clear filter"),
+                ]
             }
             Screen::Events => vec![
                 ("↑↓", "move"),
@@ -488,7 +517,12 @@ impl App {
                 ("Esc", "back"),
             ],
             Screen::Payment => self.payment.keys(),
-            Screen::Orders => vec![("↑↓", "move"), ("Enter", "open"), ("e", "events"), ("Esc", "back")],
+            Screen::Orders => vec![
+                ("↑↓", "move"),
+                ("Enter", "open"),
+                ("e", "events"),
+                ("Esc", "back"),
+            ],
         };
         if self.screen != Screen::SignIn {
             if self.session.is_some() {

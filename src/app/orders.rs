@@ -80,7 +80,12 @@ impl App {
         self.remember_previous();
         self.screen = Screen::Orders;
         self.orders.loading = true;
-        vec![Effect::LoadOrders { token: token.clone() }, Effect::LoadTickets { token }]
+        vec![
+            Effect::LoadOrders {
+                token: token.clone(),
+            },
+            Effect::LoadTickets { token },
+        ]
     }
 
     pub(super) fn orders_loaded(&mut self, result: ApiResult<OrderList>) -> Vec<Effect> {
@@ -192,7 +197,9 @@ impl App {
             MouseEventKind::ScrollDown => self.orders.list.move_by(1, selectable.len(), visible),
             MouseEventKind::ScrollUp => self.orders.list.move_by(-1, selectable.len(), visible),
             MouseEventKind::Down(MouseButton::Left) => {
-                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)).body.y
+                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
+                    .body
+                    .y
                     + layout::ORDERS_LIST_TOP;
                 if let Some(row) = mouse.row.checked_sub(top) {
                     let index = self.orders.row_offset + row as usize;

@@ -80,7 +80,8 @@ impl PaymentState {
 
     /// Whether the order can still be paid or cancelled.
     pub fn payable(&self) -> bool {
-        self.order.as_ref().is_some_and(|o| o.status.is_payable()) || matches!(self.phase, PaymentPhase::ProviderError(_))
+        self.order.as_ref().is_some_and(|o| o.status.is_payable())
+            || matches!(self.phase, PaymentPhase::ProviderError(_))
     }
 
     pub fn keys(&self) -> Vec<(&'static str, &'static str)> {
@@ -108,7 +109,9 @@ impl PaymentState {
     }
 
     fn waited(&self, now: Instant) -> Duration {
-        self.waiting_since.map(|since| now.duration_since(since)).unwrap_or_default()
+        self.waiting_since
+            .map(|since| now.duration_since(since))
+            .unwrap_or_default()
     }
 
     /// Seconds spent waiting, for the spinner line.
@@ -146,8 +149,12 @@ impl App {
         // The cart moved into the order (or stayed): show what the server holds now.
         self.cart.loading = true;
         let mut effects = vec![
-            Effect::LoadSummary { token: token.clone() },
-            Effect::LoadCart { token: token.clone() },
+            Effect::LoadSummary {
+                token: token.clone(),
+            },
+            Effect::LoadCart {
+                token: token.clone(),
+            },
         ];
         match result {
             Ok(checkout) => effects.extend(self.start_waiting(checkout, true)),
@@ -204,7 +211,11 @@ impl App {
         }
     }
 
-    pub(super) fn order_update(&mut self, generation: u64, result: ApiResult<Order>) -> Vec<Effect> {
+    pub(super) fn order_update(
+        &mut self,
+        generation: u64,
+        result: ApiResult<Order>,
+    ) -> Vec<Effect> {
         if generation != self.payment.generation {
             return Vec::new();
         }
@@ -236,7 +247,10 @@ impl App {
                 self.payment.phase = PaymentPhase::Reconnecting;
                 self.set_status(
                     StatusKind::Connection,
-                    format!("Reconnecting to {server} in {}s… Your order is kept.", delay.as_secs()),
+                    format!(
+                        "Reconnecting to {server} in {}s… Your order is kept.",
+                        delay.as_secs()
+                    ),
                 );
                 let Some(order_id) = self.payment.order_id else {
                     return Vec::new();
@@ -263,7 +277,14 @@ impl App {
         };
         let focus = self.payment.focus_ticket.take();
         self.payment.selected_ticket = focus
-            .and_then(|id| self.payment.order.as_ref()?.tickets.iter().position(|t| t.id == id))
+            .and_then(|id| {
+                self.payment
+                    .order
+                    .as_ref()?
+                    .tickets
+                    .iter()
+                    .position(|t| t.id == id)
+            })
             .unwrap_or(0);
         vec![Effect::LoadSummary { token }]
     }
@@ -275,9 +296,21 @@ impl App {
         match key.code {
             KeyCode::Esc => {
                 self.payment.leave();
-                self.screen = if self.previous == Screen::Payment { Screen::Events } else { self.previous };
-                if self.payment.order.as_ref().is_some_and(|o| o.status == OrderStatus::Pending) {
-                    self.set_status(StatusKind::Info, "Your order is kept: open it under o to pay later.");
+                self.screen = if self.previous == Screen::Payment {
+                    Screen::Events
+                } else {
+                    self.previous
+                };
+                if self
+                    .payment
+                    .order
+                    .as_ref()
+                    .is_some_and(|o| o.status == OrderStatus::Pending)
+                {
+                    self.set_status(
+                        StatusKind::Info,
+                        "Your order is kept: open it under o to pay later.",
+                    );
                 }
                 if self.screen == Screen::Cart {
                     return self.show_cart();
@@ -291,7 +324,12 @@ impl App {
                     }];
                 }
             }
-            KeyCode::Char('r') if matches!(self.payment.phase, PaymentPhase::Failed | PaymentPhase::ProviderError(_)) => {
+            KeyCode::Char('r')
+                if matches!(
+                    self.payment.phase,
+                    PaymentPhase::Failed | PaymentPhase::ProviderError(_)
+                ) =>
+            {
                 return self.pay_again(token);
             }
             KeyCode::Enter | KeyCode::Char('r') if self.payment.phase == PaymentPhase::TimedOut => {
@@ -308,7 +346,8 @@ impl App {
             }
             KeyCode::Down | KeyCode::Char('j') => {
                 let count = self.payment.order.as_ref().map_or(0, |o| o.tickets.len());
-                self.payment.selected_ticket = (self.payment.selected_ticket + 1).min(count.saturating_sub(1));
+                self.payment.selected_ticket =
+                    (self.payment.selected_ticket + 1).min(count.saturating_sub(1));
             }
             _ => {}
         }
@@ -332,7 +371,9 @@ impl App {
         match key.code {
             KeyCode::Char('y') | KeyCode::Enter => {
                 self.payment.confirm_cancel = false;
-                let (Some(token), Some(order_id)) = (self.token().map(str::to_owned), self.payment.order_id) else {
+                let (Some(token), Some(order_id)) =
+                    (self.token().map(str::to_owned), self.payment.order_id)
+                else {
                     return Vec::new();
                 };
                 self.payment.generation += 1;
@@ -424,13 +465,17 @@ impl App {
         }
         match (status, url) {
             // Resume waiting on the page already open (b opens it again).
-            (OrderStatus::Pending, Some(url)) if order.sumup_status.as_deref() == Some("PENDING") => self.start_waiting(
-                CheckoutResponse {
-                    order,
-                    checkout_url: url,
-                },
-                false,
-            ),
+            (OrderStatus::Pending, Some(url))
+                if order.sumup_status.as_deref() == Some("PENDING") =>
+            {
+                self.start_waiting(
+                    CheckoutResponse {
+                        order,
+                        checkout_url: url,
+                    },
+                    false,
+                )
+            }
             (OrderStatus::Pending | OrderStatus::Failed, _) => self.pay_again(token),
             (other, _) => self.settled(other, token),
         }
@@ -443,7 +488,10 @@ impl App {
                 let status = order.status;
                 self.payment.order = Some(order);
                 if status == OrderStatus::Cancelled {
-                    self.set_status(StatusKind::Info, "The order was cancelled and its tickets released.");
+                    self.set_status(
+                        StatusKind::Info,
+                        "The order was cancelled and its tickets released.",
+                    );
                 }
                 match self.token().map(str::to_owned) {
                     Some(token) => self.settled(status, token),

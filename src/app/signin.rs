@@ -52,10 +52,11 @@ impl App {
                 field.pop();
             }
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => field.clear(),
-            KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if field.chars().count() < 254 {
-                    field.push(ch);
-                }
+            KeyCode::Char(ch)
+                if !key.modifiers.contains(KeyModifiers::CONTROL)
+                    && field.chars().count() < 254 =>
+            {
+                field.push(ch);
             }
             _ => {}
         }
@@ -117,7 +118,10 @@ impl App {
         effects
     }
 
-    pub(super) fn session_restored(&mut self, result: ApiResult<storefront_contract::User>) -> Vec<Effect> {
+    pub(super) fn session_restored(
+        &mut self,
+        result: ApiResult<storefront_contract::User>,
+    ) -> Vec<Effect> {
         self.signin.busy = false;
         match result {
             Ok(user) => {
@@ -153,8 +157,12 @@ impl App {
         let name = self.user().map(|u| u.name.clone()).unwrap_or_default();
         self.set_status(StatusKind::Success, format!("Signed in as {name}."));
         let mut effects = vec![
-            Effect::LoadSummary { token: token.clone() },
-            Effect::LoadOrders { token: token.clone() },
+            Effect::LoadSummary {
+                token: token.clone(),
+            },
+            Effect::LoadOrders {
+                token: token.clone(),
+            },
         ];
         self.orders.offer_resume = true;
         let target = self.signin.return_to.take().unwrap_or(Screen::Events);

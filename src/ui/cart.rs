@@ -20,7 +20,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         Rect { height: 1, ..area },
     );
     let Some(cart) = &state.cart else {
-        let text = if state.loading { " Loading your cart…" } else { " Your cart could not be loaded." };
+        let text = if state.loading {
+            " Loading your cart…"
+        } else {
+            " Your cart could not be loaded."
+        };
         frame.render_widget(
             Paragraph::new(Line::styled(text, theme.muted)),
             Rect {
@@ -58,7 +62,14 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let width = area.width.saturating_sub(1) as usize;
     let amount_width = 10;
     let label_width = width.saturating_sub(amount_width + 3);
-    let line = |label: String, amount: String| format!("   {}{}", pad(&label, label_width), pad_left(&amount, amount_width));
+    let line = |label: String, amount: String| {
+        format!(
+            "   {}{}",
+            pad(&label, label_width),
+            pad_left(&amount, amount_width)
+        )
+    };
+    let mark = |text: String| format!(" ▸{}", &text[" ".len() * 2..]);
     let list_height = area.height.saturating_sub(CART_LIST_TOP + CART_LIST_BOTTOM) as usize;
     let lines: Vec<Line> = rows
         .iter()
@@ -81,7 +92,12 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     format_amount(product.line_total, currency),
                 ),
                 CartRow::Booking(booking) => line(
-                    format!("{} · {} · {}", booking.name, booking.calendar_name, ctx.when(booking.starts_at)),
+                    format!(
+                        "{} · {} · {}",
+                        booking.name,
+                        booking.calendar_name,
+                        ctx.when(booking.starts_at)
+                    ),
                     format_amount(booking.cost, currency),
                 ),
                 CartRow::Tickets {
@@ -92,7 +108,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     ids,
                     ..
                 } => {
-                    let kind = ticket_type_name.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
+                    let kind = ticket_type_name
+                        .as_deref()
+                        .map(|t| format!(" · {t}"))
+                        .unwrap_or_default();
                     line(
                         format!(
                             "{} × {event_name}{kind} · {} @ {}",
@@ -104,12 +123,15 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     )
                 }
                 CartRow::Subtotal(total) => {
-                    return Line::styled(line("Subtotal".to_owned(), format_amount(*total, currency)), theme.muted);
+                    return Line::styled(
+                        line("Subtotal".to_owned(), format_amount(*total, currency)),
+                        theme.muted,
+                    );
                 }
                 CartRow::Blank => String::new(),
             };
             if Some(i) == selected_row {
-                Line::styled(text, theme.selected)
+                Line::styled(mark(text), theme.selected)
             } else {
                 Line::raw(text)
             }
@@ -130,7 +152,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         format!(
             " {}{}",
             pad(
-                &format!("Total · {} {}", summary.items, if summary.items == 1 { "item" } else { "items" }),
+                &format!(
+                    "Total · {} {}",
+                    summary.items,
+                    if summary.items == 1 { "item" } else { "items" }
+                ),
                 label_width + 2
             ),
             pad_left(&format_amount(summary.grand_total, currency), amount_width)

@@ -14,7 +14,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let theme = &ctx.theme;
     let state = &app.event;
     let Some(detail) = &state.detail else {
-        let text = if state.loading { " Loading the event…" } else { " This event could not be loaded." };
+        let text = if state.loading {
+            " Loading the event…"
+        } else {
+            " This event could not be loaded."
+        };
         frame.render_widget(Paragraph::new(Line::styled(text, theme.muted)), area);
         return;
     };
@@ -24,16 +28,29 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let mut lines = vec![
         Line::styled(fit(&event.name, width), theme.title),
         Line::raw(""),
-        field("When", {
-            let mut when = ctx.when(event.starts_at);
-            if let Some(end) = event.ends_at {
-                when.push_str(&format!(" – {}", ctx.when(end).rsplit(' ').next().unwrap_or_default()));
-            }
-            when
-        }, theme),
+        field(
+            "When",
+            {
+                let mut when = ctx.when(event.starts_at);
+                if let Some(end) = event.ends_at {
+                    when.push_str(&format!(
+                        " – {}",
+                        ctx.when(end).rsplit(' ').next().unwrap_or_default()
+                    ));
+                }
+                when
+            },
+            theme,
+        ),
         field(
             "Venue",
-            fit(&event.page.as_ref().map_or_else(|| event.calendar.name.clone(), |p| p.title.clone()), width - 12),
+            fit(
+                &event
+                    .page
+                    .as_ref()
+                    .map_or_else(|| event.calendar.name.clone(), |p| p.title.clone()),
+                width - 12,
+            ),
             theme,
         ),
     ];
@@ -53,7 +70,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     } else {
         let mut spans = vec![Span::styled(format!("{:<12}", "Type"), theme.muted)];
         for (i, ticket_type) in detail.ticket_types.iter().enumerate() {
-            let label = format!(" {} {} ", ticket_type.name, format_amount(ticket_type.cost, currency));
+            let label = format!(
+                " {} {} ",
+                ticket_type.name,
+                format_amount(ticket_type.cost, currency)
+            );
             spans.push(if i == state.type_index {
                 Span::styled(format!("◀{label}▶"), theme.selected)
             } else {
@@ -62,15 +83,26 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         }
         lines.push(Line::from(spans));
     }
-    let unit = state.selected_type().map(|t| t.cost).or(detail.ticket_price).unwrap_or(event.price_from);
+    let unit = state
+        .selected_type()
+        .map(|t| t.cost)
+        .or(detail.ticket_price)
+        .unwrap_or(event.price_from);
     lines.push(Line::from(vec![
         Span::styled(format!("{:<12}", "Quantity"), theme.muted),
         Span::styled("− ", theme.key),
         Span::styled(format!("{}", state.quantity), theme.title),
         Span::styled(" +", theme.key),
-        Span::styled(format!("   up to {} per order", detail.max_per_order), theme.muted),
+        Span::styled(
+            format!("   up to {} per order", detail.max_per_order),
+            theme.muted,
+        ),
     ]));
-    lines.push(field("Total", format_amount(unit * state.quantity, currency), theme));
+    lines.push(field(
+        "Total",
+        format_amount(unit * state.quantity, currency),
+        theme,
+    ));
     if detail.in_my_cart > 0 {
         lines.push(field("In your cart", detail.in_my_cart.to_string(), theme));
     }
@@ -93,7 +125,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(""));
         lines.push(Line::styled(added.clone(), theme.success));
     } else if !event.sold_out {
-        lines.push(Line::styled(storefront_contract::SOLD_OUT_NOTICE, theme.muted));
+        lines.push(Line::styled(
+            storefront_contract::SOLD_OUT_NOTICE,
+            theme.muted,
+        ));
     }
     let inner = Rect {
         x: area.x + 1,

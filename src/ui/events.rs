@@ -15,14 +15,37 @@ use crate::text::{pad, pad_left};
 const FEW_LEFT: u32 = 5;
 
 /// Column widths for a table `total` cells wide: when, event, venue, price, availability.
+/// A narrow window leaves the venue out, to keep the event's name readable.
 pub fn columns(total: usize) -> [usize; 5] {
-    let when = 16;
-    let price = 9;
-    let availability = 11;
-    let rest = total.saturating_sub(when + price + availability + 5);
-    let venue = (rest * 2 / 5).min(28);
-    let name = rest - venue;
+    let (when, price, availability) = (16, 9, 12);
+    // The selection marker and the spaces between columns.
+    let fixed = 1 + when + price + availability + 3;
+    let rest = total.saturating_sub(fixed);
+    let venue = if total < 80 {
+        0
+    } else {
+        (rest.saturating_sub(1) * 2 / 5).min(28)
+    };
+    let name = rest.saturating_sub(if venue > 0 { venue + 1 } else { 0 });
     [when, name, venue, price, availability]
+}
+
+/// One row of the table, `marker` first (the selection's `▸`).
+fn row(widths: &[usize; 5], marker: &str, cells: [String; 5]) -> String {
+    let mut text = format!(
+        "{marker}{} {}",
+        pad(&cells[0], widths[0]),
+        pad(&cells[1], widths[1])
+    );
+    if widths[2] > 0 {
+        text.push(' ');
+        text.push_str(&pad(&cells[2], widths[2]));
+    }
+    text.push(' ');
+    text.push_str(&pad_left(&cells[3], widths[3]));
+    text.push(' ');
+    text.push_str(&pad_left(&cells[4], widths[4]));
+    text
 }
 
 pub fn availability(event: &EventSummary) -> String {
@@ -55,7 +78,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 format!(
                     "   {} shown{}",
                     state.events.len(),
-                    if state.next_cursor.is_some() { ", more below" } else { "" }
+                    if state.next_cursor.is_some() {
+                        ", more below"
+                    } else {
+                        ""
+                    }
                 ),
                 theme.muted,
             ),
@@ -63,24 +90,18 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     };
     frame.render_widget(Paragraph::new(filter), Rect { height: 1, ..area });
 
-    let widths = columns(area.width as usize - 1);
-    let row = |cells: [String; 5]| -> String {
-        format!(
-            " {} {} {} {} {}",
-            pad(&cells[0], widths[0]),
-            pad(&cells[1], widths[1]),
-            pad(&cells[2], widths[2]),
-            pad_left(&cells[3], widths[3]),
-            pad_left(&cells[4], widths[4]),
-        )
-    };
-    let heading = row([
-        "When".into(),
-        "Event".into(),
-        "Venue".into(),
-        "From".into(),
-        "Availability".into(),
-    ]);
+    let widths = columns(area.width as usize);
+    let heading = row(
+        &widths,
+        " ",
+        [
+            "When".into(),
+            "Event".into(),
+            "Venue".into(),
+            "From".into(),
+            "Availability".into(),
+        ],
+    );
     frame.render_widget(
         Paragraph::new(Line::styled(heading, theme.muted)),
         Rect {
@@ -103,7 +124,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         } else {
             "No events match the filter. Esc clears it."
         };
-        frame.render_widget(Paragraph::new(Line::styled(format!(" {text}"), theme.muted)), body);
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {text}"), theme.muted)),
+            body,
+        );
         return;
     }
     let lines: Vec<Line> = state
@@ -117,15 +141,20 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 .page
                 .as_ref()
                 .map_or_else(|| event.calendar.name.clone(), |p| p.title.clone());
-            let text = row([
-                ctx.when(event.starts_at),
-                event.name.clone(),
-                venue,
-                format_amount(event.price_from, &event.currency),
-                availability(event),
-            ]);
+            let selected = i == state.list.selected;
+            let text = row(
+                &widths,
+                if selected { "▸" } else { " " },
+                [
+                    ctx.when(event.starts_at),
+                    event.name.clone(),
+                    venue,
+                    format_amount(event.price_from, &event.currency),
+                    availability(event),
+                ],
+            );
             let few = !event.sold_out && event.available.is_some_and(|n| n <= FEW_LEFT);
-            if i == state.list.selected {
+            if selected {
                 Line::styled(text, theme.selected)
             } else if event.sold_out {
                 Line::styled(text, theme.muted)

@@ -33,7 +33,11 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn money(&self, amount: Money) -> String {
-        let currency = self.app.summary.as_ref().map_or("GBP", |s| s.currency.as_str());
+        let currency = self
+            .app
+            .summary
+            .as_ref()
+            .map_or("GBP", |s| s.currency.as_str());
         format_amount(amount, currency)
     }
 
@@ -41,7 +45,10 @@ impl Ctx<'_> {
     pub fn when(&self, time: DateTime<Utc>) -> String {
         const FORMAT: &str = "%a %e %b %H:%M";
         let text = match self.app.zone {
-            Zone::Local => time.with_timezone(&chrono::Local).format(FORMAT).to_string(),
+            Zone::Local => time
+                .with_timezone(&chrono::Local)
+                .format(FORMAT)
+                .to_string(),
             Zone::Fixed(offset) => time.with_timezone(&offset).format(FORMAT).to_string(),
         };
         text.replace("  ", " ")
@@ -79,13 +86,17 @@ pub fn view(app: &App, frame: &mut Frame) {
 fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     let text = vec![
         Line::styled("Window too small", theme.title),
-        Line::raw(format!("storefront needs at least {MIN_WIDTH}×{MIN_HEIGHT}.")),
+        Line::raw(format!(
+            "storefront needs at least {MIN_WIDTH}×{MIN_HEIGHT}."
+        )),
         Line::raw(format!("This one is {}×{}.", area.width, area.height)),
     ];
     let height = (text.len() as u16).min(area.height);
     let y = area.y + area.height.saturating_sub(height) / 2;
     frame.render_widget(
-        Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }),
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
         Rect::new(area.x, y, area.width, height),
     );
 }
@@ -134,15 +145,27 @@ fn status(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         StatusKind::Error | StatusKind::Connection => ctx.theme.error,
     };
     let text = fit(&status.text, area.width.saturating_sub(2) as usize);
-    frame.render_widget(Paragraph::new(Line::styled(format!(" {text}"), style)), area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(format!(" {text}"), style)),
+        area,
+    );
 }
 
 fn footer(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for (key, what) in ctx.app.keys() {
+    let keys = ctx.app.keys();
+    // When not every key fits, `? help` (which lists them all) keeps its place.
+    let help = keys.iter().find(|(key, _)| *key == "?").copied();
+    let reserve = help.map_or(0, |(key, what)| width(key) + width(what) + 5);
+    for (key, what) in keys {
         let needed = width(key) + width(what) + 3;
-        if used + needed > area.width as usize {
+        let last = key == "?" || key == "q";
+        if used + needed + if last { 0 } else { reserve } > area.width as usize {
+            if let Some((key, what)) = help.filter(|_| !last) {
+                spans.push(Span::styled(key, ctx.theme.key));
+                spans.push(Span::styled(format!(" {what}"), ctx.theme.muted));
+            }
             break;
         }
         spans.push(Span::styled(key, ctx.theme.key));
@@ -153,7 +176,14 @@ fn footer(ctx: &Ctx, frame: &mut Frame, area: Rect) {
 }
 
 /// A box in the middle of `area`, cleared, with a border and a title.
-pub fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str, theme: &Theme) -> Rect {
+pub fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    height: u16,
+    title: &str,
+    theme: &Theme,
+) -> Rect {
     let width = width.min(area.width.saturating_sub(2));
     let height = height.min(area.height.saturating_sub(2));
     let rect = Rect::new(
@@ -175,6 +205,7 @@ fn help(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let keys = ctx.app.keys();
     let mut lines: Vec<Line> = keys
         .iter()
+        .filter(|(key, _)| !matches!(*key, "?" | "q"))
         .map(|(key, what)| {
             Line::from(vec![
                 Span::styled(format!("{key:>7}"), ctx.theme.key),
@@ -233,7 +264,10 @@ pub fn centred(area: Rect, max: u16) -> Rect {
 
 /// A line of label and value, for detail panes.
 pub fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
-    Line::from(vec![Span::styled(format!("{label:<12}"), theme.muted), Span::raw(value)])
+    Line::from(vec![
+        Span::styled(format!("{label:<12}"), theme.muted),
+        Span::raw(value),
+    ])
 }
 
 pub fn style_if(condition: bool, style: Style) -> Style {

@@ -58,13 +58,23 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         .take(body.height as usize)
         .map(|(i, row)| {
             let text = match *row {
-                OrdersRow::Heading(title) => return Line::styled(format!(" {title}"), theme.accent),
+                OrdersRow::Heading(title) => {
+                    return Line::styled(format!(" {title}"), theme.accent);
+                }
                 OrdersRow::Empty(text) => return Line::styled(format!("   {text}"), theme.muted),
                 OrdersRow::Blank => String::new(),
                 OrdersRow::Order(at) => {
                     let order = &state.orders[at];
-                    let venue = order.page.as_ref().map_or("Several venues", |p| p.title.as_str());
-                    let label = format!("Order {} · {} · {}", order.id, ctx.when(order.created_at), venue);
+                    let venue = order
+                        .page
+                        .as_ref()
+                        .map_or("Several venues", |p| p.title.as_str());
+                    let label = format!(
+                        "Order {} · {} · {}",
+                        order.id,
+                        ctx.when(order.created_at),
+                        venue
+                    );
                     let rest = width.saturating_sub(34);
                     format!(
                         "   {}{}{}",
@@ -75,8 +85,16 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 }
                 OrdersRow::Ticket(at) => {
                     let ticket = &state.tickets[at];
-                    let kind = ticket.ticket_type_name.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
-                    let label = format!("{}{kind} · {}", ticket.entry_name, ctx.when(ticket.entry_starts_at));
+                    let kind = ticket
+                        .ticket_type_name
+                        .as_deref()
+                        .map(|t| format!(" · {t}"))
+                        .unwrap_or_default();
+                    let label = format!(
+                        "{}{kind} · {}",
+                        ticket.entry_name,
+                        ctx.when(ticket.entry_starts_at)
+                    );
                     let rest = width.saturating_sub(27);
                     format!(
                         "   {}{}{}",
@@ -87,7 +105,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 }
             };
             if Some(i) == selected {
-                Line::styled(text, theme.selected)
+                Line::styled(format!(" ▸{}", &text[2..]), theme.selected)
             } else {
                 Line::raw(text)
             }

@@ -29,19 +29,25 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         .filter(|t| t.state != TicketState::Cancelled);
     let qr_data = if paid {
         selected_ticket.map(|t| t.code.clone())
-    } else if matches!(state.phase, PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut) {
+    } else if matches!(
+        state.phase,
+        PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
+    ) {
         state.checkout_url.clone()
     } else {
         None
     };
     let qr = qr_data.as_deref().and_then(qr_lines);
-    let qr_width = qr.as_ref().map_or(0, |lines| lines[0].chars().count() as u16);
+    let qr_width = qr
+        .as_ref()
+        .map_or(0, |lines| lines[0].chars().count() as u16);
     let qr_height = qr.as_ref().map_or(0, |lines| lines.len() as u16 + 1);
     let min_text = 44;
     let fits = qr.is_some() && qr_width + min_text <= area.width && qr_height <= area.height;
     let (text_area, qr_area) = if fits {
         let [left, right] =
-            Layout::horizontal([Constraint::Min(min_text), Constraint::Length(qr_width + 1)]).areas(area);
+            Layout::horizontal([Constraint::Min(min_text), Constraint::Length(qr_width + 1)])
+                .areas(area);
         (left, Some(right))
     } else {
         (area, None)
@@ -49,9 +55,18 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
 
     let mut lines = Vec::new();
     match &state.order {
-        Some(order) => order_lines(ctx, order, text_area.width, paid, state.selected_ticket, &mut lines),
+        Some(order) => order_lines(
+            ctx,
+            order,
+            text_area.width,
+            paid,
+            state.selected_ticket,
+            &mut lines,
+        ),
         None => lines.push(Line::styled(
-            state.order_id.map_or_else(|| "Checking out…".to_owned(), |id| format!("Order {id}")),
+            state
+                .order_id
+                .map_or_else(|| "Checking out…".to_owned(), |id| format!("Order {id}")),
             theme.title,
         )),
     }
@@ -66,9 +81,16 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         .unwrap_or_default();
     match &state.phase {
         PaymentPhase::Idle => {}
-        PaymentPhase::Starting => lines.push(Line::styled(format!("{spinner} Contacting the payment service…"), theme.accent)),
+        PaymentPhase::Starting => lines.push(Line::styled(
+            format!("{spinner} Contacting the payment service…"),
+            theme.accent,
+        )),
         PaymentPhase::Waiting => lines.push(Line::styled(
-            format!("{spinner} Waiting for your payment… {}:{:02}{sumup}", elapsed / 60, elapsed % 60),
+            format!(
+                "{spinner} Waiting for your payment… {}:{:02}{sumup}",
+                elapsed / 60,
+                elapsed % 60
+            ),
             theme.accent,
         )),
         PaymentPhase::Reconnecting => lines.push(Line::styled(
@@ -81,7 +103,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         )),
         PaymentPhase::Paid => {}
         PaymentPhase::Failed => {
-            lines.push(Line::styled("The payment did not go through. Nothing was taken.", theme.error));
+            lines.push(Line::styled(
+                "The payment did not go through. Nothing was taken.",
+                theme.error,
+            ));
             lines.push(Line::from(vec![
                 Span::raw("Press "),
                 Span::styled("r", theme.key),
@@ -91,10 +116,16 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             ]));
         }
         PaymentPhase::Cancelled => {
-            lines.push(Line::styled("This order was cancelled; its tickets were released.", theme.muted));
+            lines.push(Line::styled(
+                "This order was cancelled; its tickets were released.",
+                theme.muted,
+            ));
         }
         PaymentPhase::ProviderError(_) => {
-            lines.push(Line::styled("The payment service is unavailable right now.", theme.error));
+            lines.push(Line::styled(
+                "The payment service is unavailable right now.",
+                theme.error,
+            ));
             lines.push(Line::from(vec![
                 Span::raw("Your order is kept. Press "),
                 Span::styled("r", theme.key),
@@ -102,7 +133,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             ]));
         }
     }
-    let waiting = matches!(state.phase, PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut);
+    let waiting = matches!(
+        state.phase,
+        PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
+    );
     if waiting && let Some(url) = &state.checkout_url {
         lines.push(Line::raw(""));
         lines.push(Line::raw(match state.browser {
@@ -129,14 +163,22 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     );
 
     if let (Some(qr), Some(qr_area)) = (qr, qr_area) {
-        let mut qr_text: Vec<Line> = qr.into_iter().map(|line| Line::styled(line, QR_STYLE)).collect();
+        let mut qr_text: Vec<Line> = qr
+            .into_iter()
+            .map(|line| Line::styled(line, QR_STYLE))
+            .collect();
         let caption = if paid {
-            selected_ticket.map(|t| format!("Ticket {}", t.code)).unwrap_or_default()
+            selected_ticket
+                .map(|t| format!("Ticket {}", t.code))
+                .unwrap_or_default()
         } else {
             "Scan to pay".to_owned()
         };
         qr_text.push(Line::styled(caption, theme.muted));
-        frame.render_widget(Paragraph::new(qr_text).alignment(Alignment::Center), qr_area);
+        frame.render_widget(
+            Paragraph::new(qr_text).alignment(Alignment::Center),
+            qr_area,
+        );
     }
 
     if state.confirm_cancel {
@@ -159,7 +201,14 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     }
 }
 
-fn order_lines<'a>(ctx: &Ctx, order: &'a Order, width: u16, paid: bool, selected: usize, lines: &mut Vec<Line<'a>>) {
+fn order_lines<'a>(
+    ctx: &Ctx,
+    order: &'a Order,
+    width: u16,
+    paid: bool,
+    selected: usize,
+    lines: &mut Vec<Line<'a>>,
+) {
     let theme = &ctx.theme;
     let currency = &order.currency;
     let total = format_amount(order.total, currency);
@@ -175,14 +224,31 @@ fn order_lines<'a>(ctx: &Ctx, order: &'a Order, width: u16, paid: bool, selected
     let width = width.saturating_sub(2) as usize;
     let amount = 10;
     let label = width.saturating_sub(amount);
-    let row = |text: String, money: String| format!("{}{}", pad(&text, label), pad_left(&money, amount));
+    let row =
+        |text: String, money: String| format!("{}{}", pad(&text, label), pad_left(&money, amount));
     if paid {
         lines.push(Line::styled("Your tickets", theme.accent));
         for (i, ticket) in order.tickets.iter().enumerate() {
-            let kind = ticket.ticket_type_name.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
-            let text = format!("{}{kind} · {}", ticket.entry_name, ctx.when(ticket.entry_starts_at));
-            let code = if ticket.state == TicketState::Cancelled { "refunded".to_owned() } else { ticket.code.clone() };
-            let line = format!("{}{}", pad(&text, label.saturating_sub(2)), pad_left(&code, amount + 2));
+            let kind = ticket
+                .ticket_type_name
+                .as_deref()
+                .map(|t| format!(" · {t}"))
+                .unwrap_or_default();
+            let text = format!(
+                "{}{kind} · {}",
+                ticket.entry_name,
+                ctx.when(ticket.entry_starts_at)
+            );
+            let code = if ticket.state == TicketState::Cancelled {
+                "refunded".to_owned()
+            } else {
+                ticket.code.clone()
+            };
+            let line = format!(
+                "{}{}",
+                pad(&text, label.saturating_sub(2)),
+                pad_left(&code, amount + 2)
+            );
             lines.push(if i == selected {
                 Line::styled(line, theme.selected)
             } else if ticket.state == TicketState::Cancelled {
@@ -211,11 +277,22 @@ fn order_lines<'a>(ctx: &Ctx, order: &'a Order, width: u16, paid: bool, selected
             )));
         }
         for booking in &order.calendar_entries {
-            lines.push(Line::raw(row(booking.name.clone(), format_amount(booking.cost, currency))));
+            lines.push(Line::raw(row(
+                booking.name.clone(),
+                format_amount(booking.cost, currency),
+            )));
         }
         let mut groups: Vec<(String, u32, storefront_contract::Money)> = Vec::new();
-        for ticket in order.tickets.iter().filter(|t| t.state != TicketState::Cancelled) {
-            let kind = ticket.ticket_type_name.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
+        for ticket in order
+            .tickets
+            .iter()
+            .filter(|t| t.state != TicketState::Cancelled)
+        {
+            let kind = ticket
+                .ticket_type_name
+                .as_deref()
+                .map(|t| format!(" · {t}"))
+                .unwrap_or_default();
             let name = format!("{}{kind}", ticket.entry_name);
             match groups.iter_mut().find(|(n, _, _)| *n == name) {
                 Some((_, count, sum)) => {
@@ -226,12 +303,19 @@ fn order_lines<'a>(ctx: &Ctx, order: &'a Order, width: u16, paid: bool, selected
             }
         }
         for (name, count, sum) in groups {
-            lines.push(Line::raw(row(format!("{count} × {name}"), format_amount(sum, currency))));
+            lines.push(Line::raw(row(
+                format!("{count} × {name}"),
+                format_amount(sum, currency),
+            )));
         }
     }
     if let Some(notice) = &order.notice {
         lines.push(Line::raw(""));
-        let style = if order.refund.is_some() { theme.warn } else { theme.muted };
+        let style = if order.refund.is_some() {
+            theme.warn
+        } else {
+            theme.muted
+        };
         lines.push(Line::styled(fit(notice, usize::MAX), style));
     }
 }

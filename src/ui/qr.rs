@@ -63,9 +63,10 @@ mod tests {
                 [top, bottom]
             })
             .collect();
-        let mut image = rqrr::PreparedImage::prepare_from_greyscale(columns * scale, rows * scale, |x, y| {
-            if grid[y / scale][x / scale] { 0 } else { 255 }
-        });
+        let mut image =
+            rqrr::PreparedImage::prepare_from_greyscale(columns * scale, rows * scale, |x, y| {
+                if grid[y / scale][x / scale] { 0 } else { 255 }
+            });
         let grids = image.detect_grids();
         assert_eq!(grids.len(), 1, "one code is found");
         grids[0].decode().expect("the code decodes").1
@@ -85,7 +86,11 @@ mod tests {
     fn the_quiet_zone_is_kept() {
         let lines = qr_lines("7KQ2-M9XD").unwrap();
         assert!(lines[0].chars().all(|c| c == ' '), "top quiet rows");
-        assert!(lines.iter().all(|l| l.starts_with("    ") && l.ends_with("    ")));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with("    ") && l.ends_with("    "))
+        );
         assert_eq!(decode(&lines), "7KQ2-M9XD");
     }
 }

@@ -1,9 +1,9 @@
 //! The sign-in screen.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Ctx, centred};
 use crate::app::Field;
@@ -13,9 +13,13 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let form = &ctx.app.signin;
     let theme = &ctx.theme;
     let column = centred(area, 56);
-    let field_width = column.width.saturating_sub(14) as usize;
+    let field_width = column.width.saturating_sub(16) as usize;
     let input = |label: &str, value: String, focused: bool| {
-        let shown = if focused { format!("{value}▏") } else { value };
+        let shown = if focused {
+            format!("{value}▏")
+        } else {
+            value
+        };
         // Long input shows its end, where the typing happens.
         let cells = crate::text::width(&shown);
         let shown = if cells > field_width {
@@ -28,41 +32,52 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             Span::styled(format!("{label:>10}  "), theme.muted),
             Span::styled(
                 pad(&shown, field_width),
-                if focused { theme.field_focused } else { theme.field },
+                if focused {
+                    theme.field_focused
+                } else {
+                    theme.field
+                },
             ),
         ])
     };
     let mut lines = vec![
         Line::raw(""),
-        Line::styled("Sign in", theme.title),
-        Line::styled(fit(&ctx.app.settings.server, column.width as usize - 2), theme.muted),
+        Line::styled("Sign in", theme.title).centered(),
+        Line::styled(
+            fit(&ctx.app.settings.server, column.width as usize - 2),
+            theme.muted,
+        )
+        .centered(),
         Line::raw(""),
         input("Email", form.email.clone(), form.focus == Field::Email),
         Line::raw(""),
-        input("Password", "•".repeat(form.password.chars().count()), form.focus == Field::Password),
+        input(
+            "Password",
+            "•".repeat(form.password.chars().count()),
+            form.focus == Field::Password,
+        ),
         Line::raw(""),
     ];
     if form.busy {
-        lines.push(Line::styled("Signing in…", theme.accent));
+        lines.push(Line::styled("Signing in…", theme.accent).centered());
     } else if let Some(error) = &form.error {
-        lines.push(Line::styled(error.clone(), theme.error));
+        lines.push(Line::styled(error.clone(), theme.error).centered());
     } else {
         lines.push(Line::raw(""));
     }
     if let Some((email, password)) = &ctx.app.demo_hint {
         lines.push(Line::raw(""));
-        lines.push(Line::from(vec![
-            Span::styled("Demo: ", theme.muted),
-            Span::styled(email.clone(), theme.accent),
-            Span::styled(" / password ", theme.muted),
-            Span::styled(password.clone(), theme.accent),
-        ]));
+        lines.push(
+            Line::from(vec![
+                Span::styled("Demo: ", theme.muted),
+                Span::styled(email.clone(), theme.accent),
+                Span::styled(" / password ", theme.muted),
+                Span::styled(password.clone(), theme.accent),
+            ])
+            .centered(),
+        );
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Esc browses the events without signing in.", theme.muted));
-    let block = Block::new();
-    frame.render_widget(
-        Paragraph::new(lines).alignment(Alignment::Center).block(block),
-        column,
-    );
+    lines.push(Line::styled("Esc browses the events without signing in.", theme.muted).centered());
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), column);
 }

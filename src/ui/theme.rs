@@ -30,7 +30,10 @@ impl Theme {
                 title: Style::new().fg(Color::Cyan).add_modifier(bold),
                 muted: Style::new().fg(Color::Gray),
                 accent: Style::new().fg(Color::Cyan),
-                selected: Style::new().fg(Color::Black).bg(Color::LightCyan).add_modifier(bold),
+                selected: Style::new()
+                    .fg(Color::Black)
+                    .bg(Color::LightCyan)
+                    .add_modifier(bold),
                 key: Style::new().fg(Color::Yellow).add_modifier(bold),
                 warn: Style::new().fg(Color::LightYellow).add_modifier(bold),
                 error: Style::new().fg(Color::LightRed).add_modifier(bold),
@@ -44,13 +47,19 @@ impl Theme {
                 title: Style::new().fg(Color::Blue).add_modifier(bold),
                 muted: Style::new().fg(Color::DarkGray),
                 accent: Style::new().fg(Color::Blue),
-                selected: Style::new().fg(Color::White).bg(Color::Blue).add_modifier(bold),
+                selected: Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Blue)
+                    .add_modifier(bold),
                 key: Style::new().fg(Color::Magenta).add_modifier(bold),
                 warn: Style::new().fg(Color::Red).add_modifier(bold),
                 error: Style::new().fg(Color::Red).add_modifier(bold),
                 success: Style::new().fg(Color::Green).add_modifier(bold),
                 field: Style::new().fg(Color::Black).bg(Color::Gray),
-                field_focused: Style::new().fg(Color::Black).bg(Color::White).add_modifier(Modifier::UNDERLINED),
+                field_focused: Style::new()
+                    .fg(Color::Black)
+                    .bg(Color::White)
+                    .add_modifier(Modifier::UNDERLINED),
             },
             ThemeName::Mono => Theme {
                 base: Style::new(),

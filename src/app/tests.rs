@@ -1,0 +1,819 @@
+//! The model driven by messages alone, and fixtures shared with the view's snapshot tests.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use storefront_contract::*;
+use tokio::time::Instant;
+
+use super::*;
+use crate::config::Settings;
+
+pub fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+pub fn page(id: i64, slug: &str, title: &str) -> Page {
+    Page {
+        id,
+        slug: slug.into(),
+        title: title.into(),
+    }
+}
+
+pub fn event(
+    id: i64,
+    name: &str,
+    venue: Option<Page>,
+    starts: &str,
+    price: i64,
+    capacity: Option<u32>,
+    sold: u32,
+) -> EventSummary {
+    let available = capacity.map(|c| c.saturating_sub(sold));
+    EventSummary {
+        id,
+        slug: format!("e{id}"),
+        name: name.into(),
+        starts_at: at(starts),
+        ends_at: None,
+        calendar: CalendarRef {
+            id: 1,
+            slug: "main".into(),
+            name: "Main Stage".into(),
+        },
+        page: venue,
+        price_from: Money::from_minor(price),
+        currency: "GBP".into(),
+        capacity,
+        sold,
+        available,
+        sold_out: capacity.is_some_and(|c| sold >= c),
+    }
+}
+
+pub fn events() -> Vec<EventSummary> {
+    let granary = page(1, "old-granary", "The Old Granary");
+    let riverside = page(2, "riverside", "Riverside Jazz Club");
+    vec![
+        event(
+            1,
+            "Candlelit Folk Evening",
+            Some(granary.clone()),
+            "2031-03-06T19:00:00Z",
+            1600,
+            Some(30),
+            30,
+        ),
+        event(
+            2,
+            "Wren Duo: Winter Songs",
+            Some(granary),
+            "2031-03-07T19:30:00Z",
+            1000,
+            Some(80),
+            12,
+        ),
+        event(
+            3,
+            "Late Night Jazz Session",
+            Some(riverside.clone()),
+            "2031-03-09T21:00:00Z",
+            1250,
+            Some(60),
+            0,
+        ),
+        event(
+            4,
+            "Harbour Lights Quartet",
+            Some(riverside),
+            "2031-03-12T20:00:00Z",
+            1800,
+            Some(40),
+            38,
+        ),
+        event(
+            5,
+            "Community Ceilidh",
+            None,
+            "2031-03-14T19:00:00Z",
+            600,
+            None,
+            0,
+        ),
+    ]
+}
+
+pub fn detail() -> EventDetail {
+    EventDetail {
+        summary: events()[1].clone(),
+        description: Some(
+            "Harp and voice from the Wren Duo, with songs for the longest nights of the year."
+                .into(),
+        ),
+        location: Some("The Old Granary, Mill Lane".into()),
+        ticket_price: None,
+        ticket_types: vec![
+            TicketType {
+                id: 2,
+                name: "Concession".into(),
+                cost: Money::from_minor(1000),
+            },
+            TicketType {
+                id: 1,
+                name: "Standard".into(),
+                cost: Money::from_minor(1400),
+            },
+        ],
+        max_per_order: 6,
+        in_my_cart: 0,
+    }
+}
+
+pub fn ticket(
+    id: i64,
+    event: &EventSummary,
+    type_name: Option<&str>,
+    cost: i64,
+    state: TicketState,
+) -> Ticket {
+    Ticket {
+        id,
+        code: format!("K7Q{id}-M9XD"),
+        state,
+        entry_id: event.id,
+        entry_name: event.name.clone(),
+        entry_starts_at: event.starts_at,
+        ticket_type_id: type_name.map(|_| 2),
+        ticket_type_name: type_name.map(str::to_owned),
+        cost: Money::from_minor(cost),
+        calendar_container_id: event.page.as_ref().map(|p| p.id),
+        calendar_container_type: event.page.as_ref().map(|_| "page".into()),
+        order_id: None,
+        created_at: at("2031-03-01T10:00:00Z"),
+    }
+}
+
+pub fn summary(items: u32, total: i64) -> CartSummary {
+    CartSummary {
+        count: 1,
+        total: Money::from_minor(850),
+        calendar_count: 1,
+        calendar_total: Money::from_minor(2500),
+        ticket_count: items.saturating_sub(2),
+        ticket_total: Money::from_minor(total - 3350),
+        items,
+        grand_total: Money::from_minor(total),
+        currency: "GBP".into(),
+    }
+}
+
+pub fn cart() -> Cart {
+    let all = events();
+    let granary = page(1, "old-granary", "The Old Granary");
+    let tickets = vec![
+        ticket(11, &all[1], Some("Concession"), 1000, TicketState::Pending),
+        ticket(12, &all[1], Some("Concession"), 1000, TicketState::Pending),
+    ];
+    let ceilidh = vec![ticket(13, &all[4], None, 600, TicketState::Pending)];
+    Cart {
+        groups: vec![
+            CartGroup {
+                page: Some(granary),
+                products: vec![CartProduct {
+                    id: 1,
+                    product_id: 1,
+                    title: "Old Granary tote bag".into(),
+                    unit_price: Money::from_minor(850),
+                    quantity: 1,
+                    line_total: Money::from_minor(850),
+                }],
+                calendar_entries: vec![CartBooking {
+                    id: 1,
+                    name: "Pottery taster workshop".into(),
+                    calendar_name: "Granary Workshops".into(),
+                    starts_at: at("2031-03-08T10:00:00Z"),
+                    ends_at: Some(at("2031-03-08T12:00:00Z")),
+                    cost: Money::from_minor(2500),
+                }],
+                tickets,
+                product_count: 1,
+                product_total: Money::from_minor(850),
+                calendar_count: 1,
+                calendar_total: Money::from_minor(2500),
+                ticket_count: 2,
+                ticket_total: Money::from_minor(2000),
+                total: Money::from_minor(5350),
+            },
+            CartGroup {
+                page: None,
+                products: vec![],
+                calendar_entries: vec![],
+                tickets: ceilidh,
+                product_count: 0,
+                product_total: Money::ZERO,
+                calendar_count: 0,
+                calendar_total: Money::ZERO,
+                ticket_count: 1,
+                ticket_total: Money::from_minor(600),
+                total: Money::from_minor(600),
+            },
+        ],
+        summary: summary(5, 5950),
+        notice: Some(SOLD_OUT_NOTICE.into()),
+    }
+}
+
+pub fn order(status: OrderStatus) -> Order {
+    let all = events();
+    let mut tickets = vec![
+        ticket(11, &all[1], Some("Concession"), 1000, TicketState::Reserved),
+        ticket(12, &all[1], Some("Concession"), 1000, TicketState::Reserved),
+    ];
+    if status == OrderStatus::Paid {
+        for t in &mut tickets {
+            t.state = TicketState::Confirmed;
+            t.order_id = Some(7);
+        }
+    }
+    Order {
+        id: 7,
+        status,
+        total: Money::from_minor(2850),
+        currency: "GBP".into(),
+        created_at: at("2031-03-01T10:05:00Z"),
+        paid_at: (status == OrderStatus::Paid).then(|| at("2031-03-01T10:07:00Z")),
+        page: Some(page(1, "old-granary", "The Old Granary")),
+        checkout_url: Some(
+            "http://127.0.0.1:8080/sumup-sandbox/pay/6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into(),
+        ),
+        sumup_checkout_id: Some("6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into()),
+        sumup_status: Some(
+            if status == OrderStatus::Paid {
+                "PAID"
+            } else {
+                "PENDING"
+            }
+            .into(),
+        ),
+        products: vec![CartProduct {
+            id: 1,
+            product_id: 1,
+            title: "Old Granary tote bag".into(),
+            unit_price: Money::from_minor(850),
+            quantity: 1,
+            line_total: Money::from_minor(850),
+        }],
+        calendar_entries: vec![],
+        tickets,
+        refund: None,
+        notice: (status != OrderStatus::Paid).then(|| SOLD_OUT_NOTICE.into()),
+    }
+}
+
+/// A client at a fixed size and zone, not signed in, with nothing loaded.
+pub fn app(width: u16, height: u16) -> App {
+    let (mut app, _) = App::new(Settings::default(), None, Instant::now());
+    app.zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+    app.size = (width, height);
+    app
+}
+
+/// The same, signed in as Dana with the fixtures loaded.
+pub fn signed_in(width: u16, height: u16) -> App {
+    let mut app = app(width, height);
+    app.session = Some(Session {
+        token: "token".into(),
+        user: Some(User {
+            id: 1,
+            email: "demo@example.com".into(),
+            name: "Dana Demo".into(),
+        }),
+    });
+    app.summary = Some(summary(5, 5950));
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: None,
+        }),
+    }));
+    app.screen = Screen::Events;
+    app
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+fn types(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(ch(c));
+    }
+}
+
+#[test]
+fn sign_in_submits_the_form_and_masks_nothing_it_sends() {
+    let mut app = app(100, 30);
+    assert_eq!(app.screen, Screen::SignIn);
+    app.update(key(KeyCode::Enter));
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("Enter your email address.")
+    );
+    types(&mut app, "demo@example.com");
+    app.update(key(KeyCode::Tab));
+    types(&mut app, "qdemo");
+    app.update(key(KeyCode::Backspace));
+    let effects = app.update(key(KeyCode::Enter));
+    // Letters typed into a field are text, not commands ("q" did not quit).
+    assert!(!app.quit);
+    assert_eq!(
+        effects,
+        [Effect::Login {
+            email: "demo@example.com".into(),
+            password: "qdem".into()
+        }]
+    );
+    assert!(app.busy());
+}
+
+#[test]
+fn a_wrong_password_is_said_inline_and_cleared() {
+    let mut app = app(100, 30);
+    app.signin.password = "nope".into();
+    app.update(Msg::from(Reply::SignedIn(Err(
+        crate::api::ApiError::Refused {
+            status: 401,
+            code: "invalid_credentials".into(),
+            message: "That email and password do not match an account.".into(),
+            field: None,
+            order_id: None,
+        },
+    ))));
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("That email and password do not match. Check them and try again.")
+    );
+    assert!(app.signin.password.is_empty());
+    assert_eq!(app.signin.focus, Field::Password);
+}
+
+#[test]
+fn the_server_out_of_reach_is_named_on_sign_in() {
+    let mut app = app(100, 30);
+    app.update(Msg::from(Reply::SignedIn(Err(
+        crate::api::ApiError::Network {
+            server: "http://127.0.0.1:9".into(),
+        },
+    ))));
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("Cannot reach the server at http://127.0.0.1:9.")
+    );
+}
+
+#[test]
+fn the_filter_waits_for_a_pause_in_typing() {
+    let mut app = signed_in(100, 30);
+    let start = app.now;
+    app.update(ch('/'));
+    types(&mut app, "jazz");
+    assert_eq!(app.events.filter, "jazz");
+    assert!(
+        app.update(Msg::Tick(start + std::time::Duration::from_millis(100)))
+            .is_empty()
+    );
+    let effects = app.update(Msg::Tick(start + std::time::Duration::from_millis(400)));
+    assert!(
+        matches!(&effects[..], [Effect::LoadEvents { query: Some(q), append: false, .. }] if q == "jazz")
+    );
+    // Esc clears it and loads everything again.
+    let effects = app.update(key(KeyCode::Esc));
+    assert!(matches!(
+        &effects[..],
+        [Effect::LoadEvents { query: None, .. }]
+    ));
+    assert!(!app.events.editing);
+}
+
+#[test]
+fn stale_listings_are_ignored() {
+    let mut app = signed_in(100, 30);
+    let old = app.events_generation();
+    app.update(ch('r'));
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: old,
+        append: false,
+        result: Ok(EventList {
+            events: vec![],
+            next_cursor: None,
+        }),
+    }));
+    assert_eq!(app.events.events.len(), 5);
+}
+
+#[test]
+fn the_list_refreshes_every_thirty_seconds_while_shown() {
+    let mut app = signed_in(100, 30);
+    let start = app.now;
+    assert!(
+        app.update(Msg::Tick(start + std::time::Duration::from_secs(29)))
+            .is_empty()
+    );
+    let effects = app.update(Msg::Tick(start + std::time::Duration::from_secs(31)));
+    assert!(matches!(
+        &effects[..],
+        [Effect::LoadEvents { append: false, .. }]
+    ));
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: None,
+        }),
+    }));
+    app.screen = Screen::Cart;
+    assert!(
+        app.update(Msg::Tick(start + std::time::Duration::from_secs(90)))
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_next_page_loads_near_the_end() {
+    let mut app = signed_in(100, 30);
+    app.events.next_cursor = Some("more".into());
+    let effects = app.update(key(KeyCode::Down));
+    assert!(
+        matches!(&effects[..], [Effect::LoadEvents { cursor: Some(c), append: true, .. }] if c == "more")
+    );
+}
+
+#[test]
+fn quantity_is_bounded_and_types_cycle() {
+    let mut app = signed_in(100, 30);
+    app.update(key(KeyCode::Down));
+    let effects = app.update(key(KeyCode::Enter));
+    assert!(matches!(
+        &effects[..],
+        [Effect::LoadEvent {
+            id: 2,
+            token: Some(_)
+        }]
+    ));
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    for _ in 0..10 {
+        app.update(ch('+'));
+    }
+    assert_eq!(app.event.quantity, 6);
+    for _ in 0..10 {
+        app.update(ch('-'));
+    }
+    assert_eq!(app.event.quantity, 1);
+    app.update(key(KeyCode::Right));
+    assert_eq!(app.event.selected_type().unwrap().name, "Standard");
+    app.update(key(KeyCode::Right));
+    assert_eq!(app.event.selected_type().unwrap().name, "Concession");
+    app.update(key(KeyCode::Left));
+    assert_eq!(app.event.selected_type().unwrap().name, "Standard");
+}
+
+#[test]
+fn a_lost_answer_to_a_purchase_retries_with_the_same_key() {
+    let mut app = signed_in(100, 30);
+    app.open_event(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    let first = app.update(ch('a'));
+    let Effect::Buy { key: first_key, .. } = &first[0] else {
+        panic!("{first:?}")
+    };
+    app.update(Msg::from(Reply::Bought {
+        quantity: 1,
+        result: Err(crate::api::ApiError::Network {
+            server: "http://x".into(),
+        }),
+    }));
+    let again = app.update(ch('a'));
+    let Effect::Buy {
+        key: second_key, ..
+    } = &again[0]
+    else {
+        panic!("{again:?}")
+    };
+    assert_eq!(first_key, second_key);
+    // Another purchase gets another key.
+    app.update(Msg::from(Reply::Bought {
+        quantity: 1,
+        result: Err(crate::api::ApiError::Network {
+            server: "http://x".into(),
+        }),
+    }));
+    app.update(ch('+'));
+    let other = app.update(ch('a'));
+    let Effect::Buy { key: third_key, .. } = &other[0] else {
+        panic!("{other:?}")
+    };
+    assert_ne!(first_key, third_key);
+}
+
+#[test]
+fn signed_out_the_event_sends_you_to_sign_in_and_back() {
+    let mut app = app(100, 30);
+    app.update(key(KeyCode::Esc));
+    app.open_event(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    assert!(app.update(ch('a')).is_empty());
+    assert_eq!(app.screen, Screen::SignIn);
+    assert_eq!(app.signin.error.as_deref(), Some("Sign in to buy tickets"));
+    let effects = app.update(Msg::from(Reply::SignedIn(Ok(LoginResponse {
+        token: "t".into(),
+        user: User {
+            id: 1,
+            email: "a@b.c".into(),
+            name: "Ann".into(),
+        },
+        expires_at: at("2031-04-01T00:00:00Z"),
+    }))));
+    assert_eq!(app.screen, Screen::Event);
+    assert!(effects.contains(&Effect::LoadEvent {
+        id: 2,
+        token: Some("t".into())
+    }));
+    assert!(effects.contains(&Effect::SaveToken(Some("t".into()))));
+}
+
+#[test]
+fn a_dead_session_returns_to_sign_in_and_then_to_the_same_screen() {
+    let mut app = signed_in(100, 30);
+    app.update(ch('c'));
+    assert_eq!(app.screen, Screen::Cart);
+    let effects = app.update(Msg::from(Reply::CartLoaded(Err(
+        crate::api::ApiError::SessionEnded,
+    ))));
+    assert_eq!(effects, [Effect::SaveToken(None)]);
+    assert_eq!(app.screen, Screen::SignIn);
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("Your session ended. Sign in again.")
+    );
+    app.update(Msg::from(Reply::SignedIn(Ok(LoginResponse {
+        token: "t2".into(),
+        user: User {
+            id: 1,
+            email: "demo@example.com".into(),
+            name: "Dana Demo".into(),
+        },
+        expires_at: at("2031-04-01T00:00:00Z"),
+    }))));
+    assert_eq!(app.screen, Screen::Cart);
+}
+
+#[test]
+fn a_lost_connection_keeps_the_screen_and_retries_with_backoff() {
+    let mut app = signed_in(100, 30);
+    app.update(ch('r'));
+    let effects = app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Err(crate::api::ApiError::Network {
+            server: "http://shop".into(),
+        }),
+    }));
+    let [Effect::Later { after, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(*after, std::time::Duration::from_secs(1));
+    assert_eq!(app.events.events.len(), 5, "what is on screen stays");
+    assert_eq!(app.status.as_ref().unwrap().kind, StatusKind::Connection);
+    let effects = app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Err(crate::api::ApiError::Network {
+            server: "http://shop".into(),
+        }),
+    }));
+    let [Effect::Later { after, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(*after, std::time::Duration::from_secs(2));
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: None,
+        }),
+    }));
+    assert!(app.status.is_none());
+}
+
+#[test]
+fn cart_rows_group_tickets_by_event_and_type() {
+    let rows = cart_rows(&cart());
+    let tickets: Vec<_> = rows
+        .iter()
+        .filter_map(|r| match r {
+            CartRow::Tickets {
+                event_name, ids, ..
+            } => Some((event_name.as_str(), ids.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tickets,
+        [("Wren Duo: Winter Songs", 2), ("Community Ceilidh", 1)]
+    );
+}
+
+#[test]
+fn cart_keys_act_on_the_selected_line() {
+    let mut app = signed_in(100, 30);
+    app.screen = Screen::Cart;
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    // The tote bag line: + sets 2.
+    let effects = app.update(ch('+'));
+    assert!(matches!(
+        &effects[..],
+        [Effect::ChangeCart {
+            change: CartChange::SetQuantity {
+                line: 1,
+                quantity: 2
+            },
+            ..
+        }]
+    ));
+    app.update(Msg::from(Reply::CartChanged(Ok(()))));
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    // The Wren Duo tickets: - removes the newest one, Delete removes both.
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    let effects = app.update(ch('-'));
+    assert!(
+        matches!(&effects[..], [Effect::ChangeCart { change: CartChange::RemoveTickets { ids }, .. }] if ids == &[12])
+    );
+    app.update(Msg::from(Reply::CartChanged(Ok(()))));
+    let effects = app.update(key(KeyCode::Delete));
+    assert!(
+        matches!(&effects[..], [Effect::ChangeCart { change: CartChange::RemoveTickets { ids }, .. }] if ids == &[11, 12])
+    );
+    app.update(Msg::from(Reply::CartChanged(Ok(()))));
+    // p checks out this line's venue; P the whole cart.
+    let effects = app.update(ch('p'));
+    assert!(matches!(&effects[..], [Effect::Checkout { page: Some(p), .. }] if p == "old-granary"));
+    assert_eq!(app.screen, Screen::Payment);
+}
+
+#[test]
+fn quit_keys_quit_and_text_fields_do_not() {
+    let mut app = signed_in(100, 30);
+    app.update(ch('/'));
+    app.update(ch('q'));
+    assert!(!app.quit);
+    app.update(key(KeyCode::Enter));
+    app.update(ch('q'));
+    assert!(app.quit);
+    let mut app = signed_in(100, 30);
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.quit);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut app = signed_in(100, 30);
+    app.update(ch('?'));
+    assert!(app.help);
+    app.update(ch('q'));
+    assert!(!app.help && !app.quit);
+}
+
+#[test]
+fn sign_out_forgets_everything_of_the_user() {
+    let mut app = signed_in(100, 30);
+    app.cart.cart = Some(cart());
+    let effects = app.update(ch('L'));
+    assert!(effects.contains(&Effect::Logout {
+        token: "token".into()
+    }));
+    assert!(effects.contains(&Effect::SaveToken(None)));
+    assert!(app.session.is_none() && app.summary.is_none() && app.cart.cart.is_none());
+    assert_eq!(app.screen, Screen::SignIn);
+}
+
+#[test]
+fn waiting_for_payment_polls_until_paid_and_reconnects() {
+    let mut app = signed_in(100, 30);
+    app.cart.cart = Some(cart());
+    app.screen = Screen::Cart;
+    app.update(ch('P'));
+    let effects = app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+        order: order(OrderStatus::Pending),
+        checkout_url: "http://pay/7".into(),
+    }))));
+    assert!(effects.contains(&Effect::OpenBrowser {
+        command: String::new(),
+        url: "http://pay/7".into()
+    }));
+    let generation = app.payment.generation;
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::WaitForOrder {
+            order_id: 7,
+            wait_secs: 25,
+            ..
+        }
+    )));
+    // The network drops: reconnect after a pause, the order kept.
+    let effects = app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Err(crate::api::ApiError::Network {
+            server: "http://x".into(),
+        }),
+    }));
+    assert_eq!(app.payment.phase, PaymentPhase::Reconnecting);
+    assert!(matches!(&effects[..], [Effect::Later { .. }]));
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(order(OrderStatus::Paid)),
+    }));
+    assert_eq!(app.payment.phase, PaymentPhase::Paid);
+    // Replies for a wait that was left behind change nothing.
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation: generation - 1,
+        result: Ok(order(OrderStatus::Pending)),
+    }));
+    assert_eq!(app.payment.phase, PaymentPhase::Paid);
+}
+
+#[test]
+fn waiting_stops_after_the_poll_timeout_and_can_go_on() {
+    let mut app = signed_in(100, 30);
+    app.settings.poll_timeout = std::time::Duration::from_secs(60);
+    app.cart.cart = Some(cart());
+    app.update(ch('c'));
+    app.update(ch('P'));
+    app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+        order: order(OrderStatus::Pending),
+        checkout_url: "http://pay/7".into(),
+    }))));
+    let later = app.now + std::time::Duration::from_secs(61);
+    app.update(Msg::Tick(later));
+    let effects = app.update(Msg::from(Reply::OrderUpdate {
+        generation: app.payment.generation,
+        result: Ok(order(OrderStatus::Pending)),
+    }));
+    assert!(effects.is_empty());
+    assert_eq!(app.payment.phase, PaymentPhase::TimedOut);
+    let effects = app.update(key(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::WaitForOrder { .. }]));
+    assert_eq!(app.payment.phase, PaymentPhase::Waiting);
+}
+
+#[test]
+fn a_provider_error_keeps_the_order_and_r_pays_again() {
+    let mut app = signed_in(100, 30);
+    app.cart.cart = Some(cart());
+    app.update(ch('c'));
+    app.update(ch('P'));
+    app.update(Msg::from(Reply::CheckedOut(Err(
+        crate::api::ApiError::Refused {
+            status: 502,
+            code: "payment_provider_error".into(),
+            message: "The payment service is unavailable right now.".into(),
+            field: None,
+            order_id: Some(7),
+        },
+    ))));
+    assert!(matches!(app.payment.phase, PaymentPhase::ProviderError(_)));
+    let effects = app.update(ch('r'));
+    assert!(matches!(&effects[..], [Effect::Pay { order_id: 7, .. }]));
+}
+
+#[test]
+fn cancelling_asks_first() {
+    let mut app = signed_in(100, 30);
+    app.cart.cart = Some(cart());
+    app.update(ch('c'));
+    app.update(ch('P'));
+    app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+        order: order(OrderStatus::Pending),
+        checkout_url: "http://pay/7".into(),
+    }))));
+    assert!(app.update(ch('x')).is_empty());
+    assert!(app.payment.confirm_cancel);
+    assert!(app.update(ch('n')).is_empty());
+    app.update(ch('x'));
+    let effects = app.update(ch('y'));
+    assert!(matches!(
+        &effects[..],
+        [Effect::CancelOrder { order_id: 7, .. }]
+    ));
+}

@@ -1,0 +1,273 @@
+//! Every screen rendered to a `TestBackend` and compared with its snapshot, at 100×30 and at
+//! the smallest supported 60×20.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use storefront_contract::{EventList, OrderStatus, Refund, RefundStatus, TicketState};
+
+use crate::app::tests::*;
+use crate::app::{App, Msg, PaymentPhase, Reply, Screen};
+
+fn render(app: &App) -> String {
+    let (width, height) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| super::view(app, frame)).unwrap();
+    terminal.backend().to_string()
+}
+
+/// Snapshots one state at both sizes.
+macro_rules! screens {
+    ($name:ident, $build:expr) => {
+        #[test]
+        fn $name() {
+            for (width, height) in [(100, 30), (60, 20)] {
+                let app: App = $build(width, height);
+                insta::assert_snapshot!(
+                    format!("{}_{width}x{height}", stringify!($name)),
+                    render(&app)
+                );
+            }
+        }
+    };
+}
+
+screens!(sign_in, |w, h| {
+    let mut app = app(w, h);
+    app.signin.email = "demo@example.com".into();
+    app.signin.password = "demo".into();
+    app.demo_hint = Some(("demo@example.com".into(), "demo".into()));
+    app
+});
+
+screens!(sign_in_error, |w, h| {
+    let mut app = app(w, h);
+    app.signin.email = "demo@example.com".into();
+    app.signin.error = Some("Your session ended. Sign in again.".into());
+    app
+});
+
+screens!(events_signed_in, signed_in);
+
+screens!(events_signed_out, |w, h| {
+    let mut app = app(w, h);
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: Some("more".into()),
+        }),
+    }));
+    app.screen = Screen::Events;
+    app
+});
+
+screens!(events_filtering_empty, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('/'));
+    for c in "opera".chars() {
+        app.update(ch(c));
+    }
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: vec![],
+            next_cursor: None,
+        }),
+    }));
+    app
+});
+
+screens!(event_signed_in, |w, h| {
+    let mut app = signed_in(w, h);
+    app.open_event(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    app.update(ch('+'));
+    app
+});
+
+screens!(event_signed_out, |w, h| {
+    let mut app = app(w, h);
+    app.open_event(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    app
+});
+
+screens!(event_sold_out, |w, h| {
+    let mut app = signed_in(w, h);
+    app.open_event(1);
+    let mut sold_out = detail();
+    sold_out.summary = events()[0].clone();
+    sold_out.ticket_types.clear();
+    sold_out.ticket_price = Some(storefront_contract::Money::from_minor(1600));
+    app.update(Msg::from(Reply::EventLoaded(Ok(sold_out))));
+    app
+});
+
+screens!(cart_full, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('c'));
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    app.update(ch('j'));
+    app
+});
+
+screens!(cart_empty, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('c'));
+    let mut empty = cart();
+    empty.groups.clear();
+    empty.notice = None;
+    empty.summary = summary(0, 3350);
+    app.update(Msg::from(Reply::CartLoaded(Ok(empty))));
+    app
+});
+
+fn paying(width: u16, height: u16) -> App {
+    let mut app = signed_in(width, height);
+    app.update(ch('c'));
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    app.update(ch('P'));
+    app.update(Msg::from(Reply::CheckedOut(Ok(
+        storefront_contract::CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: order(OrderStatus::Pending).checkout_url.unwrap(),
+        },
+    ))));
+    app
+}
+
+screens!(payment_waiting, paying);
+
+screens!(payment_failed, |w, h| {
+    let mut app = paying(w, h);
+    let generation = app.payment.generation;
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(order(OrderStatus::Failed)),
+    }));
+    app
+});
+
+screens!(payment_provider_error, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('c'));
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    app.update(ch('P'));
+    app.update(Msg::from(Reply::CheckedOut(Err(
+        crate::api::ApiError::Refused {
+            status: 502,
+            code: "payment_provider_error".into(),
+            message: "The payment service is unavailable right now.".into(),
+            field: None,
+            order_id: Some(7),
+        },
+    ))));
+    let mut kept = order(OrderStatus::Pending);
+    kept.checkout_url = None;
+    kept.sumup_status = None;
+    app.update(Msg::from(Reply::OrderLoaded(Ok(kept))));
+    app
+});
+
+screens!(payment_paid, |w, h| {
+    let mut app = paying(w, h);
+    let generation = app.payment.generation;
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(order(OrderStatus::Paid)),
+    }));
+    app
+});
+
+screens!(payment_paid_with_refund, |w, h| {
+    let mut app = paying(w, h);
+    let generation = app.payment.generation;
+    let mut refunded = order(OrderStatus::Paid);
+    refunded.tickets[1].state = TicketState::Cancelled;
+    refunded.refund = Some(Refund {
+        amount: storefront_contract::Money::from_minor(1000),
+        status: RefundStatus::Refunded,
+        reason: "sold_out".into(),
+    });
+    refunded.notice = Some(
+        "Wren Duo: Winter Songs sold out before your payment completed: 1 ticket was cancelled and £10.00 has been refunded."
+            .into(),
+    );
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(refunded),
+    }));
+    assert_eq!(app.payment.phase, PaymentPhase::Paid);
+    app
+});
+
+screens!(orders_and_tickets, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('o'));
+    let mut paid = order(OrderStatus::Paid);
+    paid.id = 8;
+    app.update(Msg::from(Reply::OrdersLoaded(Ok(
+        storefront_contract::OrderList {
+            orders: vec![paid.clone(), order(OrderStatus::Failed)],
+        },
+    ))));
+    app.update(Msg::from(Reply::TicketsLoaded(Ok(
+        storefront_contract::TicketList {
+            tickets: paid.tickets.clone(),
+        },
+    ))));
+    app
+});
+
+screens!(help_overlay, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('?'));
+    app
+});
+
+#[test]
+fn a_small_window_says_what_it_needs() {
+    let mut app = signed_in(59, 19);
+    app.size = (59, 19);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn hostile_names_render_as_plain_text() {
+    // As the API client decodes them: sanitised once, then drawn.
+    let mut names = vec![
+        "\u{1b}[31mRed Alert\u{1b}[0m \u{7}".to_owned(),
+        "\u{202e}desreveR\u{202c} Night".to_owned(),
+        "Jazz 🎷 日本の夜 Ω".to_owned(),
+        "x".repeat(500),
+    ];
+    let mut value = serde_json::json!(names);
+    crate::text::sanitize_json(&mut value);
+    names = serde_json::from_value(value).unwrap();
+    let mut list = events();
+    for (event, name) in list.iter_mut().zip(&names) {
+        event.name = name.clone();
+    }
+    let mut app = signed_in(100, 30);
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: list,
+            next_cursor: None,
+        }),
+    }));
+    let screen = render(&app);
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{202e}') && !screen.contains('\u{7}')
+    );
+    assert!(screen.contains("[31mRed Alert[0m"));
+    assert!(screen.contains("desreveR Night"));
+    assert!(
+        screen.contains('…'),
+        "the long name is cut with an ellipsis"
+    );
+    insta::assert_snapshot!(screen);
+}
