@@ -1,0 +1,624 @@
+//! The client's update loop driven against the real server (in-process, port 0): every effect
+//! runs for real, and its reply goes back into `update`, as in the terminal.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use storefront::api::ApiClient;
+use storefront::app::effect::perform;
+use storefront::app::{App, CartRow, Effect, Msg, PaymentPhase, Prompt, Reply, Screen};
+use storefront::config::Settings;
+use storefront::session::SessionStore;
+use storefront_contract::{OrderStatus, TicketState};
+use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig};
+use tokio::sync::mpsc;
+
+const HARBOUR_LIGHTS: i64 = 4;
+
+async fn demo_server(database_url: &str, bind: &str) -> RunningServer {
+    storefront_server::start(ServerConfig {
+        bind: bind.parse().unwrap(),
+        database_url: database_url.to_owned(),
+        catalog: Some(DEMO_CATALOG.to_owned()),
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("the server starts")
+}
+
+/// The client as the terminal runs it, minus the terminal.
+struct Driver {
+    app: App,
+    api: ApiClient,
+    session: SessionStore,
+    tx: mpsc::UnboundedSender<(bool, Reply)>,
+    rx: mpsc::UnboundedReceiver<(bool, Reply)>,
+    /// Effects whose replies `settle` waits for.
+    foreground: usize,
+}
+
+impl Driver {
+    async fn new(settings: Settings, session: SessionStore) -> Driver {
+        let token = session.load(&settings.server);
+        let api = ApiClient::new(&settings.server);
+        let (mut app, effects) = App::new(settings, token, tokio::time::Instant::now());
+        app.size = (100, 30);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut driver = Driver {
+            app,
+            api,
+            session,
+            tx,
+            rx,
+            foreground: 0,
+        };
+        driver.run(effects);
+        driver.settle().await;
+        driver
+    }
+
+    fn run(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            // Long-polls and retries later are background: nobody waits for them to settle.
+            let background = matches!(effect, Effect::WaitForOrder { .. } | Effect::Later { .. });
+            if !background {
+                self.foreground += 1;
+            }
+            let (api, session, tx) = (self.api.clone(), self.session.clone(), self.tx.clone());
+            tokio::spawn(async move {
+                if let Some(reply) = perform(&api, &session, effect).await {
+                    let _ = tx.send((background, reply));
+                }
+            });
+        }
+    }
+
+    async fn next(&mut self) {
+        let (background, reply) = tokio::time::timeout(Duration::from_secs(40), self.rx.recv())
+            .await
+            .expect("a reply within 40 s")
+            .expect("the channel is open");
+        if !background {
+            self.foreground -= 1;
+        }
+        let effects = self.app.update(Msg::from(reply));
+        self.run(effects);
+    }
+
+    /// Applies replies until no foreground request is out.
+    async fn settle(&mut self) {
+        while self.foreground > 0 {
+            self.next().await;
+        }
+    }
+
+    /// Applies replies until `done` holds.
+    async fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !done(&self.app) {
+            assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+            self.next().await;
+        }
+    }
+
+    async fn send(&mut self, msg: Msg) {
+        let effects = self.app.update(msg);
+        self.run(effects);
+        self.settle().await;
+    }
+
+    async fn press(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+            .await;
+    }
+
+    async fn keys(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c)).await;
+        }
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) {
+        if self.app.screen != Screen::SignIn {
+            self.press(KeyCode::Char('c')).await;
+        }
+        assert_eq!(self.app.screen, Screen::SignIn);
+        self.app.signin.email.clear();
+        self.keys(email).await;
+        self.press(KeyCode::Tab).await;
+        self.keys(password).await;
+        self.press(KeyCode::Enter).await;
+        assert!(
+            self.app.user().is_some(),
+            "signed in: {:?}",
+            self.app.signin.error
+        );
+    }
+
+    async fn open_event(&mut self, id: i64) {
+        let effects = self.app.open_event(id);
+        self.run(effects);
+        self.settle().await;
+        assert!(self.app.event.detail.is_some(), "event {id} opened");
+    }
+
+    /// Selects the cart line matching `find`.
+    async fn select_cart_line(&mut self, find: impl Fn(&CartRow) -> bool) {
+        self.press(KeyCode::Home).await;
+        for _ in 0..20 {
+            if self.app.cart.selected_row().is_some_and(|row| find(&row)) {
+                return;
+            }
+            self.press(KeyCode::Down).await;
+        }
+        panic!(
+            "no such cart line in {:?} ({:?})",
+            self.app.cart.cart, self.app.status
+        );
+    }
+}
+
+fn settings(server: &RunningServer) -> Settings {
+    Settings {
+        server: server.origin(),
+        open_browser: false,
+        ..Settings::default()
+    }
+}
+
+/// A "browser" that writes the address it is given to a file, and the file.
+fn recording_browser(dir: &tempfile::TempDir) -> (String, std::path::PathBuf) {
+    let script = dir.path().join("browser.sh");
+    let record = dir.path().join("opened-url");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", record.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (script.display().to_string(), record)
+}
+
+async fn read_when_written(path: &std::path::Path) -> String {
+    for _ in 0..500 {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{} was never written", path.display());
+}
+
+/// Presses Pay or Decline on the hosted page, as a browser would.
+async fn press_on_page(url: &str, outcome: &str) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .form(&[("outcome", outcome)])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn sign_in_filter_open_add_and_see_the_cart() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    assert_eq!(client.app.screen, Screen::SignIn);
+    assert_eq!(
+        client.app.events.events.len(),
+        6,
+        "events load while signing in"
+    );
+
+    client.sign_in("demo@example.com", "demo").await;
+    assert_eq!(client.app.screen, Screen::Events);
+    let badge = client.app.summary.clone().unwrap();
+    assert_eq!(
+        (badge.items, badge.grand_total.to_string().as_str()),
+        (2, "33.50")
+    );
+
+    client.press(KeyCode::Char('/')).await;
+    client.keys("harbour").await;
+    client.press(KeyCode::Enter).await;
+    let names: Vec<_> = client
+        .app
+        .events
+        .events
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["Harbour Lights Quartet"]);
+
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.screen, Screen::Event);
+    let detail = client.app.event.detail.clone().unwrap();
+    assert_eq!(detail.summary.available, Some(2));
+    client.press(KeyCode::Char('+')).await;
+    client.press(KeyCode::Char('a')).await;
+    let added = client.app.event.added.clone().unwrap();
+    assert_eq!(
+        added,
+        "2 tickets added to your cart. If the event sells out before payment, you will be refunded."
+    );
+    assert_eq!(client.app.summary.as_ref().unwrap().items, 4);
+    assert_eq!(client.app.event.detail.as_ref().unwrap().in_my_cart, 2);
+    // Pending tickets take no place.
+    assert_eq!(
+        client.app.event.detail.as_ref().unwrap().summary.available,
+        Some(2)
+    );
+
+    client.press(KeyCode::Char('c')).await;
+    let cart = client.app.cart.cart.clone().unwrap();
+    let titles: Vec<_> = cart
+        .groups
+        .iter()
+        .map(|g| g.page.as_ref().map(|p| p.title.clone()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            Some("Riverside Jazz Club".to_owned()),
+            Some("The Old Granary".to_owned())
+        ]
+    );
+    assert_eq!(cart.groups[0].total.to_string(), "36.00");
+    assert_eq!(cart.summary.grand_total.to_string(), "69.50");
+    assert!(cart.notice.is_some());
+}
+
+#[tokio::test]
+async fn cart_arithmetic_and_removal_follow_the_server() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    client.press(KeyCode::Char('c')).await;
+
+    client
+        .select_cart_line(|row| matches!(row, CartRow::Product(_)))
+        .await;
+    client.press(KeyCode::Char('+')).await;
+    client.press(KeyCode::Char('+')).await;
+    let summary = client.app.cart.cart.as_ref().unwrap().summary.clone();
+    assert_eq!(
+        (summary.count, summary.total.to_string().as_str()),
+        (3, "25.50")
+    );
+    client.press(KeyCode::Char('-')).await;
+    assert_eq!(client.app.summary.as_ref().unwrap().count, 2);
+    client.press(KeyCode::Delete).await;
+    assert_eq!(client.app.summary.as_ref().unwrap().count, 0);
+
+    client
+        .select_cart_line(|row| matches!(row, CartRow::Booking(_)))
+        .await;
+    client.press(KeyCode::Delete).await;
+    let cart = client.app.cart.cart.clone().unwrap();
+    assert!(cart.groups.is_empty());
+    assert_eq!(cart.summary.grand_total.to_string(), "0.00");
+    assert_eq!(client.app.summary.as_ref().unwrap().items, 0);
+
+    // Tickets: one more, one fewer, from the cart itself.
+    client.press(KeyCode::Char('e')).await;
+    client.press(KeyCode::Down).await;
+    client.press(KeyCode::Enter).await;
+    client.press(KeyCode::Char('a')).await;
+    client.press(KeyCode::Char('c')).await;
+    client
+        .select_cart_line(|row| matches!(row, CartRow::Tickets { .. }))
+        .await;
+    client.press(KeyCode::Char('+')).await;
+    assert_eq!(client.app.summary.as_ref().unwrap().ticket_count, 2);
+    client.press(KeyCode::Char('-')).await;
+    client.press(KeyCode::Char('-')).await;
+    assert_eq!(client.app.summary.as_ref().unwrap().ticket_count, 0);
+    assert!(client.app.cart.cart.as_ref().unwrap().notice.is_none());
+}
+
+#[tokio::test]
+async fn sign_out_and_an_expired_session() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::at(dir.path().join("session.json"));
+    let mut client = Driver::new(settings(&server), store.clone()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    let token = store
+        .load(&server.origin())
+        .expect("the token is remembered");
+
+    // A restart signs in with the remembered token.
+    let mut again = Driver::new(settings(&server), store.clone()).await;
+    assert_eq!(again.app.user().unwrap().email, "demo@example.com");
+
+    // The session dies on the server (signed out elsewhere): back to sign-in, then back here.
+    ApiClient::new(&server.origin())
+        .logout(&token)
+        .await
+        .unwrap();
+    again.press(KeyCode::Char('c')).await;
+    assert_eq!(again.app.screen, Screen::SignIn);
+    assert_eq!(
+        again.app.signin.error.as_deref(),
+        Some("Your session ended. Sign in again.")
+    );
+    assert_eq!(
+        store.load(&server.origin()),
+        None,
+        "the dead token is forgotten"
+    );
+    again.app.signin.email.clear();
+    again.keys("demo@example.com").await;
+    again.press(KeyCode::Tab).await;
+    again.keys("demo").await;
+    again.press(KeyCode::Enter).await;
+    assert_eq!(again.app.screen, Screen::Cart);
+
+    again.press(KeyCode::Char('L')).await;
+    assert!(again.app.session.is_none());
+    assert_eq!(again.app.screen, Screen::SignIn);
+    assert_eq!(store.load(&server.origin()), None);
+    let fresh = Driver::new(settings(&server), store).await;
+    assert!(fresh.app.session.is_none());
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unreachable_server_are_said_on_sign_in() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.app.signin.email.clear();
+    client.keys("demo@example.com").await;
+    client.press(KeyCode::Tab).await;
+    client.keys("wrong").await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(
+        client.app.signin.error.as_deref(),
+        Some("That email and password do not match. Check them and try again.")
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nowhere = Settings {
+        server: format!("http://127.0.0.1:{port}"),
+        ..Settings::default()
+    };
+    let mut lost = Driver::new(nowhere, SessionStore::none()).await;
+    lost.app.signin.email = "demo@example.com".into();
+    lost.press(KeyCode::Tab).await;
+    lost.keys("demo").await;
+    lost.press(KeyCode::Enter).await;
+    assert_eq!(
+        lost.app.signin.error.as_deref(),
+        Some(format!("Cannot reach the server at http://127.0.0.1:{port}.").as_str())
+    );
+}
+
+#[tokio::test]
+async fn check_out_in_the_browser_pay_and_see_the_ticket_codes() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (browser, opened) = recording_browser(&dir);
+    let mut client = Driver::new(
+        Settings {
+            open_browser: true,
+            browser,
+            ..settings(&server)
+        },
+        SessionStore::none(),
+    )
+    .await;
+    client.sign_in("demo@example.com", "demo").await;
+    client.open_event(HARBOUR_LIGHTS).await;
+    client.press(KeyCode::Char('a')).await;
+    client.press(KeyCode::Char('c')).await;
+    client.press(KeyCode::Char('P')).await;
+    assert_eq!(client.app.screen, Screen::Payment);
+    assert_eq!(client.app.payment.phase, PaymentPhase::Waiting);
+    let url = client.app.payment.checkout_url.clone().unwrap();
+    assert_eq!(
+        read_when_written(&opened).await,
+        url,
+        "the browser got the exact address"
+    );
+    // The cart moved into the order; the badge follows.
+    assert_eq!(client.app.summary.as_ref().unwrap().items, 0);
+
+    press_on_page(&url, "pay").await;
+    client
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    let order = client.app.payment.order.clone().unwrap();
+    assert_eq!(order.status, OrderStatus::Paid);
+    assert_eq!(order.total.to_string(), "51.50");
+    let codes: Vec<_> = order
+        .tickets
+        .iter()
+        .map(|t| (t.state, t.code.len()))
+        .collect();
+    assert_eq!(codes, [(TicketState::Confirmed, 9)]);
+
+    client.press(KeyCode::Char('o')).await;
+    assert_eq!(client.app.orders.orders[0].status, OrderStatus::Paid);
+    let mine: Vec<_> = client
+        .app
+        .orders
+        .tickets
+        .iter()
+        .map(|t| t.code.clone())
+        .collect();
+    assert_eq!(mine, [order.tickets[0].code.clone()]);
+}
+
+#[tokio::test]
+async fn decline_then_pay_again_then_paid_and_cancel() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    client.press(KeyCode::Char('c')).await;
+    // The Old Granary's group only: p on its line.
+    client
+        .select_cart_line(|row| matches!(row, CartRow::Product(_)))
+        .await;
+    client.press(KeyCode::Char('p')).await;
+    let first = client.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&first, "decline").await;
+    client
+        .until("failed", |app| app.payment.phase == PaymentPhase::Failed)
+        .await;
+    client.press(KeyCode::Char('r')).await;
+    client
+        .until("waiting again", |app| {
+            app.payment.phase == PaymentPhase::Waiting
+        })
+        .await;
+    let second = client.app.payment.checkout_url.clone().unwrap();
+    assert_ne!(first, second);
+    press_on_page(&second, "pay").await;
+    client
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+
+    // A second order, cancelled.
+    client.open_event(1).await;
+    client.press(KeyCode::Char('a')).await;
+    client.press(KeyCode::Char('c')).await;
+    client.press(KeyCode::Char('P')).await;
+    client.press(KeyCode::Char('x')).await;
+    assert!(client.app.payment.confirm_cancel);
+    client.press(KeyCode::Char('y')).await;
+    client
+        .until("cancelled", |app| {
+            app.payment.phase == PaymentPhase::Cancelled
+        })
+        .await;
+    let tickets = &client.app.payment.order.as_ref().unwrap().tickets;
+    assert!(tickets.iter().all(|t| t.state == TicketState::Cancelled));
+}
+
+#[tokio::test]
+async fn a_payment_made_while_the_client_was_closed_shows_as_paid() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::at(dir.path().join("session.json"));
+    let mut client = Driver::new(settings(&server), store.clone()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    client.press(KeyCode::Char('c')).await;
+    client.press(KeyCode::Char('P')).await;
+    let url = client.app.payment.checkout_url.clone().unwrap();
+    let order_id = client.app.payment.order_id.unwrap();
+    drop(client);
+
+    // Restarted later, with an unpaid order: it offers to resume.
+    let mut later = Driver::new(settings(&server), store.clone()).await;
+    assert_eq!(
+        later.app.prompt,
+        Some(Prompt::ResumeOrder {
+            order_id,
+            total: "£33.50".into()
+        })
+    );
+    drop(later);
+
+    press_on_page(&url, "pay").await;
+    let mut restarted = Driver::new(settings(&server), store).await;
+    restarted
+        .until("orders loaded", |app| app.orders.loaded)
+        .await;
+    assert_eq!(restarted.app.prompt, None, "nothing left to resume");
+    restarted.press(KeyCode::Char('o')).await;
+    assert_eq!(restarted.app.orders.orders[0].status, OrderStatus::Paid);
+    restarted.press(KeyCode::Enter).await;
+    restarted
+        .until("confirmation", |app| {
+            app.payment.phase == PaymentPhase::Paid
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn waiting_survives_the_server_going_away_and_coming_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let server = demo_server(&database, "127.0.0.1:0").await;
+    let addr = server.addr().to_string();
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    client.press(KeyCode::Char('c')).await;
+    client.press(KeyCode::Char('P')).await;
+    let url = client.app.payment.checkout_url.clone().unwrap();
+    server.stop().await;
+
+    client
+        .until("reconnecting", |app| {
+            app.payment.phase == PaymentPhase::Reconnecting
+        })
+        .await;
+    assert!(
+        client.app.payment.order.is_some(),
+        "the order stays on screen"
+    );
+
+    let server = demo_server(&database, &addr).await;
+    press_on_page(&url, "pay").await;
+    client
+        .until("paid after the restart", |app| {
+            app.payment.phase == PaymentPhase::Paid
+        })
+        .await;
+    assert!(client.app.status.is_none(), "the connection line is gone");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_later_payer_of_an_oversold_event_sees_the_refund() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut dana = Driver::new(settings(&server), SessionStore::none()).await;
+    let mut sam = Driver::new(settings(&server), SessionStore::none()).await;
+    dana.sign_in("demo@example.com", "demo").await;
+    sam.sign_in("sam@example.com", "sam-demo").await;
+    // Both put the last two places in their carts before either checks out.
+    for client in [&mut dana, &mut sam] {
+        client.open_event(HARBOUR_LIGHTS).await;
+        client.press(KeyCode::Char('+')).await;
+        client.press(KeyCode::Char('a')).await;
+    }
+    for client in [&mut dana, &mut sam] {
+        client.press(KeyCode::Char('c')).await;
+        client
+            .select_cart_line(|row| matches!(row, CartRow::Tickets { .. }))
+            .await;
+        client.press(KeyCode::Char('p')).await;
+    }
+    let sam_url = sam.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&sam_url, "pay").await;
+    sam.until("sam paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    let dana_url = dana.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&dana_url, "pay").await;
+    dana.until("dana refunded", |app| {
+        app.payment.phase == PaymentPhase::Paid
+            && app.payment.order.as_ref().is_some_and(|o| {
+                o.refund
+                    .as_ref()
+                    .is_some_and(|r| r.status == storefront_contract::RefundStatus::Refunded)
+            })
+    })
+    .await;
+    let order = dana.app.payment.order.clone().unwrap();
+    assert_eq!(order.refund.unwrap().amount.to_string(), "36.00");
+    assert_eq!(
+        order.notice.as_deref(),
+        Some(
+            "Harbour Lights Quartet sold out before your payment completed: 2 tickets were cancelled and £36.00 has been refunded."
+        )
+    );
+}
