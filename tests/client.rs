@@ -518,7 +518,7 @@ async fn a_payment_made_while_the_client_was_closed_shows_as_paid() {
     drop(client);
 
     // Restarted later, with an unpaid order: it offers to resume.
-    let mut later = Driver::new(settings(&server), store.clone()).await;
+    let later = Driver::new(settings(&server), store.clone()).await;
     assert_eq!(
         later.app.prompt,
         Some(Prompt::ResumeOrder {
