@@ -63,6 +63,8 @@ struct KioskSection {
     enabled: bool,
     idle_timeout_secs: u64,
     reset_after_purchase_secs: u64,
+    title: Option<String>,
+    exit_pin: Option<String>,
 }
 
 impl Default for KioskSection {
@@ -71,6 +73,8 @@ impl Default for KioskSection {
             enabled: false,
             idle_timeout_secs: 90,
             reset_after_purchase_secs: 30,
+            title: None,
+            exit_pin: None,
         }
     }
 }
@@ -105,6 +109,10 @@ pub struct Settings {
     pub kiosk: bool,
     pub kiosk_idle_timeout: Duration,
     pub kiosk_reset_after_purchase: Duration,
+    /// The venue's name on the start screen; `None` = the first page's title.
+    pub kiosk_title: Option<String>,
+    /// With a PIN, F10 then the PIN exits the kiosk; without one, only a signal does.
+    pub kiosk_exit_pin: Option<String>,
     pub mouse: bool,
     pub theme: ThemeName,
 }
@@ -188,6 +196,8 @@ impl Settings {
             kiosk_reset_after_purchase: Duration::from_secs(
                 file.kiosk.reset_after_purchase_secs.max(1),
             ),
+            kiosk_title: file.kiosk.title.filter(|t| !t.trim().is_empty()),
+            kiosk_exit_pin: file.kiosk.exit_pin.filter(|p| !p.is_empty()),
             mouse: file.ui.mouse,
             theme: file.ui.theme,
         }

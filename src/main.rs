@@ -27,6 +27,9 @@ struct Cli {
     /// The client's config file (default: storefront/config.toml in your config directory).
     #[arg(long, global = true, env = "STOREFRONT_CONFIG")]
     config: Option<PathBuf>,
+    /// Run as an unattended ticket terminal (see the README's kiosk section).
+    #[arg(long, global = true)]
+    kiosk: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +94,7 @@ fn main() -> ExitCode {
     let flags = Flags {
         server: cli.server.clone(),
         config: cli.config.clone(),
-        kiosk: false,
+        kiosk: cli.kiosk,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -204,9 +207,13 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     settings.server = server.origin();
     // The demo's session is thrown away with its in-memory shop.
     settings.remember_session = false;
+    let kiosk = settings.kiosk;
     let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());
     app.demo_hint = Some(("demo@example.com".to_owned(), "demo".to_owned()));
-    app.signin.email = "demo@example.com".to_owned();
+    if !kiosk {
+        // At a kiosk no previous email is ever shown.
+        app.signin.email = "demo@example.com".to_owned();
+    }
     let result = storefront::terminal::run(app, effects, SessionStore::none()).await;
     server.stop().await;
     result.map_err(|err| format!("the terminal failed: {err}"))

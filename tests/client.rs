@@ -622,3 +622,78 @@ async fn the_later_payer_of_an_oversold_event_sees_the_refund() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_kiosk_purchase_with_arrows_enter_and_esc_alone() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("session.json");
+    let kiosk = Settings {
+        kiosk: true,
+        remember_session: false,
+        open_browser: false,
+        ..settings(&server)
+    };
+    let mut client = Driver::new(kiosk, SessionStore::at(&token_file)).await;
+    assert_eq!(client.app.screen, Screen::Start);
+
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.screen, Screen::Events);
+    // The first event is sold out; the second (Wren Duo) is not.
+    client.press(KeyCode::Down).await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.screen, Screen::Event);
+    client.press(KeyCode::Right).await;
+    client.press(KeyCode::Enter).await;
+    // Signed out, adding asks the customer to sign in first (typing is data, not a command).
+    assert_eq!(client.app.screen, Screen::SignIn);
+    assert!(
+        client.app.signin.email.is_empty(),
+        "no previous email is shown"
+    );
+    client.keys("demo@example.com").await;
+    client.press(KeyCode::Down).await;
+    client.keys("demo").await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.screen, Screen::Event);
+    client.press(KeyCode::Enter).await;
+    // Added: the cart comes up, ready to pay.
+    assert_eq!(client.app.screen, Screen::Cart);
+    assert_eq!(client.app.event.detail.as_ref().unwrap().in_my_cart, 1);
+    client.press(KeyCode::Esc).await;
+    assert_eq!(client.app.screen, Screen::Event);
+    client.press(KeyCode::Esc).await;
+    client.press(KeyCode::Esc).await;
+    assert_eq!(
+        client.app.screen,
+        Screen::Start,
+        "Esc at the top starts over"
+    );
+    assert!(client.app.session.is_none());
+
+    // The next customer (the same person, back again) finds the cart kept on the server.
+    client.press(KeyCode::Enter).await;
+    client.press(KeyCode::Down).await;
+    client.press(KeyCode::Enter).await;
+    client.press(KeyCode::Enter).await;
+    client.keys("demo@example.com").await;
+    client.press(KeyCode::Down).await;
+    client.keys("demo").await;
+    client.press(KeyCode::Enter).await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.summary.as_ref().unwrap().ticket_count, 2);
+    assert!(!token_file.exists(), "a kiosk writes no token");
+
+    assert_eq!(client.app.screen, Screen::Cart);
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.screen, Screen::Payment);
+    let url = client.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&url, "pay").await;
+    client
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.screen, Screen::Start);
+    assert!(client.app.session.is_none());
+    assert!(!token_file.exists());
+}

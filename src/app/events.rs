@@ -413,6 +413,10 @@ impl App {
                         token: self.token().map(str::to_owned),
                     });
                 }
+                // At a kiosk the next step is paying: the cart comes up by itself.
+                if self.is_kiosk() {
+                    effects.extend(self.show_cart());
+                }
                 effects
             }
             Err(err) => {

@@ -7,6 +7,7 @@
 mod cart;
 pub mod effect;
 mod events;
+pub mod kiosk;
 pub mod list;
 mod orders;
 mod payment;
@@ -21,6 +22,7 @@ use tokio::time::Instant;
 pub use cart::{CartRow, CartState, cart_rows};
 pub use effect::{CartChange, Effect, Reply};
 pub use events::{EventState, EventsState};
+pub use kiosk::KioskState;
 pub use orders::{OrdersRow, OrdersState, orders_rows};
 pub use payment::{BrowserState, PaymentPhase, PaymentState};
 pub use signin::{Field, SignInState};
@@ -30,6 +32,8 @@ use crate::config::Settings;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
+    /// The kiosk's welcome for passers-by.
+    Start,
     SignIn,
     Events,
     Event,
@@ -115,6 +119,8 @@ pub struct App {
     pub frame: usize,
     /// Pause before the next reconnection attempt; grows while the server stays away.
     reconnect_delay: Duration,
+    /// Kiosk mode's timers and PIN entry; `None` when not a kiosk.
+    pub kiosk: Option<KioskState>,
     pub quit: bool,
 }
 
@@ -145,9 +151,16 @@ impl App {
             now,
             frame: 0,
             reconnect_delay: RECONNECT_FIRST,
+            kiosk: None,
             quit: false,
         };
         let mut effects = vec![app.load_events(false)];
+        if app.settings.kiosk {
+            // Nothing of a customer survives them: no remembered token is ever used.
+            app.kiosk = Some(KioskState::new(now));
+            app.screen = Screen::Start;
+            return (app, effects);
+        }
         if let Some(token) = token {
             app.session = Some(Session {
                 token: token.clone(),
@@ -204,8 +217,8 @@ impl App {
         if self.busy() {
             self.frame = self.frame.wrapping_add(1);
         }
-        let mut effects = Vec::new();
-        effects.extend(self.events_tick());
+        let mut effects = self.events_tick();
+        effects.extend(self.kiosk_tick());
         effects
     }
 
@@ -344,6 +357,9 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(effects) = self.kiosk_key(key) {
+            return effects;
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             self.quit = true;
@@ -389,7 +405,7 @@ impl App {
             KeyCode::Char('o') => self.show_orders(),
             KeyCode::Char('L') => self.sign_out(),
             _ => match self.screen {
-                Screen::SignIn => Vec::new(),
+                Screen::Start | Screen::SignIn => Vec::new(),
                 Screen::Events => self.events_key(key),
                 Screen::Event => self.event_key(key),
                 Screen::Cart => self.cart_key(key),
@@ -480,7 +496,11 @@ impl App {
 
     /// What a screen shows in its footer, and what `?` explains.
     pub fn keys(&self) -> Vec<(&'static str, &'static str)> {
+        if self.is_kiosk() {
+            return self.kiosk_keys();
+        }
         let mut keys: Vec<(&'static str, &'static str)> = match self.screen {
+            Screen::Start => Vec::new(),
             Screen::SignIn => vec![
                 ("Tab", "next field"),
                 ("Enter", "sign in"),
@@ -532,6 +552,39 @@ impl App {
             keys.push(("q", "quit"));
         }
         keys
+    }
+}
+
+impl App {
+    /// Kiosk footers: arrows, Enter and Esc reach everything.
+    fn kiosk_keys(&self) -> Vec<(&'static str, &'static str)> {
+        match self.screen {
+            Screen::Start => vec![("any key", "start")],
+            Screen::SignIn => vec![("↑↓", "field"), ("Enter", "sign in"), ("Esc", "back")],
+            Screen::Events => vec![
+                ("↑↓", "choose"),
+                ("Enter", "open"),
+                ("/", "search"),
+                ("Esc", "start over"),
+            ],
+            Screen::Event => vec![
+                ("←→", "ticket type"),
+                ("+ -", "how many"),
+                ("Enter", "add to cart"),
+                ("Esc", "back"),
+            ],
+            Screen::Cart => vec![
+                ("↑↓", "choose"),
+                ("+ -", "how many"),
+                ("Enter", "pay"),
+                ("Esc", "back"),
+            ],
+            Screen::Payment if self.payment.phase == PaymentPhase::Paid => {
+                vec![("↑↓", "ticket"), ("Enter", "done")]
+            }
+            Screen::Payment => self.payment.keys(),
+            Screen::Orders => vec![("↑↓", "choose"), ("Enter", "open"), ("Esc", "back")],
+        }
     }
 }
 

@@ -62,6 +62,14 @@ pub struct PaymentState {
 }
 
 impl PaymentState {
+    /// A fresh state whose generation outdates every wait still in flight.
+    pub fn next(&self) -> PaymentState {
+        PaymentState {
+            generation: self.generation + 1,
+            ..PaymentState::default()
+        }
+    }
+
     pub fn is_waiting(&self) -> bool {
         matches!(
             self.phase,

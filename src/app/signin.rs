@@ -181,7 +181,7 @@ impl App {
             Screen::Cart => effects.extend(self.show_cart()),
             Screen::Orders => effects.extend(self.show_orders()),
             Screen::Payment => effects.extend(self.resume_payment()),
-            Screen::Events | Screen::SignIn => {}
+            Screen::Start | Screen::Events | Screen::SignIn => {}
         }
         effects
     }

@@ -8,6 +8,7 @@ mod orders;
 mod payment;
 pub mod qr;
 mod signin;
+mod start;
 pub mod theme;
 
 use chrono::{DateTime, Utc};
@@ -56,7 +57,7 @@ impl Ctx<'_> {
 }
 
 pub fn view(app: &App, frame: &mut Frame) {
-    let theme = Theme::new(app.settings.theme);
+    let theme = Theme::new(app.settings.theme, app.is_kiosk());
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area, &theme);
@@ -66,6 +67,7 @@ pub fn view(app: &App, frame: &mut Frame) {
     let areas = areas(area);
     header(&ctx, frame, areas.header);
     match app.screen {
+        Screen::Start => start::draw(&ctx, frame, areas.body),
         Screen::SignIn => signin::draw(&ctx, frame, areas.body),
         Screen::Events => events::draw(&ctx, frame, areas.body),
         Screen::Event => event::draw(&ctx, frame, areas.body),
@@ -80,6 +82,9 @@ pub fn view(app: &App, frame: &mut Frame) {
     }
     if app.help {
         help(&ctx, frame, area);
+    }
+    if let Some(kiosk) = &app.kiosk {
+        start::overlays(&ctx, frame, area, kiosk);
     }
 }
 

@@ -16,11 +16,75 @@ use crate::text::{fit, pad, pad_left};
 /// Dark modules on light ground, whatever the theme, so that cameras read it.
 const QR_STYLE: Style = Style::new().fg(Color::Black).bg(Color::White);
 
+/// At a kiosk the code is the way to pay: large, centred, under the amount.
+fn draw_kiosk_waiting(ctx: &Ctx, frame: &mut Frame, area: Rect, url: &str) -> bool {
+    let Some(qr) = qr_lines(url) else {
+        return false;
+    };
+    let state = &ctx.app.payment;
+    let (qr_width, qr_height) = (qr[0].chars().count() as u16, qr.len() as u16);
+    let amount = state
+        .order
+        .as_ref()
+        .map(|o| format_amount(o.total, &o.currency))
+        .unwrap_or_default();
+    if qr_height + 4 > area.height || qr_width > area.width {
+        return false;
+    }
+    let [top, code, bottom] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(qr_height),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!("Scan to pay {amount}"), ctx.theme.title),
+            Line::styled("with your phone's camera", ctx.theme.muted),
+        ])
+        .alignment(Alignment::Center),
+        top,
+    );
+    let lines: Vec<Line> = qr
+        .into_iter()
+        .map(|line| Line::styled(line, QR_STYLE))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), code);
+    let spinner = SPINNER[ctx.app.frame % SPINNER.len()];
+    let status = match state.phase {
+        PaymentPhase::Reconnecting => format!("{spinner} Reconnecting… your order is kept."),
+        PaymentPhase::TimedOut => "Stopped waiting. Press Enter to keep waiting.".to_owned(),
+        _ => format!("{spinner} Waiting for your payment…"),
+    };
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled(status, ctx.theme.accent),
+            Line::styled(url.to_owned(), ctx.theme.muted),
+        ])
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true }),
+        bottom,
+    );
+    true
+}
+
 pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let app = ctx.app;
     let state = &app.payment;
     let theme = &ctx.theme;
     let paid = state.phase == PaymentPhase::Paid;
+    let waiting_phase = matches!(
+        state.phase,
+        PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
+    );
+    if app.is_kiosk()
+        && waiting_phase
+        && !state.confirm_cancel
+        && let Some(url) = &state.checkout_url
+        && draw_kiosk_waiting(ctx, frame, area, url)
+    {
+        return;
+    }
     // What the QR code says: the payment page, or on the confirmation the selected ticket.
     let selected_ticket = state
         .order
@@ -101,7 +165,16 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             "Stopped waiting. Press Enter to keep waiting; the order stays open under o.",
             theme.warn,
         )),
-        PaymentPhase::Paid => {}
+        PaymentPhase::Paid => {
+            if let Some(kiosk) = &app.kiosk
+                && let Some(left) = crate::app::KioskState::seconds_left(kiosk.reset_at, app.now)
+            {
+                lines.push(Line::styled(
+                    format!("Back to the start in {left} s. Enter: done now."),
+                    theme.accent,
+                ));
+            }
+        }
         PaymentPhase::Failed => {
             lines.push(Line::styled(
                 "The payment did not go through. Nothing was taken.",

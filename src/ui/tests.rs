@@ -271,3 +271,57 @@ fn hostile_names_render_as_plain_text() {
     );
     insta::assert_snapshot!(screen);
 }
+
+fn kiosk(width: u16, height: u16) -> App {
+    let settings = crate::config::Settings {
+        kiosk: true,
+        remember_session: false,
+        ..crate::config::Settings::default()
+    };
+    let (mut kiosk, _) = App::new(settings, None, tokio::time::Instant::now());
+    kiosk.zone = crate::app::Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap());
+    kiosk.size = (width, height);
+    kiosk.update(Msg::from(Reply::EventsLoaded {
+        generation: kiosk.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: None,
+        }),
+    }));
+    kiosk
+}
+
+screens!(kiosk_start, kiosk);
+
+screens!(kiosk_still_there, |w, h| {
+    let mut app = kiosk(w, h);
+    app.update(ch('x'));
+    let later = app.now + app.settings.kiosk_idle_timeout;
+    app.update(Msg::Tick(later));
+    app.update(Msg::Tick(later + std::time::Duration::from_secs(3)));
+    app
+});
+
+screens!(kiosk_payment, |w, h| {
+    let mut app = kiosk(w, h);
+    app.update(ch('x'));
+    app.session = Some(crate::app::Session {
+        token: "t".into(),
+        user: Some(storefront_contract::User {
+            id: 1,
+            email: "demo@example.com".into(),
+            name: "Dana Demo".into(),
+        }),
+    });
+    app.cart.cart = Some(cart());
+    app.screen = Screen::Cart;
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::CheckedOut(Ok(
+        storefront_contract::CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: order(OrderStatus::Pending).checkout_url.unwrap(),
+        },
+    ))));
+    app
+});

@@ -21,7 +21,20 @@ pub struct Theme {
 }
 
 impl Theme {
-    pub fn new(name: ThemeName) -> Theme {
+    /// The theme; a kiosk gets high contrast (no dimmed text) whatever the theme.
+    pub fn new(name: ThemeName, kiosk: bool) -> Theme {
+        let theme = Theme::named(name);
+        if kiosk {
+            Theme {
+                muted: theme.base.add_modifier(Modifier::BOLD),
+                ..theme
+            }
+        } else {
+            theme
+        }
+    }
+
+    fn named(name: ThemeName) -> Theme {
         let bold = Modifier::BOLD;
         match name {
             ThemeName::Dark => Theme {

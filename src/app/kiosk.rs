@@ -1,0 +1,374 @@
+//! Kiosk mode: a start screen for passers-by, no way out for customers, an idle countdown,
+//! and a clean start after every purchase.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tokio::time::Instant;
+
+use super::{App, CartState, Effect, EventState, OrdersState, PaymentPhase, Screen, SignInState};
+
+/// "Still there?" counts down this long before the customer is signed out.
+pub const IDLE_COUNTDOWN: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct KioskState {
+    pub last_input: Instant,
+    /// The idle countdown ends (and the customer is signed out) at this moment.
+    pub idle_deadline: Option<Instant>,
+    /// After a purchase: back to the start screen at this moment.
+    pub reset_at: Option<Instant>,
+    /// The operator is typing the exit PIN.
+    pub pin: Option<String>,
+    pub pin_refused: bool,
+}
+
+impl KioskState {
+    pub fn new(now: Instant) -> KioskState {
+        KioskState {
+            last_input: now,
+            idle_deadline: None,
+            reset_at: None,
+            pin: None,
+            pin_refused: false,
+        }
+    }
+
+    /// Whole seconds left until `deadline` (for countdowns on screen).
+    pub fn seconds_left(deadline: Option<Instant>, now: Instant) -> Option<u64> {
+        deadline.map(|d| d.saturating_duration_since(now).as_secs_f64().ceil() as u64)
+    }
+}
+
+impl App {
+    pub fn is_kiosk(&self) -> bool {
+        self.kiosk.is_some()
+    }
+
+    /// Kiosk keys come first: the PIN, the countdown, the keys customers must not have.
+    /// `Some` when the key was taken here.
+    pub(super) fn kiosk_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let exit_pin = self.settings.kiosk_exit_pin.clone();
+        let now = self.now;
+        let kiosk = self.kiosk.as_mut()?;
+        kiosk.last_input = now;
+        if kiosk.idle_deadline.take().is_some() {
+            // Any key means "still here".
+            return Some(Vec::new());
+        }
+        if let Some(pin) = &mut kiosk.pin {
+            match key.code {
+                KeyCode::Char(c) if c.is_ascii_digit() && pin.len() < 16 => pin.push(c),
+                KeyCode::Backspace => {
+                    pin.pop();
+                }
+                KeyCode::Enter => {
+                    if Some(pin.as_str()) == exit_pin.as_deref() {
+                        self.quit = true;
+                    } else {
+                        kiosk.pin_refused = true;
+                        pin.clear();
+                    }
+                }
+                KeyCode::Esc => {
+                    kiosk.pin = None;
+                    kiosk.pin_refused = false;
+                }
+                _ => {}
+            }
+            return Some(Vec::new());
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::F(10) if exit_pin.is_some() => {
+                kiosk.pin = Some(String::new());
+                kiosk.pin_refused = false;
+                Some(Vec::new())
+            }
+            // No way out for a customer: quit, suspend and sign out do nothing.
+            KeyCode::Char('c' | 'z' | 'd' | '\\') if ctrl => Some(Vec::new()),
+            KeyCode::Char('q') | KeyCode::Char('L')
+                if self.screen != Screen::SignIn && !self.events.editing =>
+            {
+                Some(Vec::new())
+            }
+            _ if self.screen == Screen::Start => {
+                self.screen = Screen::Events;
+                Some(self.show_events())
+            }
+            KeyCode::Esc
+                if self.screen == Screen::Events
+                    && !self.events.editing
+                    && self.events.filter.is_empty() =>
+            {
+                Some(self.reset_kiosk())
+            }
+            // A numeric keypad is enough: Enter does what a letter would.
+            KeyCode::Enter if self.screen == Screen::Event => {
+                Some(self.event_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE)))
+            }
+            KeyCode::Enter if self.screen == Screen::Cart => {
+                Some(self.cart_key(KeyEvent::new(KeyCode::Char('P'), KeyModifiers::NONE)))
+            }
+            KeyCode::Enter | KeyCode::Esc
+                if self.screen == Screen::Payment && self.payment.phase == PaymentPhase::Paid =>
+            {
+                Some(self.reset_kiosk())
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn kiosk_tick(&mut self) -> Vec<Effect> {
+        let now = self.now;
+        let idle_timeout = self.settings.kiosk_idle_timeout;
+        let reset_after = self.settings.kiosk_reset_after_purchase;
+        let paid = self.screen == Screen::Payment && self.payment.phase == PaymentPhase::Paid;
+        // A payment being waited for has its own timeout; the idle timer leaves it alone.
+        let waiting = self.screen == Screen::Payment && self.payment.is_waiting();
+        let at_start = self.screen == Screen::Start;
+        let Some(kiosk) = self.kiosk.as_mut() else {
+            return Vec::new();
+        };
+        if paid {
+            let reset_at = *kiosk.reset_at.get_or_insert(now + reset_after);
+            if now >= reset_at {
+                return self.reset_kiosk();
+            }
+            return Vec::new();
+        }
+        if at_start || waiting || kiosk.pin.is_some() {
+            kiosk.idle_deadline = None;
+            return Vec::new();
+        }
+        match kiosk.idle_deadline {
+            Some(deadline) if now >= deadline => self.reset_kiosk(),
+            Some(_) => Vec::new(),
+            None => {
+                if now.duration_since(kiosk.last_input) >= idle_timeout {
+                    kiosk.idle_deadline = Some(now + IDLE_COUNTDOWN);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Back to the start screen for the next customer: signed out on the server (their cart
+    /// stays there for them), and nothing of them left here.
+    pub fn reset_kiosk(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if let Some(session) = self.session.take() {
+            effects.push(Effect::Logout {
+                token: session.token,
+            });
+        }
+        self.summary = None;
+        self.signin = SignInState::default();
+        self.event = EventState::default();
+        self.cart = CartState::default();
+        self.orders = OrdersState::default();
+        self.payment = self.payment.next();
+        self.status = None;
+        self.prompt = None;
+        self.help = false;
+        self.screen = Screen::Start;
+        self.previous = Screen::Events;
+        self.kiosk = Some(KioskState::new(self.now));
+        if !self.events.filter.is_empty() {
+            self.events.filter.clear();
+            self.events.editing = false;
+        }
+        self.events.list = Default::default();
+        effects.push(self.load_events(false));
+        effects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use storefront_contract::{CheckoutResponse, OrderStatus};
+    use tokio::time::{Instant, advance};
+
+    use super::super::tests::{cart, ch, key, order};
+    use super::*;
+    use crate::app::{Msg, Reply, Session, Zone};
+    use crate::config::Settings;
+
+    pub fn kiosk(now: Instant) -> App {
+        let settings = Settings {
+            kiosk: true,
+            remember_session: false,
+            kiosk_exit_pin: Some("2468".into()),
+            ..Settings::default()
+        };
+        let (mut app, _) = App::new(settings, Some("stale-token".into()), now);
+        app.zone = Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap());
+        app.size = (100, 30);
+        app
+    }
+
+    fn signed_in(app: &mut App) {
+        app.session = Some(Session {
+            token: "customer".into(),
+            user: None,
+        });
+    }
+
+    async fn tick(app: &mut App, by: Duration) -> Vec<Effect> {
+        advance(by).await;
+        app.update(Msg::Tick(Instant::now()))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn it_starts_on_the_start_screen_and_ignores_a_remembered_token() {
+        let app = kiosk(Instant::now());
+        assert_eq!(app.screen, Screen::Start);
+        assert!(app.session.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_counts_down_then_signs_out_and_starts_over() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        assert_eq!(app.screen, Screen::Events);
+        signed_in(&mut app);
+        app.screen = Screen::Cart;
+        app.cart.cart = Some(cart());
+        assert!(tick(&mut app, Duration::from_secs(89)).await.is_empty());
+        assert!(app.kiosk.as_ref().unwrap().idle_deadline.is_none());
+        tick(&mut app, Duration::from_secs(2)).await;
+        let deadline = app
+            .kiosk
+            .as_ref()
+            .unwrap()
+            .idle_deadline
+            .expect("the countdown started");
+        assert_eq!(KioskState::seconds_left(Some(deadline), app.now), Some(10));
+        tick(&mut app, Duration::from_secs(4)).await;
+        assert_eq!(KioskState::seconds_left(Some(deadline), app.now), Some(6));
+        let effects = tick(&mut app, Duration::from_secs(7)).await;
+        assert!(effects.contains(&Effect::Logout {
+            token: "customer".into()
+        }));
+        assert_eq!(app.screen, Screen::Start);
+        assert!(app.session.is_none() && app.cart.cart.is_none() && app.signin.email.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn any_key_cancels_the_countdown() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        tick(&mut app, Duration::from_secs(91)).await;
+        assert!(app.kiosk.as_ref().unwrap().idle_deadline.is_some());
+        // The key only says "still here"; it does nothing else.
+        assert!(app.update(key(KeyCode::Enter)).is_empty());
+        assert_eq!(app.screen, Screen::Events);
+        assert!(app.kiosk.as_ref().unwrap().idle_deadline.is_none());
+        assert!(tick(&mut app, Duration::from_secs(30)).await.is_empty());
+        assert!(app.session.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_a_payment_is_not_idle() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        app.cart.cart = Some(cart());
+        app.screen = Screen::Cart;
+        app.update(key(KeyCode::Enter));
+        assert_eq!(app.screen, Screen::Payment);
+        app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: "http://pay/7".into(),
+        }))));
+        tick(&mut app, Duration::from_secs(300)).await;
+        assert!(app.kiosk.as_ref().unwrap().idle_deadline.is_none());
+        assert_eq!(app.screen, Screen::Payment);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_purchase_the_tickets_stay_then_the_start_screen_returns() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        app.cart.cart = Some(cart());
+        app.screen = Screen::Cart;
+        app.update(key(KeyCode::Enter));
+        app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: "http://pay/7".into(),
+        }))));
+        let generation = app.payment.generation;
+        app.update(Msg::from(Reply::OrderUpdate {
+            generation,
+            result: Ok(order(OrderStatus::Paid)),
+        }));
+        tick(&mut app, Duration::from_millis(200)).await;
+        let reset_at = app.kiosk.as_ref().unwrap().reset_at;
+        assert_eq!(KioskState::seconds_left(reset_at, app.now), Some(30));
+        tick(&mut app, Duration::from_secs(29)).await;
+        assert_eq!(app.screen, Screen::Payment);
+        let effects = tick(&mut app, Duration::from_secs(2)).await;
+        assert_eq!(app.screen, Screen::Start);
+        assert!(effects.iter().any(|e| matches!(e, Effect::Logout { .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn customers_cannot_quit_suspend_or_sign_out() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        for msg in [
+            ch('q'),
+            ch('L'),
+            Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL)),
+            Msg::Key(KeyEvent::new(KeyCode::Char('\\'), KeyModifiers::CONTROL)),
+        ] {
+            assert!(app.update(msg).is_empty());
+        }
+        assert!(!app.quit);
+        assert!(app.session.is_some());
+        // A signal from outside still ends it.
+        app.update(Msg::Signal);
+        assert!(app.quit);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_operator_exits_with_f10_and_the_pin() {
+        let mut app = kiosk(Instant::now());
+        app.update(key(KeyCode::F(10)));
+        assert_eq!(app.kiosk.as_ref().unwrap().pin.as_deref(), Some(""));
+        for c in "1111".chars() {
+            app.update(ch(c));
+        }
+        app.update(key(KeyCode::Enter));
+        assert!(!app.quit);
+        assert!(app.kiosk.as_ref().unwrap().pin_refused);
+        for c in "2468".chars() {
+            app.update(ch(c));
+        }
+        app.update(key(KeyCode::Enter));
+        assert!(app.quit);
+
+        // Without a PIN configured, F10 is just a key.
+        let mut open = kiosk(Instant::now());
+        open.settings.kiosk_exit_pin = None;
+        open.update(key(KeyCode::F(10)));
+        assert!(open.kiosk.as_ref().unwrap().pin.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn enter_does_what_letters_do_at_a_keypad() {
+        let mut app = kiosk(Instant::now());
+        app.update(key(KeyCode::Enter));
+        assert_eq!(app.screen, Screen::Events);
+        // Esc at the top starts over.
+        app.update(key(KeyCode::Esc));
+        assert_eq!(app.screen, Screen::Start);
+    }
+}
