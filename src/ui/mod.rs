@@ -3,12 +3,14 @@
 pub mod cart;
 mod event;
 mod events;
+pub mod gallery;
 pub mod layout;
 mod orders;
 mod payment;
 pub mod qr;
 mod signin;
 mod start;
+pub mod svg;
 pub mod theme;
 
 use chrono::{DateTime, Utc};

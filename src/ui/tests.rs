@@ -79,13 +79,7 @@ screens!(events_filtering_empty, |w, h| {
     app
 });
 
-screens!(event_signed_in, |w, h| {
-    let mut app = signed_in(w, h);
-    app.open_event(2);
-    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
-    app.update(ch('+'));
-    app
-});
+screens!(event_signed_in, event_page);
 
 screens!(event_signed_out, |w, h| {
     let mut app = app(w, h);
@@ -105,13 +99,7 @@ screens!(event_sold_out, |w, h| {
     app
 });
 
-screens!(cart_full, |w, h| {
-    let mut app = signed_in(w, h);
-    app.update(ch('c'));
-    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
-    app.update(ch('j'));
-    app
-});
+screens!(cart_full, full_cart);
 
 screens!(cart_empty, |w, h| {
     let mut app = signed_in(w, h);
@@ -123,20 +111,6 @@ screens!(cart_empty, |w, h| {
     app.update(Msg::from(Reply::CartLoaded(Ok(empty))));
     app
 });
-
-fn paying(width: u16, height: u16) -> App {
-    let mut app = signed_in(width, height);
-    app.update(ch('c'));
-    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
-    app.update(ch('P'));
-    app.update(Msg::from(Reply::CheckedOut(Ok(
-        storefront_contract::CheckoutResponse {
-            order: order(OrderStatus::Pending),
-            checkout_url: order(OrderStatus::Pending).checkout_url.unwrap(),
-        },
-    ))));
-    app
-}
 
 screens!(payment_waiting, paying);
 
@@ -171,15 +145,7 @@ screens!(payment_provider_error, |w, h| {
     app
 });
 
-screens!(payment_paid, |w, h| {
-    let mut app = paying(w, h);
-    let generation = app.payment.generation;
-    app.update(Msg::from(Reply::OrderUpdate {
-        generation,
-        result: Ok(order(OrderStatus::Paid)),
-    }));
-    app
-});
+screens!(payment_paid, paid);
 
 screens!(payment_paid_with_refund, |w, h| {
     let mut app = paying(w, h);

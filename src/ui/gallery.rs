@@ -1,0 +1,362 @@
+//! A shop in fixed states, for the snapshot tests, the benchmark and the README's pictures:
+//! fixed dates and codes, so that every rendering is the same on every machine and day.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use storefront_contract::*;
+use tokio::time::Instant;
+
+use crate::app::{App, Msg, Reply, Screen, Session, Zone};
+use crate::config::Settings;
+
+pub fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+pub fn page(id: i64, slug: &str, title: &str) -> Page {
+    Page {
+        id,
+        slug: slug.into(),
+        title: title.into(),
+    }
+}
+
+pub fn event(
+    id: i64,
+    name: &str,
+    venue: Option<Page>,
+    starts: &str,
+    price: i64,
+    capacity: Option<u32>,
+    sold: u32,
+) -> EventSummary {
+    let available = capacity.map(|c| c.saturating_sub(sold));
+    EventSummary {
+        id,
+        slug: format!("e{id}"),
+        name: name.into(),
+        starts_at: at(starts),
+        ends_at: None,
+        calendar: CalendarRef {
+            id: 1,
+            slug: "main".into(),
+            name: "Main Stage".into(),
+        },
+        page: venue,
+        price_from: Money::from_minor(price),
+        currency: "GBP".into(),
+        capacity,
+        sold,
+        available,
+        sold_out: capacity.is_some_and(|c| sold >= c),
+    }
+}
+
+pub fn events() -> Vec<EventSummary> {
+    let granary = page(1, "old-granary", "The Old Granary");
+    let riverside = page(2, "riverside", "Riverside Jazz Club");
+    vec![
+        event(
+            1,
+            "Candlelit Folk Evening",
+            Some(granary.clone()),
+            "2031-03-06T19:00:00Z",
+            1600,
+            Some(30),
+            30,
+        ),
+        event(
+            2,
+            "Wren Duo: Winter Songs",
+            Some(granary),
+            "2031-03-07T19:30:00Z",
+            1000,
+            Some(80),
+            12,
+        ),
+        event(
+            3,
+            "Late Night Jazz Session",
+            Some(riverside.clone()),
+            "2031-03-09T21:00:00Z",
+            1250,
+            Some(60),
+            0,
+        ),
+        event(
+            4,
+            "Harbour Lights Quartet",
+            Some(riverside),
+            "2031-03-12T20:00:00Z",
+            1800,
+            Some(40),
+            38,
+        ),
+        event(
+            5,
+            "Community Ceilidh",
+            None,
+            "2031-03-14T19:00:00Z",
+            600,
+            None,
+            0,
+        ),
+    ]
+}
+
+pub fn detail() -> EventDetail {
+    EventDetail {
+        summary: events()[1].clone(),
+        description: Some(
+            "Harp and voice from the Wren Duo, with songs for the longest nights of the year."
+                .into(),
+        ),
+        location: Some("The Old Granary, Mill Lane".into()),
+        ticket_price: None,
+        ticket_types: vec![
+            TicketType {
+                id: 2,
+                name: "Concession".into(),
+                cost: Money::from_minor(1000),
+            },
+            TicketType {
+                id: 1,
+                name: "Standard".into(),
+                cost: Money::from_minor(1400),
+            },
+        ],
+        max_per_order: 6,
+        in_my_cart: 0,
+    }
+}
+
+pub fn ticket(
+    id: i64,
+    event: &EventSummary,
+    type_name: Option<&str>,
+    cost: i64,
+    state: TicketState,
+) -> Ticket {
+    Ticket {
+        id,
+        code: format!("K7Q{id}-M9XD"),
+        state,
+        entry_id: event.id,
+        entry_name: event.name.clone(),
+        entry_starts_at: event.starts_at,
+        ticket_type_id: type_name.map(|_| 2),
+        ticket_type_name: type_name.map(str::to_owned),
+        cost: Money::from_minor(cost),
+        calendar_container_id: event.page.as_ref().map(|p| p.id),
+        calendar_container_type: event.page.as_ref().map(|_| "page".into()),
+        order_id: None,
+        created_at: at("2031-03-01T10:00:00Z"),
+    }
+}
+
+pub fn summary(items: u32, total: i64) -> CartSummary {
+    CartSummary {
+        count: 1,
+        total: Money::from_minor(850),
+        calendar_count: 1,
+        calendar_total: Money::from_minor(2500),
+        ticket_count: items.saturating_sub(2),
+        ticket_total: Money::from_minor(total - 3350),
+        items,
+        grand_total: Money::from_minor(total),
+        currency: "GBP".into(),
+    }
+}
+
+pub fn cart() -> Cart {
+    let all = events();
+    let granary = page(1, "old-granary", "The Old Granary");
+    let tickets = vec![
+        ticket(11, &all[1], Some("Concession"), 1000, TicketState::Pending),
+        ticket(12, &all[1], Some("Concession"), 1000, TicketState::Pending),
+    ];
+    let ceilidh = vec![ticket(13, &all[4], None, 600, TicketState::Pending)];
+    Cart {
+        groups: vec![
+            CartGroup {
+                page: Some(granary),
+                products: vec![CartProduct {
+                    id: 1,
+                    product_id: 1,
+                    title: "Old Granary tote bag".into(),
+                    unit_price: Money::from_minor(850),
+                    quantity: 1,
+                    line_total: Money::from_minor(850),
+                }],
+                calendar_entries: vec![CartBooking {
+                    id: 1,
+                    name: "Pottery taster workshop".into(),
+                    calendar_name: "Granary Workshops".into(),
+                    starts_at: at("2031-03-08T10:00:00Z"),
+                    ends_at: Some(at("2031-03-08T12:00:00Z")),
+                    cost: Money::from_minor(2500),
+                }],
+                tickets,
+                product_count: 1,
+                product_total: Money::from_minor(850),
+                calendar_count: 1,
+                calendar_total: Money::from_minor(2500),
+                ticket_count: 2,
+                ticket_total: Money::from_minor(2000),
+                total: Money::from_minor(5350),
+            },
+            CartGroup {
+                page: None,
+                products: vec![],
+                calendar_entries: vec![],
+                tickets: ceilidh,
+                product_count: 0,
+                product_total: Money::ZERO,
+                calendar_count: 0,
+                calendar_total: Money::ZERO,
+                ticket_count: 1,
+                ticket_total: Money::from_minor(600),
+                total: Money::from_minor(600),
+            },
+        ],
+        summary: summary(5, 5950),
+        notice: Some(SOLD_OUT_NOTICE.into()),
+    }
+}
+
+pub fn order(status: OrderStatus) -> Order {
+    let all = events();
+    let mut tickets = vec![
+        ticket(11, &all[1], Some("Concession"), 1000, TicketState::Reserved),
+        ticket(12, &all[1], Some("Concession"), 1000, TicketState::Reserved),
+    ];
+    if status == OrderStatus::Paid {
+        for t in &mut tickets {
+            t.state = TicketState::Confirmed;
+            t.order_id = Some(7);
+        }
+    }
+    Order {
+        id: 7,
+        status,
+        total: Money::from_minor(2850),
+        currency: "GBP".into(),
+        created_at: at("2031-03-01T10:05:00Z"),
+        paid_at: (status == OrderStatus::Paid).then(|| at("2031-03-01T10:07:00Z")),
+        page: Some(page(1, "old-granary", "The Old Granary")),
+        checkout_url: Some(
+            "http://127.0.0.1:8080/sumup-sandbox/pay/6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into(),
+        ),
+        sumup_checkout_id: Some("6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into()),
+        sumup_status: Some(
+            if status == OrderStatus::Paid {
+                "PAID"
+            } else {
+                "PENDING"
+            }
+            .into(),
+        ),
+        products: vec![CartProduct {
+            id: 1,
+            product_id: 1,
+            title: "Old Granary tote bag".into(),
+            unit_price: Money::from_minor(850),
+            quantity: 1,
+            line_total: Money::from_minor(850),
+        }],
+        calendar_entries: vec![],
+        tickets,
+        refund: None,
+        notice: (status != OrderStatus::Paid).then(|| SOLD_OUT_NOTICE.into()),
+    }
+}
+
+/// A client at a fixed size and zone, not signed in, with nothing loaded.
+pub fn app(width: u16, height: u16) -> App {
+    let (mut app, _) = App::new(Settings::default(), None, Instant::now());
+    app.zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+    app.size = (width, height);
+    app
+}
+
+/// The same, signed in as Dana with the fixtures loaded.
+pub fn signed_in(width: u16, height: u16) -> App {
+    let mut app = app(width, height);
+    app.session = Some(Session {
+        token: "token".into(),
+        user: Some(User {
+            id: 1,
+            email: "demo@example.com".into(),
+            name: "Dana Demo".into(),
+        }),
+    });
+    app.summary = Some(summary(5, 5950));
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: None,
+        }),
+    }));
+    app.screen = Screen::Events;
+    app
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+/// The Wren Duo's page, two tickets chosen.
+pub fn event_page(width: u16, height: u16) -> App {
+    let mut app = signed_in(width, height);
+    app.open_event(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    app.update(key('+'));
+    app
+}
+
+/// The cart with its two venues, a line selected.
+pub fn full_cart(width: u16, height: u16) -> App {
+    let mut app = signed_in(width, height);
+    app.update(key('c'));
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    app.update(key('j'));
+    app
+}
+
+/// Checked out: waiting for the payment, the page as an address and a QR code.
+pub fn paying(width: u16, height: u16) -> App {
+    let mut app = full_cart(width, height);
+    app.update(key('P'));
+    let pending = order(OrderStatus::Pending);
+    app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+        checkout_url: pending.checkout_url.clone().unwrap_or_default(),
+        order: pending,
+    }))));
+    app
+}
+
+/// Paid: the confirmation with the ticket codes.
+pub fn paid(width: u16, height: u16) -> App {
+    let mut app = paying(width, height);
+    let generation = app.payment.generation;
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(order(OrderStatus::Paid)),
+    }));
+    app
+}
+
+/// The README's pictures: name and state, at 100×30.
+pub fn pictures() -> Vec<(&'static str, App)> {
+    vec![
+        ("events", signed_in(100, 30)),
+        ("event", event_page(100, 30)),
+        ("cart", full_cart(100, 30)),
+        ("payment", paying(100, 32)),
+        ("confirmation", paid(100, 30)),
+    ]
+}
