@@ -1,0 +1,322 @@
+//! The release binary in a real terminal (tmux), against `storefront serve` in its own
+//! process, driven only with the keys of the contract, waiting for text on screen.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Backend, CATALOG, paying_browser, release_binary, require};
+
+/// One tmux server of our own (its own socket), one window.
+struct Terminal {
+    socket: PathBuf,
+}
+
+impl Terminal {
+    fn start(dir: &Path, width: u16, height: u16) -> Terminal {
+        let terminal = Terminal {
+            socket: dir.join("tmux.sock"),
+        };
+        terminal.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "sh",
+        ]);
+        terminal
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Types text literally.
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// Presses keys by tmux's names (`Enter`, `Tab`, `Down`, `C-c`).
+    fn press(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Waits until `text` shows (never a fixed sleep), and returns the screen.
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(&format!("{text:?} to appear"), |screen| {
+            screen.contains(text)
+        })
+    }
+
+    /// Waits until the screen satisfies `done`, and returns it.
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited in vain for {what} on:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn cursor_visible(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "t", "#{cursor_flag}"])
+            .trim()
+            == "1"
+    }
+
+    /// The shell is back, in cooked mode, with a visible cursor.
+    fn assert_clean_shell(&self) {
+        // The marker the shell prints differs from the command typed, which the screen shows too.
+        self.type_text("stty -a | grep -o -- '-\\?icanon' ; echo shell-$((40+2))-back");
+        self.press(&["Enter"]);
+        let screen = self.wait_for("shell-42-back");
+        let lines: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.trim() == "icanon" || l.trim() == "-icanon")
+            .collect();
+        assert_eq!(
+            lines.last().map(|l| l.trim()),
+            Some("icanon"),
+            "not back in cooked mode:\n{screen}"
+        );
+        assert!(self.cursor_visible(), "the cursor is hidden");
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// A config and a private home for the client, so that nothing of the user's is touched.
+fn client_command(
+    binary: &Path,
+    dir: &Path,
+    backend: &Backend,
+    extra: &str,
+    flags: &str,
+) -> String {
+    let config = dir.join("client.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "server = \"{}\"\n[session]\nremember = false\n[ui]\nmouse = false\n{extra}",
+            backend.origin
+        ),
+    )
+    .unwrap();
+    format!(
+        "HOME={dir} XDG_CONFIG_HOME={dir}/config XDG_DATA_HOME={dir}/data XDG_STATE_HOME={dir}/state TERM=xterm-256color {bin} --config {cfg} {flags}",
+        dir = dir.display(),
+        bin = binary.display(),
+        cfg = config.display(),
+    )
+}
+
+fn tools() -> bool {
+    require("tmux", "-V", "apt-get install -y tmux")
+        && require("curl", "--version", "apt-get install -y curl")
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf, Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = release_binary();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(&catalog, CATALOG).unwrap();
+    let backend = Backend::start(&binary, &catalog, dir.path());
+    (dir, binary, backend)
+}
+
+fn sign_in(terminal: &Terminal) {
+    terminal.wait_for("Sign in");
+    terminal.type_text("ann@example.com");
+    terminal.press(&["Tab"]);
+    terminal.type_text("ann-pass");
+    terminal.press(&["Enter"]);
+    terminal.wait_for("Signed in as Ann Example.");
+}
+
+#[test]
+fn a_purchase_from_sign_in_to_ticket_codes_at_120x40() {
+    if !tools() {
+        return;
+    }
+    let (dir, binary, backend) = setup();
+    let browser = paying_browser(dir.path());
+    let terminal = Terminal::start(dir.path(), 120, 40);
+    let command = client_command(
+        &binary,
+        dir.path(),
+        &backend,
+        &format!("[checkout]\nbrowser = \"{}\"\n", browser.display()),
+        "",
+    );
+    terminal.type_text(&command);
+    terminal.press(&["Enter"]);
+
+    sign_in(&terminal);
+    terminal.wait_for("Late Night Jazz Session");
+    terminal.press(&["/"]);
+    terminal.type_text("wren");
+    terminal.press(&["Enter"]);
+    terminal.wait_until("the filter to apply", |screen| {
+        screen.contains("Wren Duo") && !screen.contains("Late Night Jazz Session")
+    });
+    terminal.press(&["Enter"]);
+    terminal.wait_for("adds the tickets to your cart");
+    terminal.press(&["+", "a"]);
+    terminal.wait_for("2 tickets added to your cart. If the event sells out before payment, you will be refunded.");
+
+    terminal.press(&["c"]);
+    let cart = terminal.wait_for("Total · 3 items");
+    let riverside = cart
+        .find("Riverside Jazz Club")
+        .expect("the Riverside group");
+    let granary = cart.find("The Old Granary").expect("the Old Granary group");
+    assert!(riverside < granary, "groups are in title order:\n{cart}");
+    assert!(
+        cart.contains("2 × Wren Duo: Winter Songs · Concession"),
+        "{cart}"
+    );
+    assert!(cart.contains("£45.00"), "25.00 + 2 × 10.00:\n{cart}");
+    assert!(cart.contains("If the event sells out before payment, you will be refunded."));
+
+    terminal.press(&["P"]);
+    let confirmation = terminal.wait_for("Payment received");
+    let codes = confirmation
+        .split_whitespace()
+        .filter(|w| {
+            w.len() == 9
+                && w.as_bytes()[4] == b'-'
+                && w.chars().all(|c| c == '-' || c.is_ascii_alphanumeric())
+        })
+        .count();
+    assert!(codes >= 2, "two ticket codes on:\n{confirmation}");
+
+    terminal.press(&["o"]);
+    terminal.wait_for("Orders and tickets");
+    terminal.wait_for("Paid");
+    terminal.press(&["L"]);
+    terminal.wait_for("Signed out.");
+    terminal.press(&["Escape"]);
+    terminal.wait_for("Not signed in");
+    terminal.press(&["q"]);
+    terminal.assert_clean_shell();
+}
+
+#[test]
+fn a_small_terminal_at_80x24_signs_in_and_quits_cleanly() {
+    if !tools() {
+        return;
+    }
+    let (dir, binary, backend) = setup();
+    let terminal = Terminal::start(dir.path(), 80, 24);
+    terminal.type_text(&client_command(&binary, dir.path(), &backend, "", ""));
+    terminal.press(&["Enter"]);
+    sign_in(&terminal);
+    terminal.press(&["c"]);
+    terminal.wait_for("Riverside membership");
+    terminal.press(&["?"]);
+    terminal.wait_for("Keys");
+    terminal.press(&["Escape"]);
+    terminal.press(&["C-c"]);
+    terminal.assert_clean_shell();
+}
+
+#[test]
+fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
+    if !tools() {
+        return;
+    }
+    let (dir, binary, backend) = setup();
+    let terminal = Terminal::start(dir.path(), 120, 40);
+    terminal.type_text(&client_command(
+        &binary,
+        dir.path(),
+        &backend,
+        "[kiosk]\nidle_timeout_secs = 10\nreset_after_purchase_secs = 3\ntitle = \"Door 1\"\n",
+        "--kiosk",
+    ));
+    terminal.press(&["Enter"]);
+    terminal.wait_for("Press any key to start");
+    terminal.wait_for("Door 1");
+    // Customers cannot leave.
+    terminal.press(&["q"]);
+    terminal.press(&["C-c"]);
+    terminal.press(&["C-z"]);
+    terminal.wait_for("Press any key to start");
+
+    terminal.press(&["Enter"]);
+    terminal.wait_for("start over");
+    terminal.press(&["Enter"]);
+    terminal.wait_for("add to cart");
+    terminal.press(&["Enter"]);
+    terminal.wait_for("Sign in");
+    terminal.type_text("ann@example.com");
+    terminal.press(&["Down"]);
+    terminal.type_text("ann-pass");
+    terminal.press(&["Enter"]);
+    terminal.wait_for("add to cart");
+    terminal.press(&["Enter"]);
+    terminal.wait_for("Total · 2 items");
+    terminal.press(&["Enter"]);
+    let screen = terminal.wait_for("Scan to pay");
+    let url = screen
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.contains("/pay/"))
+        .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
+        .to_owned();
+    let paid = Command::new("curl")
+        .args(["-s", "-X", "POST", "-d", "outcome=pay", &url])
+        .status()
+        .unwrap();
+    assert!(paid.success());
+    terminal.wait_for("Payment received");
+    terminal.wait_for("Back to the start in");
+    terminal.wait_for("Press any key to start");
+
+    // Idle: the countdown, then the start screen again.
+    terminal.press(&["Enter"]);
+    terminal.wait_for("start over");
+    terminal.wait_for("Still there?");
+    terminal.wait_for("Press any key to start");
+
+    // The operator stops it from outside; the terminal is restored.
+    let shell = terminal.tmux(&["display-message", "-p", "-t", "t", "#{pane_pid}"]);
+    let shell = shell.trim();
+    let children =
+        std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap_or_default();
+    let pid = children
+        .split_whitespace()
+        .next()
+        .expect("the kiosk's process")
+        .to_owned();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    terminal.assert_clean_shell();
+}
