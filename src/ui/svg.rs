@@ -38,6 +38,17 @@ fn hex(color: Color, default: &'static str) -> String {
     named.to_owned()
 }
 
+/// Half and full blocks are drawn as rectangles: as font glyphs they leave gaps between rows,
+/// which would stripe the QR codes. `(top, bottom)` halves filled.
+fn block(symbol: &str) -> Option<(bool, bool)> {
+    match symbol {
+        "█" => Some((true, true)),
+        "▀" => Some((true, false)),
+        "▄" => Some((false, true)),
+        _ => None,
+    }
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -56,8 +67,10 @@ pub fn to_svg(buffer: &Buffer) -> String {
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
          viewBox=\"0 0 {width:.1} {height:.1}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" \
-         font-size=\"{FONT_SIZE}\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BACKGROUND}\"/>\n"
+         font-size=\"{FONT_SIZE}\" shape-rendering=\"crispEdges\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BACKGROUND}\"/>\n"
     );
+    // Blocks go over the backgrounds, so they are written last.
+    let mut blocks = String::new();
     for y in 0..area.height {
         let mut x = 0;
         while x < area.width {
@@ -76,7 +89,34 @@ pub fn to_svg(buffer: &Buffer) -> String {
                 if next.fg != cell.fg || next.bg != cell.bg || next.modifier != cell.modifier {
                     break;
                 }
-                run.push_str(next.symbol());
+                match block(next.symbol()) {
+                    Some((top, bottom)) => {
+                        let fill = if reversed {
+                            hex(next.bg, BACKGROUND)
+                        } else {
+                            hex(next.fg, FOREGROUND)
+                        };
+                        let (bx, by) = (
+                            (area.x + x - area.x) as f32 * CELL_WIDTH,
+                            y as f32 * CELL_HEIGHT,
+                        );
+                        let half = CELL_HEIGHT / 2.0;
+                        let (ry, rh) = match (top, bottom) {
+                            (true, true) => (by, CELL_HEIGHT),
+                            (true, false) => (by, half),
+                            _ => (by + half, half),
+                        };
+                        let _ = writeln!(
+                            blocks,
+                            // A little overlap so that neighbouring blocks leave no hairline gaps.
+                            "<rect x=\"{bx:.1}\" y=\"{ry:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\"/>",
+                            CELL_WIDTH + 0.5,
+                            rh + 0.5
+                        );
+                        run.push(' ');
+                    }
+                    None => run.push_str(next.symbol()),
+                }
                 x += 1;
             }
             let (px, py) = (start as f32 * CELL_WIDTH, y as f32 * CELL_HEIGHT);
@@ -111,6 +151,7 @@ pub fn to_svg(buffer: &Buffer) -> String {
             );
         }
     }
+    svg.push_str(&blocks);
     svg.push_str("</svg>\n");
     svg
 }
