@@ -295,10 +295,7 @@ impl App {
             MouseEventKind::ScrollDown => self.cart.list.move_by(1, selectable.len(), visible),
             MouseEventKind::ScrollUp => self.cart.list.move_by(-1, selectable.len(), visible),
             MouseEventKind::Down(MouseButton::Left) => {
-                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
-                    .body
-                    .y
-                    + layout::CART_LIST_TOP;
+                let top = layout::list_top(self.size, layout::CART_LIST_TOP);
                 let Some(row) = mouse.row.checked_sub(top) else {
                     return Vec::new();
                 };

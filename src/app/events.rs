@@ -236,10 +236,7 @@ impl App {
             MouseEventKind::ScrollDown => self.events.list.move_by(3, len, visible),
             MouseEventKind::ScrollUp => self.events.list.move_by(-3, len, visible),
             MouseEventKind::Down(MouseButton::Left) => {
-                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
-                    .body
-                    .y
-                    + layout::EVENTS_TABLE_TOP;
+                let top = layout::list_top(self.size, layout::EVENTS_TABLE_TOP);
                 let Some(row) = mouse.row.checked_sub(top) else {
                     return Vec::new();
                 };

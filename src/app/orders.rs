@@ -197,10 +197,7 @@ impl App {
             MouseEventKind::ScrollDown => self.orders.list.move_by(1, selectable.len(), visible),
             MouseEventKind::ScrollUp => self.orders.list.move_by(-1, selectable.len(), visible),
             MouseEventKind::Down(MouseButton::Left) => {
-                let top = layout::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
-                    .body
-                    .y
-                    + layout::ORDERS_LIST_TOP;
+                let top = layout::list_top(self.size, layout::ORDERS_LIST_TOP);
                 if let Some(row) = mouse.row.checked_sub(top) {
                     let index = self.orders.row_offset + row as usize;
                     if let Some(at) = selectable.iter().position(|&i| i == index) {

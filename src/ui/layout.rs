@@ -42,6 +42,11 @@ fn body(width: u16, height: u16) -> Rect {
     areas(Rect::new(0, 0, width, height)).body
 }
 
+/// The screen row of a list's first line, `top` rows below the body's top (for clicks).
+pub fn list_top(size: (u16, u16), top: u16) -> u16 {
+    body(size.0, size.1).y + top
+}
+
 pub fn events_rows(width: u16, height: u16) -> usize {
     body(width, height).height.saturating_sub(EVENTS_TABLE_TOP) as usize
 }

@@ -330,31 +330,21 @@ fn order_lines<'a>(
                 Line::raw(line)
             });
         }
-        for product in &order.products {
-            lines.push(Line::raw(row(
-                format!("{} × {}", product.quantity, product.title),
-                format_amount(product.line_total, currency),
-            )));
-        }
-        for booking in &order.calendar_entries {
-            lines.push(Line::raw(row(
-                format!("{} · {}", booking.name, ctx.when(booking.starts_at)),
-                format_amount(booking.cost, currency),
-            )));
-        }
-    } else {
-        for product in &order.products {
-            lines.push(Line::raw(row(
-                format!("{} × {}", product.quantity, product.title),
-                format_amount(product.line_total, currency),
-            )));
-        }
-        for booking in &order.calendar_entries {
-            lines.push(Line::raw(row(
-                booking.name.clone(),
-                format_amount(booking.cost, currency),
-            )));
-        }
+    }
+    for product in &order.products {
+        lines.push(Line::raw(row(
+            format!("{} × {}", product.quantity, product.title),
+            format_amount(product.line_total, currency),
+        )));
+    }
+    for booking in &order.calendar_entries {
+        lines.push(Line::raw(row(
+            format!("{} · {}", booking.name, ctx.when(booking.starts_at)),
+            format_amount(booking.cost, currency),
+        )));
+    }
+    if !paid {
+        // Tickets waiting for payment: one line per event and type.
         let mut groups: Vec<(String, u32, storefront_contract::Money)> = Vec::new();
         for ticket in order
             .tickets
