@@ -40,11 +40,11 @@ pub fn qr_size(data: &str) -> Option<(u16, u16)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Reads the drawn code back as a picture and decodes it, as a phone's camera would.
-    fn decode(lines: &[String]) -> String {
+    pub fn decode(lines: &[String]) -> String {
         let scale = 4;
         let columns = lines[0].chars().count();
         let rows = lines.len() * 2;

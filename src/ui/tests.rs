@@ -291,3 +291,44 @@ screens!(kiosk_payment, |w, h| {
     ))));
     app
 });
+
+screens!(orders_empty, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('o'));
+    app.update(Msg::from(Reply::OrdersLoaded(Ok(
+        storefront_contract::OrderList { orders: vec![] },
+    ))));
+    app.update(Msg::from(Reply::TicketsLoaded(Ok(
+        storefront_contract::TicketList { tickets: vec![] },
+    ))));
+    app
+});
+
+/// The QR code as drawn on the payment screen, read back from the rendered cells.
+#[test]
+fn the_payment_screens_qr_code_decodes_to_the_payment_address() {
+    let app = paying(100, 32);
+    let (width, height) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| super::view(&app, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    // The code's cells: dark on white.
+    let qr_cell = |x: u16, y: u16| buffer[(x, y)].bg == ratatui::style::Color::White;
+    let cells: Vec<(u16, u16)> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| qr_cell(x, y) && ["█", "▀", "▄"].contains(&buffer[(x, y)].symbol()))
+        .collect();
+    let left = cells.iter().map(|c| c.0).min().unwrap() - 4;
+    let right = cells.iter().map(|c| c.0).max().unwrap() + 4;
+    let top = cells.iter().map(|c| c.1).min().unwrap() - 2;
+    let bottom = cells.iter().map(|c| c.1).max().unwrap() + 2;
+    let lines: Vec<String> = (top..=bottom)
+        .map(|y| {
+            (left..=right)
+                .map(|x| buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
+                .collect()
+        })
+        .collect();
+    let url = app.payment.checkout_url.clone().unwrap();
+    assert_eq!(super::qr::tests::decode(&lines), url);
+}
