@@ -89,8 +89,11 @@ impl Terminal {
             == "1"
     }
 
-    /// The shell is back, in cooked mode, with a visible cursor.
+    /// The client has exited, and the shell is back, in cooked mode, with a visible cursor.
     fn assert_clean_shell(&self) {
+        // Printed by the command line once the client ends; typing before that would be
+        // read by the client.
+        self.wait_for("client-exited-7");
         // The marker the shell prints differs from the command typed, which the screen shows too.
         self.type_text("stty -a | grep -o -- '-\\?icanon' ; echo shell-$((40+2))-back");
         self.press(&["Enter"]);
@@ -132,7 +135,7 @@ fn client_command(
     )
     .unwrap();
     format!(
-        "HOME={dir} XDG_CONFIG_HOME={dir}/config XDG_DATA_HOME={dir}/data XDG_STATE_HOME={dir}/state TERM=xterm-256color {bin} --config {cfg} {flags}",
+        "HOME={dir} XDG_CONFIG_HOME={dir}/config XDG_DATA_HOME={dir}/data XDG_STATE_HOME={dir}/state TERM=xterm-256color {bin} --config {cfg} {flags}; echo client-exited-$((3+4))",
         dir = dir.display(),
         bin = binary.display(),
         cfg = config.display(),
