@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use storefront_contract::{
     AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
@@ -107,7 +108,7 @@ impl ApiClient {
         method: Method,
         path: &str,
         token: Option<&str>,
-        body: Option<&dyn erased::Body>,
+        body: Option<serde_json::Value>,
         idempotency_key: Option<&str>,
         timeout: Option<Duration>,
     ) -> ApiResult<Option<T>> {
@@ -124,8 +125,8 @@ impl ApiClient {
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }
-            if let Some(body) = body {
-                request = request.json(&body.to_json());
+            if let Some(body) = &body {
+                request = request.json(body);
             }
             if let Some(key) = idempotency_key {
                 request = request.header("Idempotency-Key", key);
@@ -194,9 +195,11 @@ impl ApiClient {
         &self,
         path: &str,
         token: Option<&str>,
-        body: &dyn erased::Body,
+        body: impl Serialize,
         key: Option<&str>,
     ) -> ApiResult<T> {
+        let body =
+            serde_json::to_value(body).map_err(|err| ApiError::Unexpected(err.to_string()))?;
         self.send(Method::POST, path, token, Some(body), key, None)
             .await?
             .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
@@ -213,7 +216,7 @@ impl ApiClient {
             email: email.to_owned(),
             password: password.to_owned(),
         };
-        self.post("/auth/login", None, &body, None).await
+        self.post("/auth/login", None, body, None).await
     }
 
     pub async fn me(&self, token: &str) -> ApiResult<User> {
@@ -284,7 +287,7 @@ impl ApiClient {
             product_id,
             quantity,
         };
-        self.post("/cart/products", Some(token), &body, None).await
+        self.post("/cart/products", Some(token), body, None).await
     }
 
     pub async fn set_line_quantity(
@@ -293,12 +296,12 @@ impl ApiClient {
         line: i64,
         quantity: i64,
     ) -> ApiResult<CartSummary> {
-        let body = UpdateProductRequest { quantity };
+        let body = serde_json::json!(UpdateProductRequest { quantity });
         self.send(
             Method::PATCH,
             &format!("/cart/products/{line}"),
             Some(token),
-            Some(&body),
+            Some(body),
             None,
             None,
         )
@@ -323,14 +326,14 @@ impl ApiClient {
         let body = CheckoutRequest {
             page: page.map(str::to_owned),
         };
-        self.post("/checkout", Some(token), &body, Some(key)).await
+        self.post("/checkout", Some(token), body, Some(key)).await
     }
 
     pub async fn pay(&self, token: &str, order_id: i64, key: &str) -> ApiResult<CheckoutResponse> {
         self.post(
             &format!("/orders/{order_id}/pay"),
             Some(token),
-            &serde_json::json!({}),
+            serde_json::json!({}),
             Some(key),
         )
         .await
@@ -349,7 +352,7 @@ impl ApiClient {
         self.post(
             &format!("/orders/{order_id}/cancel"),
             Some(token),
-            &serde_json::json!({}),
+            serde_json::json!({}),
             None,
         )
         .await
@@ -374,19 +377,6 @@ fn encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// Request bodies behind one object-safe trait, so that `send` is not generic over them.
-mod erased {
-    pub trait Body: Send + Sync {
-        fn to_json(&self) -> serde_json::Value;
-    }
-
-    impl<T: serde::Serialize + Send + Sync> Body for T {
-        fn to_json(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-        }
-    }
 }
 
 #[cfg(test)]

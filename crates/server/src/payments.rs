@@ -130,7 +130,7 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
     }
     if needs_status && let Some(checkout) = order.checkout() {
         match state.sumup().get_checkout(&checkout.sumup_id).await {
-            Ok(remote) => return settle(state, order.id, &checkout, &remote, true).await,
+            Ok(remote) => return settle(state, order.id, &remote, Attempt::of(&checkout)).await,
             Err(err) => {
                 tracing::warn!(order_id = order.id, error = %err, "could not read the checkout")
             }
@@ -158,18 +158,28 @@ pub async fn refresh_checkout(state: &AppState, sumup_id: &str) -> ApiResult<()>
             return Ok(());
         }
     };
-    let latest = order.checkout_id.as_deref() == Some(sumup_id);
-    let local = CheckoutRow {
-        sumup_id: sumup_id.to_owned(),
-        url: String::new(),
-        status: String::new(),
-        created_at: if latest {
-            order.checkout_created_at.unwrap_or_default()
-        } else {
-            0
+    let attempt = match order.checkout() {
+        Some(newest) if newest.sumup_id == sumup_id => Attempt::Newest {
+            opened_at: newest.created_at,
         },
+        _ => Attempt::Older,
     };
-    settle(state, order_id, &local, &remote, latest).await
+    settle(state, order_id, &remote, attempt).await
+}
+
+/// Which of an order's SumUp checkouts is meant: the one being paid now, or an earlier one.
+#[derive(Clone, Copy, Debug)]
+enum Attempt {
+    Newest { opened_at: i64 },
+    Older,
+}
+
+impl Attempt {
+    fn of(checkout: &CheckoutRow) -> Attempt {
+        Attempt::Newest {
+            opened_at: checkout.created_at,
+        }
+    }
 }
 
 /// Applies SumUp's view of one checkout to its order, then asks for any refund it made due,
@@ -177,11 +187,10 @@ pub async fn refresh_checkout(state: &AppState, sumup_id: &str) -> ApiResult<()>
 async fn settle(
     state: &AppState,
     order_id: i64,
-    local: &CheckoutRow,
     remote: &Checkout,
-    latest: bool,
+    attempt: Attempt,
 ) -> ApiResult<()> {
-    let changed = apply_checkout(state, order_id, local, remote, latest).await?;
+    let changed = apply_checkout(state, order_id, remote, attempt).await?;
     try_refund(state, order_id).await?;
     if changed {
         state.orders_changed();
@@ -195,19 +204,20 @@ async fn settle(
 async fn apply_checkout(
     state: &AppState,
     order_id: i64,
-    local: &CheckoutRow,
     remote: &Checkout,
-    latest: bool,
+    attempt: Attempt,
 ) -> ApiResult<bool> {
     let store = state.store();
     let mut status = remote.status.as_str();
-    if status == "PENDING" && latest && time::now() - local.created_at >= CHECKOUT_LIFETIME_SECS {
+    let latest = matches!(attempt, Attempt::Newest { .. });
+    let expired = matches!(attempt, Attempt::Newest { opened_at } if time::now() - opened_at >= CHECKOUT_LIFETIME_SECS);
+    if status == "PENDING" && expired {
         // Too old to be paid now: close it at SumUp first, so it cannot be paid later.
         match state.sumup().deactivate_checkout(&remote.id).await {
             Ok(_) => status = "EXPIRED",
             Err(err) if err.is_processed() => {
                 if let Ok(paid) = state.sumup().get_checkout(&remote.id).await {
-                    return Box::pin(apply_checkout(state, order_id, local, &paid, latest)).await;
+                    return Box::pin(apply_checkout(state, order_id, &paid, attempt)).await;
                 }
                 return Ok(false);
             }
@@ -284,7 +294,7 @@ pub async fn close_open_checkout(state: &AppState, order: &OrderRow) -> ApiResul
         .await
         .map_err(|err| provider_error(order.id, &err))?;
     if remote.status == "PAID" {
-        settle(state, order.id, &checkout, &remote, true).await?;
+        settle(state, order.id, &remote, Attempt::of(&checkout)).await?;
         return Ok(true);
     }
     if remote.status == "PENDING" {
@@ -296,7 +306,7 @@ pub async fn close_open_checkout(state: &AppState, order: &OrderRow) -> ApiResul
                     .get_checkout(&checkout.sumup_id)
                     .await
                     .map_err(|err| provider_error(order.id, &err))?;
-                settle(state, order.id, &checkout, &paid, true).await?;
+                settle(state, order.id, &paid, Attempt::of(&checkout)).await?;
                 return Ok(paid.status == "PAID");
             }
             Err(err) => return Err(provider_error(order.id, &err)),
