@@ -108,16 +108,21 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::raw(""));
 
+    // At a kiosk Enter adds (a keypad has no letters).
+    let add_key = if app.is_kiosk() { "Enter" } else { "a" };
     if event.sold_out {
         lines.push(Line::styled("Sold out.", theme.error));
     } else if app.session.is_none() {
         lines.push(Line::styled("Sign in to buy tickets", theme.warn));
-        lines.push(Line::styled("Press a to sign in.", theme.muted));
+        lines.push(Line::styled(
+            format!("Press {add_key} to sign in."),
+            theme.muted,
+        ));
     } else if state.adding {
         lines.push(Line::styled("Adding to your cart…", theme.accent));
     } else {
         lines.push(Line::from(vec![
-            Span::styled("a", theme.key),
+            Span::styled(add_key, theme.key),
             Span::raw(" adds the tickets to your cart."),
         ]));
     }
