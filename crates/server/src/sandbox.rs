@@ -129,6 +129,29 @@ fn checkout_json(state: &SandboxState, row: &SandboxCheckoutRow) -> Value {
     })
 }
 
+/// The checkout as SumUp's API shows it now, with `status` on success.
+async fn checkout_answer(state: &SandboxState, id: &str, status: StatusCode) -> Response {
+    match state.store.sandbox_checkout(id).await {
+        Ok(Some(row)) => (status, Json(checkout_json(state, &row))).into_response(),
+        Ok(None) => sumup_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Resource not found",
+            None,
+        ),
+        Err(err) => internal(err),
+    }
+}
+
+/// The hosted page as the checkout is now.
+async fn page_answer(state: &SandboxState, id: &str) -> Response {
+    match state.store.sandbox_checkout(id).await {
+        Ok(Some(row)) => Html(render_page(&row, None)).into_response(),
+        Ok(None) => not_found_page(),
+        Err(err) => internal(err),
+    }
+}
+
 async fn create_checkout(
     State(state): State<SandboxState>,
     headers: HeaderMap,
@@ -202,16 +225,7 @@ async fn create_checkout(
         }
         Err(err) => return internal(err),
     }
-    match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) => (StatusCode::CREATED, Json(checkout_json(&state, &row))).into_response(),
-        Ok(None) => sumup_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Resource not found",
-            None,
-        ),
-        Err(err) => internal(err),
-    }
+    checkout_answer(&state, &id, StatusCode::CREATED).await
 }
 
 async fn get_checkout(
@@ -222,16 +236,7 @@ async fn get_checkout(
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) => Json(checkout_json(&state, &row)).into_response(),
-        Ok(None) => sumup_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Resource not found",
-            None,
-        ),
-        Err(err) => internal(err),
-    }
+    checkout_answer(&state, &id, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -299,16 +304,7 @@ async fn deactivate_checkout(
         Ok(false) => {}
         Err(err) => return internal(err),
     }
-    match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) => Json(checkout_json(&state, &row)).into_response(),
-        Ok(None) => sumup_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Resource not found",
-            None,
-        ),
-        Err(err) => internal(err),
-    }
+    checkout_answer(&state, &id, StatusCode::OK).await
 }
 
 async fn refund(
@@ -453,11 +449,7 @@ fn not_found_page() -> Response {
 }
 
 async fn payment_page(State(state): State<SandboxState>, Path(id): Path<String>) -> Response {
-    match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) => Html(render_page(&row, None)).into_response(),
-        Ok(None) => not_found_page(),
-        Err(err) => internal(err),
-    }
+    page_answer(&state, &id).await
 }
 
 #[derive(Deserialize)]
@@ -508,11 +500,7 @@ async fn submit_payment(
         }
         Err(err) => return internal(err),
     }
-    match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) => Html(render_page(&row, None)).into_response(),
-        Ok(None) => not_found_page(),
-        Err(err) => internal(err),
-    }
+    page_answer(&state, &id).await
 }
 
 /// Tells the checkout's `return_url` that it changed, as SumUp does, retrying in the
