@@ -112,9 +112,10 @@ impl App {
         let list = match result {
             Ok(list) => list,
             Err(err) => {
-                let retry = self.load_events(append);
-                self.events.loading = false;
-                return self.on_error(err, Some(retry));
+                // Still loading while a retry waits: the spinner turns, and the 30-second
+                // refresh does not pile more requests on top.
+                let retry = err.is_network().then(|| self.load_events(append));
+                return self.on_error(err, retry);
             }
         };
         self.connected();

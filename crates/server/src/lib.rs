@@ -107,16 +107,6 @@ impl RunningServer {
         }
         self.state.store().close().await;
     }
-
-    /// Waits until the server ends (it ends only on an I/O error or `stop`).
-    pub async fn wait(mut self) -> std::io::Result<()> {
-        match self.task.take() {
-            Some(task) => task
-                .await
-                .unwrap_or_else(|err| Err(std::io::Error::other(err))),
-            None => Ok(()),
-        }
-    }
 }
 
 impl Drop for RunningServer {
