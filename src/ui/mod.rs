@@ -16,10 +16,9 @@ pub mod theme;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-use storefront_contract::{Money, format_amount};
+use storefront_contract::format_amount;
 
 use crate::app::{App, Prompt, Screen, StatusKind, Zone};
 use crate::text::{fit, width};
@@ -35,15 +34,6 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn money(&self, amount: Money) -> String {
-        let currency = self
-            .app
-            .summary
-            .as_ref()
-            .map_or("GBP", |s| s.currency.as_str());
-        format_amount(amount, currency)
-    }
-
     /// `Thu 26 Nov 19:30` in the user's zone.
     pub fn when(&self, time: DateTime<Utc>) -> String {
         const FORMAT: &str = "%a %e %b %H:%M";
@@ -275,10 +265,6 @@ pub fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
         Span::styled(format!("{label:<12}"), theme.muted),
         Span::raw(value),
     ])
-}
-
-pub fn style_if(condition: bool, style: Style) -> Style {
-    if condition { style } else { Style::new() }
 }
 
 #[cfg(test)]
