@@ -70,6 +70,16 @@ fn sumup_error(status: StatusCode, code: &str, message: &str, param: Option<&str
     (status, Json(body)).into_response()
 }
 
+/// SumUp's answer for an unknown checkout or transaction.
+fn resource_not_found() -> Response {
+    sumup_error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "Resource not found",
+        None,
+    )
+}
+
 fn internal(err: sqlx::Error) -> Response {
     tracing::error!(error = %err, "sandbox storage failed");
     sumup_error(
@@ -133,12 +143,7 @@ fn checkout_json(state: &SandboxState, row: &SandboxCheckoutRow) -> Value {
 async fn checkout_answer(state: &SandboxState, id: &str, status: StatusCode) -> Response {
     match state.store.sandbox_checkout(id).await {
         Ok(Some(row)) => (status, Json(checkout_json(state, &row))).into_response(),
-        Ok(None) => sumup_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Resource not found",
-            None,
-        ),
+        Ok(None) => resource_not_found(),
         Err(err) => internal(err),
     }
 }
@@ -282,12 +287,7 @@ async fn deactivate_checkout(
     let row = match state.store.sandbox_checkout(&id).await {
         Ok(Some(row)) => row,
         Ok(None) => {
-            return sumup_error(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                "Resource not found",
-                None,
-            );
+            return resource_not_found();
         }
         Err(err) => return internal(err),
     };
@@ -323,12 +323,7 @@ async fn refund(
     {
         Ok(Some(row)) => row,
         Ok(None) => {
-            return sumup_error(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                "Resource not found",
-                None,
-            );
+            return resource_not_found();
         }
         Err(err) => return internal(err),
     };
