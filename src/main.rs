@@ -145,6 +145,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         catalog,
         public_url: args.public_url,
         sumup,
+        ..ServerConfig::default()
     })
     .await
     .map_err(|err| err.to_string())?;

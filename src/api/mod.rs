@@ -15,6 +15,7 @@ use storefront_contract::{
     CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
     OrderList, TicketList, UpdateProductRequest, User,
 };
+pub use storefront_contract::ErrorCode;
 
 use crate::text::sanitize_json;
 
@@ -28,7 +29,7 @@ pub enum ApiError {
     /// The server refused, with the contract's error body.
     Refused {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
         field: Option<String>,
         order_id: Option<i64>,
@@ -38,10 +39,10 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            ApiError::Refused { code, .. } => Some(code),
-            ApiError::SessionEnded => Some("unauthorized"),
+            ApiError::Refused { code, .. } => Some(*code),
+            ApiError::SessionEnded => Some(ErrorCode::Unauthorized),
             _ => None,
         }
     }
@@ -144,7 +145,7 @@ impl ApiClient {
                 }
             };
             let retryable = matches!(&result, Err(ApiError::Network { .. }))
-                || matches!(&result, Err(ApiError::Refused { status: 502..=504, code, .. }) if code != "payment_provider_error");
+                || matches!(&result, Err(ApiError::Refused { status: 502..=504, code, .. }) if *code != ErrorCode::PaymentProviderError);
             match retries.get(attempt) {
                 Some(pause) if retryable => {
                     tokio::time::sleep(*pause).await;
@@ -173,7 +174,7 @@ impl ApiClient {
         }
         let body: ErrorBody = serde_json::from_value(value)
             .map_err(|_| ApiError::Unexpected(format!("HTTP {}", status.as_u16())))?;
-        if status == StatusCode::UNAUTHORIZED && body.error.code == "unauthorized" {
+        if status == StatusCode::UNAUTHORIZED && body.error.code == ErrorCode::Unauthorized {
             return Err(ApiError::SessionEnded);
         }
         Err(ApiError::Refused {

@@ -8,7 +8,7 @@ use storefront_contract::{
     EventList, LoginResponse, Order, OrderList, TicketList, User,
 };
 
-use crate::api::{ApiClient, ApiResult};
+use crate::api::{ApiClient, ApiResult, ErrorCode};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
@@ -247,7 +247,7 @@ async fn change_cart(api: &ApiClient, token: &str, change: CartChange) -> ApiRes
             for id in ids {
                 match api.remove_ticket(token, id).await {
                     // Already gone (another window, say): the goal is reached.
-                    Err(err) if err.code() == Some("not_found") => {}
+                    Err(err) if err.code() == Some(ErrorCode::NotFound) => {}
                     other => other?,
                 }
             }

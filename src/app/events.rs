@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::list::ListState;
 use super::{App, Effect, Screen, StatusKind};
-use crate::api::ApiResult;
+use crate::api::{ApiResult, ErrorCode};
 use crate::ui::layout;
 
 /// Events fetched per page.
@@ -304,7 +304,7 @@ impl App {
                 self.event.detail = Some(detail);
                 Vec::new()
             }
-            Err(err) if err.code() == Some("not_found") => {
+            Err(err) if err.code() == Some(ErrorCode::NotFound) => {
                 self.event.detail = None;
                 self.screen = Screen::Events;
                 self.set_status(StatusKind::Error, "That event is no longer on sale.");

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use storefront_contract::{CheckoutResponse, Order, OrderStatus, Page};
+use storefront_contract::{CheckoutResponse, CheckoutStatus, Order, OrderStatus, Page};
 use tokio::time::Instant;
 
 use super::{App, Effect, Screen, StatusKind};
-use crate::api::{ApiError, ApiResult};
+use crate::api::{ApiError, ApiResult, ErrorCode};
 
 /// How long one long-poll asks the server to wait.
 pub const WAIT_SECS: u64 = 25;
@@ -171,7 +171,7 @@ impl App {
                 message,
                 order_id: Some(order_id),
                 ..
-            }) if code == "payment_provider_error" => {
+            }) if code == ErrorCode::PaymentProviderError => {
                 self.connected();
                 self.payment.order_id = Some(order_id);
                 self.payment.phase = PaymentPhase::ProviderError(message);
@@ -399,12 +399,12 @@ impl App {
     pub(super) fn payment_started(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {
         match result {
             Ok(checkout) => self.start_waiting(checkout, true),
-            Err(ApiError::Refused { code, message, .. }) if code == "payment_provider_error" => {
+            Err(ApiError::Refused { code, message, .. }) if code == ErrorCode::PaymentProviderError => {
                 self.connected();
                 self.payment.phase = PaymentPhase::ProviderError(message);
                 Vec::new()
             }
-            Err(err) if err.code() == Some("order_not_payable") => {
+            Err(err) if err.code() == Some(ErrorCode::OrderNotPayable) => {
                 // Paid (or cancelled) meanwhile: show it as it is.
                 self.reload_order()
             }
@@ -474,7 +474,7 @@ impl App {
         match (status, url) {
             // Resume waiting on the page already open (b opens it again).
             (OrderStatus::Pending, Some(url))
-                if order.sumup_status.as_deref() == Some("PENDING") =>
+                if order.sumup_status == Some(CheckoutStatus::Pending) =>
             {
                 self.start_waiting(
                     CheckoutResponse {

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use storefront_contract::LoginResponse;
 
 use super::{App, Effect, Screen, Session, StatusKind};
-use crate::api::{ApiError, ApiResult};
+use crate::api::{ApiError, ApiResult, ErrorCode};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Field {
@@ -89,10 +89,10 @@ impl App {
             Ok(login) => login,
             Err(err) => {
                 self.signin.error = Some(match &err {
-                    ApiError::Refused { code, .. } if code == "invalid_credentials" => {
+                    ApiError::Refused { code, .. } if *code == ErrorCode::InvalidCredentials => {
                         "That email and password do not match. Check them and try again.".to_owned()
                     }
-                    ApiError::Refused { code, .. } if code == "rate_limited" => {
+                    ApiError::Refused { code, .. } if *code == ErrorCode::RateLimited => {
                         "Too many attempts. Wait a minute, then try again.".to_owned()
                     }
                     other => other.to_string(),

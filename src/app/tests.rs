@@ -53,7 +53,7 @@ fn a_wrong_password_is_said_inline_and_cleared() {
     app.update(Msg::from(Reply::SignedIn(Err(
         crate::api::ApiError::Refused {
             status: 401,
-            code: "invalid_credentials".into(),
+            code: crate::api::ErrorCode::InvalidCredentials,
             message: "That email and password do not match an account.".into(),
             field: None,
             order_id: None,
@@ -490,7 +490,7 @@ fn a_provider_error_keeps_the_order_and_r_pays_again() {
     app.update(Msg::from(Reply::CheckedOut(Err(
         crate::api::ApiError::Refused {
             status: 502,
-            code: "payment_provider_error".into(),
+            code: crate::api::ErrorCode::PaymentProviderError,
             message: "The payment service is unavailable right now.".into(),
             field: None,
             order_id: Some(7),

@@ -247,14 +247,11 @@ pub fn order(status: OrderStatus) -> Order {
             "http://127.0.0.1:8080/sumup-sandbox/pay/6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into(),
         ),
         sumup_checkout_id: Some("6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into()),
-        sumup_status: Some(
-            if status == OrderStatus::Paid {
-                "PAID"
-            } else {
-                "PENDING"
-            }
-            .into(),
-        ),
+        sumup_status: Some(if status == OrderStatus::Paid {
+            CheckoutStatus::Paid
+        } else {
+            CheckoutStatus::Pending
+        }),
         products: vec![CartProduct {
             id: 1,
             product_id: 1,

@@ -132,7 +132,7 @@ screens!(payment_provider_error, |w, h| {
     app.update(Msg::from(Reply::CheckedOut(Err(
         crate::api::ApiError::Refused {
             status: 502,
-            code: "payment_provider_error".into(),
+            code: crate::api::ErrorCode::PaymentProviderError,
             message: "The payment service is unavailable right now.".into(),
             field: None,
             order_id: Some(7),

@@ -3,8 +3,11 @@
 //! Every response type ignores unknown fields when decoded, as the contract asks of clients.
 
 mod money;
+#[macro_use]
+mod names;
 
 pub use money::{Money, MoneyError};
+pub use names::UnknownName;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -100,36 +103,15 @@ pub struct EventList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketState {
-    Pending,
-    Reserved,
-    Confirmed,
-    CheckedIn,
-    Cancelled,
-}
-
-impl TicketState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketState::Pending => "pending",
-            TicketState::Reserved => "reserved",
-            TicketState::Confirmed => "confirmed",
-            TicketState::CheckedIn => "checked_in",
-            TicketState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<TicketState> {
-        Some(match text {
-            "pending" => TicketState::Pending,
-            "reserved" => TicketState::Reserved,
-            "confirmed" => TicketState::Confirmed,
-            "checked_in" => TicketState::CheckedIn,
-            "cancelled" => TicketState::Cancelled,
-            _ => return None,
-        })
+named_enum! {
+    /// Where a ticket is in its life: `pending` (in a cart) → `reserved` (claimed by an order)
+    /// → `confirmed` (paid) → `checked_in`; any of them may become `cancelled`.
+    pub enum TicketState {
+        Pending = "pending",
+        Reserved = "reserved",
+        Confirmed = "confirmed",
+        CheckedIn = "checked_in",
+        Cancelled = "cancelled",
     }
 }
 
@@ -258,46 +240,37 @@ pub struct CheckoutRequest {
     pub page: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Pending,
-    Paid,
-    Failed,
-    Cancelled,
+named_enum! {
+    pub enum OrderStatus {
+        Pending = "pending",
+        Paid = "paid",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Paid => "paid",
-            OrderStatus::Failed => "failed",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<OrderStatus> {
-        Some(match text {
-            "pending" => OrderStatus::Pending,
-            "paid" => OrderStatus::Paid,
-            "failed" => OrderStatus::Failed,
-            "cancelled" => OrderStatus::Cancelled,
-            _ => return None,
-        })
-    }
-
     /// Whether `POST /orders/{id}/pay` and `/cancel` accept the order.
     pub fn is_payable(self) -> bool {
         matches!(self, OrderStatus::Pending | OrderStatus::Failed)
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundStatus {
-    Due,
-    Refunded,
+named_enum! {
+    pub enum RefundStatus {
+        Due = "due",
+        Refunded = "refunded",
+    }
+}
+
+named_enum! {
+    /// A SumUp checkout's status, as SumUp names it.
+    pub enum CheckoutStatus {
+        Pending = "PENDING",
+        Paid = "PAID",
+        Failed = "FAILED",
+        Expired = "EXPIRED",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,7 +292,7 @@ pub struct Order {
     pub page: Option<Page>,
     pub checkout_url: Option<String>,
     pub sumup_checkout_id: Option<String>,
-    pub sumup_status: Option<String>,
+    pub sumup_status: Option<CheckoutStatus>,
     pub products: Vec<CartProduct>,
     pub calendar_entries: Vec<CartBooking>,
     pub tickets: Vec<Ticket>,
@@ -367,9 +340,29 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+named_enum! {
+    /// Every `error.code` the contract defines.
+    pub enum ErrorCode {
+        BadRequest = "bad_request",
+        Unauthorized = "unauthorized",
+        LoginRequired = "login_required",
+        InvalidCredentials = "invalid_credentials",
+        NotFound = "not_found",
+        MethodNotAllowed = "method_not_allowed",
+        EmptyCart = "empty_cart",
+        OrderNotPayable = "order_not_payable",
+        IdempotencyInProgress = "idempotency_in_progress",
+        Validation = "validation",
+        IdempotencyKeyReused = "idempotency_key_reused",
+        RateLimited = "rate_limited",
+        PaymentProviderError = "payment_provider_error",
+        Internal = "internal",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -411,10 +404,29 @@ mod tests {
             TicketState::CheckedIn,
             TicketState::Cancelled,
         ] {
-            assert_eq!(TicketState::parse(state.as_str()), Some(state));
+            assert_eq!(state.as_str().parse(), Ok(state));
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(json, format!("\"{}\"", state.as_str()));
         }
+    }
+
+    #[test]
+    fn names_that_do_not_parse_are_errors() {
+        assert_eq!(
+            "refunding".parse::<OrderStatus>(),
+            Err(UnknownName {
+                kind: "OrderStatus",
+                name: "refunding".into()
+            })
+        );
+        assert!(serde_json::from_str::<CheckoutStatus>("\"pending\"").is_err());
+        assert_eq!(
+            serde_json::from_str::<CheckoutStatus>("\"PAID\"").unwrap(),
+            CheckoutStatus::Paid
+        );
+        let code: ErrorCode = serde_json::from_str("\"payment_provider_error\"").unwrap();
+        assert_eq!(code, ErrorCode::PaymentProviderError);
+        assert_eq!(code.to_string(), "payment_provider_error");
     }
 
     #[test]
@@ -432,7 +444,7 @@ mod tests {
             OrderStatus::Failed,
             OrderStatus::Cancelled,
         ] {
-            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+            assert_eq!(status.as_str().parse(), Ok(status));
         }
         assert!(OrderStatus::Failed.is_payable());
         assert!(!OrderStatus::Paid.is_payable());
@@ -442,7 +454,7 @@ mod tests {
     fn error_body_leaves_out_absent_fields() {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: "empty_cart".into(),
+                code: ErrorCode::EmptyCart,
                 message: "Your cart is empty.".into(),
                 field: None,
                 order_id: None,

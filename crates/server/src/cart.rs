@@ -284,6 +284,7 @@ mod tests {
     use super::*;
     use crate::store::cart::{BookingRow, CartLineRow};
     use crate::store::tickets::TicketRow;
+    use storefront_contract::TicketState;
 
     fn page(id: i64, title: &str) -> (Option<i64>, Option<String>, Option<String>) {
         (Some(id), Some(format!("p{id}")), Some(title.to_owned()))
@@ -311,7 +312,7 @@ mod tests {
         TicketRow {
             id,
             code: format!("CODE-{id:04}"),
-            state: "pending".into(),
+            state: TicketState::Pending,
             event_id: 1,
             event_name: "Gig".into(),
             event_starts_at: 0,

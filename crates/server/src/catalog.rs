@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Deserialize;
-use storefront_contract::{Money, TicketState};
+use storefront_contract::{Money, TicketState, UnknownName};
 
 use crate::time::Timestamp;
 
@@ -197,7 +197,7 @@ pub struct PlanEvent {
     pub name: String,
     pub starts_at: Timestamp,
     pub ends_at: Option<Timestamp>,
-    pub state: &'static str,
+    pub state: EventState,
     pub ticket_price: Option<i64>,
     pub ticket_count: Option<i64>,
     pub description: Option<String>,
@@ -287,9 +287,9 @@ fn index_of<'a>(
     Ok(index)
 }
 
-fn resolve(
+fn resolve<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
     entry: &Entry<'_>,
-    index: &HashMap<&str, usize>,
+    index: &HashMap<K, usize>,
     what: &str,
     key: &str,
 ) -> Result<usize, CatalogError> {
@@ -365,15 +365,101 @@ fn parse_catalog_time(text: &str, now: Timestamp) -> Option<Timestamp> {
         .map(|time| time.timestamp())
 }
 
-fn parse_state(entry: &Entry<'_>, state: Option<&str>) -> Result<&'static str, CatalogError> {
-    match state.unwrap_or("confirmed") {
-        "confirmed" => Ok("confirmed"),
-        "provisional" => Ok("provisional"),
-        "cancelled" => Ok("cancelled"),
-        other => Err(entry.error(format!(
-            "state {other:?} is not one of confirmed, provisional, cancelled"
-        ))),
+storefront_contract::named_enum! {
+    /// An event's state; only confirmed events are listed.
+    pub enum EventState {
+        Confirmed = "confirmed",
+        Provisional = "provisional",
+        Cancelled = "cancelled",
     }
+}
+
+fn parse_event_state(entry: &Entry<'_>, state: Option<&str>) -> Result<EventState, CatalogError> {
+    state
+        .unwrap_or("confirmed")
+        .parse()
+        .map_err(|err: UnknownName| {
+            entry.error(format!(
+                "state {:?} is not one of confirmed, provisional, cancelled",
+                err.name
+            ))
+        })
+}
+
+/// A catalog may give tickets any state but `reserved`, which only checkout makes.
+fn parse_ticket_state(entry: &Entry<'_>, state: Option<&str>) -> Result<TicketState, CatalogError> {
+    let text = state.unwrap_or("confirmed");
+    match text.parse() {
+        Ok(TicketState::Reserved) | Err(_) => Err(entry.error(format!(
+            "state {text:?} is not one of pending, confirmed, checked_in, cancelled"
+        ))),
+        Ok(state) => Ok(state),
+    }
+}
+
+/// The keys of every section (slugs, emails), to resolve references; duplicates are refused.
+struct Keys<'a> {
+    users: HashMap<String, usize>,
+    pages: HashMap<&'a str, usize>,
+    calendars: HashMap<&'a str, usize>,
+    events: HashMap<&'a str, usize>,
+    products: HashMap<&'a str, usize>,
+}
+
+impl<'a> Keys<'a> {
+    fn of(catalog: &'a Catalog) -> Result<Keys<'a>, CatalogError> {
+        let emails: Vec<String> = catalog
+            .users
+            .iter()
+            .map(|u| normal_email(&u.email))
+            .collect();
+        let users = index_of(
+            "users",
+            emails
+                .iter()
+                .zip(&catalog.users)
+                .map(|(e, u)| (e.as_str(), u.email.as_str())),
+        )?
+        .into_iter()
+        .map(|(email, at)| (email.to_owned(), at))
+        .collect();
+        Ok(Keys {
+            users,
+            pages: index_of(
+                "pages",
+                catalog
+                    .pages
+                    .iter()
+                    .map(|p| (p.slug.as_str(), p.title.as_str())),
+            )?,
+            calendars: index_of(
+                "calendars",
+                catalog
+                    .calendars
+                    .iter()
+                    .map(|c| (c.slug.as_str(), c.name.as_str())),
+            )?,
+            events: index_of(
+                "events",
+                catalog
+                    .events
+                    .iter()
+                    .map(|e| (e.slug.as_str(), e.name.as_str())),
+            )?,
+            products: index_of(
+                "products",
+                catalog
+                    .products
+                    .iter()
+                    .map(|p| (p.slug.as_str(), p.title.as_str())),
+            )?,
+        })
+    }
+}
+
+/// Emails are compared trimmed and lower-cased, as sign-in does.
+fn normal_email(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 impl Catalog {
@@ -383,6 +469,23 @@ impl Catalog {
 
     /// Checks every entry and resolves every reference; `now` anchors relative times.
     pub fn validate(&self, now: Timestamp) -> Result<CatalogPlan, CatalogError> {
+        let currency = self.validate_currency()?;
+        let keys = Keys::of(self)?;
+        let events = self.validate_events(&keys, now)?;
+        Ok(CatalogPlan {
+            currency,
+            users: self.validate_users(&keys)?,
+            pages: self.validate_pages()?,
+            calendars: self.validate_calendars(&keys)?,
+            products: self.validate_products(&keys)?,
+            cart: self.validate_cart(&keys)?,
+            bookings: self.validate_bookings(&keys, now)?,
+            tickets: self.validate_tickets(&keys, &events)?,
+            events,
+        })
+    }
+
+    fn validate_currency(&self) -> Result<String, CatalogError> {
         let currency = self.currency.clone().unwrap_or_else(|| "GBP".to_owned());
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(CatalogError::Entry {
@@ -390,44 +493,11 @@ impl Catalog {
                 message: format!("{currency:?} is not an ISO 4217 code like \"GBP\""),
             });
         }
+        Ok(currency)
+    }
 
-        let emails: Vec<String> = self
-            .users
-            .iter()
-            .map(|u| u.email.trim().to_lowercase())
-            .collect();
-        let user_index = index_of(
-            "users",
-            emails
-                .iter()
-                .zip(&self.users)
-                .map(|(e, u)| (e.as_str(), u.email.as_str())),
-        )?;
-        let page_index = index_of(
-            "pages",
-            self.pages
-                .iter()
-                .map(|p| (p.slug.as_str(), p.title.as_str())),
-        )?;
-        let calendar_index = index_of(
-            "calendars",
-            self.calendars
-                .iter()
-                .map(|c| (c.slug.as_str(), c.name.as_str())),
-        )?;
-        let event_index = index_of(
-            "events",
-            self.events
-                .iter()
-                .map(|e| (e.slug.as_str(), e.name.as_str())),
-        )?;
-        let product_index = index_of(
-            "products",
-            self.products
-                .iter()
-                .map(|p| (p.slug.as_str(), p.title.as_str())),
-        )?;
-
+    /// Users: an email address, a name and a password each.
+    fn validate_users(&self, _keys: &Keys<'_>) -> Result<Vec<PlanUser>, CatalogError> {
         let mut users = Vec::new();
         for (i, user) in self.users.iter().enumerate() {
             let entry = Entry {
@@ -435,19 +505,24 @@ impl Catalog {
                 index: i,
                 label: &user.email,
             };
-            if !emails[i].contains('@') {
+            let email = normal_email(&user.email);
+            if !email.contains('@') {
                 return Err(entry.error("email must be an email address"));
             }
             if user.password.is_empty() {
                 return Err(entry.error("password must not be empty"));
             }
             users.push(PlanUser {
-                email: emails[i].clone(),
+                email,
                 name: required_text(&entry, "name", &user.name)?,
                 password: user.password.clone(),
             });
         }
+        Ok(users)
+    }
 
+    /// Pages (venues): a title each, and a merchant code where they have their own.
+    fn validate_pages(&self) -> Result<Vec<PlanPage>, CatalogError> {
         let mut pages = Vec::new();
         for (i, page) in self.pages.iter().enumerate() {
             let entry = Entry {
@@ -464,7 +539,11 @@ impl Catalog {
                     .filter(|c| !c.trim().is_empty()),
             });
         }
+        Ok(pages)
+    }
 
+    /// Calendars, each on a known page or none.
+    fn validate_calendars(&self, keys: &Keys<'_>) -> Result<Vec<PlanCalendar>, CatalogError> {
         let mut calendars = Vec::new();
         for (i, calendar) in self.calendars.iter().enumerate() {
             let entry = Entry {
@@ -473,7 +552,7 @@ impl Catalog {
                 label: &calendar.name,
             };
             let page = match &calendar.page {
-                Some(slug) => Some(resolve(&entry, &page_index, "page", slug)?),
+                Some(slug) => Some(resolve(&entry, &keys.pages, "page", slug)?),
                 None => None,
             };
             calendars.push(PlanCalendar {
@@ -482,7 +561,15 @@ impl Catalog {
                 page,
             });
         }
+        Ok(calendars)
+    }
 
+    /// Events: a known calendar, times in order, prices, capacity, and ticket types.
+    fn validate_events(
+        &self,
+        keys: &Keys<'_>,
+        now: Timestamp,
+    ) -> Result<Vec<PlanEvent>, CatalogError> {
         let mut events = Vec::new();
         for (i, event) in self.events.iter().enumerate() {
             let entry = Entry {
@@ -490,7 +577,7 @@ impl Catalog {
                 index: i,
                 label: &event.name,
             };
-            let calendar = resolve(&entry, &calendar_index, "calendar", &event.calendar)?;
+            let calendar = resolve(&entry, &keys.calendars, "calendar", &event.calendar)?;
             let starts_at = event.starts_at.to_timestamp(&entry, "starts_at", now)?;
             let ends_at = match &event.ends_at {
                 Some(time) => Some(time.to_timestamp(&entry, "ends_at", now)?),
@@ -531,7 +618,7 @@ impl Catalog {
                 name: required_text(&entry, "name", &event.name)?,
                 starts_at,
                 ends_at,
-                state: parse_state(&entry, event.state.as_deref())?,
+                state: parse_event_state(&entry, event.state.as_deref())?,
                 ticket_price,
                 ticket_count: event.ticket_count,
                 description: event.description.clone(),
@@ -540,7 +627,11 @@ impl Catalog {
                 ticket_types,
             });
         }
+        Ok(events)
+    }
 
+    /// Products: a title and a price each, on a known page or none.
+    fn validate_products(&self, keys: &Keys<'_>) -> Result<Vec<PlanProduct>, CatalogError> {
         let mut products = Vec::new();
         for (i, product) in self.products.iter().enumerate() {
             let entry = Entry {
@@ -549,7 +640,7 @@ impl Catalog {
                 label: &product.title,
             };
             let page = match &product.page {
-                Some(slug) => Some(resolve(&entry, &page_index, "page", slug)?),
+                Some(slug) => Some(resolve(&entry, &keys.pages, "page", slug)?),
                 None => None,
             };
             products.push(PlanProduct {
@@ -559,7 +650,11 @@ impl Catalog {
                 page,
             });
         }
+        Ok(products)
+    }
 
+    /// Product lines already in users' carts: one line per user and product.
+    fn validate_cart(&self, keys: &Keys<'_>) -> Result<Vec<PlanCartLine>, CatalogError> {
         let mut cart: Vec<PlanCartLine> = Vec::new();
         for (i, line) in self.cart.iter().enumerate() {
             let label = format!("{} {}", line.user, line.product);
@@ -568,13 +663,8 @@ impl Catalog {
                 index: i,
                 label: &label,
             };
-            let user = resolve(
-                &entry,
-                &user_index,
-                "user",
-                &line.user.trim().to_lowercase(),
-            )?;
-            let product = resolve(&entry, &product_index, "product", &line.product)?;
+            let user = resolve(&entry, &keys.users, "user", &normal_email(&line.user))?;
+            let product = resolve(&entry, &keys.products, "product", &line.product)?;
             if !(1..=99).contains(&line.quantity) {
                 return Err(entry.error(format!(
                     "quantity {} must be between 1 and 99",
@@ -590,7 +680,15 @@ impl Catalog {
                 quantity: line.quantity,
             });
         }
+        Ok(cart)
+    }
 
+    /// Calendar bookings waiting in users' carts.
+    fn validate_bookings(
+        &self,
+        keys: &Keys<'_>,
+        now: Timestamp,
+    ) -> Result<Vec<PlanBooking>, CatalogError> {
         let mut bookings = Vec::new();
         for (i, booking) in self.bookings.iter().enumerate() {
             let entry = Entry {
@@ -607,20 +705,23 @@ impl Catalog {
                 return Err(entry.error("ends_at must be after starts_at"));
             }
             bookings.push(PlanBooking {
-                user: resolve(
-                    &entry,
-                    &user_index,
-                    "user",
-                    &booking.user.trim().to_lowercase(),
-                )?,
-                calendar: resolve(&entry, &calendar_index, "calendar", &booking.calendar)?,
+                user: resolve(&entry, &keys.users, "user", &normal_email(&booking.user))?,
+                calendar: resolve(&entry, &keys.calendars, "calendar", &booking.calendar)?,
                 name: required_text(&entry, "name", &booking.name)?,
                 starts_at,
                 ends_at,
                 cost: booking.cost.to_minor(&entry, "cost")?,
             });
         }
+        Ok(bookings)
+    }
 
+    /// Tickets users already hold, at their event's price or ticket type's cost.
+    fn validate_tickets(
+        &self,
+        keys: &Keys<'_>,
+        events: &[PlanEvent],
+    ) -> Result<Vec<PlanTickets>, CatalogError> {
         let mut tickets = Vec::new();
         for (i, batch) in self.tickets.iter().enumerate() {
             let label = format!("{} {}", batch.event, batch.user);
@@ -629,25 +730,10 @@ impl Catalog {
                 index: i,
                 label: &label,
             };
-            let event_at = resolve(&entry, &event_index, "event", &batch.event)?;
-            let user = resolve(
-                &entry,
-                &user_index,
-                "user",
-                &batch.user.trim().to_lowercase(),
-            )?;
+            let event_at = resolve(&entry, &keys.events, "event", &batch.event)?;
+            let user = resolve(&entry, &keys.users, "user", &normal_email(&batch.user))?;
             let event = &events[event_at];
-            let state = match batch.state.as_deref().unwrap_or("confirmed") {
-                "pending" => TicketState::Pending,
-                "confirmed" => TicketState::Confirmed,
-                "checked_in" => TicketState::CheckedIn,
-                "cancelled" => TicketState::Cancelled,
-                other => {
-                    return Err(entry.error(format!(
-                        "state {other:?} is not one of pending, confirmed, checked_in, cancelled"
-                    )));
-                }
-            };
+            let state = parse_ticket_state(&entry, batch.state.as_deref())?;
             let quantity = u32::try_from(batch.quantity)
                 .ok()
                 .filter(|q| (1..=1000).contains(q))
@@ -690,18 +776,7 @@ impl Catalog {
                 cost,
             });
         }
-
-        Ok(CatalogPlan {
-            currency,
-            users,
-            pages,
-            calendars,
-            events,
-            products,
-            cart,
-            bookings,
-            tickets,
-        })
+        Ok(tickets)
     }
 }
 

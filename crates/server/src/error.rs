@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use storefront_contract::{ErrorBody, ErrorDetail};
+use storefront_contract::{ErrorBody, ErrorCode, ErrorDetail};
 
 /// Every way a request can fail, each with the status and code the contract gives it.
 #[derive(Debug, thiserror::Error)]
@@ -80,22 +80,22 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::LoginRequired => "login_required",
-            ApiError::InvalidCredentials => "invalid_credentials",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::EmptyCart => "empty_cart",
-            ApiError::OrderNotPayable(_) => "order_not_payable",
-            ApiError::IdempotencyInProgress => "idempotency_in_progress",
-            ApiError::Validation { .. } => "validation",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::PaymentProvider { .. } => "payment_provider_error",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::LoginRequired => ErrorCode::LoginRequired,
+            ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            ApiError::EmptyCart => ErrorCode::EmptyCart,
+            ApiError::OrderNotPayable(_) => ErrorCode::OrderNotPayable,
+            ApiError::IdempotencyInProgress => ErrorCode::IdempotencyInProgress,
+            ApiError::Validation { .. } => ErrorCode::Validation,
+            ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::PaymentProvider { .. } => ErrorCode::PaymentProviderError,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 }
@@ -114,7 +114,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code().to_owned(),
+                code: self.code(),
                 message: self.to_string(),
                 field: match &self {
                     ApiError::Validation { field, .. } => Some((*field).to_owned()),

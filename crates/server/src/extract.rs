@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use storefront_contract::User;
 
-use crate::auth::token_hash;
+use crate::credentials::token_hash;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::time;

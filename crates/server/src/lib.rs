@@ -3,6 +3,8 @@
 mod auth;
 mod cart;
 pub mod catalog;
+mod checkout;
+mod credentials;
 mod error;
 mod events;
 mod extract;
@@ -15,6 +17,9 @@ mod state;
 mod store;
 pub mod sumup;
 mod time;
+mod webhooks;
+
+use std::time::Duration;
 
 use std::net::SocketAddr;
 
@@ -25,7 +30,7 @@ use tokio::task::JoinHandle;
 pub use crate::catalog::{Catalog, CatalogError};
 pub use crate::routes::{api_routes, router};
 pub use crate::state::AppState;
-pub use crate::store::{Store, connect_database};
+pub use crate::store::{OpenError, Store, connect_database};
 pub use crate::sumup::SumUpConfig;
 
 /// The demo catalog, compiled into the binary.
@@ -42,6 +47,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// The real SumUp (or any service speaking its API); `None` mounts the sandbox.
     pub sumup: Option<SumUpConfig>,
+    /// While a long-poll waits for an order, SumUp is asked about it this often (webhooks
+    /// wake it sooner).
+    pub order_poll_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +60,7 @@ impl Default for ServerConfig {
             catalog: None,
             public_url: None,
             sumup: None,
+            order_poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -59,19 +68,21 @@ impl Default for ServerConfig {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the database: {0}")]
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("cannot read the database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("cannot prepare the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the catalog was not loaded: {0}")]
     Catalog(#[from] CatalogError),
+    #[error("the catalog's passwords could not be hashed: {0}")]
+    Hash(#[from] credentials::HashError),
+    #[error("cannot make an HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// A server running on a tokio task; dropped or stopped, it shuts down gracefully.
@@ -125,7 +136,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let now = time::now();
         let plan = Catalog::parse(text)?.validate(now)?;
         let passwords = plan.users.iter().map(|u| u.password.clone()).collect();
-        let hashes = auth::hash_passwords(passwords).await;
+        let hashes = credentials::hash_passwords(passwords).await?;
         match store.load_catalog(&plan, &hashes, now).await? {
             true => tracing::info!("catalog loaded"),
             false => tracing::info!("the database already has data; the catalog was not loaded"),
@@ -156,11 +167,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
                 merchant_code: "MSANDBOX".to_owned(),
                 timeout: std::time::Duration::from_secs(10),
             },
-            Some(sandbox::SandboxState::new(store.clone(), &public_url)),
+            Some(sandbox::SandboxState::new(store.clone(), &public_url)?),
         ),
     };
-    let sumup = sumup::SumUpClient::new(&sumup_config);
-    let state = AppState::new(store, &public_url, sumup, sandbox).await?;
+    let sumup = sumup::SumUpClient::new(&sumup_config)?;
+    let state = AppState::new(
+        store,
+        &public_url,
+        sumup,
+        sandbox,
+        config.order_poll_interval,
+    )
+    .await?;
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(async move {

@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::sandbox::{self, SANDBOX_PATH};
 use crate::state::AppState;
-use crate::{auth, cart, events, idempotency, orders};
+use crate::{auth, cart, checkout, events, idempotency, orders, webhooks};
 
 /// Request bodies larger than this are refused.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -35,6 +35,8 @@ where
     H: Handler<T, AppState>,
     T: 'static,
 {
+    // Every method named in `endpoints` is one of the standard ones a filter exists for.
+    #[allow(clippy::expect_used)]
     let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
     Endpoint {
         method,
@@ -71,13 +73,13 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::PATCH, "/cart/products/{id}", cart::update_product_line),
         endpoint(M::DELETE, "/cart/products/{id}", cart::remove_product_line),
         endpoint(M::DELETE, "/cart/bookings/{id}", cart::remove_booking),
-        endpoint(M::POST, "/checkout", orders::checkout).idempotent(),
+        endpoint(M::POST, "/checkout", checkout::checkout).idempotent(),
         endpoint(M::GET, "/orders", orders::list_orders),
         endpoint(M::GET, "/orders/{id}", orders::get_order),
         endpoint(M::POST, "/orders/{id}/pay", orders::pay_order).idempotent(),
         endpoint(M::POST, "/orders/{id}/cancel", orders::cancel_order),
         endpoint(M::GET, "/tickets", orders::list_tickets),
-        endpoint(M::POST, "/webhooks/sumup", orders::sumup_webhook),
+        endpoint(M::POST, "/webhooks/sumup", webhooks::sumup_webhook),
     ]
 }
 
@@ -105,9 +107,10 @@ pub fn router(state: AppState) -> Router {
             router.route(e.path, route)
         })
         .method_not_allowed_fallback(method_not_allowed);
-    let mut app = Router::new()
-        .nest(API_BASE, api)
-        .route("/checkout/return", axum::routing::get(orders::return_page));
+    let mut app = Router::new().nest(API_BASE, api).route(
+        "/checkout/return",
+        axum::routing::get(webhooks::return_page),
+    );
     if let Some(sandbox) = state.sandbox() {
         app = app.nest_service(SANDBOX_PATH, sandbox::router(sandbox.clone()));
     }

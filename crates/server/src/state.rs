@@ -1,13 +1,12 @@
 //! The state every request handler shares.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::StartError;
-use crate::auth::LoginLimiter;
+use crate::credentials::LoginLimiter;
+use crate::payments::settle::RefreshThrottle;
 use crate::sandbox::SandboxState;
 use crate::store::Store;
 use crate::sumup::SumUpClient;
@@ -22,8 +21,9 @@ pub struct AppState {
     login_limiter: Arc<LoginLimiter>,
     /// Bumped whenever an order changes, to wake long-polls.
     order_changes: Arc<watch::Sender<u64>>,
-    /// When SumUp was last asked about each order.
-    refreshed_at: Arc<Mutex<HashMap<i64, Instant>>>,
+    refresh_throttle: Arc<RefreshThrottle>,
+    /// While a long-poll waits, SumUp is asked about its order this often.
+    poll_interval: Duration,
     /// Set when the server stops, so long-polls answer at once.
     stopping: Arc<watch::Sender<bool>>,
 }
@@ -34,7 +34,8 @@ impl AppState {
         public_url: &str,
         sumup: SumUpClient,
         sandbox: Option<SandboxState>,
-    ) -> Result<AppState, StartError> {
+        poll_interval: Duration,
+    ) -> Result<AppState, sqlx::Error> {
         let currency = store.currency().await?;
         Ok(AppState {
             store,
@@ -44,7 +45,8 @@ impl AppState {
             sandbox,
             login_limiter: Arc::new(LoginLimiter::default()),
             order_changes: Arc::new(watch::Sender::new(0)),
-            refreshed_at: Arc::default(),
+            refresh_throttle: Arc::default(),
+            poll_interval,
             stopping: Arc::new(watch::Sender::new(false)),
         })
     }
@@ -88,8 +90,12 @@ impl AppState {
         self.order_changes.subscribe()
     }
 
-    pub fn refreshed_at(&self) -> &Mutex<HashMap<i64, Instant>> {
-        &self.refreshed_at
+    pub fn refresh_throttle(&self) -> &RefreshThrottle {
+        &self.refresh_throttle
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        self.poll_interval
     }
 
     pub fn subscribe_stopping(&self) -> watch::Receiver<bool> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
-use storefront_contract::Money;
+use storefront_contract::{CheckoutStatus, Money};
 
 /// Where SumUp is and how to talk to it.
 #[derive(Clone)]
@@ -45,8 +45,7 @@ pub struct Checkout {
     pub merchant_code: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
-    /// `PENDING`, `PAID`, `FAILED` or `EXPIRED`.
-    pub status: String,
+    pub status: CheckoutStatus,
     #[serde(default)]
     pub hosted_checkout_url: Option<String>,
     #[serde(default)]
@@ -58,7 +57,7 @@ impl Checkout {
     pub fn successful_transaction(&self) -> Option<&Transaction> {
         self.transactions
             .iter()
-            .find(|t| t.status.as_deref() == Some("SUCCESSFUL"))
+            .find(|t| t.status == Some(TransactionStatus::Successful))
     }
 }
 
@@ -71,7 +70,20 @@ pub struct Transaction {
     #[serde(default)]
     pub amount: Option<f64>,
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<TransactionStatus>,
+}
+
+/// A transaction's status. SumUp may add statuses; one we do not know took no money for us.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransactionStatus {
+    Successful,
+    Cancelled,
+    Failed,
+    Pending,
+    Refunded,
+    #[serde(other)]
+    Unrecognised,
 }
 
 /// What we ask SumUp to create.
@@ -105,6 +117,8 @@ pub enum SumUpError {
     Api { status: u16, body: ApiErrorBody },
     #[error("SumUp's answer could not be read: {0}")]
     Decode(String),
+    #[error("the amount {0} cannot be sent to SumUp")]
+    Amount(Money),
 }
 
 impl SumUpError {
@@ -154,18 +168,18 @@ impl fmt::Debug for SumUpClient {
 }
 
 impl SumUpClient {
-    pub fn new(config: &SumUpConfig) -> SumUpClient {
+    /// Fails only when no HTTP client can be built (no TLS roots, say).
+    pub fn new(config: &SumUpConfig) -> Result<SumUpClient, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5).min(config.timeout))
             .timeout(config.timeout)
-            .build()
-            .unwrap_or_default();
-        SumUpClient {
+            .build()?;
+        Ok(SumUpClient {
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             api_key: config.api_key.clone(),
             merchant_code: config.merchant_code.clone(),
-        }
+        })
     }
 
     pub fn merchant_code(&self) -> &str {
@@ -212,7 +226,7 @@ impl SumUpClient {
     pub async fn create_checkout(&self, new: &NewCheckout<'_>) -> Result<Checkout, SumUpError> {
         let body = serde_json::json!({
             "checkout_reference": new.reference,
-            "amount": new.amount.as_decimal().to_f64().unwrap_or(0.0),
+            "amount": amount_number(new.amount)?,
             "currency": new.currency,
             "merchant_code": new.merchant_code,
             "description": new.description,
@@ -260,7 +274,7 @@ impl SumUpClient {
             urlencode(merchant_code),
             urlencode(transaction_id)
         );
-        let body = serde_json::json!({"amount": amount.as_decimal().to_f64().unwrap_or(0.0)});
+        let body = serde_json::json!({"amount": amount_number(amount)?});
         self.send::<serde_json::Value>(self.http.post(url).json(&body))
             .await
             .map(|_| ())
@@ -277,6 +291,15 @@ fn urlencode(segment: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// An amount as the number SumUp's API takes.
+fn amount_number(amount: Money) -> Result<f64, SumUpError> {
+    amount
+        .as_decimal()
+        .to_f64()
+        .filter(|n| n.is_finite())
+        .ok_or(SumUpError::Amount(amount))
 }
 
 /// Converts SumUp's float amount back to exact money.
@@ -315,7 +338,7 @@ mod tests {
             timeout: Duration::from_secs(10),
         };
         assert!(!format!("{config:?}").contains("secret"));
-        assert!(!format!("{:?}", SumUpClient::new(&config)).contains("secret"));
+        assert!(!format!("{:?}", SumUpClient::new(&config).unwrap()).contains("secret"));
     }
 
     #[test]
@@ -323,6 +346,7 @@ mod tests {
         assert_eq!(money_from_amount(12.5), Some(Money::from_minor(1250)));
         assert_eq!(money_from_amount(42.01), Some(Money::from_minor(4201)));
         assert_eq!(money_from_amount(-1.0), None);
+        assert_eq!(amount_number(Money::from_minor(4201)).unwrap(), 42.01);
         assert_eq!(urlencode("a/b c"), "a%2Fb%20c");
     }
 }

@@ -86,7 +86,7 @@ impl Store {
             .bind(&event.name)
             .bind(event.starts_at)
             .bind(event.ends_at)
-            .bind(event.state)
+            .bind(event.state.as_str())
             .bind(event.ticket_price)
             .bind(event.ticket_count)
             .bind(&event.description)

@@ -9,7 +9,9 @@ mod catalog;
 mod events;
 mod idempotency;
 mod orders;
+mod refunds;
 pub(crate) mod sandbox;
+mod settle;
 pub(crate) mod tickets;
 mod users;
 
@@ -17,15 +19,15 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
-
-use crate::StartError;
+use storefront_contract::UnknownName;
 
 pub use cart::{AddOutcome, CartContents, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 
-pub use orders::{CheckoutRow, OrderItems, OrderRow};
+pub use orders::{CheckoutRow, OrderItems, OrderRow, RefundRow};
+pub use refunds::RefundState;
 pub use sandbox::{NewSandboxCheckout, SandboxCheckoutRow};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -36,16 +38,38 @@ pub struct Store {
     pool: AnyPool,
 }
 
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot prepare the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Reads a state or status column; a value no statement of ours writes is an error.
+pub(crate) fn parse_column<T>(column: &str, text: String) -> Result<T, sqlx::Error>
+where
+    T: TryFrom<String, Error = UnknownName>,
+{
+    T::try_from(text).map_err(|err| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: Box::new(err),
+    })
+}
+
 /// Opens `sqlite://PATH`, `sqlite::memory:` or (later) `postgres://...` and migrates it.
-pub async fn connect_database(url: &str) -> Result<Store, StartError> {
+pub async fn connect_database(url: &str) -> Result<Store, OpenError> {
     install_default_drivers();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        return Err(StartError::Unsupported(
+        return Err(OpenError::Unsupported(
             "PostgreSQL is not supported by this build yet; use sqlite://PATH".to_owned(),
         ));
     }
     if !url.starts_with("sqlite:") {
-        return Err(StartError::Unsupported(format!(
+        return Err(OpenError::Unsupported(format!(
             "unknown database URL {url:?}: use sqlite://PATH or sqlite::memory:"
         )));
     }

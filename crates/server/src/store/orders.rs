@@ -1,51 +1,37 @@
 //! Orders: made from the cart at checkout, their SumUp checkouts, and settling them.
 
-use storefront_contract::{CartBooking, CartProduct, Money, OrderStatus, Page};
+use std::collections::HashMap;
 
-use super::Store;
+use storefront_contract::{CartBooking, CartProduct, CheckoutStatus, Money, OrderStatus, Page};
+
 use super::events::page_from;
+use super::refunds::RefundState;
 use super::tickets::{TICKET_SELECT, TicketRow};
+use super::{Store, parse_column};
 use crate::time::{Timestamp, to_utc};
 
-/// An order with its newest checkout.
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// An order with its newest checkout, its states parsed.
+#[derive(Clone, Debug)]
 pub struct OrderRow {
     pub id: i64,
     pub user_id: i64,
-    pub status: String,
+    pub status: OrderStatus,
     pub total: i64,
     pub currency: String,
-    pub created_at: i64,
-    pub paid_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub paid_at: Option<Timestamp>,
     pub merchant_code: Option<String>,
-    pub refund_amount: Option<i64>,
-    pub refund_status: Option<String>,
-    pub page_id: Option<i64>,
-    pub page_slug: Option<String>,
-    pub page_title: Option<String>,
-    pub checkout_id: Option<String>,
-    pub checkout_url: Option<String>,
-    pub checkout_status: Option<String>,
-    pub checkout_created_at: Option<i64>,
+    pub refund: Option<RefundRow>,
+    pub page: Option<Page>,
+    /// The newest SumUp checkout made for it.
+    pub checkout: Option<CheckoutRow>,
 }
 
-impl OrderRow {
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
-    }
-
-    pub fn page(&self) -> Option<Page> {
-        page_from(self.page_id, &self.page_slug, &self.page_title)
-    }
-
-    pub fn checkout(&self) -> Option<CheckoutRow> {
-        Some(CheckoutRow {
-            sumup_id: self.checkout_id.clone()?,
-            url: self.checkout_url.clone()?,
-            status: self.checkout_status.clone()?,
-            created_at: self.checkout_created_at?,
-        })
-    }
+/// What an order owes back to its buyer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefundRow {
+    pub amount: i64,
+    pub state: RefundState,
 }
 
 /// One SumUp checkout made for an order.
@@ -53,8 +39,71 @@ impl OrderRow {
 pub struct CheckoutRow {
     pub sumup_id: String,
     pub url: String,
-    pub status: String,
-    pub created_at: i64,
+    pub status: CheckoutStatus,
+    pub created_at: Timestamp,
+}
+
+/// An order as the database holds it; states are checked when it becomes an [`OrderRow`].
+#[derive(sqlx::FromRow)]
+struct OrderRecord {
+    id: i64,
+    user_id: i64,
+    status: String,
+    total: i64,
+    currency: String,
+    created_at: i64,
+    paid_at: Option<i64>,
+    merchant_code: Option<String>,
+    refund_amount: Option<i64>,
+    refund_status: Option<String>,
+    page_id: Option<i64>,
+    page_slug: Option<String>,
+    page_title: Option<String>,
+    checkout_id: Option<String>,
+    checkout_url: Option<String>,
+    checkout_status: Option<String>,
+    checkout_created_at: Option<i64>,
+}
+
+impl TryFrom<OrderRecord> for OrderRow {
+    type Error = sqlx::Error;
+
+    fn try_from(record: OrderRecord) -> Result<OrderRow, sqlx::Error> {
+        let refund = match (record.refund_amount, record.refund_status) {
+            (Some(amount), Some(state)) => Some(RefundRow {
+                amount,
+                state: parse_column("refund_status", state)?,
+            }),
+            _ => None,
+        };
+        let checkout = match (
+            record.checkout_id,
+            record.checkout_url,
+            record.checkout_status,
+            record.checkout_created_at,
+        ) {
+            (Some(sumup_id), Some(url), Some(status), Some(created_at)) => Some(CheckoutRow {
+                sumup_id,
+                url,
+                status: parse_column("checkout_status", status)?,
+                created_at,
+            }),
+            _ => None,
+        };
+        Ok(OrderRow {
+            id: record.id,
+            user_id: record.user_id,
+            status: parse_column("status", record.status)?,
+            total: record.total,
+            currency: record.currency,
+            created_at: record.created_at,
+            paid_at: record.paid_at,
+            merchant_code: record.merchant_code,
+            refund,
+            page: page_from(record.page_id, &record.page_slug, &record.page_title),
+            checkout,
+        })
+    }
 }
 
 /// Everything an order holds, for showing it.
@@ -65,21 +114,18 @@ pub struct OrderItems {
     pub tickets: Vec<TicketRow>,
 }
 
-/// What confirming a payment did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settlement {
-    /// Tickets cancelled because their event sold out before this payment completed.
-    pub cancelled_tickets: u32,
-    /// Their cost, now due back to the buyer.
-    pub refund: i64,
+/// Whose order items to read.
+#[derive(Clone, Copy)]
+enum ItemScope {
+    Order(i64),
+    User(i64),
 }
 
-/// A refund this process has claimed the right to ask SumUp for.
-#[derive(Clone, Debug)]
-pub struct RefundClaim {
-    pub amount: i64,
-    pub merchant_code: String,
-    pub transaction_id: String,
+fn missing(column: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: "is empty where a value is required".into(),
+    }
 }
 
 const ORDER_SELECT: &str = "\
@@ -91,9 +137,6 @@ SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, 
 FROM orders o \
 LEFT JOIN pages p ON p.id = o.page_id \
 LEFT JOIN checkouts ch ON ch.id = (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)";
-
-/// A refund request left unanswered this long (its process died) may be made again.
-const REFUND_CLAIM_SECS: i64 = 5 * 60;
 
 impl Store {
     /// Moves everything in scope from the user's cart into a new order, in one transaction:
@@ -206,12 +249,14 @@ impl Store {
     }
 
     pub async fn order(&self, order_id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
             "{ORDER_SELECT} WHERE o.id = $1"
         )))
         .bind(order_id)
         .fetch_optional(&self.pool)
-        .await
+        .await?
+        .map(OrderRow::try_from)
+        .transpose()
     }
 
     /// The user's order; another user's is as absent as an unknown one.
@@ -220,80 +265,115 @@ impl Store {
         user_id: i64,
         order_id: i64,
     ) -> Result<Option<OrderRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
             "{ORDER_SELECT} WHERE o.id = $1 AND o.user_id = $2"
         )))
         .bind(order_id)
         .bind(user_id)
         .fetch_optional(&self.pool)
-        .await
+        .await?
+        .map(OrderRow::try_from)
+        .transpose()
     }
 
     pub async fn users_orders(&self, user_id: i64) -> Result<Vec<OrderRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
             "{ORDER_SELECT} WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.id DESC"
         )))
         .bind(user_id)
         .fetch_all(&self.pool)
-        .await
+        .await?
+        .into_iter()
+        .map(OrderRow::try_from)
+        .collect()
     }
 
     pub async fn order_items(&self, order_id: i64) -> Result<OrderItems, sqlx::Error> {
-        let lines: Vec<(i64, i64, String, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT l.id, l.product_id, pr.title, l.unit_price, l.quantity \
-             FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
-             WHERE l.order_id = $1 ORDER BY l.id",
-        )
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let products = lines
-            .into_iter()
-            .map(|(id, product_id, title, unit_price, quantity)| {
-                let unit_price = Money::from_minor(unit_price.unwrap_or(0));
-                let quantity = u32::try_from(quantity).unwrap_or(0);
-                CartProduct {
+        let mut items = self.items_of_orders(ItemScope::Order(order_id)).await?;
+        Ok(items.remove(&order_id).unwrap_or_default())
+    }
+
+    /// Everything in every order of the user, by order id: three queries however many orders.
+    pub async fn users_order_items(
+        &self,
+        user_id: i64,
+    ) -> Result<HashMap<i64, OrderItems>, sqlx::Error> {
+        self.items_of_orders(ItemScope::User(user_id)).await
+    }
+
+    async fn items_of_orders(
+        &self,
+        scope: ItemScope,
+    ) -> Result<HashMap<i64, OrderItems>, sqlx::Error> {
+        let (filter, id) = match scope {
+            ItemScope::Order(id) => ("= $1", id),
+            ItemScope::User(id) => ("IN (SELECT id FROM orders WHERE user_id = $1)", id),
+        };
+        let mut items: HashMap<i64, OrderItems> = HashMap::new();
+        let lines: Vec<(i64, i64, i64, String, Option<i64>, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
+                 FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
+                 WHERE l.order_id {filter} ORDER BY l.id"
+            )))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        for (order_id, id, product_id, title, unit_price, quantity) in lines {
+            // A line is priced when it joins an order; the columns are filled together.
+            let unit_price = Money::from_minor(unit_price.ok_or_else(|| missing("unit_price"))?);
+            let quantity = u32::try_from(quantity).map_err(|err| sqlx::Error::ColumnDecode {
+                index: "quantity".to_owned(),
+                source: Box::new(err),
+            })?;
+            items
+                .entry(order_id)
+                .or_default()
+                .products
+                .push(CartProduct {
                     id,
                     product_id,
                     title,
                     unit_price,
                     quantity,
                     line_total: unit_price * quantity,
-                }
-            })
-            .collect();
-        let bookings: Vec<(i64, String, String, i64, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT b.id, b.name, c.name, b.starts_at, b.ends_at, b.cost \
-             FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
-             WHERE b.order_id = $1 ORDER BY b.starts_at, b.id",
-        )
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let bookings = bookings
-            .into_iter()
-            .map(
-                |(id, name, calendar_name, starts_at, ends_at, cost)| CartBooking {
+                });
+        }
+        let bookings: Vec<(i64, i64, String, String, i64, Option<i64>, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT b.order_id, b.id, b.name, c.name, b.starts_at, b.ends_at, b.cost \
+                 FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
+                 WHERE b.order_id {filter} ORDER BY b.starts_at, b.id"
+            )))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        for (order_id, id, name, calendar_name, starts_at, ends_at, cost) in bookings {
+            items
+                .entry(order_id)
+                .or_default()
+                .bookings
+                .push(CartBooking {
                     id,
                     name,
                     calendar_name,
                     starts_at: to_utc(starts_at),
                     ends_at: ends_at.map(to_utc),
                     cost: Money::from_minor(cost),
-                },
-            )
-            .collect();
+                });
+        }
         let tickets = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
-            "{TICKET_SELECT} WHERE t.order_id = $1 ORDER BY t.id"
+            "{TICKET_SELECT} WHERE t.order_id {filter} ORDER BY t.id"
         )))
-        .bind(order_id)
+        .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(OrderItems {
-            products,
-            bookings,
-            tickets,
-        })
+        for ticket in tickets {
+            if let Some(order_id) = ticket.order_id {
+                items.entry(order_id).or_default().tickets.push(ticket);
+            }
+        }
+        Ok(items)
     }
 
     /// The user's tickets that left the cart (reserved, confirmed, checked in, cancelled).
@@ -321,7 +401,7 @@ impl Store {
         sumup_id: &str,
         reference: &str,
         url: &str,
-        status: &str,
+        status: CheckoutStatus,
         now: Timestamp,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
@@ -332,7 +412,7 @@ impl Store {
         .bind(sumup_id)
         .bind(reference)
         .bind(url)
-        .bind(status)
+        .bind(status.as_str())
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -350,221 +430,15 @@ impl Store {
     pub async fn set_checkout_status(
         &self,
         sumup_id: &str,
-        status: &str,
+        status: CheckoutStatus,
     ) -> Result<bool, sqlx::Error> {
         let done =
             sqlx::query("UPDATE checkouts SET status = $2 WHERE sumup_id = $1 AND status <> $2")
                 .bind(sumup_id)
-                .bind(status)
+                .bind(status.as_str())
                 .execute(&self.pool)
                 .await?;
         Ok(done.rows_affected() > 0)
-    }
-
-    /// Back to pending for a new payment attempt after a failure.
-    pub async fn reopen_order(&self, order_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
-            .bind(order_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The payment failed or expired: a pending order becomes failed (and payable again).
-    pub async fn fail_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
-        let done =
-            sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending'")
-                .bind(order_id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Confirms a paid order exactly once, however many times the payment is noticed: the
-    /// order becomes paid, its tickets and bookings confirmed; then, per event, tickets of
-    /// this order beyond the capacity are cancelled and their cost becomes a refund due.
-    /// `None` when the order was already settled.
-    pub async fn settle_paid_order(
-        &self,
-        order_id: i64,
-        sumup_id: &str,
-        transaction_id: Option<&str>,
-        now: Timestamp,
-    ) -> Result<Option<Settlement>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let won = sqlx::query(
-            "UPDATE orders SET status = 'paid', paid_at = $2 \
-             WHERE id = $1 AND status IN ('pending', 'failed')",
-        )
-        .bind(order_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if won == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        sqlx::query(
-            "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
-        )
-        .bind(sumup_id)
-        .bind(transaction_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-
-        let events: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT DISTINCT e.id, e.ticket_count FROM tickets t JOIN events e ON e.id = t.event_id \
-             WHERE t.order_id = $1 AND t.state = 'confirmed' AND e.ticket_count IS NOT NULL",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut settlement = Settlement {
-            cancelled_tickets: 0,
-            refund: 0,
-        };
-        for (event_id, capacity) in events {
-            let held: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND state IN ('confirmed', 'checked_in')",
-            )
-            .bind(event_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let excess = held - capacity;
-            if excess <= 0 {
-                continue;
-            }
-            // The event sold out before this payment completed: this order's newest tickets
-            // for it, as many as the excess, are cancelled.
-            let over: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT id, cost FROM tickets WHERE order_id = $1 AND event_id = $2 \
-                 AND state = 'confirmed' ORDER BY id DESC LIMIT $3",
-            )
-            .bind(order_id)
-            .bind(event_id)
-            .bind(excess)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (ticket_id, cost) in over {
-                sqlx::query(
-                    "UPDATE tickets SET state = 'cancelled' WHERE id = $1 AND state = 'confirmed'",
-                )
-                .bind(ticket_id)
-                .execute(&mut *tx)
-                .await?;
-                settlement.cancelled_tickets += 1;
-                settlement.refund += cost;
-            }
-        }
-        if settlement.refund > 0 {
-            sqlx::query(
-                "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
-            )
-            .bind(order_id)
-            .bind(settlement.refund)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Some(settlement))
-    }
-
-    /// Cancels a pending or failed order and releases its tickets and bookings; `false` when
-    /// the order is no longer pending or failed.
-    pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if done == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE tickets SET state = 'cancelled' WHERE order_id = $1 AND state = 'reserved'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Takes the right to ask SumUp for the order's refund, so that only one request is out.
-    pub async fn claim_refund(
-        &self,
-        order_id: i64,
-        now: Timestamp,
-    ) -> Result<Option<RefundClaim>, sqlx::Error> {
-        let claimed = sqlx::query(
-            "UPDATE orders SET refund_status = 'refunding', refund_claimed_at = $2 \
-             WHERE id = $1 AND (refund_status = 'due' \
-               OR (refund_status = 'refunding' AND refund_claimed_at <= $3))",
-        )
-        .bind(order_id)
-        .bind(now)
-        .bind(now - REFUND_CLAIM_SECS)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            return Ok(None);
-        }
-        let row: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT o.refund_amount, o.merchant_code, \
-                    (SELECT ch.transaction_id FROM checkouts ch WHERE ch.order_id = o.id \
-                       AND ch.status = 'PAID' ORDER BY ch.id DESC LIMIT 1) \
-             FROM orders o WHERE o.id = $1",
-        )
-        .bind(order_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some((amount, Some(merchant_code), Some(transaction_id))) => Ok(Some(RefundClaim {
-                amount,
-                merchant_code,
-                transaction_id,
-            })),
-            _ => {
-                self.finish_refund(order_id, false).await?;
-                Ok(None)
-            }
-        }
-    }
-
-    /// Records SumUp's answer to a claimed refund: done, or due again for a later retry.
-    pub async fn finish_refund(&self, order_id: i64, refunded: bool) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE orders SET refund_status = $2 WHERE id = $1 AND refund_status = 'refunding'",
-        )
-        .bind(order_id)
-        .bind(if refunded { "refunded" } else { "due" })
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }
 

@@ -1,5 +1,7 @@
 //! The SumUp sandbox's checkouts, kept in the database so that they survive a restart.
 
+use storefront_contract::CheckoutStatus;
+
 use super::Store;
 use crate::time::Timestamp;
 
@@ -13,7 +15,8 @@ pub struct SandboxCheckoutRow {
     pub description: Option<String>,
     pub return_url: Option<String>,
     pub redirect_url: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CheckoutStatus,
     pub transaction_id: Option<String>,
     pub transaction_code: Option<String>,
     pub refunded: i64,
@@ -88,7 +91,7 @@ impl Store {
     pub async fn sandbox_finish(
         &self,
         id: &str,
-        status: &str,
+        status: CheckoutStatus,
         transaction: Option<(&str, &str)>,
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
@@ -96,7 +99,7 @@ impl Store {
              WHERE id = $1 AND status = 'PENDING'",
         )
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(transaction.map(|t| t.0))
         .bind(transaction.map(|t| t.1))
         .execute(&self.pool)

@@ -11,7 +11,8 @@ use crate::time::{Timestamp, to_utc};
 pub struct TicketRow {
     pub id: i64,
     pub code: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: TicketState,
     pub event_id: i64,
     pub event_name: String,
     pub event_starts_at: i64,
@@ -34,8 +35,7 @@ impl TicketRow {
         Ticket {
             id: self.id,
             code: self.code.clone(),
-            // Only our own statements write states, all of them valid.
-            state: TicketState::parse(&self.state).unwrap_or(TicketState::Cancelled),
+            state: self.state,
             entry_id: self.event_id,
             entry_name: self.event_name.clone(),
             entry_starts_at: to_utc(self.event_starts_at),

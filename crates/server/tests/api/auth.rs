@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::json;
+use storefront_contract::ErrorCode;
 
 use crate::common::TestApp;
 
@@ -39,9 +40,12 @@ async fn sign_in_me_and_sign_out() {
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     let me = app.get("/auth/me", Some(&token)).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(me.code(), "unauthorized");
+    assert_eq!(me.code(), ErrorCode::Unauthorized);
     // A dead token is dead everywhere that needs one.
-    assert_eq!(app.get("/cart", Some(&token)).await.code(), "unauthorized");
+    assert_eq!(
+        app.get("/cart", Some(&token)).await.code(),
+        ErrorCode::Unauthorized
+    );
     assert_eq!(
         app.post("/auth/logout", Some(&token), json!({}))
             .await
@@ -68,7 +72,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(wrong.code(), "invalid_credentials");
+    assert_eq!(wrong.code(), ErrorCode::InvalidCredentials);
     assert_eq!(wrong.text, unknown.text);
     assert_eq!(wrong.status, unknown.status);
 }
@@ -79,10 +83,10 @@ async fn tokens_are_required_and_checked() {
     for path in ["/auth/me", "/cart", "/cart/summary", "/products"] {
         let none = app.get(path, None).await;
         assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{path}");
-        assert_eq!(none.code(), "unauthorized", "{path}");
+        assert_eq!(none.code(), ErrorCode::Unauthorized, "{path}");
         assert_eq!(none.headers["www-authenticate"], "Bearer");
         let junk = app.get(path, Some("not-a-token")).await;
-        assert_eq!(junk.code(), "unauthorized", "{path}");
+        assert_eq!(junk.code(), ErrorCode::Unauthorized, "{path}");
     }
     let basic = app
         .request(
@@ -93,7 +97,7 @@ async fn tokens_are_required_and_checked() {
             &[("authorization", "Basic YW5uOng=")],
         )
         .await;
-    assert_eq!(basic.code(), "unauthorized");
+    assert_eq!(basic.code(), ErrorCode::Unauthorized);
 }
 
 #[tokio::test]
@@ -107,7 +111,7 @@ async fn ten_failures_a_minute_then_rate_limited() {
                 json!({"email": "ann@example.com", "password": "guess"}),
             )
             .await;
-        assert_eq!(answer.code(), "invalid_credentials");
+        assert_eq!(answer.code(), ErrorCode::InvalidCredentials);
     }
     // Even the right password waits now: the limit is on the email.
     let limited = app
@@ -118,7 +122,7 @@ async fn ten_failures_a_minute_then_rate_limited() {
         )
         .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(limited.code(), "rate_limited");
+    assert_eq!(limited.code(), ErrorCode::RateLimited);
     let retry: u64 = limited.headers["retry-after"]
         .to_str()
         .unwrap()
@@ -149,12 +153,12 @@ async fn malformed_sign_in_bodies_are_bad_requests() {
         .post("/auth/login", None, json!({"email": 5, "password": "x"}))
         .await;
     assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
-    assert_eq!(wrong_type.code(), "bad_request");
+    assert_eq!(wrong_type.code(), ErrorCode::BadRequest);
 
     let missing = app
         .post("/auth/login", None, json!({"email": "ann@example.com"}))
         .await;
-    assert_eq!(missing.code(), "bad_request");
+    assert_eq!(missing.code(), ErrorCode::BadRequest);
 
     let no_content_type = client.post(&url).body("{}").send().await.unwrap();
     assert_eq!(no_content_type.status(), StatusCode::BAD_REQUEST);
@@ -165,7 +169,7 @@ async fn unknown_paths_and_methods_answer_in_the_error_shape() {
     let app = TestApp::start().await;
     let missing = app.get("/nowhere", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert_eq!(missing.code(), "not_found");
+    assert_eq!(missing.code(), ErrorCode::NotFound);
     let wrong = app
         .request(reqwest::Method::PUT, "/events", None, None, &[])
         .await;
@@ -184,7 +188,7 @@ async fn oversized_bodies_are_refused_in_the_error_shape() {
         .post("/auth/login", None, json!({"email": huge, "password": "x"}))
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert_eq!(answer.code(), "bad_request");
+    assert_eq!(answer.code(), ErrorCode::BadRequest);
 }
 
 #[tokio::test]
@@ -195,7 +199,7 @@ async fn internal_errors_show_no_internals() {
     app.server.state().store().close().await;
     let answer = app.get("/cart/summary", Some(&ann)).await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(answer.code(), "internal");
+    assert_eq!(answer.code(), ErrorCode::Internal);
     assert_eq!(
         answer.json["error"]["message"],
         "Something went wrong on our side. Please try again."

@@ -1,4 +1,5 @@
 use reqwest::StatusCode;
+use storefront_contract::ErrorCode;
 use storefront_server::ServerConfig;
 
 use crate::common::*;
@@ -63,7 +64,7 @@ async fn a_bad_catalog_names_the_entry_and_loads_nothing() {
             serde_json::json!({"email": "ann@example.com", "password": "ann-pass"}),
         )
         .await;
-    assert_eq!(login.code(), "invalid_credentials");
+    assert_eq!(login.code(), ErrorCode::InvalidCredentials);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
+use storefront_contract::ErrorCode;
 use storefront_server::{RunningServer, ServerConfig};
 
 /// Two venues, a page-less calendar, and one event of every kind the rules care about.
@@ -165,9 +166,10 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The `error.code` of an error answer.
-    pub fn code(&self) -> &str {
-        self.json["error"]["code"].as_str().unwrap_or("")
+    /// The `error.code` of an error answer, read as the contract's type.
+    pub fn code(&self) -> ErrorCode {
+        serde_json::from_value(self.json["error"]["code"].clone())
+            .unwrap_or_else(|err| panic!("no error code in {}: {err}", self.text))
     }
 
     pub fn field(&self) -> &str {
@@ -177,13 +179,17 @@ impl Answer {
 
 impl TestApp {
     pub async fn start() -> TestApp {
-        TestApp::with_config(ServerConfig {
+        TestApp::with_config(TestApp::config()).await
+    }
+
+    /// A fresh in-memory database with the test catalog, on a free loopback port.
+    pub fn config() -> ServerConfig {
+        ServerConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
             database_url: "sqlite::memory:".to_owned(),
             catalog: Some(TEST_CATALOG.to_owned()),
             ..ServerConfig::default()
-        })
-        .await
+        }
     }
 
     pub async fn with_config(config: ServerConfig) -> TestApp {

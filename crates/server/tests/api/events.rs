@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::Value;
+use storefront_contract::ErrorCode;
 
 use crate::common::*;
 
@@ -150,7 +151,7 @@ async fn bad_listing_parameters() {
     for limit in ["0", "201", "-3"] {
         let answer = app.get(&format!("/events?limit={limit}"), None).await;
         assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{limit}");
-        assert_eq!(answer.code(), "validation");
+        assert_eq!(answer.code(), ErrorCode::Validation);
         assert_eq!(answer.field(), "limit");
     }
     assert_eq!(
@@ -159,7 +160,7 @@ async fn bad_listing_parameters() {
     );
     let typed = app.get("/events?limit=many", None).await;
     assert_eq!(typed.status, StatusCode::BAD_REQUEST);
-    assert_eq!(typed.code(), "bad_request");
+    assert_eq!(typed.code(), ErrorCode::BadRequest);
     let cursor = app.get("/events?cursor=bogus", None).await;
     assert_eq!(cursor.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(cursor.field(), "cursor");
@@ -217,9 +218,9 @@ async fn unlisted_and_unknown_events_are_not_found() {
     for id in [MAYBE_GIG, 6, 7, FREE_TALK, 999] {
         let answer = app.get(&format!("/events/{id}"), None).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{id}");
-        assert_eq!(answer.code(), "not_found");
+        assert_eq!(answer.code(), ErrorCode::NotFound);
     }
     let typed = app.get("/events/abc", None).await;
     assert_eq!(typed.status, StatusCode::BAD_REQUEST);
-    assert_eq!(typed.code(), "bad_request");
+    assert_eq!(typed.code(), ErrorCode::BadRequest);
 }

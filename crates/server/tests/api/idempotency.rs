@@ -1,5 +1,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use storefront_contract::ErrorCode;
 
 use crate::common::*;
 
@@ -56,7 +57,7 @@ async fn a_key_reused_for_another_request_is_refused() {
     );
     let other = buy_with_key(&app, &ann, "k", 3).await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(other.code(), "idempotency_key_reused");
+    assert_eq!(other.code(), ErrorCode::IdempotencyKeyReused);
     // Same body, other event: also another request.
     let elsewhere = app
         .request(
@@ -67,7 +68,7 @@ async fn a_key_reused_for_another_request_is_refused() {
             &[("Idempotency-Key", "k")],
         )
         .await;
-    assert_eq!(elsewhere.code(), "idempotency_key_reused");
+    assert_eq!(elsewhere.code(), ErrorCode::IdempotencyKeyReused);
     assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 1);
 }
 
@@ -95,7 +96,7 @@ async fn a_key_still_running_is_in_progress() {
         .unwrap();
     let during = buy_with_key(&app, &ann, "slow", 1).await;
     assert_eq!(during.status, StatusCode::CONFLICT);
-    assert_eq!(during.code(), "idempotency_in_progress");
+    assert_eq!(during.code(), ErrorCode::IdempotencyInProgress);
     assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 1);
 }
 
@@ -141,5 +142,5 @@ async fn keys_must_be_1_to_255_characters() {
             &[("Idempotency-Key", "anon")],
         )
         .await;
-    assert_eq!(anonymous.code(), "login_required");
+    assert_eq!(anonymous.code(), ErrorCode::LoginRequired);
 }

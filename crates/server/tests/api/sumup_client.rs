@@ -56,6 +56,7 @@ fn client(base_url: String) -> SumUpClient {
         merchant_code: "MTEST".to_owned(),
         timeout: Duration::from_secs(5),
     })
+    .unwrap()
 }
 
 fn new_checkout(reference: &str) -> NewCheckout<'_> {
@@ -104,7 +105,7 @@ async fn every_documented_answer_is_understood() {
     assert!(html.to_string().contains("502"), "{html}");
 
     let listed = sumup.checkouts_by_reference("ok").await.unwrap();
-    assert_eq!(listed[0].status, "PAID");
+    assert_eq!(listed[0].status, storefront_contract::CheckoutStatus::Paid);
     let not_found = sumup.get_checkout("nope").await.unwrap_err();
     assert_eq!(not_found.error_code(), Some("NOT_FOUND"));
     let processed = sumup.deactivate_checkout("c1").await.unwrap_err();

@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use storefront_contract::ErrorCode;
 use storefront_contract::SOLD_OUT_NOTICE;
 
 use crate::common::*;
@@ -60,7 +61,7 @@ async fn buying_needs_a_signed_in_user() {
         )
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(anonymous.code(), "login_required");
+    assert_eq!(anonymous.code(), ErrorCode::LoginRequired);
     assert_eq!(anonymous.json["error"]["message"], "Sign in to buy tickets");
     let stale = app
         .post(
@@ -70,7 +71,7 @@ async fn buying_needs_a_signed_in_user() {
         )
         .await;
     assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(stale.code(), "unauthorized");
+    assert_eq!(stale.code(), ErrorCode::Unauthorized);
 }
 
 #[tokio::test]
@@ -120,7 +121,7 @@ async fn every_validation_error_names_its_field() {
             )
             .await;
         assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(answer.code(), "validation", "{body}");
+        assert_eq!(answer.code(), ErrorCode::Validation, "{body}");
         assert_eq!(answer.field(), field, "{body}");
     }
     for body in [
@@ -137,7 +138,7 @@ async fn every_validation_error_names_its_field() {
             )
             .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(answer.code(), "bad_request", "{body}");
+        assert_eq!(answer.code(), ErrorCode::BadRequest, "{body}");
     }
     for event in ["999", "5", "abc"] {
         let answer = app
@@ -187,7 +188,7 @@ async fn removing_a_ticket_from_the_cart() {
     // Another user cannot see or touch it.
     let theirs = app.delete(&format!("/cart/tickets/{id}"), Some(&bob)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-    assert_eq!(theirs.code(), "not_found");
+    assert_eq!(theirs.code(), ErrorCode::NotFound);
     let removed = app.delete(&format!("/cart/tickets/{id}"), Some(&ann)).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 1);
@@ -195,6 +196,6 @@ async fn removing_a_ticket_from_the_cart() {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.delete("/cart/tickets/1", None).await.code(),
-        "unauthorized"
+        ErrorCode::Unauthorized
     );
 }

@@ -1,0 +1,53 @@
+//! `POST /checkout`: the cart (or one page's group of it) becomes an order, paid through a
+//! new SumUp checkout.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use storefront_contract::{CheckoutRequest, CheckoutResponse};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, AuthUser};
+use crate::orders::reload;
+use crate::payments::checkout::start_checkout;
+use crate::payments::view::order_view;
+use crate::state::AppState;
+use crate::time;
+
+pub async fn checkout(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(request): ApiJson<CheckoutRequest>,
+) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
+    let page_id =
+        match request.page.as_deref() {
+            None => None,
+            Some(slug) => {
+                Some(state.store().page_id(slug).await?.ok_or_else(|| {
+                    ApiError::validation("page", "There is no page with that slug.")
+                })?)
+            }
+        };
+    let order_id = state
+        .store()
+        .create_order_from_cart(
+            user.id,
+            page_id,
+            state.currency(),
+            state.sumup().merchant_code(),
+            time::now(),
+        )
+        .await?
+        .ok_or(ApiError::EmptyCart)?;
+    state.orders_changed();
+    let order = reload(&state, order_id).await?;
+    let checkout = start_checkout(&state, &order).await?;
+    let order = order_view(&state, &reload(&state, order_id).await?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CheckoutResponse {
+            order,
+            checkout_url: checkout.url,
+        }),
+    ))
+}

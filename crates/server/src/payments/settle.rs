@@ -1,0 +1,200 @@
+//! Settling an order from what SumUp says of its checkout: a payment confirms the order's
+//! tickets exactly once (and cancels what the event oversold, making a refund due); a failure
+//! or expiry of the newest attempt makes the order payable again. SumUp is asked, never told.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use storefront_contract::{CheckoutStatus, OrderStatus};
+
+use super::checkout::has_expired;
+use super::refund::try_refund;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::{CheckoutRow, OrderRow, RefundState};
+use crate::sumup::Checkout;
+use crate::time::{self, Timestamp};
+
+/// SumUp is asked about one order at most this often.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Remembers when SumUp was last asked about each order, so that many waiting buyers
+/// (or one impatient one) cost SumUp one request a second per order.
+#[derive(Default)]
+pub struct RefreshThrottle {
+    asked_at: Mutex<HashMap<i64, Instant>>,
+}
+
+impl RefreshThrottle {
+    /// Whether enough time passed since SumUp was last asked about this order; if so, the
+    /// caller asks now.
+    fn take_turn(&self, order_id: i64, now: Instant) -> bool {
+        let mut asked_at = self.asked_at.lock().unwrap_or_else(|e| e.into_inner());
+        match asked_at.get(&order_id) {
+            Some(at) if now.duration_since(*at) < REFRESH_INTERVAL => false,
+            _ => {
+                if asked_at.len() > 10_000 {
+                    asked_at.retain(|_, at| now.duration_since(*at) < REFRESH_INTERVAL);
+                }
+                asked_at.insert(order_id, now);
+                true
+            }
+        }
+    }
+}
+
+/// Which of an order's SumUp checkouts is meant: the one being paid now, or an earlier one.
+#[derive(Clone, Copy, Debug)]
+pub enum Attempt {
+    Newest { opened_at: Timestamp },
+    Older,
+}
+
+impl Attempt {
+    pub fn of(checkout: &CheckoutRow) -> Attempt {
+        Attempt::Newest {
+            opened_at: checkout.created_at,
+        }
+    }
+}
+
+/// Reads the order's newest checkout back from SumUp and applies it (at most once a second
+/// per order unless `force`); retries a refund that is due. SumUp failures are logged and
+/// leave the order as it is.
+pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<()> {
+    let needs_status = order.status == OrderStatus::Pending;
+    let needs_refund = order
+        .refund
+        .is_some_and(|refund| refund.state != RefundState::Refunded);
+    if !(needs_status || needs_refund)
+        || (!force && !state.refresh_throttle().take_turn(order.id, Instant::now()))
+    {
+        return Ok(());
+    }
+    if needs_status && let Some(checkout) = &order.checkout {
+        match state.sumup().get_checkout(&checkout.sumup_id).await {
+            Ok(remote) => return settle(state, order.id, &remote, Attempt::of(checkout)).await,
+            Err(err) => {
+                tracing::warn!(order_id = order.id, error = %err, "could not read the checkout")
+            }
+        }
+    }
+    if needs_refund {
+        try_refund(state, order.id).await?;
+    }
+    Ok(())
+}
+
+/// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
+pub async fn refresh_checkout(state: &AppState, sumup_id: &str) -> ApiResult<()> {
+    let Some(order_id) = state.store().order_of_checkout(sumup_id).await? else {
+        tracing::info!(sumup_id, "webhook for a checkout we did not make");
+        return Ok(());
+    };
+    let Some(order) = state.store().order(order_id).await? else {
+        return Ok(());
+    };
+    let remote = match state.sumup().get_checkout(sumup_id).await {
+        Ok(remote) => remote,
+        Err(err) => {
+            tracing::warn!(order_id, error = %err, "could not read the checkout of a webhook");
+            return Ok(());
+        }
+    };
+    let attempt = match &order.checkout {
+        Some(newest) if newest.sumup_id == sumup_id => Attempt::of(newest),
+        _ => Attempt::Older,
+    };
+    settle(state, order_id, &remote, attempt).await
+}
+
+/// Applies SumUp's view of one checkout to its order, then asks for any refund it made due,
+/// and only then wakes those waiting on the order, so that they see the refund's outcome.
+pub async fn settle(
+    state: &AppState,
+    order_id: i64,
+    remote: &Checkout,
+    attempt: Attempt,
+) -> ApiResult<()> {
+    let changed = apply_checkout(state, order_id, remote, attempt).await?;
+    try_refund(state, order_id).await?;
+    if changed {
+        state.orders_changed();
+    }
+    Ok(())
+}
+
+/// Applies SumUp's view of one checkout to its order; `true` if anything changed. A payment
+/// is honoured whichever attempt it came through; failures and expiry only count for the
+/// newest attempt.
+async fn apply_checkout(
+    state: &AppState,
+    order_id: i64,
+    remote: &Checkout,
+    attempt: Attempt,
+) -> ApiResult<bool> {
+    let store = state.store();
+    let mut status = remote.status;
+    let expired =
+        matches!(attempt, Attempt::Newest { opened_at } if has_expired(opened_at, time::now()));
+    if status == CheckoutStatus::Pending && expired {
+        // Too old to be paid now: close it at SumUp first, so it cannot be paid later.
+        match state.sumup().deactivate_checkout(&remote.id).await {
+            Ok(_) => status = CheckoutStatus::Expired,
+            Err(err) if err.is_processed() => {
+                if let Ok(paid) = state.sumup().get_checkout(&remote.id).await {
+                    return Box::pin(apply_checkout(state, order_id, &paid, attempt)).await;
+                }
+                return Ok(false);
+            }
+            Err(err) => {
+                tracing::warn!(order_id, error = %err, "could not expire an old checkout");
+                return Ok(false);
+            }
+        }
+    }
+    Ok(match status {
+        CheckoutStatus::Paid => {
+            let transaction = remote
+                .successful_transaction()
+                .and_then(|t| t.id.as_deref());
+            match store
+                .confirm_tickets_and_cancel_oversold(order_id, &remote.id, transaction, time::now())
+                .await?
+            {
+                Some(settlement) => {
+                    tracing::info!(
+                        order_id,
+                        refunded_tickets = settlement.cancelled_tickets,
+                        "order paid"
+                    );
+                    true
+                }
+                None => store.set_checkout_status(&remote.id, status).await?,
+            }
+        }
+        CheckoutStatus::Failed | CheckoutStatus::Expired => {
+            let checkout_changed = store.set_checkout_status(&remote.id, status).await?;
+            let newest = matches!(attempt, Attempt::Newest { .. });
+            let order_changed = newest && store.fail_order(order_id).await?;
+            checkout_changed || order_changed
+        }
+        CheckoutStatus::Pending => store.set_checkout_status(&remote.id, status).await?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_is_asked_about_once_a_second() {
+        let throttle = RefreshThrottle::default();
+        let start = Instant::now();
+        assert!(throttle.take_turn(1, start));
+        assert!(!throttle.take_turn(1, start + Duration::from_millis(999)));
+        assert!(throttle.take_turn(2, start));
+        assert!(throttle.take_turn(1, start + REFRESH_INTERVAL));
+    }
+}

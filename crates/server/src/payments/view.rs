@@ -1,0 +1,61 @@
+//! The `Order` the API returns: its lines, its checkout, its refund, and the sentence for
+//! the buyer (the sold-out notice while unpaid, the refund sentence once one is due).
+
+use storefront_contract::{Money, Order, OrderStatus, SOLD_OUT_NOTICE, TicketState};
+
+use super::refund::{refund_sentence, refund_view};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::{OrderItems, OrderRow};
+use crate::time::to_utc;
+
+/// One order as the API shows it.
+pub async fn order_view(state: &AppState, order: &OrderRow) -> ApiResult<Order> {
+    let items = state.store().order_items(order.id).await?;
+    Ok(order_with_items(order, &items))
+}
+
+/// All of a user's orders as the API shows them, newest first, read in a fixed number of
+/// queries however many there are.
+pub async fn users_orders_view(state: &AppState, user_id: i64) -> ApiResult<Vec<Order>> {
+    let store = state.store();
+    let orders = store.users_orders(user_id).await?;
+    let mut items = store.users_order_items(user_id).await?;
+    Ok(orders
+        .iter()
+        .map(|order| order_with_items(order, &items.remove(&order.id).unwrap_or_default()))
+        .collect())
+}
+
+fn order_with_items(order: &OrderRow, items: &OrderItems) -> Order {
+    let refund = order.refund.map(refund_view);
+    let holds_tickets = items
+        .tickets
+        .iter()
+        .any(|t| t.state != TicketState::Cancelled);
+    let notice = match &refund {
+        Some(refund) => Some(refund_sentence(items, refund, &order.currency)),
+        None if holds_tickets && order.status != OrderStatus::Paid => {
+            Some(SOLD_OUT_NOTICE.to_owned())
+        }
+        None => None,
+    };
+    let checkout = order.checkout.as_ref();
+    Order {
+        id: order.id,
+        status: order.status,
+        total: Money::from_minor(order.total),
+        currency: order.currency.clone(),
+        created_at: to_utc(order.created_at),
+        paid_at: order.paid_at.map(to_utc),
+        page: order.page.clone(),
+        checkout_url: checkout.map(|c| c.url.clone()),
+        sumup_checkout_id: checkout.map(|c| c.sumup_id.clone()),
+        sumup_status: checkout.map(|c| c.status),
+        products: items.products.clone(),
+        calendar_entries: items.bookings.clone(),
+        tickets: items.tickets.iter().map(|t| t.to_ticket()).collect(),
+        refund,
+        notice,
+    }
+}

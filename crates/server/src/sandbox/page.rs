@@ -1,0 +1,182 @@
+//! The sandbox's hosted payment page: the amount, a Pay and a Decline button, and the
+//! outcome once chosen.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use storefront_contract::{CheckoutStatus, Money, format_amount};
+
+use super::{SandboxState, internal, notify};
+use crate::store::SandboxCheckoutRow;
+
+/// SumUp's documented test amounts: paying them fails like a decline.
+const FAILING_AMOUNTS: [i64; 4] = [1100, 4201, 4276, 4291];
+
+const PAGE_TEMPLATE: &str = include_str!("../../../../assets/sandbox-page.html");
+
+/// The hosted page as the checkout is now.
+async fn page_answer(state: &SandboxState, id: &str) -> Response {
+    match state.store.sandbox_checkout(id).await {
+        Ok(Some(row)) => Html(render_page(&row, None)).into_response(),
+        Ok(None) => not_found_page(),
+        Err(err) => internal(err),
+    }
+}
+
+/// Escapes text for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn render_page(row: &SandboxCheckoutRow, notice: Option<&str>) -> String {
+    let amount = format_amount(Money::from_minor(row.amount), &row.currency);
+    let (title, action) = match row.status {
+        CheckoutStatus::Pending => (
+            "Pay securely".to_owned(),
+            format!(
+                "<form method=\"post\" action=\"{id}\">\
+                 <button class=\"pay\" id=\"pay\" name=\"outcome\" value=\"pay\">Pay {amount}</button>\
+                 <button class=\"decline\" id=\"decline\" name=\"outcome\" value=\"decline\">Decline</button>\
+                 </form>",
+                id = escape(&row.id),
+                amount = escape(&amount),
+            ),
+        ),
+        CheckoutStatus::Paid => (
+            "Payment successful".to_owned(),
+            result_block("Paid. Thank you!", row),
+        ),
+        CheckoutStatus::Failed => (
+            "Payment failed".to_owned(),
+            result_block("The payment did not go through. Nothing was charged.", row),
+        ),
+        CheckoutStatus::Expired => (
+            "This payment has expired".to_owned(),
+            result_block("This checkout can no longer be paid.", row),
+        ),
+    };
+    let action = match notice {
+        Some(notice) => format!("<p class=\"state\">{}</p>{action}", escape(notice)),
+        None => action,
+    };
+    PAGE_TEMPLATE
+        .replace("{{title}}", &escape(&title))
+        .replace("{{merchant}}", &escape(&row.merchant_code))
+        .replace(
+            "{{description}}",
+            &escape(row.description.as_deref().unwrap_or("")),
+        )
+        .replace("{{reference}}", &escape(&row.reference))
+        .replace("{{amount}}", &escape(&amount))
+        .replace("{{action}}", &action)
+}
+
+fn result_block(message: &str, row: &SandboxCheckoutRow) -> String {
+    let back = match &row.redirect_url {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => format!(
+            "<p class=\"hint\"><a id=\"back\" href=\"{}\">Back to the shop</a></p>",
+            escape(url)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "<p class=\"state\" id=\"state\">{}</p>{back}",
+        escape(message)
+    )
+}
+
+fn not_found_page() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html("<!doctype html><title>Not found</title><p>There is no such checkout.</p>"),
+    )
+        .into_response()
+}
+
+pub(super) async fn payment_page(
+    State(state): State<SandboxState>,
+    Path(id): Path<String>,
+) -> Response {
+    page_answer(&state, &id).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct PaymentForm {
+    outcome: String,
+}
+
+pub(super) async fn submit_payment(
+    State(state): State<SandboxState>,
+    Path(id): Path<String>,
+    Form(form): Form<PaymentForm>,
+) -> Response {
+    let row = match state.store.sandbox_checkout(&id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return not_found_page(),
+        Err(err) => return internal(err),
+    };
+    let paid = match form.outcome.as_str() {
+        "pay" => !FAILING_AMOUNTS.contains(&row.amount),
+        "decline" => false,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Html(render_page(&row, Some("Choose Pay or Decline."))),
+            )
+                .into_response();
+        }
+    };
+    let transaction_id = uuid::Uuid::new_v4().to_string();
+    let transaction_code = format!("TSANDBOX{}", &transaction_id[..8].to_uppercase());
+    let status = if paid {
+        CheckoutStatus::Paid
+    } else {
+        CheckoutStatus::Failed
+    };
+    match state
+        .store
+        .sandbox_finish(&id, status, Some((&transaction_id, &transaction_code)))
+        .await
+    {
+        Ok(true) => notify(&state, &row),
+        Ok(false) => {
+            // Already paid, failed or expired: show what it is now.
+            let current = state
+                .store
+                .sandbox_checkout(&id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(row);
+            return (StatusCode::CONFLICT, Html(render_page(&current, None))).into_response();
+        }
+        Err(err) => return internal(err),
+    }
+    page_answer(&state, &id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_text_is_escaped() {
+        assert_eq!(
+            escape("<b>\"Tom & Jerry's\"</b>"),
+            "&lt;b&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/b&gt;"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! Settling orders: confirming a paid one exactly once (and cancelling what it oversold),
+//! failing, reopening and cancelling unpaid ones. Each is one guarded statement or one
+//! short transaction that starts with one.
+
+use super::Store;
+use crate::time::Timestamp;
+
+/// What confirming a payment did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    /// Tickets cancelled because their event sold out before this payment completed.
+    pub cancelled_tickets: u32,
+    /// Their cost, now due back to the buyer.
+    pub refund: i64,
+}
+
+impl Store {
+    /// Back to pending for a new payment attempt after a failure.
+    pub async fn reopen_order(&self, order_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
+            .bind(order_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The payment failed or expired: a pending order becomes failed (and payable again).
+    pub async fn fail_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
+        let done =
+            sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending'")
+                .bind(order_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Confirms a paid order exactly once, however many times the payment is noticed: the
+    /// order becomes paid, its tickets and bookings confirmed; then, per event, tickets of
+    /// this order beyond the capacity are cancelled and their cost becomes a refund due.
+    /// `None` when the order was already settled.
+    pub async fn confirm_tickets_and_cancel_oversold(
+        &self,
+        order_id: i64,
+        sumup_id: &str,
+        transaction_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Settlement>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let won = sqlx::query(
+            "UPDATE orders SET status = 'paid', paid_at = $2 \
+             WHERE id = $1 AND status IN ('pending', 'failed')",
+        )
+        .bind(order_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if won == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        sqlx::query(
+            "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
+        )
+        .bind(sumup_id)
+        .bind(transaction_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+
+        let events: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT DISTINCT e.id, e.ticket_count FROM tickets t JOIN events e ON e.id = t.event_id \
+             WHERE t.order_id = $1 AND t.state = 'confirmed' AND e.ticket_count IS NOT NULL",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut settlement = Settlement {
+            cancelled_tickets: 0,
+            refund: 0,
+        };
+        for (event_id, capacity) in events {
+            let held: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND state IN ('confirmed', 'checked_in')",
+            )
+            .bind(event_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let excess = held - capacity;
+            if excess <= 0 {
+                continue;
+            }
+            // The event sold out before this payment completed: this order's newest tickets
+            // for it, as many as the excess, are cancelled.
+            let over: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, cost FROM tickets WHERE order_id = $1 AND event_id = $2 \
+                 AND state = 'confirmed' ORDER BY id DESC LIMIT $3",
+            )
+            .bind(order_id)
+            .bind(event_id)
+            .bind(excess)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (ticket_id, cost) in over {
+                sqlx::query(
+                    "UPDATE tickets SET state = 'cancelled' WHERE id = $1 AND state = 'confirmed'",
+                )
+                .bind(ticket_id)
+                .execute(&mut *tx)
+                .await?;
+                settlement.cancelled_tickets += 1;
+                settlement.refund += cost;
+            }
+        }
+        if settlement.refund > 0 {
+            sqlx::query(
+                "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
+            )
+            .bind(order_id)
+            .bind(settlement.refund)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(settlement))
+    }
+
+    /// Cancels a pending or failed order and releases its tickets and bookings; `false` when
+    /// the order is no longer pending or failed.
+    pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE tickets SET state = 'cancelled' WHERE order_id = $1 AND state = 'reserved'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
