@@ -10,12 +10,12 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+pub use storefront_contract::ErrorCode;
 use storefront_contract::{
     AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
     CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
     OrderList, TicketList, UpdateProductRequest, User,
 };
-pub use storefront_contract::ErrorCode;
 
 use crate::text::sanitize_json;
 

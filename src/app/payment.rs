@@ -167,11 +167,11 @@ impl App {
         match result {
             Ok(checkout) => effects.extend(self.start_waiting(checkout, true)),
             Err(ApiError::Refused {
-                code,
+                code: ErrorCode::PaymentProviderError,
                 message,
                 order_id: Some(order_id),
                 ..
-            }) if code == ErrorCode::PaymentProviderError => {
+            }) => {
                 self.connected();
                 self.payment.order_id = Some(order_id);
                 self.payment.phase = PaymentPhase::ProviderError(message);
@@ -399,7 +399,11 @@ impl App {
     pub(super) fn payment_started(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {
         match result {
             Ok(checkout) => self.start_waiting(checkout, true),
-            Err(ApiError::Refused { code, message, .. }) if code == ErrorCode::PaymentProviderError => {
+            Err(ApiError::Refused {
+                code: ErrorCode::PaymentProviderError,
+                message,
+                ..
+            }) => {
                 self.connected();
                 self.payment.phase = PaymentPhase::ProviderError(message);
                 Vec::new()

@@ -140,7 +140,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let sumup = state
         .order
         .as_ref()
-        .and_then(|o| o.sumup_status.clone())
+        .and_then(|o| o.sumup_status)
         .map(|s| format!(" (last status: {s})"))
         .unwrap_or_default();
     match &state.phase {

@@ -114,6 +114,27 @@ pub struct OrderItems {
     pub tickets: Vec<TicketRow>,
 }
 
+#[derive(sqlx::FromRow)]
+struct OrderLineRecord {
+    order_id: i64,
+    id: i64,
+    product_id: i64,
+    title: String,
+    unit_price: Option<i64>,
+    quantity: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderBookingRecord {
+    order_id: i64,
+    id: i64,
+    name: String,
+    calendar_name: String,
+    starts_at: i64,
+    ends_at: Option<i64>,
+    cost: i64,
+}
+
 /// Whose order items to read.
 #[derive(Clone, Copy)]
 enum ItemScope {
@@ -310,57 +331,60 @@ impl Store {
             ItemScope::User(id) => ("IN (SELECT id FROM orders WHERE user_id = $1)", id),
         };
         let mut items: HashMap<i64, OrderItems> = HashMap::new();
-        let lines: Vec<(i64, i64, i64, String, Option<i64>, i64)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
+        let lines: Vec<OrderLineRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
                  FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
                  WHERE l.order_id {filter} ORDER BY l.id"
-            )))
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-        for (order_id, id, product_id, title, unit_price, quantity) in lines {
+        )))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        for line in lines {
             // A line is priced when it joins an order; the columns are filled together.
-            let unit_price = Money::from_minor(unit_price.ok_or_else(|| missing("unit_price"))?);
-            let quantity = u32::try_from(quantity).map_err(|err| sqlx::Error::ColumnDecode {
-                index: "quantity".to_owned(),
-                source: Box::new(err),
-            })?;
+            let unit_price =
+                Money::from_minor(line.unit_price.ok_or_else(|| missing("unit_price"))?);
+            let quantity =
+                u32::try_from(line.quantity).map_err(|err| sqlx::Error::ColumnDecode {
+                    index: "quantity".to_owned(),
+                    source: Box::new(err),
+                })?;
+            let product = CartProduct {
+                id: line.id,
+                product_id: line.product_id,
+                title: line.title,
+                unit_price,
+                quantity,
+                line_total: unit_price * quantity,
+            };
             items
-                .entry(order_id)
+                .entry(line.order_id)
                 .or_default()
                 .products
-                .push(CartProduct {
-                    id,
-                    product_id,
-                    title,
-                    unit_price,
-                    quantity,
-                    line_total: unit_price * quantity,
-                });
+                .push(product);
         }
-        let bookings: Vec<(i64, i64, String, String, i64, Option<i64>, i64)> =
+        let bookings: Vec<OrderBookingRecord> =
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT b.order_id, b.id, b.name, c.name, b.starts_at, b.ends_at, b.cost \
+                "SELECT b.order_id, b.id, b.name, c.name AS calendar_name, b.starts_at, b.ends_at, b.cost \
                  FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
                  WHERE b.order_id {filter} ORDER BY b.starts_at, b.id"
             )))
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        for (order_id, id, name, calendar_name, starts_at, ends_at, cost) in bookings {
+        for booking in bookings {
+            let entry = CartBooking {
+                id: booking.id,
+                name: booking.name,
+                calendar_name: booking.calendar_name,
+                starts_at: to_utc(booking.starts_at),
+                ends_at: booking.ends_at.map(to_utc),
+                cost: Money::from_minor(booking.cost),
+            };
             items
-                .entry(order_id)
+                .entry(booking.order_id)
                 .or_default()
                 .bookings
-                .push(CartBooking {
-                    id,
-                    name,
-                    calendar_name,
-                    starts_at: to_utc(starts_at),
-                    ends_at: ends_at.map(to_utc),
-                    cost: Money::from_minor(cost),
-                });
+                .push(entry);
         }
         let tickets = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
             "{TICKET_SELECT} WHERE t.order_id {filter} ORDER BY t.id"
