@@ -1,6 +1,8 @@
 //! How long drawing takes with big data: the events screen with 10,000 events and the cart
 //! with 500 lines, at 100×30 and at 200×60.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

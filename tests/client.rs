@@ -1,6 +1,9 @@
 //! The client's update loop driven against the real server (in-process, port 0): every effect
 //! runs for real, and its reply goes back into `update`, as in the terminal.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -1,5 +1,8 @@
 //! The README's pictures are what the app renders today.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[test]
 fn the_committed_screenshots_match_the_rendering() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
