@@ -6,7 +6,7 @@
 fn main() -> std::io::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
     std::fs::create_dir_all(&dir)?;
-    for (name, app) in storefront::ui::gallery::pictures() {
+    for (name, app) in storefront::app::gallery::pictures() {
         let path = dir.join(format!("{name}.svg"));
         std::fs::write(&path, storefront::ui::svg::picture(&app))?;
         println!("wrote {}", path.display());

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::api::ApiClient;
-use crate::app::effect::perform;
+use crate::app::effect::{KeyMaker, Outside, perform};
 use crate::app::{App, Effect, Msg};
 use crate::session::SessionStore;
 
@@ -42,8 +42,7 @@ fn restore_on_panic() {
 /// Runs effects on tasks; their replies come back on the channel.
 #[derive(Clone)]
 struct Runner {
-    api: Arc<ApiClient>,
-    session: Arc<SessionStore>,
+    outside: Arc<Outside>,
     tx: mpsc::UnboundedSender<Msg>,
 }
 
@@ -52,7 +51,7 @@ impl Runner {
         for effect in effects {
             let runner = self.clone();
             tokio::spawn(async move {
-                if let Some(reply) = perform(&runner.api, &runner.session, effect).await {
+                if let Some(reply) = perform(&runner.outside, effect).await {
                     let _ = runner.tx.send(Msg::from(reply));
                 }
             });
@@ -80,8 +79,11 @@ async fn event_loop(
 ) -> io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let runner = Runner {
-        api: Arc::new(ApiClient::new(&app.settings.server)),
-        session: Arc::new(session),
+        outside: Arc::new(Outside {
+            api: ApiClient::new(&app.settings.server),
+            session,
+            keys: KeyMaker::new(),
+        }),
         tx: tx.clone(),
     };
     spawn_input(tx.clone());

@@ -4,11 +4,12 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use storefront::api::ApiClient;
-use storefront::app::effect::perform;
+use storefront::app::effect::{KeyMaker, Outside, perform};
 use storefront::app::{App, CartRow, Effect, Msg, PaymentPhase, Prompt, Reply, Screen};
 use storefront::config::Settings;
 use storefront::session::SessionStore;
@@ -32,8 +33,7 @@ async fn demo_server(database_url: &str, bind: &str) -> RunningServer {
 /// The client as the terminal runs it, minus the terminal.
 struct Driver {
     app: App,
-    api: ApiClient,
-    session: SessionStore,
+    outside: Arc<Outside>,
     tx: mpsc::UnboundedSender<(bool, Reply)>,
     rx: mpsc::UnboundedReceiver<(bool, Reply)>,
     /// Effects whose replies `settle` waits for.
@@ -49,8 +49,11 @@ impl Driver {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut driver = Driver {
             app,
-            api,
-            session,
+            outside: Arc::new(Outside {
+                api,
+                session,
+                keys: KeyMaker::new(),
+            }),
             tx,
             rx,
             foreground: 0,
@@ -67,9 +70,9 @@ impl Driver {
             if !background {
                 self.foreground += 1;
             }
-            let (api, session, tx) = (self.api.clone(), self.session.clone(), self.tx.clone());
+            let (outside, tx) = (self.outside.clone(), self.tx.clone());
             tokio::spawn(async move {
-                if let Some(reply) = perform(&api, &session, effect).await {
+                if let Some(reply) = perform(&outside, effect).await {
                     let _ = tx.send((background, reply));
                 }
             });

@@ -6,7 +6,7 @@
 #[test]
 fn the_committed_screenshots_match_the_rendering() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
-    for (name, app) in storefront::ui::gallery::pictures() {
+    for (name, app) in storefront::app::gallery::pictures() {
         let path = dir.join(format!("{name}.svg"));
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(

@@ -17,6 +17,7 @@ use storefront_contract::{
     OrderList, TicketList, UpdateProductRequest, User,
 };
 
+use crate::retry::Backoff;
 use crate::text::sanitize_json;
 
 /// Why a request did not give the answer hoped for, in words a person can act on.
@@ -70,8 +71,8 @@ impl std::error::Error for ApiError {}
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Attempts of a GET: the first, then retries after these pauses.
-const GET_BACKOFF: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(1200)];
+/// A GET is tried this many times more when the network or a gateway fails.
+const GET_RETRIES: usize = 2;
 /// Enough for `GET /orders/{id}?wait=25` plus the network.
 const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(40);
 
@@ -113,11 +114,12 @@ impl ApiClient {
         idempotency_key: Option<&str>,
         timeout: Option<Duration>,
     ) -> ApiResult<Option<T>> {
-        let retries: &[Duration] = if method == Method::GET {
-            &GET_BACKOFF
+        let retries = if method == Method::GET {
+            GET_RETRIES
         } else {
-            &[]
+            0
         };
+        let mut backoff = Backoff::within_request();
         let mut attempt = 0;
         loop {
             let mut request = self
@@ -146,13 +148,11 @@ impl ApiClient {
             };
             let retryable = matches!(&result, Err(ApiError::Network { .. }))
                 || matches!(&result, Err(ApiError::Refused { status: 502..=504, code, .. }) if *code != ErrorCode::PaymentProviderError);
-            match retries.get(attempt) {
-                Some(pause) if retryable => {
-                    tokio::time::sleep(*pause).await;
-                    attempt += 1;
-                }
-                _ => return result,
+            if !retryable || attempt == retries {
+                return result;
             }
+            tokio::time::sleep(backoff.next_delay()).await;
+            attempt += 1;
         }
     }
 

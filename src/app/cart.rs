@@ -1,12 +1,13 @@
 //! The cart: one section per page, lines that change at once on the server.
 
-use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use storefront_contract::{BuyTicketsRequest, Cart, CartBooking, CartProduct, Money, Page};
 
+use super::keys::Action;
+use super::layout;
 use super::list::{ListState, follow_rows};
 use super::{App, CartChange, Effect, Screen, StatusKind};
 use crate::api::ApiResult;
-use crate::ui::layout;
 
 #[derive(Clone, Debug, Default)]
 pub struct CartState {
@@ -161,42 +162,35 @@ impl App {
         }
     }
 
-    pub(super) fn cart_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn cart_action(&mut self, action: Action) -> Vec<Effect> {
         let (_, selectable) = self.cart.rows();
-        let len = selectable.len();
         let visible = layout::cart_rows(self.size.0, self.size.1);
-        let list = &mut self.cart.list;
-        match key.code {
-            KeyCode::Esc => {
-                self.screen = self.previous;
-            }
-            KeyCode::Up | KeyCode::Char('k') => list.move_by(-1, len, visible),
-            KeyCode::Down | KeyCode::Char('j') => list.move_by(1, len, visible),
-            KeyCode::PageUp => list.move_by(-(visible as isize), len, visible),
-            KeyCode::PageDown => list.move_by(visible as isize, len, visible),
-            KeyCode::Home => list.select(0, len, visible),
-            KeyCode::End => list.select(len.saturating_sub(1), len, visible),
-            KeyCode::Char('+') | KeyCode::Char('=') => return self.change_selected(1),
-            KeyCode::Char('-') => return self.change_selected(-1),
-            KeyCode::Delete | KeyCode::Backspace => return self.remove_selected(),
-            KeyCode::Char('p') => {
-                return match self.cart.selected_page() {
-                    Some(Some(page)) => self.check_out(Some(page)),
-                    Some(None) => {
-                        self.set_status(
-                            StatusKind::Info,
-                            "These items belong to no venue: check them out with the whole cart (P).",
-                        );
-                        Vec::new()
-                    }
-                    None => Vec::new(),
-                };
-            }
-            KeyCode::Char('P') => return self.check_out(None),
-            _ => {}
+        if self.cart.list.navigate(action, selectable.len(), visible) {
+            self.cart.follow(visible);
+            return Vec::new();
         }
-        self.cart.follow(visible);
-        Vec::new()
+        match action {
+            Action::Back => {
+                self.screen = self.previous;
+                Vec::new()
+            }
+            Action::More => self.change_selected(1),
+            Action::Fewer => self.change_selected(-1),
+            Action::Remove => self.remove_selected(),
+            Action::CheckOutVenue => match self.cart.selected_page() {
+                Some(Some(page)) => self.check_out(Some(page)),
+                Some(None) => {
+                    self.set_status(
+                        StatusKind::Info,
+                        "These items belong to no venue: check them out with the whole cart (P).",
+                    );
+                    Vec::new()
+                }
+                None => Vec::new(),
+            },
+            Action::CheckOutAll => self.check_out(None),
+            _ => Vec::new(),
+        }
     }
 
     fn cart_change(&mut self, change: CartChange) -> Vec<Effect> {
@@ -247,7 +241,7 @@ impl App {
                             quantity: 1,
                             ticket_type_id,
                         },
-                        key: uuid::Uuid::new_v4().to_string(),
+                        key: self.new_action_key(),
                     }
                 } else {
                     // The newest ticket goes first.

@@ -10,6 +10,43 @@ use storefront_contract::{
 
 use crate::api::{ApiClient, ApiResult, ErrorCode};
 
+/// Names one user action that must act once however often it is sent (buying, checking out,
+/// paying). `update` numbers actions; [`KeyMaker`] turns the number into the
+/// `Idempotency-Key` where the request is made, so `update` stays free of randomness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActionKey(pub u64);
+
+/// Makes `Idempotency-Key`s: unique to this run of the client, the same for one action.
+#[derive(Clone, Debug)]
+pub struct KeyMaker {
+    run: String,
+}
+
+impl KeyMaker {
+    pub fn new() -> KeyMaker {
+        KeyMaker {
+            run: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    pub fn key(&self, action: ActionKey) -> String {
+        format!("{}-{}", self.run, action.0)
+    }
+}
+
+impl Default for KeyMaker {
+    fn default() -> KeyMaker {
+        KeyMaker::new()
+    }
+}
+
+/// What effects are performed with: the API, where tokens are kept, and the key maker.
+pub struct Outside {
+    pub api: ApiClient,
+    pub session: crate::session::SessionStore,
+    pub keys: KeyMaker,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Login {
@@ -39,7 +76,7 @@ pub enum Effect {
         token: String,
         event_id: i64,
         request: BuyTicketsRequest,
-        key: String,
+        key: ActionKey,
     },
     LoadCart {
         token: String,
@@ -54,12 +91,12 @@ pub enum Effect {
     Checkout {
         token: String,
         page: Option<String>,
-        key: String,
+        key: ActionKey,
     },
     Pay {
         token: String,
         order_id: i64,
-        key: String,
+        key: ActionKey,
     },
     /// Long-polls the order until its status leaves pending or `wait_secs` pass.
     WaitForOrder {
@@ -112,7 +149,7 @@ pub enum CartChange {
     AddTickets {
         event_id: i64,
         request: BuyTicketsRequest,
-        key: String,
+        key: ActionKey,
     },
 }
 
@@ -149,12 +186,9 @@ pub enum Reply {
     BrowserOpened(Result<(), String>),
 }
 
-/// Runs one effect to its reply. `session` is where tokens are kept.
-pub async fn perform(
-    api: &ApiClient,
-    session: &crate::session::SessionStore,
-    effect: Effect,
-) -> Option<Reply> {
+/// Runs one effect to its reply.
+pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
+    let Outside { api, session, keys } = outside;
     Some(match effect {
         Effect::Login { email, password } => Reply::SignedIn(api.login(&email, &password).await),
         Effect::RestoreSession { token } => Reply::SessionRestored(api.me(&token).await),
@@ -193,21 +227,23 @@ pub async fn perform(
             key,
         } => Reply::Bought {
             quantity: request.quantity,
-            result: api.buy_tickets(&token, event_id, &request, &key).await,
+            result: api
+                .buy_tickets(&token, event_id, &request, &keys.key(key))
+                .await,
         },
         Effect::LoadCart { token } => Reply::CartLoaded(api.cart(&token).await),
         Effect::LoadSummary { token } => Reply::SummaryLoaded(api.cart_summary(&token).await),
         Effect::ChangeCart { token, change } => {
-            Reply::CartChanged(change_cart(api, &token, change).await)
+            Reply::CartChanged(change_cart(api, keys, &token, change).await)
         }
         Effect::Checkout { token, page, key } => {
-            Reply::CheckedOut(api.checkout(&token, page.as_deref(), &key).await)
+            Reply::CheckedOut(api.checkout(&token, page.as_deref(), &keys.key(key)).await)
         }
         Effect::Pay {
             token,
             order_id,
             key,
-        } => Reply::PaymentStarted(api.pay(&token, order_id, &key).await),
+        } => Reply::PaymentStarted(api.pay(&token, order_id, &keys.key(key)).await),
         Effect::WaitForOrder {
             token,
             order_id,
@@ -230,12 +266,17 @@ pub async fn perform(
         }
         Effect::Later { after, effect } => {
             tokio::time::sleep(after).await;
-            return Box::pin(perform(api, session, *effect)).await;
+            return Box::pin(perform(outside, *effect)).await;
         }
     })
 }
 
-async fn change_cart(api: &ApiClient, token: &str, change: CartChange) -> ApiResult<()> {
+async fn change_cart(
+    api: &ApiClient,
+    keys: &KeyMaker,
+    token: &str,
+    change: CartChange,
+) -> ApiResult<()> {
     match change {
         CartChange::SetQuantity { line, quantity } => api
             .set_line_quantity(token, line, quantity)
@@ -258,7 +299,7 @@ async fn change_cart(api: &ApiClient, token: &str, change: CartChange) -> ApiRes
             request,
             key,
         } => api
-            .buy_tickets(token, event_id, &request, &key)
+            .buy_tickets(token, event_id, &request, &keys.key(key))
             .await
             .map(|_| ()),
     }

@@ -8,10 +8,12 @@ use storefront_contract::{
 };
 use tokio::time::Instant;
 
+use super::effect::ActionKey;
+use super::keys::Action;
+use super::layout;
 use super::list::ListState;
 use super::{App, Effect, Screen, StatusKind};
 use crate::api::{ApiResult, ErrorCode};
-use crate::ui::layout;
 
 /// Events fetched per page.
 const PAGE_SIZE: u32 = 50;
@@ -59,7 +61,7 @@ pub struct EventState {
     pub loading: bool,
     pub adding: bool,
     /// The last purchase attempt and its key: retrying the same purchase reuses the key.
-    buy_key: Option<(BuyTicketsRequest, String)>,
+    buy_key: Option<(BuyTicketsRequest, ActionKey)>,
     /// What the last purchase said ("2 tickets added…").
     pub added: Option<String>,
 }
@@ -168,45 +170,41 @@ impl App {
         Vec::new()
     }
 
-    pub(super) fn events_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn events_action(&mut self, action: Action) -> Vec<Effect> {
         let len = self.events.events.len();
         let visible = layout::events_rows(self.size.0, self.size.1);
-        let list = &mut self.events.list;
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => list.move_by(-1, len, visible),
-            KeyCode::Down | KeyCode::Char('j') => list.move_by(1, len, visible),
-            KeyCode::PageUp => list.move_by(-(visible as isize), len, visible),
-            KeyCode::PageDown => list.move_by(visible as isize, len, visible),
-            KeyCode::Home => list.select(0, len, visible),
-            KeyCode::End => list.select(len.saturating_sub(1), len, visible),
-            KeyCode::Enter => return self.open_selected_event(),
-            KeyCode::Char('/') => {
-                self.events.editing = true;
-                return Vec::new();
-            }
-            KeyCode::Char('r') => {
-                self.set_status(StatusKind::Info, "Refreshing…");
-                return vec![self.load_events(false)];
-            }
-            KeyCode::Esc if !self.events.filter.is_empty() => return self.clear_filter(),
-            _ => return Vec::new(),
+        if self.events.list.navigate(action, len, visible) {
+            return self.load_more_if_near_end().into_iter().collect();
         }
-        self.load_more_if_near_end().into_iter().collect()
-    }
-
-    pub(super) fn filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Enter => {
+        match action {
+            Action::Open => self.open_selected_event(),
+            Action::Filter => {
+                self.events.editing = true;
+                Vec::new()
+            }
+            Action::KeepFilter => {
                 self.events.editing = false;
                 if self.events.filter_changed_at.take().is_some() {
                     self.events.list = ListState::default();
                     return vec![self.load_events(false)];
                 }
+                Vec::new()
             }
-            KeyCode::Esc => {
+            Action::ClearFilter => {
                 self.events.editing = false;
-                return self.clear_filter();
+                self.clear_filter()
             }
+            Action::Refresh => {
+                self.set_status(StatusKind::Info, "Refreshing…");
+                vec![self.load_events(false)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A key typed into the filter.
+    pub(super) fn filter_text(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
             KeyCode::Backspace => {
                 self.events.filter.pop();
                 self.events.filter_changed_at = Some(self.now);
@@ -320,30 +318,26 @@ impl App {
         }
     }
 
-    pub(super) fn event_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn event_action(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Back {
+            self.screen = Screen::Events;
+            return Vec::new();
+        }
         let Some(detail) = &self.event.detail else {
-            if key.code == KeyCode::Esc {
-                self.screen = Screen::Events;
-            }
             return Vec::new();
         };
         let types = detail.ticket_types.len();
         let max = detail.max_per_order.max(1);
-        match key.code {
-            KeyCode::Esc => self.screen = Screen::Events,
-            KeyCode::Left if types > 0 => {
+        match action {
+            Action::PreviousType if types > 0 => {
                 self.event.type_index = (self.event.type_index + types - 1) % types;
             }
-            KeyCode::Right if types > 0 => {
+            Action::NextType if types > 0 => {
                 self.event.type_index = (self.event.type_index + 1) % types;
             }
-            KeyCode::Char('+') | KeyCode::Char('=') | KeyCode::Up => {
-                self.event.quantity = (self.event.quantity + 1).min(max);
-            }
-            KeyCode::Char('-') | KeyCode::Down => {
-                self.event.quantity = self.event.quantity.saturating_sub(1).max(1);
-            }
-            KeyCode::Char('a') => return self.add_tickets(),
+            Action::More => self.event.quantity = (self.event.quantity + 1).min(max),
+            Action::Fewer => self.event.quantity = self.event.quantity.saturating_sub(1).max(1),
+            Action::AddTickets => return self.add_tickets(),
             _ => {}
         }
         Vec::new()
@@ -366,20 +360,21 @@ impl App {
         if self.event.adding {
             return Vec::new();
         }
+        let event_id = detail.summary.id;
         let request = BuyTicketsRequest {
             quantity: i64::from(self.event.quantity),
             ticket_type_id: self.event.selected_type().map(|t| t.id),
         };
         // The same purchase tried again (after a lost answer) keeps its key, so it lands once.
         let key = match &self.event.buy_key {
-            Some((previous, key)) if *previous == request => key.clone(),
-            _ => uuid::Uuid::new_v4().to_string(),
+            Some((previous, key)) if *previous == request => *key,
+            _ => self.new_action_key(),
         };
-        self.event.buy_key = Some((request.clone(), key.clone()));
+        self.event.buy_key = Some((request.clone(), key));
         self.event.adding = true;
         vec![Effect::Buy {
             token,
-            event_id: detail.summary.id,
+            event_id,
             request,
             key,
         }]

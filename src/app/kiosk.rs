@@ -85,35 +85,12 @@ impl App {
                 kiosk.pin_refused = false;
                 Some(Vec::new())
             }
-            // No way out for a customer: quit, suspend and sign out do nothing.
+            // No way out for a customer: quit and suspend do nothing (the kiosk's key tables
+            // have no quit or sign-out either).
             KeyCode::Char('c' | 'z' | 'd' | '\\') if ctrl => Some(Vec::new()),
-            KeyCode::Char('q') | KeyCode::Char('L')
-                if self.screen != Screen::SignIn && !self.events.editing =>
-            {
-                Some(Vec::new())
-            }
             _ if self.screen == Screen::Start => {
                 self.screen = Screen::Events;
                 Some(self.show_events())
-            }
-            KeyCode::Esc
-                if self.screen == Screen::Events
-                    && !self.events.editing
-                    && self.events.filter.is_empty() =>
-            {
-                Some(self.reset_kiosk())
-            }
-            // A numeric keypad is enough: Enter does what a letter would.
-            KeyCode::Enter if self.screen == Screen::Event => {
-                Some(self.event_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE)))
-            }
-            KeyCode::Enter if self.screen == Screen::Cart => {
-                Some(self.cart_key(KeyEvent::new(KeyCode::Char('P'), KeyModifiers::NONE)))
-            }
-            KeyCode::Enter | KeyCode::Esc
-                if self.screen == Screen::Payment && self.payment.phase == PaymentPhase::Paid =>
-            {
-                Some(self.reset_kiosk())
             }
             _ => None,
         }

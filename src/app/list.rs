@@ -1,5 +1,7 @@
 //! Selection and scrolling of a list, kept in the model so that clicks can be mapped to rows.
 
+use super::keys::Action;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ListState {
     pub selected: usize,
@@ -28,6 +30,21 @@ impl ListState {
         }
         // Never leave empty rows below the end when the list could fill them.
         self.offset = self.offset.min(len.saturating_sub(visible));
+    }
+
+    /// Moves the selection as a list key asks; `false` for an action that is not a move.
+    pub fn navigate(&mut self, action: Action, len: usize, visible: usize) -> bool {
+        let page = visible.max(1) as isize;
+        match action {
+            Action::Up => self.move_by(-1, len, visible),
+            Action::Down => self.move_by(1, len, visible),
+            Action::PageUp => self.move_by(-page, len, visible),
+            Action::PageDown => self.move_by(page, len, visible),
+            Action::Home => self.select(0, len, visible),
+            Action::End => self.select(len.saturating_sub(1), len, visible),
+            _ => return false,
+        }
+        true
     }
 
     /// The row under a click `row` rows below the list's top, if there is one.

@@ -7,21 +7,26 @@
 mod cart;
 pub mod effect;
 mod events;
+pub mod keys;
 pub mod kiosk;
+pub mod layout;
 pub mod list;
+// Fixtures built from constants: an unwrap there fails the test or the picture that uses it.
+#[cfg(any(test, feature = "screenshots"))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod gallery;
 mod orders;
 mod payment;
 mod signin;
-
-use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 use storefront_contract::{CartSummary, User};
 use tokio::time::Instant;
 
 pub use cart::{CartRow, CartState, cart_rows};
-pub use effect::{CartChange, Effect, Reply};
+pub use effect::{ActionKey, CartChange, Effect, Reply};
 pub use events::{EventState, EventsState};
+pub use keys::Action;
 pub use kiosk::KioskState;
 pub use orders::{OrdersRow, OrdersState, orders_rows};
 pub use payment::{BrowserState, PaymentPhase, PaymentState};
@@ -29,6 +34,7 @@ pub use signin::{Field, SignInState};
 
 use crate::api::ApiError;
 use crate::config::Settings;
+use crate::retry::Backoff;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -117,15 +123,14 @@ pub struct App {
     pub now: Instant,
     /// Spinner frame, advanced by ticks while something is loading.
     pub frame: usize,
-    /// Pause before the next reconnection attempt; grows while the server stays away.
-    reconnect_delay: Duration,
+    /// Pauses between reconnection attempts; they grow while the server stays away.
+    reconnect: Backoff,
     /// Kiosk mode's timers and PIN entry; `None` when not a kiosk.
     pub kiosk: Option<KioskState>,
+    /// The last user action that was given an idempotency key.
+    last_action_key: u64,
     pub quit: bool,
 }
-
-const RECONNECT_FIRST: Duration = Duration::from_secs(1);
-const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
 impl App {
     /// A new client; with a remembered token it tries that first.
@@ -150,8 +155,9 @@ impl App {
             size: (100, 30),
             now,
             frame: 0,
-            reconnect_delay: RECONNECT_FIRST,
+            reconnect: Backoff::reconnect(),
             kiosk: None,
+            last_action_key: 0,
             quit: false,
         };
         let mut effects = vec![app.load_events(false)];
@@ -236,8 +242,7 @@ impl App {
         match err {
             ApiError::SessionEnded => self.session_ended(),
             ApiError::Network { server } => {
-                let delay = self.reconnect_delay;
-                self.reconnect_delay = (delay * 2).min(RECONNECT_MAX);
+                let delay = self.reconnect.next_delay();
                 match retry {
                     Some(effect) => {
                         self.set_status(
@@ -270,7 +275,7 @@ impl App {
 
     /// An answer arrived: the connection is back.
     fn connected(&mut self) {
-        self.reconnect_delay = RECONNECT_FIRST;
+        self.reconnect.reset();
         if self
             .status
             .as_ref()
@@ -381,38 +386,49 @@ impl App {
         if let Some(prompt) = self.prompt.clone() {
             return self.prompt_key(prompt, key);
         }
-        // Text fields take every printable key.
-        if self.screen == Screen::SignIn {
-            return self.signin_key(key);
+        if let Some(action) = self.action_for(key.code) {
+            return self.act(action);
         }
-        if self.screen == Screen::Events && self.events.editing {
-            return self.filter_key(key);
+        // Text fields take the keys their screen does not bind.
+        match self.screen {
+            Screen::SignIn => self.signin_text(key),
+            Screen::Events if self.events.editing => self.filter_text(key),
+            _ => Vec::new(),
         }
-        if self.screen == Screen::Payment && self.payment.confirm_cancel {
-            return self.confirm_cancel_key(key);
-        }
-        match key.code {
-            KeyCode::Char('?') => {
+    }
+
+    /// Does what a key of the table asks for, as the current screen means it.
+    pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Help => {
                 self.help = true;
                 Vec::new()
             }
-            KeyCode::Char('q') => {
+            Action::Quit => {
                 self.quit = true;
                 Vec::new()
             }
-            KeyCode::Char('e') => self.show_events(),
-            KeyCode::Char('c') => self.show_cart(),
-            KeyCode::Char('o') => self.show_orders(),
-            KeyCode::Char('L') => self.sign_out(),
+            Action::ShowEvents => self.show_events(),
+            Action::ShowCart => self.show_cart(),
+            Action::ShowOrders => self.show_orders(),
+            Action::SignOut => self.sign_out(),
+            Action::StartOver => self.reset_kiosk(),
             _ => match self.screen {
-                Screen::Start | Screen::SignIn => Vec::new(),
-                Screen::Events => self.events_key(key),
-                Screen::Event => self.event_key(key),
-                Screen::Cart => self.cart_key(key),
-                Screen::Payment => self.payment_key(key),
-                Screen::Orders => self.orders_key(key),
+                Screen::Start => Vec::new(),
+                Screen::SignIn => self.signin_action(action),
+                Screen::Events => self.events_action(action),
+                Screen::Event => self.event_action(action),
+                Screen::Cart => self.cart_action(action),
+                Screen::Payment => self.payment_action(action),
+                Screen::Orders => self.orders_action(action),
             },
         }
+    }
+
+    /// A new key for a user action that must act once however often it is sent.
+    fn new_action_key(&mut self) -> ActionKey {
+        self.last_action_key += 1;
+        ActionKey(self.last_action_key)
     }
 
     fn prompt_key(&mut self, prompt: Prompt, key: KeyEvent) -> Vec<Effect> {
@@ -492,99 +508,6 @@ impl App {
             effects.push(Effect::LoadEvent { id, token: None });
         }
         effects
-    }
-
-    /// What a screen shows in its footer, and what `?` explains.
-    pub fn keys(&self) -> Vec<(&'static str, &'static str)> {
-        if self.is_kiosk() {
-            return self.kiosk_keys();
-        }
-        let mut keys: Vec<(&'static str, &'static str)> = match self.screen {
-            Screen::Start => Vec::new(),
-            Screen::SignIn => vec![
-                ("Tab", "next field"),
-                ("Enter", "sign in"),
-                ("Esc", "browse events"),
-            ],
-            Screen::Events if self.events.editing => {
-                vec![
-                    ("type", "filter"),
-                    ("Enter", "keep filter"),
-                    ("Esc", "clear filter"),
-                ]
-            }
-            Screen::Events => vec![
-                ("↑↓", "move"),
-                ("Enter", "open"),
-                ("/", "filter"),
-                ("r", "refresh"),
-                ("c", "cart"),
-                ("o", "orders"),
-            ],
-            Screen::Event => vec![
-                ("←→", "ticket type"),
-                ("+ -", "quantity"),
-                ("a", "add to cart"),
-                ("Esc", "back"),
-                ("c", "cart"),
-            ],
-            Screen::Cart => vec![
-                ("↑↓", "move"),
-                ("+ -", "quantity"),
-                ("Del", "remove"),
-                ("p", "check out venue"),
-                ("P", "check out all"),
-                ("Esc", "back"),
-            ],
-            Screen::Payment => self.payment.keys(),
-            Screen::Orders => vec![
-                ("↑↓", "move"),
-                ("Enter", "open"),
-                ("e", "events"),
-                ("Esc", "back"),
-            ],
-        };
-        if self.screen != Screen::SignIn {
-            if self.session.is_some() {
-                keys.push(("L", "sign out"));
-            }
-            keys.push(("?", "help"));
-            keys.push(("q", "quit"));
-        }
-        keys
-    }
-}
-
-impl App {
-    /// Kiosk footers: arrows, Enter and Esc reach everything.
-    fn kiosk_keys(&self) -> Vec<(&'static str, &'static str)> {
-        match self.screen {
-            Screen::Start => vec![("any key", "start")],
-            Screen::SignIn => vec![("↑↓", "field"), ("Enter", "sign in"), ("Esc", "back")],
-            Screen::Events => vec![
-                ("↑↓", "choose"),
-                ("Enter", "open"),
-                ("/", "search"),
-                ("Esc", "start over"),
-            ],
-            Screen::Event => vec![
-                ("←→", "ticket type"),
-                ("+ -", "how many"),
-                ("Enter", "add to cart"),
-                ("Esc", "back"),
-            ],
-            Screen::Cart => vec![
-                ("↑↓", "choose"),
-                ("+ -", "how many"),
-                ("Enter", "pay"),
-                ("Esc", "back"),
-            ],
-            Screen::Payment if self.payment.phase == PaymentPhase::Paid => {
-                vec![("↑↓", "ticket"), ("Enter", "done")]
-            }
-            Screen::Payment => self.payment.keys(),
-            Screen::Orders => vec![("↑↓", "choose"), ("Enter", "open"), ("Esc", "back")],
-        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! Orders and tickets (`o`): orders newest first, then the buyer's tickets with their codes.
 
-use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use storefront_contract::{Order, OrderList, OrderStatus, Ticket, TicketList};
 
+use super::keys::Action;
+use super::layout;
 use super::list::{ListState, follow_rows};
 use super::{App, Effect, Prompt, Screen};
 use crate::api::ApiResult;
-use crate::ui::layout;
 
 #[derive(Clone, Debug, Default)]
 pub struct OrdersState {
@@ -145,20 +146,15 @@ impl App {
         self.orders.follow(visible);
     }
 
-    pub(super) fn orders_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn orders_action(&mut self, action: Action) -> Vec<Effect> {
         let len = self.orders.selectable().len();
         let visible = layout::orders_rows(self.size.0, self.size.1);
-        let list = &mut self.orders.list;
-        match key.code {
-            KeyCode::Esc => self.screen = self.previous,
-            KeyCode::Up | KeyCode::Char('k') => list.move_by(-1, len, visible),
-            KeyCode::Down | KeyCode::Char('j') => list.move_by(1, len, visible),
-            KeyCode::PageUp => list.move_by(-(visible as isize), len, visible),
-            KeyCode::PageDown => list.move_by(visible as isize, len, visible),
-            KeyCode::Home => list.select(0, len, visible),
-            KeyCode::End => list.select(len.saturating_sub(1), len, visible),
-            KeyCode::Enter => return self.open_selected_order(),
-            _ => {}
+        if !self.orders.list.navigate(action, len, visible) {
+            match action {
+                Action::Back => self.screen = self.previous,
+                Action::Open => return self.open_selected_order(),
+                _ => {}
+            }
         }
         self.orders.follow(visible);
         Vec::new()

@@ -3,17 +3,16 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
 use storefront_contract::{CheckoutResponse, CheckoutStatus, Order, OrderStatus, Page};
 use tokio::time::Instant;
 
+use super::keys::Action;
 use super::{App, Effect, Screen, StatusKind};
 use crate::api::{ApiError, ApiResult, ErrorCode};
+use crate::retry::Backoff;
 
 /// How long one long-poll asks the server to wait.
 pub const WAIT_SECS: u64 = 25;
-const RECONNECT_FIRST: Duration = Duration::from_secs(1);
-const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum PaymentPhase {
@@ -58,7 +57,7 @@ pub struct PaymentState {
     pub selected_ticket: usize,
     /// The ticket to select when the order arrives (opened from the ticket list).
     pub focus_ticket: Option<i64>,
-    reconnect_delay: Option<Duration>,
+    reconnect: Backoff,
 }
 
 impl PaymentState {
@@ -92,30 +91,6 @@ impl PaymentState {
             || matches!(self.phase, PaymentPhase::ProviderError(_))
     }
 
-    pub fn keys(&self) -> Vec<(&'static str, &'static str)> {
-        if self.confirm_cancel {
-            return vec![("y", "cancel the order"), ("n", "keep it")];
-        }
-        let mut keys = Vec::new();
-        match self.phase {
-            PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::Starting => {
-                keys.push(("b", "open in browser"));
-            }
-            PaymentPhase::TimedOut => {
-                keys.push(("Enter", "keep waiting"));
-                keys.push(("b", "open in browser"));
-            }
-            PaymentPhase::Failed | PaymentPhase::ProviderError(_) => keys.push(("r", "pay again")),
-            PaymentPhase::Paid => keys.push(("↑↓", "ticket")),
-            _ => {}
-        }
-        if self.payable() {
-            keys.push(("x", "cancel order"));
-        }
-        keys.push(("Esc", "back"));
-        keys
-    }
-
     fn waited(&self, now: Instant) -> Duration {
         self.waiting_since
             .map(|since| now.duration_since(since))
@@ -146,7 +121,7 @@ impl App {
         vec![Effect::Checkout {
             token,
             page: page.map(|p| p.slug),
-            key: uuid::Uuid::new_v4().to_string(),
+            key: self.new_action_key(),
         }]
     }
 
@@ -198,7 +173,7 @@ impl App {
         self.payment.generation += 1;
         self.payment.phase = PaymentPhase::Waiting;
         self.payment.waiting_since = Some(self.now);
-        self.payment.reconnect_delay = None;
+        self.payment.reconnect.reset();
         let mut effects = Vec::new();
         if open_browser && self.settings.open_browser {
             effects.push(Effect::OpenBrowser {
@@ -233,7 +208,7 @@ impl App {
         match result {
             Ok(order) => {
                 self.connected();
-                self.payment.reconnect_delay = None;
+                self.payment.reconnect.reset();
                 let order_id = order.id;
                 let status = order.status;
                 self.payment.order = Some(order);
@@ -250,8 +225,7 @@ impl App {
                 }
             }
             Err(ApiError::Network { server }) => {
-                let delay = self.payment.reconnect_delay.unwrap_or(RECONNECT_FIRST);
-                self.payment.reconnect_delay = Some((delay * 2).min(RECONNECT_MAX));
+                let delay = self.payment.reconnect.next_delay();
                 self.payment.phase = PaymentPhase::Reconnecting;
                 self.set_status(
                     StatusKind::Connection,
@@ -297,12 +271,12 @@ impl App {
         vec![Effect::LoadSummary { token }]
     }
 
-    pub(super) fn payment_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn payment_action(&mut self, action: Action) -> Vec<Effect> {
         let Some(token) = self.token().map(str::to_owned) else {
             return Vec::new();
         };
-        match key.code {
-            KeyCode::Esc => {
+        match action {
+            Action::Back => {
                 self.payment.leave();
                 self.screen = if self.previous == Screen::Payment {
                     Screen::Events
@@ -324,7 +298,7 @@ impl App {
                     return self.show_cart();
                 }
             }
-            KeyCode::Char('b') => {
+            Action::OpenBrowser => {
                 if let Some(url) = self.payment.checkout_url.clone() {
                     return vec![Effect::OpenBrowser {
                         command: self.settings.browser.clone(),
@@ -332,15 +306,8 @@ impl App {
                     }];
                 }
             }
-            KeyCode::Char('r')
-                if matches!(
-                    self.payment.phase,
-                    PaymentPhase::Failed | PaymentPhase::ProviderError(_)
-                ) =>
-            {
-                return self.pay_again(token);
-            }
-            KeyCode::Enter | KeyCode::Char('r') if self.payment.phase == PaymentPhase::TimedOut => {
+            Action::PayAgain => return self.pay_again(token),
+            Action::KeepWaiting => {
                 if let Some(order_id) = self.payment.order_id {
                     self.payment.generation += 1;
                     self.payment.phase = PaymentPhase::Waiting;
@@ -348,11 +315,21 @@ impl App {
                     return vec![self.wait_effect(token, order_id)];
                 }
             }
-            KeyCode::Char('x') if self.payment.payable() => self.payment.confirm_cancel = true,
-            KeyCode::Up | KeyCode::Char('k') => {
+            Action::CancelOrder => self.payment.confirm_cancel = true,
+            Action::ConfirmCancel => {
+                self.payment.confirm_cancel = false;
+                let Some(order_id) = self.payment.order_id else {
+                    return Vec::new();
+                };
+                self.payment.generation += 1;
+                self.payment.phase = PaymentPhase::Starting;
+                return vec![Effect::CancelOrder { token, order_id }];
+            }
+            Action::KeepOrder => self.payment.confirm_cancel = false,
+            Action::Up => {
                 self.payment.selected_ticket = self.payment.selected_ticket.saturating_sub(1);
             }
-            KeyCode::Down | KeyCode::Char('j') => {
+            Action::Down => {
                 let count = self.payment.order.as_ref().map_or(0, |o| o.tickets.len());
                 self.payment.selected_ticket =
                     (self.payment.selected_ticket + 1).min(count.saturating_sub(1));
@@ -371,29 +348,8 @@ impl App {
         vec![Effect::Pay {
             token,
             order_id,
-            key: uuid::Uuid::new_v4().to_string(),
+            key: self.new_action_key(),
         }]
-    }
-
-    pub(super) fn confirm_cancel_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Char('y') | KeyCode::Enter => {
-                self.payment.confirm_cancel = false;
-                let (Some(token), Some(order_id)) =
-                    (self.token().map(str::to_owned), self.payment.order_id)
-                else {
-                    return Vec::new();
-                };
-                self.payment.generation += 1;
-                self.payment.phase = PaymentPhase::Starting;
-                vec![Effect::CancelOrder { token, order_id }]
-            }
-            KeyCode::Char('n') | KeyCode::Esc => {
-                self.payment.confirm_cancel = false;
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
     }
 
     pub(super) fn payment_started(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {

@@ -3,6 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use storefront_contract::LoginResponse;
 
+use super::keys::Action;
 use super::{App, Effect, Screen, Session, StatusKind};
 use crate::api::{ApiError, ApiResult, ErrorCode};
 
@@ -25,7 +26,31 @@ pub struct SignInState {
 }
 
 impl App {
-    pub(super) fn signin_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn signin_action(&mut self, action: Action) -> Vec<Effect> {
+        if self.signin.busy {
+            return Vec::new();
+        }
+        match action {
+            Action::NextField => {
+                self.signin.focus = match self.signin.focus {
+                    Field::Email => Field::Password,
+                    Field::Password => Field::Email,
+                };
+                Vec::new()
+            }
+            Action::SignIn => self.submit_sign_in(),
+            Action::Browse => {
+                // Browse without signing in.
+                self.signin.error = None;
+                self.signin.return_to = None;
+                self.show_events()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A key typed into the focused field.
+    pub(super) fn signin_text(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.signin.busy {
             return Vec::new();
         }
@@ -35,19 +60,6 @@ impl App {
             Field::Password => &mut form.password,
         };
         match key.code {
-            KeyCode::Tab | KeyCode::Down | KeyCode::BackTab | KeyCode::Up => {
-                form.focus = match form.focus {
-                    Field::Email => Field::Password,
-                    Field::Password => Field::Email,
-                };
-            }
-            KeyCode::Enter => return self.submit_sign_in(),
-            KeyCode::Esc => {
-                // Browse without signing in.
-                self.signin.error = None;
-                self.signin.return_to = None;
-                return self.show_events();
-            }
             KeyCode::Backspace => {
                 field.pop();
             }

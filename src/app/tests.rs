@@ -3,8 +3,8 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use storefront_contract::*;
 
+pub use super::gallery::*;
 use super::*;
-pub use crate::ui::gallery::*;
 
 pub fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -520,4 +520,35 @@ fn cancelling_asks_first() {
         &effects[..],
         [Effect::CancelOrder { order_id: 7, .. }]
     ));
+}
+
+#[test]
+fn effects_compare_exactly_each_action_with_a_key_of_its_own() {
+    let mut app = signed_in(100, 30);
+    app.screen = Screen::Cart;
+    app.update(Msg::from(Reply::CartLoaded(Ok(cart()))));
+    assert_eq!(
+        app.update(ch('P')),
+        vec![Effect::Checkout {
+            token: "token".into(),
+            page: None,
+            key: ActionKey(1),
+        }]
+    );
+    app.update(Msg::from(Reply::CheckedOut(Err(ApiError::Refused {
+        status: 502,
+        code: crate::api::ErrorCode::PaymentProviderError,
+        message: "SumUp is down.".into(),
+        field: None,
+        order_id: Some(7),
+    }))));
+    // Paying again is a new action: a new key, so it is not taken for a replay.
+    assert_eq!(
+        app.update(ch('r')),
+        vec![Effect::Pay {
+            token: "token".into(),
+            order_id: 7,
+            key: ActionKey(2),
+        }]
+    );
 }

@@ -7,8 +7,8 @@ use ratatui::widgets::Paragraph;
 use storefront_contract::format_amount;
 
 use super::Ctx;
-use super::layout::{CART_LIST_BOTTOM, CART_LIST_TOP};
 use crate::app::CartRow;
+use crate::app::layout::{CART_LIST_BOTTOM, CART_LIST_TOP};
 use crate::text::{pad, pad_left};
 
 pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {

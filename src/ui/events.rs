@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use storefront_contract::{EventSummary, format_amount};
 
 use super::Ctx;
-use super::layout::EVENTS_TABLE_TOP;
+use crate::app::layout::EVENTS_TABLE_TOP;
 use crate::text::{pad, pad_left};
 
 /// Few enough places left to call it out.

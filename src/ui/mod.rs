@@ -3,11 +3,6 @@
 pub mod cart;
 mod event;
 mod events;
-// Fixtures built from constants: an unwrap there fails the test or the picture that uses it.
-#[cfg(any(test, feature = "screenshots"))]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-pub mod gallery;
-pub mod layout;
 mod orders;
 mod payment;
 pub mod qr;
@@ -24,9 +19,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use storefront_contract::format_amount;
 
+use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH, areas};
 use crate::app::{App, Prompt, Screen, StatusKind, Zone};
 use crate::text::{fit, width};
-use layout::{MIN_HEIGHT, MIN_WIDTH, areas};
 use theme::Theme;
 
 const SPINNER: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
@@ -203,32 +198,18 @@ pub fn popup(
 }
 
 fn help(ctx: &Ctx, frame: &mut Frame, area: Rect) {
-    let keys = ctx.app.keys();
-    let mut lines: Vec<Line> = keys
-        .iter()
-        .filter(|(key, _)| !matches!(*key, "?" | "q"))
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!("{key:>7}"), ctx.theme.key),
-                Span::raw(format!("  {what}")),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.extend(
-        [
-            ("e c o", "events, cart, orders and tickets"),
-            ("Esc", "back, or close a popup"),
-            ("q", "quit (Ctrl-C too)"),
-        ]
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!("{key:>7}"), ctx.theme.key),
-                Span::raw(format!("  {what}")),
-            ])
-        }),
-    );
+    let (own, everywhere) = ctx.app.help_keys();
+    let row = |(key, what): &(&str, &str)| {
+        Line::from(vec![
+            Span::styled(format!("{key:>7}"), ctx.theme.key),
+            Span::raw(format!("  {what}")),
+        ])
+    };
+    let mut lines: Vec<Line> = own.iter().map(row).collect();
+    if !everywhere.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(everywhere.iter().map(row));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("  Any key closes this help.", ctx.theme.muted));
     let inner = popup(frame, area, 48, lines.len() as u16 + 2, "Keys", &ctx.theme);

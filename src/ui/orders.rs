@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 use storefront_contract::{OrderStatus, TicketState, format_amount};
 
 use super::Ctx;
-use super::layout::ORDERS_LIST_TOP;
+use crate::app::layout::ORDERS_LIST_TOP;
 use crate::app::{OrdersRow, orders_rows};
 use crate::text::{pad, pad_left};
 

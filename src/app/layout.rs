@@ -1,4 +1,4 @@
-//! The screen's fixed layout, shared by the view and by `update` (for paging and clicks).
+//! The screen's fixed layout: the model needs it for paging and clicks, the view draws to it.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 

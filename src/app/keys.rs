@@ -1,0 +1,524 @@
+//! The keys of every screen, one table per screen: key → action → label. The table drives
+//! the dispatch ([`App::action_for`]), the footer and the help popup; kiosk mode has tables
+//! of its own that map its few keys (Enter above all) onto the same actions.
+
+use crossterm::event::KeyCode;
+
+use super::{App, PaymentPhase, Screen};
+
+/// What a key asks for. Each screen gives the list and quantity actions its own meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Help,
+    Quit,
+    ShowEvents,
+    ShowCart,
+    ShowOrders,
+    SignOut,
+    Back,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Open,
+    // Sign-in.
+    NextField,
+    SignIn,
+    Browse,
+    // Events.
+    Filter,
+    KeepFilter,
+    ClearFilter,
+    Refresh,
+    // One event, and cart lines.
+    PreviousType,
+    NextType,
+    More,
+    Fewer,
+    AddTickets,
+    Remove,
+    CheckOutVenue,
+    CheckOutAll,
+    // Payment.
+    OpenBrowser,
+    PayAgain,
+    KeepWaiting,
+    CancelOrder,
+    ConfirmCancel,
+    KeepOrder,
+    // Kiosk.
+    StartOver,
+}
+
+/// A key as people read it, and what it does: `("Enter", "open")`.
+pub type KeyName = (&'static str, &'static str);
+
+/// Where a row is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Show {
+    /// In the footer and in the help.
+    Everywhere,
+    /// In the footer only (`? help`, `q quit`).
+    Footer,
+    /// In the help only, below the screen's own keys.
+    Help,
+    /// Nowhere: keys that work without being advertised (paging, `=` for `+`).
+    Hidden,
+}
+
+/// One row of a screen's table: the keys it binds, their actions, and how it is named.
+#[derive(Clone, Copy)]
+pub struct Row {
+    /// How the footer and the help name the keys: `↑↓`, `Enter`, `+ -`.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub keys: &'static [(KeyCode, Action)],
+    pub show: Show,
+    /// The row counts only when this holds (a payment's phase, a session).
+    pub when: Option<fn(&App) -> bool>,
+}
+
+const fn row(
+    name: &'static str,
+    label: &'static str,
+    keys: &'static [(KeyCode, Action)],
+    show: Show,
+) -> Row {
+    Row {
+        name,
+        label,
+        keys,
+        show,
+        when: None,
+    }
+}
+
+impl Row {
+    const fn only(self, when: fn(&App) -> bool) -> Row {
+        Row {
+            when: Some(when),
+            ..self
+        }
+    }
+
+    fn hidden(self) -> Row {
+        Row {
+            show: Show::Hidden,
+            ..self
+        }
+    }
+
+    fn applies(&self, app: &App) -> bool {
+        self.when.is_none_or(|when| when(app))
+    }
+
+    fn action(&self, code: KeyCode) -> Option<Action> {
+        self.keys
+            .iter()
+            .find(|(key, _)| *key == code)
+            .map(|(_, action)| *action)
+    }
+}
+
+use Action as A;
+use KeyCode as K;
+use Show::{Everywhere, Footer, Help, Hidden};
+
+const MOVE: &[(KeyCode, Action)] = &[
+    (K::Up, A::Up),
+    (K::Char('k'), A::Up),
+    (K::Down, A::Down),
+    (K::Char('j'), A::Down),
+];
+const PAGE: &[(KeyCode, Action)] = &[
+    (K::PageUp, A::PageUp),
+    (K::PageDown, A::PageDown),
+    (K::Home, A::Home),
+    (K::End, A::End),
+];
+const FIELDS: &[(KeyCode, Action)] = &[
+    (K::Tab, A::NextField),
+    (K::BackTab, A::NextField),
+    (K::Up, A::NextField),
+    (K::Down, A::NextField),
+];
+
+/// The rows every signed-in screen ends with.
+const TAIL: &[Row] = &[
+    row("L", "sign out", &[(K::Char('L'), A::SignOut)], Everywhere)
+        .only(|app| app.session.is_some()),
+    row("?", "help", &[(K::Char('?'), A::Help)], Footer),
+    row("q", "quit", &[(K::Char('q'), A::Quit)], Footer),
+    row(
+        "e c o",
+        "events, cart, orders and tickets",
+        &[
+            (K::Char('e'), A::ShowEvents),
+            (K::Char('c'), A::ShowCart),
+            (K::Char('o'), A::ShowOrders),
+        ],
+        Help,
+    ),
+    row("Esc", "back, or close a popup", &[], Help),
+    row("q", "quit (Ctrl-C too)", &[], Help),
+];
+
+const SIGN_IN: &[Row] = &[
+    row("Tab", "next field", FIELDS, Everywhere),
+    row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere),
+    row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere),
+];
+
+const FILTERING: &[Row] = &[
+    row("type", "filter", &[], Everywhere),
+    row(
+        "Enter",
+        "keep filter",
+        &[(K::Enter, A::KeepFilter)],
+        Everywhere,
+    ),
+    row(
+        "Esc",
+        "clear filter",
+        &[(K::Esc, A::ClearFilter)],
+        Everywhere,
+    ),
+];
+
+const EVENTS: &[Row] = &[
+    row("↑↓", "move", MOVE, Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Hidden),
+    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
+    row("/", "filter", &[(K::Char('/'), A::Filter)], Everywhere),
+    row("r", "refresh", &[(K::Char('r'), A::Refresh)], Everywhere),
+    row("c", "cart", &[(K::Char('c'), A::ShowCart)], Everywhere),
+    row("o", "orders", &[(K::Char('o'), A::ShowOrders)], Everywhere),
+    row("Esc", "clear filter", &[(K::Esc, A::ClearFilter)], Hidden),
+];
+
+const EVENT: &[Row] = &[
+    row(
+        "←→",
+        "ticket type",
+        &[(K::Left, A::PreviousType), (K::Right, A::NextType)],
+        Everywhere,
+    ),
+    row(
+        "+ -",
+        "quantity",
+        &[
+            (K::Char('+'), A::More),
+            (K::Char('='), A::More),
+            (K::Up, A::More),
+            (K::Char('-'), A::Fewer),
+            (K::Down, A::Fewer),
+        ],
+        Everywhere,
+    ),
+    row(
+        "a",
+        "add to cart",
+        &[(K::Char('a'), A::AddTickets)],
+        Everywhere,
+    ),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+    row("c", "cart", &[(K::Char('c'), A::ShowCart)], Everywhere),
+];
+
+const CART: &[Row] = &[
+    row("↑↓", "move", MOVE, Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Hidden),
+    row(
+        "+ -",
+        "quantity",
+        &[
+            (K::Char('+'), A::More),
+            (K::Char('='), A::More),
+            (K::Char('-'), A::Fewer),
+        ],
+        Everywhere,
+    ),
+    row(
+        "Del",
+        "remove",
+        &[(K::Delete, A::Remove), (K::Backspace, A::Remove)],
+        Everywhere,
+    ),
+    row(
+        "p",
+        "check out venue",
+        &[(K::Char('p'), A::CheckOutVenue)],
+        Everywhere,
+    ),
+    row(
+        "P",
+        "check out all",
+        &[(K::Char('P'), A::CheckOutAll)],
+        Everywhere,
+    ),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const ORDERS: &[Row] = &[
+    row("↑↓", "move", MOVE, Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Hidden),
+    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
+    row("e", "events", &[(K::Char('e'), A::ShowEvents)], Everywhere),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const PAYMENT: &[Row] = &[
+    row(
+        "Enter",
+        "keep waiting",
+        &[(K::Enter, A::KeepWaiting), (K::Char('r'), A::KeepWaiting)],
+        Everywhere,
+    )
+    .only(|app| app.payment.phase == PaymentPhase::TimedOut),
+    row(
+        "b",
+        "open in browser",
+        &[(K::Char('b'), A::OpenBrowser)],
+        Everywhere,
+    )
+    .only(|app| {
+        matches!(
+            app.payment.phase,
+            PaymentPhase::Waiting
+                | PaymentPhase::Reconnecting
+                | PaymentPhase::Starting
+                | PaymentPhase::TimedOut
+        )
+    }),
+    row("r", "pay again", &[(K::Char('r'), A::PayAgain)], Everywhere).only(|app| {
+        matches!(
+            app.payment.phase,
+            PaymentPhase::Failed | PaymentPhase::ProviderError(_)
+        )
+    }),
+    row("↑↓", "ticket", MOVE, Everywhere).only(|app| app.payment.phase == PaymentPhase::Paid),
+    row(
+        "x",
+        "cancel order",
+        &[(K::Char('x'), A::CancelOrder)],
+        Everywhere,
+    )
+    .only(|app| app.payment.payable()),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const CONFIRM_CANCEL: &[Row] = &[
+    row(
+        "y",
+        "cancel the order",
+        &[
+            (K::Char('y'), A::ConfirmCancel),
+            (K::Enter, A::ConfirmCancel),
+        ],
+        Everywhere,
+    ),
+    row(
+        "n",
+        "keep it",
+        &[(K::Char('n'), A::KeepOrder), (K::Esc, A::KeepOrder)],
+        Everywhere,
+    ),
+];
+
+const KIOSK_START: &[Row] = &[row("any key", "start", &[], Everywhere)];
+
+const KIOSK_SIGN_IN: &[Row] = &[
+    row("↑↓", "field", FIELDS, Everywhere),
+    row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere),
+    row("Esc", "back", &[(K::Esc, A::Browse)], Everywhere),
+];
+
+const KIOSK_EVENTS: &[Row] = &[
+    row("↑↓", "choose", MOVE, Everywhere),
+    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
+    row("/", "search", &[(K::Char('/'), A::Filter)], Everywhere),
+    row("Esc", "start over", &[(K::Esc, A::StartOver)], Everywhere)
+        .only(|app| app.events.filter.is_empty()),
+];
+
+const KIOSK_EVENT: &[Row] = &[
+    row(
+        "←→",
+        "ticket type",
+        &[(K::Left, A::PreviousType), (K::Right, A::NextType)],
+        Everywhere,
+    ),
+    row(
+        "+ -",
+        "how many",
+        &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
+        Everywhere,
+    ),
+    // A numeric keypad is enough: Enter adds.
+    row(
+        "Enter",
+        "add to cart",
+        &[(K::Enter, A::AddTickets)],
+        Everywhere,
+    ),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const KIOSK_CART: &[Row] = &[
+    row("↑↓", "choose", MOVE, Everywhere),
+    row(
+        "+ -",
+        "how many",
+        &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
+        Everywhere,
+    ),
+    // Enter pays for the whole cart.
+    row("Enter", "pay", &[(K::Enter, A::CheckOutAll)], Everywhere),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const KIOSK_PAID: &[Row] = &[
+    row("↑↓", "ticket", MOVE, Everywhere),
+    row(
+        "Enter",
+        "done",
+        &[(K::Enter, A::StartOver), (K::Esc, A::StartOver)],
+        Everywhere,
+    ),
+];
+
+const KIOSK_ORDERS: &[Row] = &[
+    row("↑↓", "choose", MOVE, Everywhere),
+    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+impl App {
+    /// The rows of the screen as it is now, in the order keys are looked up.
+    pub fn key_table(&self) -> Vec<Row> {
+        let own: &[Row] = match self.screen {
+            Screen::Start => &[],
+            Screen::SignIn => SIGN_IN,
+            Screen::Events if self.events.editing => FILTERING,
+            Screen::Events => EVENTS,
+            Screen::Event => EVENT,
+            Screen::Cart => CART,
+            Screen::Payment if self.payment.confirm_cancel => CONFIRM_CANCEL,
+            Screen::Payment => PAYMENT,
+            Screen::Orders => ORDERS,
+        };
+        // Screens that type text take every other key; they end with no tail.
+        let typing =
+            self.screen == Screen::SignIn || (self.screen == Screen::Events && self.events.editing);
+        let tail: &[Row] = if typing { &[] } else { TAIL };
+        let mut rows: Vec<Row> = Vec::new();
+        if self.is_kiosk() {
+            let kiosk: &[Row] = match self.screen {
+                Screen::Start => KIOSK_START,
+                Screen::SignIn => KIOSK_SIGN_IN,
+                Screen::Events if self.events.editing => FILTERING,
+                Screen::Events => KIOSK_EVENTS,
+                Screen::Event => KIOSK_EVENT,
+                Screen::Cart => KIOSK_CART,
+                Screen::Payment if self.payment.phase == PaymentPhase::Paid => KIOSK_PAID,
+                Screen::Payment => own,
+                Screen::Orders => KIOSK_ORDERS,
+            };
+            rows.extend(kiosk);
+            // The ordinary keys still work unadvertised, except the ways out.
+            rows.extend(
+                own.iter()
+                    .chain(tail)
+                    .filter(|row| {
+                        !row.keys
+                            .iter()
+                            .any(|(_, action)| matches!(action, A::Quit | A::SignOut))
+                    })
+                    .map(|row| row.hidden()),
+            );
+        } else {
+            rows.extend(own);
+            rows.extend(tail);
+        }
+        rows.retain(|row| row.applies(self));
+        rows
+    }
+
+    /// The action a key asks for on this screen, if any.
+    pub fn action_for(&self, code: KeyCode) -> Option<Action> {
+        self.key_table().iter().find_map(|row| row.action(code))
+    }
+
+    /// What the footer shows, most important first.
+    pub fn keys(&self) -> Vec<KeyName> {
+        self.named_keys(&[Everywhere, Footer])
+    }
+
+    /// What `?` explains: the screen's keys, then (apart) those that work everywhere.
+    pub fn help_keys(&self) -> (Vec<KeyName>, Vec<KeyName>) {
+        (self.named_keys(&[Everywhere]), self.named_keys(&[Help]))
+    }
+
+    fn named_keys(&self, shown: &[Show]) -> Vec<KeyName> {
+        self.key_table()
+            .iter()
+            .filter(|row| shown.contains(&row.show))
+            .map(|row| (row.name, row.label))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests::signed_in;
+
+    fn app_on(screen: Screen) -> App {
+        let mut app = signed_in(100, 30);
+        app.screen = screen;
+        app
+    }
+
+    #[test]
+    fn every_footer_key_is_bound_and_every_bound_key_is_named() {
+        for screen in [Screen::Events, Screen::Event, Screen::Cart, Screen::Orders] {
+            let app = app_on(screen);
+            for row in app.key_table() {
+                if row.show != Hidden && row.show != Help && row.name != "type" {
+                    assert!(
+                        !row.keys.is_empty(),
+                        "{screen:?}: {} binds nothing",
+                        row.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_kiosk_maps_enter_onto_adding_and_paying_and_has_no_way_out() {
+        let mut app = app_on(Screen::Event);
+        app.kiosk = Some(crate::app::KioskState::new(app.now));
+        assert_eq!(app.action_for(K::Enter), Some(A::AddTickets));
+        assert_eq!(app.action_for(K::Char('q')), None);
+        assert_eq!(app.action_for(K::Char('L')), None);
+        app.screen = Screen::Cart;
+        assert_eq!(app.action_for(K::Enter), Some(A::CheckOutAll));
+        assert_eq!(app.action_for(K::Char('P')), Some(A::CheckOutAll));
+    }
+
+    #[test]
+    fn payment_keys_follow_the_phase() {
+        let mut app = app_on(Screen::Payment);
+        app.payment.phase = PaymentPhase::Failed;
+        assert_eq!(app.action_for(K::Char('r')), Some(A::PayAgain));
+        app.payment.phase = PaymentPhase::TimedOut;
+        assert_eq!(app.action_for(K::Char('r')), Some(A::KeepWaiting));
+        assert_eq!(app.action_for(K::Enter), Some(A::KeepWaiting));
+        app.payment.phase = PaymentPhase::Paid;
+        assert_eq!(app.action_for(K::Char('r')), None);
+        assert!(!app.keys().iter().any(|(key, _)| *key == "b"));
+    }
+}
