@@ -296,7 +296,16 @@ fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
         .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
         .to_owned();
     let paid = Command::new("curl")
-        .args(["-s", "-X", "POST", "-d", "outcome=pay", &url])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            "-d",
+            "outcome=pay",
+            &url,
+        ])
         .status()
         .unwrap();
     assert!(paid.success());

@@ -8,9 +8,8 @@ use storefront_contract::{CheckoutRequest, CheckoutResponse};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser};
-use crate::orders::reload;
+use crate::orders::{pay_here, reload};
 use crate::payments::checkout::start_checkout;
-use crate::payments::view::order_view;
 use crate::state::AppState;
 use crate::time;
 
@@ -42,12 +41,5 @@ pub async fn checkout(
     state.orders_changed();
     let order = reload(&state, order_id).await?;
     let checkout = start_checkout(&state, &order).await?;
-    let order = order_view(&state, &reload(&state, order_id).await?).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CheckoutResponse {
-            order,
-            checkout_url: checkout.url,
-        }),
-    ))
+    pay_here(&state, order_id, checkout).await
 }

@@ -14,7 +14,7 @@ use crate::payments::checkout::{checkout_to_pay, close_open_checkout, not_payabl
 use crate::payments::settle::refresh_order;
 use crate::payments::view::{order_view, users_orders_view};
 use crate::state::AppState;
-use crate::store::OrderRow;
+use crate::store::{CheckoutRow, OrderRow};
 
 const MAX_WAIT_SECS: u64 = 30;
 
@@ -44,7 +44,16 @@ pub async fn pay_order(
     let order = users_order(&state, user.id, order_id).await?;
     refresh_order(&state, &order, true).await?;
     let checkout = checkout_to_pay(&state, &reload(&state, order_id).await?).await?;
-    let order = order_view(&state, &reload(&state, order_id).await?).await?;
+    pay_here(&state, order_id, checkout).await
+}
+
+/// `201 {order, checkout_url}`: the order as it is now and where to pay for it.
+pub async fn pay_here(
+    state: &AppState,
+    order_id: i64,
+    checkout: CheckoutRow,
+) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
+    let order = order_view(state, &reload(state, order_id).await?).await?;
     Ok((
         StatusCode::CREATED,
         Json(CheckoutResponse {
