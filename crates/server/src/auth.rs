@@ -1,14 +1,13 @@
 //! Signing in and out over HTTP; the rules for credentials live in `credentials`.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use storefront_contract::{LoginRequest, LoginResponse, User};
 
 use crate::credentials::{
-    SESSION_LIFETIME_SECS, decoy_hash, new_token, token_hash, verify_password,
+    FAILURE_WINDOW_SECS, SESSION_LIFETIME_SECS, decoy_hash, login_allowed, new_token, token_hash,
+    verify_password,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser, BearerToken};
@@ -20,9 +19,12 @@ pub async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = request.email.trim().to_lowercase();
-    let limiter = state.login_limiter();
-    limiter
-        .check(&email, Instant::now())
+    let store = state.store();
+    let now = time::now();
+    let (failures, oldest) = store
+        .login_failures(&email, now - FAILURE_WINDOW_SECS)
+        .await?;
+    login_allowed(failures, oldest, now)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
 
     let found = state.store().user_with_password(&email).await?;
@@ -37,7 +39,9 @@ pub async fn login(
     let user = match user {
         Some(user) if matches => user,
         _ => {
-            limiter.record_failure(&email, Instant::now());
+            store
+                .record_login_failure(&email, time::now(), now - FAILURE_WINDOW_SECS)
+                .await?;
             return Err(ApiError::InvalidCredentials);
         }
     };

@@ -1,9 +1,7 @@
 //! Credentials: argon2id password hashes, opaque bearer tokens stored hashed, and the limit
 //! on failed sign-ins per email. No HTTP here; `auth` answers the requests.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -12,11 +10,13 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::time::Timestamp;
+
 /// Sessions last this long.
 pub const SESSION_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
-/// Failed attempts allowed per email within `FAILURE_WINDOW`.
-const MAX_FAILURES: usize = 10;
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Failed attempts allowed per email within `FAILURE_WINDOW_SECS`.
+pub const MAX_FAILURES: i64 = 10;
+pub const FAILURE_WINDOW_SECS: i64 = 60;
 
 /// Why a password could not be hashed.
 #[derive(Debug, thiserror::Error)]
@@ -68,48 +68,17 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Counts failed sign-ins per email in a sliding one-minute window.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl LoginLimiter {
-    /// `Err(seconds to wait)` when the email has used up its attempts.
-    pub fn check(&self, email: &str, now: Instant) -> Result<(), u64> {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(times) = failures.get_mut(email) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= FAILURE_WINDOW)
-        {
-            times.pop_front();
+/// Whether an email may try to sign in again, given its failures within the last
+/// [`FAILURE_WINDOW_SECS`] (how many, and when the oldest was): `Err(seconds to wait)` when
+/// they are used up. The failures are kept in the database, so every server counts them.
+pub fn login_allowed(failures: i64, oldest: Option<Timestamp>, now: Timestamp) -> Result<(), u64> {
+    match oldest {
+        Some(oldest) if failures >= MAX_FAILURES => {
+            Err(u64::try_from(oldest + FAILURE_WINDOW_SECS - now)
+                .unwrap_or(0)
+                .max(1))
         }
-        if times.is_empty() {
-            failures.remove(email);
-            return Ok(());
-        }
-        if times.len() >= MAX_FAILURES {
-            let oldest = times[0];
-            let wait = FAILURE_WINDOW.saturating_sub(now.duration_since(oldest));
-            return Err(wait.as_secs().max(1));
-        }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, email: &str, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Bound the memory an attacker can make us hold.
-        if failures.len() > 100_000 {
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW)
-            });
-        }
-        failures.entry(email.to_owned()).or_default().push_back(now);
+        _ => Ok(()),
     }
 }
 
@@ -136,16 +105,11 @@ mod tests {
     }
 
     #[test]
-    fn the_eleventh_failure_within_a_minute_is_refused() {
-        let limiter = LoginLimiter::default();
-        let start = Instant::now();
-        for _ in 0..MAX_FAILURES {
-            assert!(limiter.check("a@b.c", start).is_ok());
-            limiter.record_failure("a@b.c", start);
-        }
-        assert_eq!(limiter.check("a@b.c", start), Err(60));
-        assert!(limiter.check("other@b.c", start).is_ok());
-        let later = start + FAILURE_WINDOW;
-        assert!(limiter.check("a@b.c", later).is_ok());
+    fn the_eleventh_attempt_within_a_minute_is_refused() {
+        let start = 1_000;
+        assert_eq!(login_allowed(0, None, start), Ok(()));
+        assert_eq!(login_allowed(MAX_FAILURES - 1, Some(start), start), Ok(()));
+        assert_eq!(login_allowed(MAX_FAILURES, Some(start), start), Err(60));
+        assert_eq!(login_allowed(MAX_FAILURES, Some(start), start + 59), Err(1));
     }
 }

@@ -179,6 +179,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         config.order_poll_interval,
     )
     .await?;
+    state.listen_to_other_servers();
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(async move {

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::credentials::LoginLimiter;
 use crate::payments::settle::RefreshThrottle;
 use crate::sandbox::SandboxState;
 use crate::store::Store;
@@ -18,7 +17,6 @@ pub struct AppState {
     public_url: Arc<str>,
     sumup: SumUpClient,
     sandbox: Option<SandboxState>,
-    login_limiter: Arc<LoginLimiter>,
     /// Bumped whenever an order changes, to wake long-polls.
     order_changes: Arc<watch::Sender<u64>>,
     refresh_throttle: Arc<RefreshThrottle>,
@@ -43,7 +41,6 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').into(),
             sumup,
             sandbox,
-            login_limiter: Arc::new(LoginLimiter::default()),
             order_changes: Arc::new(watch::Sender::new(0)),
             refresh_throttle: Arc::default(),
             poll_interval,
@@ -68,10 +65,6 @@ impl AppState {
         self.sandbox.as_ref()
     }
 
-    pub fn login_limiter(&self) -> &LoginLimiter {
-        &self.login_limiter
-    }
-
     /// Where SumUp tells us a checkout changed.
     pub fn webhook_url(&self) -> String {
         format!("{}/api/v1/webhooks/sumup", self.public_url)
@@ -82,8 +75,28 @@ impl AppState {
         format!("{}/checkout/return", self.public_url)
     }
 
-    pub fn orders_changed(&self) {
+    /// Wakes the long-polls of this server and, through the database, of every other.
+    pub async fn orders_changed(&self) {
+        self.wake_order_waiters();
+        if let Err(err) = self.store.notify_orders_changed().await {
+            tracing::warn!(error = %err, "could not tell other servers that an order changed");
+        }
+    }
+
+    fn wake_order_waiters(&self) {
         self.order_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Wakes this server's long-polls whenever another server says an order changed.
+    pub fn listen_to_other_servers(&self) {
+        let state = self.clone();
+        let stop = self.stopping.subscribe();
+        tokio::spawn(async move {
+            let store = state.store.clone();
+            store
+                .listen_for_order_changes(|| state.wake_order_waiters(), stop)
+                .await;
+        });
     }
 
     pub fn subscribe_orders(&self) -> watch::Receiver<u64> {

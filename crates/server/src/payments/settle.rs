@@ -120,7 +120,7 @@ pub async fn settle(
     let changed = apply_checkout(state, order_id, remote, attempt).await?;
     try_refund(state, order_id).await?;
     if changed {
-        state.orders_changed();
+        state.orders_changed().await;
     }
     Ok(())
 }

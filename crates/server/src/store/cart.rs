@@ -102,7 +102,7 @@ impl Store {
              WHERE l.user_id = $1 AND l.order_id IS NULL ORDER BY l.id",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         let bookings = sqlx::query_as::<_, BookingRow>(
             "SELECT b.id, b.name, c.name AS calendar_name, b.starts_at, b.ends_at, b.cost, \
@@ -112,7 +112,7 @@ impl Store {
              WHERE b.user_id = $1 AND b.state = 'pending' ORDER BY b.starts_at, b.id",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         let tickets = self.pending_tickets(user_id).await?;
         Ok(CartContents {
@@ -129,14 +129,14 @@ impl Store {
                     "{PRODUCT_SELECT} WHERE p.slug = $1 ORDER BY pr.title, pr.id"
                 )))
                 .bind(slug)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.read)
                 .await?
             }
             None => {
                 sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(format!(
                     "{PRODUCT_SELECT} ORDER BY pr.title, pr.id"
                 )))
-                .fetch_all(&self.pool)
+                .fetch_all(&self.read)
                 .await?
             }
         };

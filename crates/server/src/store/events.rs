@@ -159,7 +159,7 @@ impl Store {
         }
         query
             .bind(i64::from(filter.limit) + 1)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read)
             .await
     }
 
@@ -172,7 +172,7 @@ impl Store {
         sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!("{EVENT_SELECT} AND e.id = $2")))
             .bind(now)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await
     }
 
@@ -181,7 +181,7 @@ impl Store {
             "SELECT id, name, cost FROM ticket_types WHERE event_id = $1 ORDER BY cost, id",
         )
         .bind(event_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         Ok(rows
             .into_iter()
@@ -204,7 +204,7 @@ impl Store {
         )
         .bind(event_id)
         .bind(user_id)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.read)
         .await
     }
 }

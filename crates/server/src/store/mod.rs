@@ -8,6 +8,7 @@ pub(crate) mod cart;
 mod catalog;
 mod events;
 mod idempotency;
+mod notify;
 mod orders;
 mod refunds;
 pub(crate) mod sandbox;
@@ -31,11 +32,26 @@ pub use refunds::RefundState;
 pub use sandbox::{NewSandboxCheckout, SandboxCheckoutRow};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database is behind the store: the SQL is the same but for locking and notifying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// The database behind the API.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Every write, and every read inside a write's transaction. On SQLite one connection,
+    /// so that writers queue here instead of failing on SQLite's lock.
     pool: AnyPool,
+    /// Reads that stand alone. On a SQLite file, a few connections beside the writer (WAL
+    /// lets them read while it writes); elsewhere the same pool as `pool`.
+    read: AnyPool,
+    backend: Backend,
+    url: String,
 }
 
 /// Why the database could not be opened.
@@ -60,39 +76,91 @@ where
     })
 }
 
-/// Opens `sqlite://PATH`, `sqlite::memory:` or (later) `postgres://...` and migrates it.
+/// PostgreSQL connections per server.
+const POSTGRES_CONNECTIONS: u32 = 16;
+/// Reading connections beside SQLite's one writer.
+const SQLITE_READERS: u32 = 4;
+
+/// Opens `sqlite://PATH`, `sqlite::memory:` or `postgres://...` and migrates it.
 pub async fn connect_database(url: &str) -> Result<Store, OpenError> {
     install_default_drivers();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        return Err(OpenError::Unsupported(
-            "PostgreSQL is not supported by this build yet; use sqlite://PATH".to_owned(),
-        ));
+        let pool = AnyPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        // Several servers starting at once: sqlx takes an advisory lock while migrating.
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        return Ok(Store {
+            read: pool.clone(),
+            pool,
+            backend: Backend::Postgres,
+            url: url.to_owned(),
+        });
     }
     if !url.starts_with("sqlite:") {
         return Err(OpenError::Unsupported(format!(
-            "unknown database URL {url:?}: use sqlite://PATH or sqlite::memory:"
+            "unknown database URL {url:?}: use sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST/DATABASE"
         )));
     }
     let url = sqlite_url(url);
-    // SQLite allows one writer at a time, and a transaction that starts reading and then writes
-    // fails at once (not after a wait) when another connection wrote meanwhile. One connection
-    // serialises every statement instead; it also keeps an in-memory database alive and shared.
-    let pool = AnyPoolOptions::new()
-        .max_connections(1)
+    let memory = is_memory(&url);
+    // SQLite allows one writer at a time, and a transaction that starts reading and then
+    // writes fails at once (not after a wait) when another connection wrote meanwhile. One
+    // writing connection serialises every write instead; it also keeps an in-memory database
+    // alive and shared.
+    let pool = sqlite_pool(1).connect(&url).await?;
+    if !memory {
+        // Readers no longer wait for the writer, and a commit is one append to the log.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&pool)
+            .await?;
+    }
+    SQLITE_MIGRATIONS.run(&pool).await?;
+    let read = if memory {
+        pool.clone()
+    } else {
+        sqlite_pool(SQLITE_READERS).connect(&url).await?
+    };
+    Ok(Store {
+        pool,
+        read,
+        backend: Backend::Sqlite,
+        url,
+    })
+}
+
+/// A pool of SQLite connections set up alike: commits without waiting for the disk on every
+/// one (WAL keeps the database consistent; a power cut may lose the last moments), and a
+/// wait instead of an error when the database is busy.
+fn sqlite_pool(connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
         .acquire_timeout(Duration::from_secs(30))
-        .connect(&url)
-        .await?;
-    SQLITE_MIGRATIONS.run(&pool).await?;
-    Ok(Store { pool })
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("PRAGMA synchronous = NORMAL")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+}
+
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// Adds `mode=rwc` to a file URL so that a new database file is created.
 fn sqlite_url(url: &str) -> String {
-    let is_memory = url.contains(":memory:") || url.contains("mode=memory");
-    if is_memory || url.contains("mode=") {
+    if is_memory(url) || url.contains("mode=") {
         url.to_owned()
     } else if url.contains('?') {
         format!("{url}&mode=rwc")
@@ -108,7 +176,17 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.read.close().await;
         self.pool.close().await;
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL the store was opened with (for a listener of its own).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// The deployment's currency, set by the catalog; GBP when none was given.
@@ -135,12 +213,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn postgres_is_refused_with_a_sentence() {
-        let err = connect_database("postgres://localhost/shop")
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("PostgreSQL"), "{err}");
+    async fn other_databases_are_refused_with_a_sentence() {
         let err = connect_database("mysql://x").await.unwrap_err();
         assert!(err.to_string().contains("sqlite://PATH"), "{err}");
+        assert!(err.to_string().contains("postgres://"), "{err}");
     }
 }

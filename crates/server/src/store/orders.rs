@@ -274,7 +274,7 @@ impl Store {
             "{ORDER_SELECT} WHERE o.id = $1"
         )))
         .bind(order_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?
         .map(OrderRow::try_from)
         .transpose()
@@ -291,7 +291,7 @@ impl Store {
         )))
         .bind(order_id)
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?
         .map(OrderRow::try_from)
         .transpose()
@@ -302,7 +302,7 @@ impl Store {
             "{ORDER_SELECT} WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.id DESC"
         )))
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?
         .into_iter()
         .map(OrderRow::try_from)
@@ -337,7 +337,7 @@ impl Store {
                  WHERE l.order_id {filter} ORDER BY l.id"
         )))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         for line in lines {
             // A line is priced when it joins an order; the columns are filled together.
@@ -369,7 +369,7 @@ impl Store {
                  WHERE b.order_id {filter} ORDER BY b.starts_at, b.id"
             )))
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read)
             .await?;
         for booking in bookings {
             let entry = CartBooking {
@@ -390,7 +390,7 @@ impl Store {
             "{TICKET_SELECT} WHERE t.order_id {filter} ORDER BY t.id"
         )))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         for ticket in tickets {
             if let Some(order_id) = ticket.order_id {
@@ -407,14 +407,14 @@ impl Store {
              ORDER BY e.starts_at, t.id"
         )))
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await
     }
 
     pub async fn checkout_attempts(&self, order_id: i64) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM checkouts WHERE order_id = $1")
             .bind(order_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.read)
             .await
     }
 
@@ -447,7 +447,7 @@ impl Store {
     pub async fn order_of_checkout(&self, sumup_id: &str) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar("SELECT order_id FROM checkouts WHERE sumup_id = $1")
             .bind(sumup_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await
     }
 
@@ -470,7 +470,7 @@ impl Store {
     pub async fn page_id(&self, slug: &str) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar("SELECT id FROM pages WHERE slug = $1")
             .bind(slug)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await
     }
 }

@@ -71,7 +71,7 @@ impl Store {
     ) -> Result<Option<SandboxCheckoutRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await
     }
 
@@ -83,7 +83,7 @@ impl Store {
             "{SELECT} WHERE reference = $1 ORDER BY created_at, id"
         )))
         .bind(reference)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await
     }
 
@@ -139,7 +139,7 @@ impl Store {
         )))
         .bind(merchant_code)
         .bind(transaction_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await
     }
 }

@@ -2,7 +2,7 @@
 //! failing, reopening and cancelling unpaid ones. Each is one guarded statement or one
 //! short transaction that starts with one.
 
-use super::Store;
+use super::{Backend, Store};
 use crate::time::Timestamp;
 
 /// What confirming a payment did.
@@ -15,6 +15,22 @@ pub struct Settlement {
 }
 
 impl Store {
+    /// Holds the event's row until the transaction ends. SQLite needs nothing: its one
+    /// writing connection runs one transaction at a time.
+    async fn lock_event(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        event_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM events WHERE id = $1 FOR UPDATE")
+                .bind(event_id)
+                .fetch_optional(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Back to pending for a new payment attempt after a failure.
     pub async fn reopen_order(&self, order_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
@@ -81,7 +97,8 @@ impl Store {
 
         let events: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT DISTINCT e.id, e.ticket_count FROM tickets t JOIN events e ON e.id = t.event_id \
-             WHERE t.order_id = $1 AND t.state = 'confirmed' AND e.ticket_count IS NOT NULL",
+             WHERE t.order_id = $1 AND t.state = 'confirmed' AND e.ticket_count IS NOT NULL \
+             ORDER BY e.id",
         )
         .bind(order_id)
         .fetch_all(&mut *tx)
@@ -91,6 +108,9 @@ impl Store {
             refund: 0,
         };
         for (event_id, capacity) in events {
+            // Two orders of one event settling at once (on two servers) take turns here, so
+            // the second counts the first's tickets; events are taken in id order.
+            self.lock_event(&mut tx, event_id).await?;
             let held: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND state IN ('confirmed', 'checked_in')",
             )

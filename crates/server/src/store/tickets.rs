@@ -109,7 +109,7 @@ impl Store {
                 "{TICKET_SELECT} WHERE t.id = $1"
             )))
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.read)
             .await?;
             tickets.push(row);
         }
@@ -122,7 +122,7 @@ impl Store {
             "{TICKET_SELECT} WHERE t.user_id = $1 AND t.state = 'pending' ORDER BY t.id"
         )))
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await
     }
 

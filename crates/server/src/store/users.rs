@@ -31,7 +31,7 @@ impl Store {
         let row: Option<(i64, String, String, String)> =
             sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")
                 .bind(email)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.read)
                 .await?;
         Ok(row.map(|(id, email, name, hash)| (User { id, email, name }, hash)))
     }
@@ -68,7 +68,7 @@ impl Store {
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?;
         Ok(row.map(User::from))
     }
@@ -85,6 +85,41 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Failed sign-ins for this email since `since`: how many, and the oldest.
+    pub async fn login_failures(
+        &self,
+        email: &str,
+        since: Timestamp,
+    ) -> Result<(i64, Option<Timestamp>), sqlx::Error> {
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2")
+            .bind(email)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Records a failed sign-in, forgetting this email's failures from before `forget_before`.
+    pub async fn record_login_failure(
+        &self,
+        email: &str,
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1 AND at <= $2")
+            .bind(email)
+            .bind(forget_before)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+            .bind(email)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -4,10 +4,10 @@ use storefront_server::ServerConfig;
 
 use crate::common::*;
 
-fn file_config(dir: &tempfile::TempDir, catalog: Option<&str>) -> ServerConfig {
+fn file_config(database_url: &str, catalog: Option<&str>) -> ServerConfig {
     ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", dir.path().join("shop.db").display()),
+        database_url: database_url.to_owned(),
         catalog: catalog.map(str::to_owned),
         ..ServerConfig::default()
     }
@@ -16,14 +16,15 @@ fn file_config(dir: &tempfile::TempDir, catalog: Option<&str>) -> ServerConfig {
 #[tokio::test]
 async fn a_file_database_keeps_carts_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::with_config(file_config(&dir, Some(TEST_CATALOG))).await;
+    let db = lasting_database(&dir).await;
+    let app = TestApp::with_config(file_config(&db, Some(TEST_CATALOG))).await;
     let ann = app.ann().await;
     app.buy(&ann, WREN_DUO, 2, Some(STANDARD)).await;
     let before = app.cart(&ann).await;
     app.server.stop().await;
 
     // The catalog is offered again, but the database has data: nothing changes.
-    let app = TestApp::with_config(file_config(&dir, Some(TEST_CATALOG))).await;
+    let app = TestApp::with_config(file_config(&db, Some(TEST_CATALOG))).await;
     assert_eq!(
         app.cart(&ann).await,
         before,
@@ -42,8 +43,9 @@ async fn a_file_database_keeps_carts_across_restarts() {
 #[tokio::test]
 async fn a_bad_catalog_names_the_entry_and_loads_nothing() {
     let dir = tempfile::tempdir().unwrap();
+    let db = lasting_database(&dir).await;
     let broken = TEST_CATALOG.replace("calendar = \"village\"", "calendar = \"meadow\"");
-    let err = match storefront_server::start(file_config(&dir, Some(&broken))).await {
+    let err = match storefront_server::start(file_config(&db, Some(&broken))).await {
         Ok(_) => panic!("a broken catalog must not start"),
         Err(err) => err.to_string(),
     };
@@ -52,7 +54,7 @@ async fn a_bad_catalog_names_the_entry_and_loads_nothing() {
         "the catalog was not loaded: events[2] \"Village Fete\": unknown calendar \"meadow\""
     );
     // Started without a catalog, the same database is empty.
-    let app = TestApp::with_config(file_config(&dir, None)).await;
+    let app = TestApp::with_config(file_config(&db, None)).await;
     assert_eq!(
         app.get("/events", None).await.json["events"],
         serde_json::json!([])
@@ -71,7 +73,7 @@ async fn a_bad_catalog_names_the_entry_and_loads_nothing() {
 async fn the_demo_catalog_loads() {
     let app = TestApp::with_config(ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: "sqlite::memory:".to_owned(),
+        database_url: test_database().await,
         catalog: Some(storefront_server::DEMO_CATALOG.to_owned()),
         ..ServerConfig::default()
     })
@@ -114,7 +116,7 @@ async fn hostile_strings_round_trip_as_data() {
     }
     let app = TestApp::with_config(ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: "sqlite::memory:".to_owned(),
+        database_url: test_database().await,
         catalog: Some(catalog),
         ..ServerConfig::default()
     })

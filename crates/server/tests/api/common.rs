@@ -177,16 +177,41 @@ impl Answer {
     }
 }
 
+/// Which database the suite runs on: `STOREFRONT_TEST_DATABASE=postgres` runs it on a
+/// throw-away PostgreSQL cluster (`.ci/run` does, after the SQLite run).
+pub fn on_postgres() -> bool {
+    std::env::var("STOREFRONT_TEST_DATABASE").is_ok_and(|db| db == "postgres")
+}
+
+/// A new, empty database: in memory, or on the PostgreSQL cluster.
+pub async fn test_database() -> String {
+    if on_postgres() {
+        crate::postgres::fresh_database().await
+    } else {
+        "sqlite::memory:".to_owned()
+    }
+}
+
+/// A new, empty database that outlives a server's restart: a file in `dir`, or on the
+/// PostgreSQL cluster.
+pub async fn lasting_database(dir: &tempfile::TempDir) -> String {
+    if on_postgres() {
+        crate::postgres::fresh_database().await
+    } else {
+        format!("sqlite://{}", dir.path().join("shop.db").display())
+    }
+}
+
 impl TestApp {
     pub async fn start() -> TestApp {
-        TestApp::with_config(TestApp::config()).await
+        TestApp::with_config(TestApp::config().await).await
     }
 
-    /// A fresh in-memory database with the test catalog, on a free loopback port.
-    pub fn config() -> ServerConfig {
+    /// A fresh database with the test catalog, on a free loopback port.
+    pub async fn config() -> ServerConfig {
         ServerConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
-            database_url: "sqlite::memory:".to_owned(),
+            database_url: test_database().await,
             catalog: Some(TEST_CATALOG.to_owned()),
             ..ServerConfig::default()
         }

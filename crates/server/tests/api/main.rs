@@ -11,5 +11,6 @@ mod events;
 mod idempotency;
 mod openapi;
 mod payments;
+mod postgres;
 mod sumup_client;
 mod tickets;

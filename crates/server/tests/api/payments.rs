@@ -424,7 +424,7 @@ async fn a_long_poll_wakes_when_the_webhook_settles_the_order() {
     // SumUp is polled only once a minute here: only the webhook's wake-up can answer early.
     let app = TestApp::with_config(ServerConfig {
         order_poll_interval: Duration::from_secs(60),
-        ..TestApp::config()
+        ..TestApp::config().await
     })
     .await;
     let ann = app.ann().await;
@@ -501,7 +501,7 @@ async fn sumup_down_keeps_the_order_and_pay_retries_once_it_is_back() {
     };
     let app = TestApp::with_config(ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: "sqlite::memory:".to_owned(),
+        database_url: test_database().await,
         catalog: Some(TEST_CATALOG.to_owned()),
         sumup: Some(storefront_server::SumUpConfig {
             base_url: format!("http://127.0.0.1:{port}/sumup-sandbox"),
