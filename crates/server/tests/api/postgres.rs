@@ -154,6 +154,8 @@ fn start_cluster() -> String {
         data = data.display(),
         dir = dir.display(),
     );
+    // It outlives this process on purpose: nobody waits for it.
+    #[allow(clippy::zombie_processes)]
     Command::new("sh")
         .args(["-c", &stop])
         .stdin(Stdio::null())
