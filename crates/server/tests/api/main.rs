@@ -12,5 +12,6 @@ mod idempotency;
 mod openapi;
 mod payments;
 mod postgres;
+mod scale_out;
 mod sumup_client;
 mod tickets;

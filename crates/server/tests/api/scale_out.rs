@@ -1,0 +1,270 @@
+//! Two servers on one PostgreSQL database, as a deployment behind a load balancer runs them:
+//! whatever a buyer does on one, the other sees, and the rules hold across both.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use storefront_contract::ErrorCode;
+use storefront_server::ServerConfig;
+
+use crate::common::*;
+use crate::postgres::fresh_database;
+
+/// Servers A and B on one new database (A loads the catalog; B finds it there).
+async fn two_servers() -> (TestApp, TestApp) {
+    two_servers_on(&fresh_database().await).await
+}
+
+async fn two_servers_on(database_url: &str) -> (TestApp, TestApp) {
+    let config = || ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.to_owned(),
+        catalog: Some(TEST_CATALOG.to_owned()),
+        // Only a change noticed by the database can wake a long-poll early.
+        order_poll_interval: Duration::from_secs(60),
+        ..ServerConfig::default()
+    };
+    let a = TestApp::with_config(config()).await;
+    let b = TestApp::with_config(config()).await;
+    (a, b)
+}
+
+fn ticket_states(order: &Value) -> Vec<String> {
+    order["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn fifty_buys_spread_over_two_servers_all_land() {
+    let (a, b) = two_servers().await;
+    let ann = a.ann().await;
+    let path = format!("/events/{VILLAGE_FETE}/tickets");
+    let buys = (0..50).map(|i| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        server.post(&path, Some(&ann), json!({"quantity": 1}))
+    });
+    for answer in futures::future::join_all(buys).await {
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    }
+    for server in [&a, &b] {
+        let cart = server.cart(&ann).await;
+        assert_eq!(cart["summary"]["ticket_count"], 50);
+        assert_eq!(cart["summary"]["ticket_total"], "150.00");
+    }
+}
+
+/// Eight events of two places each: settling an order for all of them takes long enough
+/// that two settlements running at once overlap, and only the event lock keeps them apart.
+fn race_catalog() -> String {
+    let mut catalog = String::from(
+        "[[users]]\nemail = \"ann@example.com\"\npassword = \"ann-pass\"\nname = \"Ann\"\n\
+         [[users]]\nemail = \"bob@example.com\"\npassword = \"bob-pass\"\nname = \"Bob\"\n\
+         [[pages]]\nslug = \"hall\"\ntitle = \"Hall\"\n\
+         [[calendars]]\nslug = \"main\"\nname = \"Main\"\npage = \"hall\"\n",
+    );
+    for i in 1..=RACED_EVENTS {
+        catalog.push_str(&format!(
+            "[[events]]\nslug = \"e{i}\"\ncalendar = \"main\"\nname = \"Night {i}\"\n\
+             starts_at = \"+{i}d 19:00\"\nticket_price = \"5.00\"\nticket_count = 2\n"
+        ));
+    }
+    catalog
+}
+
+const RACED_EVENTS: i64 = 8;
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing() {
+    let database_url = fresh_database().await;
+    let config = || ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        catalog: Some(race_catalog()),
+        ..ServerConfig::default()
+    };
+    let a = TestApp::with_config(config()).await;
+    let b = TestApp::with_config(config()).await;
+    // Every event holds two: Ann takes two of each on A, Bob two of each on B.
+    let (ann, bob) = (a.ann().await, b.bob().await);
+    for event in 1..=RACED_EVENTS {
+        a.buy(&ann, event, 2, None).await;
+        b.buy(&bob, event, 2, None).await;
+    }
+    let (ann_order, ann_url) = a.checkout_ok(&ann, None).await;
+    let (bob_order, bob_url) = b.checkout_ok(&bob, None).await;
+    // Hold every ticket, so that both settlements queue behind this and then run at the
+    // same moment, each on its own server.
+    let mut gate = a.server.state().store().pool().begin().await.unwrap();
+    sqlx::query("SELECT id FROM tickets FOR UPDATE")
+        .fetch_all(&mut *gate)
+        .await
+        .unwrap();
+    tokio::join!(a.press(&ann_url, "pay"), b.press(&bob_url, "pay"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gate.commit().await.unwrap();
+    let (ann_paid, bob_paid) =
+        tokio::join!(b.order(&ann, ann_order, 10), a.order(&bob, bob_order, 10));
+    assert_eq!(ann_paid["status"], "paid");
+    assert_eq!(bob_paid["status"], "paid");
+    for event in 1..=RACED_EVENTS {
+        let shown = a.event(event, None).await;
+        assert_eq!(shown["sold"], 2, "event {event} holds exactly its capacity");
+    }
+    // The refund request may still be on its way to SumUp.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (ann_now, bob_now) = loop {
+        let ann_now = a.order(&ann, ann_order, 0).await;
+        let bob_now = b.order(&bob, bob_order, 0).await;
+        let refunded = [&ann_now, &bob_now]
+            .iter()
+            .any(|order| order["refund"]["status"] == "refunded");
+        if refunded || Instant::now() > deadline {
+            break (ann_now, bob_now);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let confirmed = [&ann_now, &bob_now]
+        .iter()
+        .flat_map(|order| ticket_states(order))
+        .filter(|state| state == "confirmed")
+        .count();
+    assert_eq!(confirmed, 16, "never more than the capacity");
+    let refunds: Vec<&Value> = [&ann_now, &bob_now]
+        .iter()
+        .map(|order| &order["refund"])
+        .filter(|refund| !refund.is_null())
+        .collect();
+    // The event rows are taken in one order, so the later payer meets every event full.
+    assert_eq!(
+        refunds.len(),
+        1,
+        "exactly one order is refunded: {refunds:?}"
+    );
+    assert_eq!(refunds[0]["amount"], "80.00");
+    assert_eq!(refunds[0]["status"], "refunded");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_payment_settled_on_one_server_wakes_a_long_poll_on_the_other() {
+    let (a, b) = two_servers().await;
+    let ann = a.ann().await;
+    // The checkout is made on A: SumUp's webhook goes to A.
+    let (order_id, url) = a.checkout_ok(&ann, None).await;
+    let started = Instant::now();
+    let waiting = b.order(&ann, order_id, 20);
+    let (order, paid_at) = tokio::join!(waiting, async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        a.press(&url, "pay").await;
+        Instant::now()
+    });
+    let answered = Instant::now();
+    assert_eq!(order["status"], "paid");
+    // Polled only once a minute, B can only have been woken by A through the database.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    eprintln!(
+        "B answered {:?} after the payment page was submitted on A",
+        answered.saturating_duration_since(paid_at)
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn one_idempotency_key_sent_to_both_servers_at_once_acts_once() {
+    let (a, b) = two_servers().await;
+    let ann = a.ann().await;
+    let send = |server: &TestApp| {
+        let request = server
+            .client
+            .post(server.url(&format!("/events/{VILLAGE_FETE}/tickets")))
+            .bearer_auth(&ann)
+            .header("Idempotency-Key", "door-rush-1")
+            .json(&json!({"quantity": 3}))
+            .send();
+        async move {
+            let answer = request.await.unwrap();
+            (answer.status(), answer.text().await.unwrap())
+        }
+    };
+    let ((status_a, body_a), (status_b, body_b)) = tokio::join!(send(&a), send(&b));
+    let created = [status_a, status_b]
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert!(created >= 1, "{status_a} {body_a} / {status_b} {body_b}");
+    for (status, body) in [(status_a, &body_a), (status_b, &body_b)] {
+        // The other is the same answer replayed, or told that the first is still running.
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+            "{status} {body}"
+        );
+    }
+    if created == 2 {
+        assert_eq!(body_a, body_b, "a replay is the first answer");
+    }
+    assert_eq!(b.cart(&ann).await["summary"]["ticket_count"], 3);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn failed_sign_ins_on_one_server_count_on_the_other() {
+    let (a, b) = two_servers().await;
+    for _ in 0..10 {
+        let wrong = a
+            .post(
+                "/auth/login",
+                None,
+                json!({"email": "ann@example.com", "password": "guess"}),
+            )
+            .await;
+        assert_eq!(wrong.code(), ErrorCode::InvalidCredentials);
+    }
+    let limited = b
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "ann@example.com", "password": "ann-pass"}),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.code(), ErrorCode::RateLimited);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_restart_on_the_same_database_keeps_carts_orders_and_tickets() {
+    let database_url = fresh_database().await;
+    let (a, b) = two_servers_on(&database_url).await;
+    let ann = a.ann().await;
+    a.buy(&ann, WREN_DUO, 2, Some(STANDARD)).await;
+    let (order_id, url) = a.checkout_ok(&ann, Some("granary")).await;
+    a.press(&url, "pay").await;
+    assert_eq!(a.order(&ann, order_id, 10).await["status"], "paid");
+    b.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let cart = a.cart(&ann).await;
+    let orders = a.get("/orders", Some(&ann)).await.json;
+    let tickets = a.get("/tickets", Some(&ann)).await.json;
+    a.server.stop().await;
+    b.server.stop().await;
+
+    // Both come back on the same database; the catalog is offered again and changes nothing.
+    let (a, b) = two_servers_on(&database_url).await;
+    assert_eq!(b.cart(&ann).await, cart, "the token and the cart survive");
+    assert_eq!(a.get("/orders", Some(&ann)).await.json, orders);
+    assert_eq!(b.get("/tickets", Some(&ann)).await.json, tickets);
+    assert_eq!(
+        ticket_states(&b.order(&ann, order_id, 0).await),
+        ["confirmed", "confirmed"]
+    );
+}
