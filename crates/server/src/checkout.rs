@@ -38,7 +38,7 @@ pub async fn checkout(
         )
         .await?
         .ok_or(ApiError::EmptyCart)?;
-    state.orders_changed().await;
+    state.order_changed(order_id).await;
     let order = reload(&state, order_id).await?;
     let checkout = start_checkout(&state, &order).await?;
     pay_here(&state, order_id, checkout).await

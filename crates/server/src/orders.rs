@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use storefront_contract::{CheckoutResponse, Order, OrderList, OrderStatus, TicketList};
+use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, AuthUser, IdPath};
@@ -96,7 +97,7 @@ pub async fn get_order(
         }
         let nap = state.poll_interval().min(deadline - now);
         tokio::select! {
-            _ = changes.changed() => {}
+            _ = this_order_changed(&mut changes, order_id) => {}
             _ = stopping.changed() => {}
             _ = tokio::time::sleep(nap) => {
                 refresh_order(&state, &order, false).await?;
@@ -104,6 +105,19 @@ pub async fn get_order(
         }
     }
     Ok(Json(order_view(&state, &order).await?))
+}
+
+/// Returns when the order changes, or when changes were missed and it may have.
+async fn this_order_changed(changes: &mut broadcast::Receiver<i64>, order_id: i64) {
+    loop {
+        match changes.recv().await {
+            Ok(changed) if changed == order_id => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            // The sender lives as long as the server: nothing more will come.
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
 }
 
 /// Cancels a pending or failed order, closing its SumUp checkout first; if SumUp says it was
@@ -118,7 +132,7 @@ pub async fn cancel_order(
         return Err(not_payable(order.status));
     }
     if !close_open_checkout(&state, &order).await? && state.store().cancel_order(order_id).await? {
-        state.orders_changed().await;
+        state.order_changed(order_id).await;
     }
     let order = reload(&state, order_id).await?;
     Ok(Json(order_view(&state, &order).await?))

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::payments::settle::RefreshThrottle;
 use crate::sandbox::SandboxState;
 use crate::store::Store;
 use crate::sumup::SumUpClient;
+
+/// Order changes a slow long-poll may fall behind by before it is told it lagged.
+const ORDER_CHANGES_KEPT: usize = 4096;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,8 +20,8 @@ pub struct AppState {
     public_url: Arc<str>,
     sumup: SumUpClient,
     sandbox: Option<SandboxState>,
-    /// Bumped whenever an order changes, to wake long-polls.
-    order_changes: Arc<watch::Sender<u64>>,
+    /// The id of every order that changes, to wake the long-polls waiting on it.
+    order_changes: broadcast::Sender<i64>,
     refresh_throttle: Arc<RefreshThrottle>,
     /// While a long-poll waits, SumUp is asked about its order this often.
     poll_interval: Duration,
@@ -41,7 +44,7 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').into(),
             sumup,
             sandbox,
-            order_changes: Arc::new(watch::Sender::new(0)),
+            order_changes: broadcast::channel(ORDER_CHANGES_KEPT).0,
             refresh_throttle: Arc::default(),
             poll_interval,
             stopping: Arc::new(watch::Sender::new(false)),
@@ -75,16 +78,18 @@ impl AppState {
         format!("{}/checkout/return", self.public_url)
     }
 
-    /// Wakes the long-polls of this server and, through the database, of every other.
-    pub async fn orders_changed(&self) {
-        self.wake_order_waiters();
-        if let Err(err) = self.store.notify_orders_changed().await {
-            tracing::warn!(error = %err, "could not tell other servers that an order changed");
+    /// Wakes the long-polls waiting on this order, on this server and, through the
+    /// database, on every other.
+    pub async fn order_changed(&self, order_id: i64) {
+        self.wake_order_waiters(order_id);
+        if let Err(err) = self.store.notify_order_changed(order_id).await {
+            tracing::warn!(order_id, error = %err, "could not tell other servers that an order changed");
         }
     }
 
-    fn wake_order_waiters(&self) {
-        self.order_changes.send_modify(|n| *n = n.wrapping_add(1));
+    fn wake_order_waiters(&self, order_id: i64) {
+        // Nobody waiting is no error.
+        let _ = self.order_changes.send(order_id);
     }
 
     /// Wakes this server's long-polls whenever another server says an order changed.
@@ -94,12 +99,14 @@ impl AppState {
         tokio::spawn(async move {
             let store = state.store.clone();
             store
-                .listen_for_order_changes(|| state.wake_order_waiters(), stop)
+                .listen_for_order_changes(|order_id| state.wake_order_waiters(order_id), stop)
                 .await;
         });
     }
 
-    pub fn subscribe_orders(&self) -> watch::Receiver<u64> {
+    /// The ids of orders as they change. A receiver that falls behind is told it lagged
+    /// (and then looks again at its order).
+    pub fn subscribe_orders(&self) -> broadcast::Receiver<i64> {
         self.order_changes.subscribe()
     }
 

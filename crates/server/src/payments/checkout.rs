@@ -113,7 +113,7 @@ pub async fn start_checkout(state: &AppState, order: &OrderRow) -> ApiResult<Che
             now,
         )
         .await?;
-    state.orders_changed().await;
+    state.order_changed(order.id).await;
     Ok(CheckoutRow {
         sumup_id: checkout.id,
         url,

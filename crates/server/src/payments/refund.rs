@@ -34,7 +34,7 @@ pub async fn try_refund(state: &AppState, order_id: i64) -> ApiResult<()> {
         }
     };
     store.finish_refund(order_id, outcome).await?;
-    state.orders_changed().await;
+    state.order_changed(order_id).await;
     Ok(())
 }
 

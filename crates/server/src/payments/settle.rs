@@ -117,23 +117,42 @@ pub async fn settle(
     remote: &Checkout,
     attempt: Attempt,
 ) -> ApiResult<()> {
-    let changed = apply_checkout(state, order_id, remote, attempt).await?;
-    try_refund(state, order_id).await?;
-    if changed {
-        state.orders_changed().await;
+    let applied = apply_checkout(state, order_id, remote, attempt).await?;
+    if applied.refund_due {
+        try_refund(state, order_id).await?;
+    }
+    if applied.changed {
+        state.order_changed(order_id).await;
     }
     Ok(())
 }
 
-/// Applies SumUp's view of one checkout to its order; `true` if anything changed. A payment
-/// is honoured whichever attempt it came through; failures and expiry only count for the
-/// newest attempt.
+/// What applying SumUp's view did.
+#[derive(Clone, Copy, Debug, Default)]
+struct Applied {
+    changed: bool,
+    /// Confirming the payment cancelled oversold tickets: their refund is due now. (A refund
+    /// left due by an earlier failure is retried by `refresh_order`.)
+    refund_due: bool,
+}
+
+impl Applied {
+    fn changed(changed: bool) -> Applied {
+        Applied {
+            changed,
+            refund_due: false,
+        }
+    }
+}
+
+/// Applies SumUp's view of one checkout to its order. A payment is honoured whichever
+/// attempt it came through; failures and expiry only count for the newest attempt.
 async fn apply_checkout(
     state: &AppState,
     order_id: i64,
     remote: &Checkout,
     attempt: Attempt,
-) -> ApiResult<bool> {
+) -> ApiResult<Applied> {
     let store = state.store();
     let mut status = remote.status;
     let expired =
@@ -146,11 +165,11 @@ async fn apply_checkout(
                 if let Ok(paid) = state.sumup().get_checkout(&remote.id).await {
                     return Box::pin(apply_checkout(state, order_id, &paid, attempt)).await;
                 }
-                return Ok(false);
+                return Ok(Applied::default());
             }
             Err(err) => {
                 tracing::warn!(order_id, error = %err, "could not expire an old checkout");
-                return Ok(false);
+                return Ok(Applied::default());
             }
         }
     }
@@ -169,18 +188,23 @@ async fn apply_checkout(
                         refunded_tickets = settlement.cancelled_tickets,
                         "order paid"
                     );
-                    true
+                    Applied {
+                        changed: true,
+                        refund_due: settlement.refund > 0,
+                    }
                 }
-                None => store.set_checkout_status(&remote.id, status).await?,
+                None => Applied::changed(store.set_checkout_status(&remote.id, status).await?),
             }
         }
         CheckoutStatus::Failed | CheckoutStatus::Expired => {
             let checkout_changed = store.set_checkout_status(&remote.id, status).await?;
             let newest = matches!(attempt, Attempt::Newest { .. });
             let order_changed = newest && store.fail_order(order_id).await?;
-            checkout_changed || order_changed
+            Applied::changed(checkout_changed || order_changed)
         }
-        CheckoutStatus::Pending => store.set_checkout_status(&remote.id, status).await?,
+        CheckoutStatus::Pending => {
+            Applied::changed(store.set_checkout_status(&remote.id, status).await?)
+        }
     })
 }
 

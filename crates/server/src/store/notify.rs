@@ -13,22 +13,24 @@ const CHANNEL: &str = "storefront_orders";
 
 impl Store {
     /// Tells the other servers on this database that an order changed.
-    pub async fn notify_orders_changed(&self) -> Result<(), sqlx::Error> {
+    pub async fn notify_order_changed(&self, order_id: i64) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, '')")
+            sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
+                .bind(order_id.to_string())
                 .execute(&self.pool)
                 .await?;
         }
         Ok(())
     }
 
-    /// Calls `changed` whenever any server says an order changed, until `stop` turns true;
-    /// reconnects (and calls `changed` once, for what it may have missed) when the
-    /// connection drops. Returns at once on SQLite.
+    /// Calls `changed` with the order's id whenever any server says an order changed, until
+    /// `stop` turns true; reconnects when the connection drops (a long-poll asks SumUp
+    /// itself now and then, so a change missed meanwhile is still noticed). Returns at once
+    /// on SQLite.
     pub async fn listen_for_order_changes(
         &self,
-        changed: impl Fn(),
+        changed: impl Fn(i64),
         mut stop: watch::Receiver<bool>,
     ) {
         if self.backend != Backend::Postgres {
@@ -53,11 +55,13 @@ impl Store {
                 continue;
             }
             pause = Duration::from_millis(200);
-            changed();
             loop {
                 tokio::select! {
                     notice = listener.recv() => match notice {
-                        Ok(_) => changed(),
+                        Ok(notice) => match notice.payload().parse() {
+                            Ok(order_id) => changed(order_id),
+                            Err(_) => tracing::warn!(payload = notice.payload(), "an order change without an order id"),
+                        },
                         Err(err) => {
                             tracing::warn!(error = %err, "lost the order-change listener");
                             break;

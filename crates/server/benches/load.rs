@@ -1,0 +1,328 @@
+//! The load benchmark: N buyers, each signed in once, buy a ticket, check out, pay on the
+//! sandbox's page and long-poll until the order is paid, again and again for a fixed time.
+//! It starts the servers itself and prints purchases per second and the p50/p99 of each
+//! step, and checks that the tickets sold equal the purchases completed.
+//!
+//! `cargo bench -p storefront-server --bench load`, or with options after `--`:
+//! `--secs 10`, `--concurrency 1,8,32`,
+//! `--setups sqlite-file,sqlite-memory,postgres,postgres-2`.
+//! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/postgres.rs"]
+mod postgres;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use storefront_server::{RunningServer, ServerConfig};
+
+const PASSWORD: &str = "load-pass";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setup {
+    SqliteFile,
+    SqliteMemory,
+    Postgres,
+    PostgresTwo,
+}
+
+impl Setup {
+    fn name(self) -> &'static str {
+        match self {
+            Setup::SqliteFile => "sqlite-file",
+            Setup::SqliteMemory => "sqlite-memory",
+            Setup::Postgres => "postgres",
+            Setup::PostgresTwo => "postgres-2",
+        }
+    }
+
+    fn parse(text: &str) -> Setup {
+        match text {
+            "sqlite-file" => Setup::SqliteFile,
+            "sqlite-memory" => Setup::SqliteMemory,
+            "postgres" => Setup::Postgres,
+            "postgres-2" => Setup::PostgresTwo,
+            other => panic!("unknown setup {other:?}"),
+        }
+    }
+}
+
+struct Options {
+    secs: u64,
+    concurrency: Vec<usize>,
+    setups: Vec<Setup>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        secs: 5,
+        concurrency: vec![1, 8, 32],
+        setups: vec![
+            Setup::SqliteFile,
+            Setup::SqliteMemory,
+            Setup::Postgres,
+            Setup::PostgresTwo,
+        ],
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--secs" => options.secs = args.next().unwrap().parse().unwrap(),
+            "--concurrency" => {
+                options.concurrency = args
+                    .next()
+                    .unwrap()
+                    .split(',')
+                    .map(|n| n.parse().unwrap())
+                    .collect();
+            }
+            "--setups" => {
+                options.setups = args.next().unwrap().split(',').map(Setup::parse).collect();
+            }
+            // What cargo bench passes along.
+            "--bench" => {}
+            other => panic!("unknown option {other:?}"),
+        }
+    }
+    options
+}
+
+/// One event without a capacity (nothing sells out) and a buyer per concurrent client.
+fn catalog(buyers: usize) -> String {
+    let mut catalog = String::from(
+        "[[pages]]\nslug = \"hall\"\ntitle = \"Hall\"\n\
+         [[calendars]]\nslug = \"main\"\nname = \"Main\"\npage = \"hall\"\n\
+         [[events]]\nslug = \"big-night\"\ncalendar = \"main\"\nname = \"Big Night\"\n\
+         starts_at = \"+3d 19:00\"\nticket_price = \"12.50\"\nmax_per_order = 10\n",
+    );
+    for i in 0..buyers {
+        catalog.push_str(&format!(
+            "[[users]]\nemail = \"buyer{i}@example.com\"\npassword = \"{PASSWORD}\"\nname = \"Buyer {i}\"\n"
+        ));
+    }
+    catalog
+}
+
+async fn start(setup: Setup, buyers: usize, dir: &tempfile::TempDir) -> Vec<RunningServer> {
+    let database_url = match setup {
+        Setup::SqliteFile => format!("sqlite://{}", dir.path().join("load.db").display()),
+        Setup::SqliteMemory => "sqlite::memory:".to_owned(),
+        Setup::Postgres | Setup::PostgresTwo => postgres::fresh_database().await,
+    };
+    let count = if setup == Setup::PostgresTwo { 2 } else { 1 };
+    let mut servers = Vec::new();
+    for _ in 0..count {
+        let server = storefront_server::start(ServerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: database_url.clone(),
+            catalog: Some(catalog(buyers)),
+            ..ServerConfig::default()
+        })
+        .await
+        .expect("the server starts");
+        servers.push(server);
+    }
+    servers
+}
+
+/// Times of each step of the purchases one buyer completed.
+#[derive(Default)]
+struct Times {
+    buy: Vec<Duration>,
+    checkout: Vec<Duration>,
+    pay: Vec<Duration>,
+    paid: Vec<Duration>,
+}
+
+impl Times {
+    fn extend(&mut self, other: Times) {
+        self.buy.extend(other.buy);
+        self.checkout.extend(other.checkout);
+        self.pay.extend(other.pay);
+        self.paid.extend(other.paid);
+    }
+}
+
+/// Sends requests to the servers in turn.
+struct RoundRobin {
+    origins: Vec<String>,
+    next: usize,
+}
+
+impl RoundRobin {
+    fn url(&mut self, path: &str) -> String {
+        let origin = &self.origins[self.next % self.origins.len()];
+        self.next += 1;
+        format!("{origin}/api/v1{path}")
+    }
+}
+
+async fn timed<T>(into: &mut Vec<Duration>, work: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = work.await;
+    into.push(started.elapsed());
+    out
+}
+
+async fn buyer(http: reqwest::Client, origins: Vec<String>, index: usize, until: Instant) -> Times {
+    let mut servers = RoundRobin {
+        origins,
+        next: index,
+    };
+    let login: Value = http
+        .post(servers.url("/auth/login"))
+        .json(&json!({"email": format!("buyer{index}@example.com"), "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let mut times = Times::default();
+    while Instant::now() < until {
+        let bought = timed(
+            &mut times.buy,
+            http.post(servers.url("/events/1/tickets"))
+                .bearer_auth(&token)
+                .json(&json!({"quantity": 1}))
+                .send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(bought.status(), 201, "{}", bought.text().await.unwrap());
+        let checkout: Value = timed(&mut times.checkout, async {
+            let answer = http
+                .post(servers.url("/checkout"))
+                .bearer_auth(&token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 201);
+            answer.json().await.unwrap()
+        })
+        .await;
+        let order_id = checkout["order"]["id"].as_i64().unwrap();
+        let page = checkout["checkout_url"].as_str().unwrap().to_owned();
+        let paid = timed(
+            &mut times.pay,
+            http.post(&page).form(&[("outcome", "pay")]).send(),
+        )
+        .await
+        .unwrap();
+        assert!(paid.status().is_success());
+        timed(&mut times.paid, async {
+            loop {
+                let order: Value = http
+                    .get(servers.url(&format!("/orders/{order_id}?wait=10")))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if order["status"] == "paid" {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    times
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> f64 {
+    if times.is_empty() {
+        return 0.0;
+    }
+    times.sort();
+    let at = ((times.len() as f64 - 1.0) * p).round() as usize;
+    times[at].as_secs_f64() * 1000.0
+}
+
+async fn run(setup: Setup, concurrency: usize, secs: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let servers = start(setup, concurrency, &dir).await;
+    let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let until = started + Duration::from_secs(secs);
+    let buyers: Vec<_> = (0..concurrency)
+        .map(|i| tokio::spawn(buyer(http.clone(), origins.clone(), i, until)))
+        .collect();
+    let mut times = Times::default();
+    for buyer in buyers {
+        times.extend(buyer.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let completed = times.paid.len();
+    let event: Value = http
+        .get(format!("{}/api/v1/events/1", origins[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sold = event["sold"].as_u64().unwrap() as usize;
+    println!(
+        "| {:<13} | {:>3} | {:>7.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {} |",
+        setup.name(),
+        concurrency,
+        completed as f64 / elapsed,
+        percentile(&mut times.buy, 0.5),
+        percentile(&mut times.buy, 0.99),
+        percentile(&mut times.checkout, 0.5),
+        percentile(&mut times.checkout, 0.99),
+        percentile(&mut times.pay, 0.5),
+        percentile(&mut times.pay, 0.99),
+        percentile(&mut times.paid, 0.5),
+        percentile(&mut times.paid, 0.99),
+        if sold == completed {
+            format!("{sold} = {completed}")
+        } else {
+            format!("MISMATCH: {sold} sold, {completed} completed")
+        },
+    );
+    assert_eq!(
+        sold, completed,
+        "every completed purchase sold exactly one ticket"
+    );
+    for server in servers {
+        server.stop().await;
+    }
+}
+
+fn main() {
+    let options = options();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "{} s per run on {} cores; times in ms (p50 / p99)\n",
+        options.secs,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "| setup         |   N | purch/s | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
+    );
+    println!(
+        "|---------------|-----|---------|---------------|------------------|---------------|---------------|------------------|"
+    );
+    runtime.block_on(async {
+        for &setup in &options.setups {
+            for &concurrency in &options.concurrency {
+                run(setup, concurrency, options.secs).await;
+            }
+        }
+    });
+}
