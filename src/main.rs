@@ -41,12 +41,21 @@ enum Command {
     Demo,
 }
 
+const SERVE_HELP: &str = "\
+Production: SQLite (--database sqlite:///var/lib/storefront/shop.db) serves one process.
+--database postgres://USER:PASSWORD@HOST/DB lets several servers share one database behind a
+reverse proxy; give them all the same --public-url (where buyers and SumUp reach the shop).
+SumUp's webhook is <public url>/api/v1/webhooks/sumup, and any server may take it.
+Back up with: sqlite3 shop.db \"VACUUM INTO 'backup.db'\"  or  pg_dump.
+The README's \"Running in production\" section has an nginx example and a systemd unit.";
+
 #[derive(Debug, Args)]
+#[command(after_help = SERVE_HELP)]
 struct ServeArgs {
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
-    /// sqlite://PATH, sqlite::memory: or postgres://...
+    /// sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST/DB
     #[arg(long, default_value = "sqlite::memory:")]
     database: String,
     /// A catalog (TOML) to load into an empty database.
