@@ -76,6 +76,10 @@ struct ServeArgs {
     /// The merchant paid when a page has no merchant code of its own.
     #[arg(long, env = "SUMUP_MERCHANT_CODE")]
     sumup_merchant_code: Option<String>,
+    /// SumUp's webhook signing secret: only notifications signed with it are taken (the
+    /// sandbox signs with it too).
+    #[arg(long, env = "SUMUP_WEBHOOK_SECRET", hide_env_values = true)]
+    sumup_webhook_secret: Option<String>,
 }
 
 impl ServeArgs {
@@ -154,6 +158,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         catalog,
         public_url: args.public_url,
         sumup,
+        webhook_secret: args.sumup_webhook_secret.filter(|s| !s.is_empty()),
         ..ServerConfig::default()
     })
     .await
@@ -209,6 +214,8 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: "sqlite::memory:".to_owned(),
         catalog: Some(DEMO_CATALOG.to_owned()),
+        // The sandbox signs its notifications and the server checks them, as in production.
+        webhook_secret: Some(uuid::Uuid::new_v4().simple().to_string()),
         ..ServerConfig::default()
     })
     .await

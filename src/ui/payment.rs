@@ -6,7 +6,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use storefront_contract::{Order, TicketState, format_amount};
+use storefront_contract::{Order, RefundStatus, TicketState, format_amount};
 
 use super::qr::qr_lines;
 use super::{Ctx, SPINNER, popup};
@@ -313,7 +313,11 @@ fn order_lines<'a>(
                 ctx.when(ticket.entry_starts_at)
             );
             let code = if ticket.state == TicketState::Cancelled {
-                "refunded".to_owned()
+                match order.refund.as_ref().map(|r| r.status) {
+                    Some(RefundStatus::Refunded) => "refunded".to_owned(),
+                    Some(RefundStatus::Failed) => "refund by hand".to_owned(),
+                    Some(RefundStatus::Due) | None => "refund due".to_owned(),
+                }
             } else {
                 ticket.code.clone()
             };

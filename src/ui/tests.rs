@@ -156,6 +156,7 @@ screens!(payment_paid_with_refund, |w, h| {
         amount: storefront_contract::Money::from_minor(1000),
         status: RefundStatus::Refunded,
         reason: "sold_out".into(),
+        message: None,
     });
     refunded.notice = Some(
         "Wren Duo: Winter Songs sold out before your payment completed: 1 ticket was cancelled and £10.00 has been refunded."

@@ -257,9 +257,12 @@ impl OrderStatus {
 }
 
 named_enum! {
+    /// Where the money an order oversold stands: due (being sent), refunded, or failed
+    /// (SumUp refused it for good; the venue refunds by hand).
     pub enum RefundStatus {
         Due = "due",
         Refunded = "refunded",
+        Failed = "failed",
     }
 }
 
@@ -279,6 +282,9 @@ pub struct Refund {
     pub status: RefundStatus,
     /// Always `"sold_out"` today.
     pub reason: String,
+    /// For a failed refund: that the venue refunds the buyer by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,11 +323,68 @@ pub struct TicketList {
     pub tickets: Vec<Ticket>,
 }
 
-/// What SumUp posts to the webhook; never trusted, only a hint to re-read the checkout.
+/// What SumUp posts to the webhook, in any of its shapes; never trusted, only a hint of which
+/// checkout to read again from SumUp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookNotice {
-    pub event_type: String,
+#[serde(untagged)]
+pub enum WebhookNotice {
+    /// SumUp's event notification: `{id, event_type, payload: {checkout_id, …}, timestamp}`.
+    Event {
+        id: String,
+        event_type: String,
+        payload: WebhookPayload,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timestamp: Option<String>,
+    },
+    /// An event as SumUp's SDK reads it: `{id, type, created_at, object: {id, type, url}}`.
+    Object {
+        id: String,
+        #[serde(rename = "type")]
+        event_type: String,
+        object: WebhookObject,
+    },
+    /// The callback to a checkout's `return_url`: `{event_type: "CHECKOUT_STATUS_CHANGED", id}`.
+    Callback { event_type: String, id: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookPayload {
+    pub checkout_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookObject {
     pub id: String,
+    #[serde(rename = "type")]
+    pub object_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl WebhookNotice {
+    /// The checkout the notice is about; `None` for notices about anything else.
+    pub fn checkout_id(&self) -> Option<&str> {
+        match self {
+            WebhookNotice::Event {
+                event_type,
+                payload,
+                ..
+            } if event_type.starts_with("checkout.") => payload.checkout_id.as_deref(),
+            WebhookNotice::Object {
+                event_type, object, ..
+            } if event_type.starts_with("checkout.") => Some(&object.id),
+            WebhookNotice::Callback { event_type, id }
+                if event_type == "CHECKOUT_STATUS_CHANGED" =>
+            {
+                Some(id)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// How an amount is written for people: `£12.50`, `€3.00`, `12.50 CHF`.

@@ -25,11 +25,11 @@ impl std::error::Error for UnknownName {}
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $($variant:ident = $text:literal),+ $(,)? }
+        pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$variant_meta])* $variant),+ }
 
         impl $name {
             /// Every variant, in declaration order.

@@ -12,6 +12,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("Your session has ended. Sign in again.")]
     Unauthorized,
+    #[error("The notification's signature does not verify: {0}.")]
+    BadSignature(String),
     #[error("Sign in to buy tickets")]
     LoginRequired,
     #[error("That email and password do not match an account.")]
@@ -63,9 +65,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::LoginRequired | ApiError::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthorized
+            | ApiError::BadSignature(_)
+            | ApiError::LoginRequired
+            | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::EmptyCart
@@ -83,7 +86,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
-            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::Unauthorized | ApiError::BadSignature(_) => ErrorCode::Unauthorized,
             ApiError::LoginRequired => ErrorCode::LoginRequired,
             ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ApiError::NotFound(_) => ErrorCode::NotFound,

@@ -19,9 +19,8 @@ pub mod sumup;
 mod time;
 mod webhooks;
 
-use std::time::Duration;
-
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -29,7 +28,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::catalog::{Catalog, CatalogError};
 pub use crate::routes::{api_routes, router};
-pub use crate::state::AppState;
+pub use crate::state::{AppState, Timing, webhook_url};
 pub use crate::store::{OpenError, Store, connect_database};
 pub use crate::sumup::SumUpConfig;
 
@@ -50,6 +49,16 @@ pub struct ServerConfig {
     /// While a long-poll waits for an order, SumUp is asked about it this often (webhooks
     /// wake it sooner).
     pub order_poll_interval: Duration,
+    /// SumUp's signing secret for webhooks: with it, only notifications signed with it (and
+    /// at most 5 minutes old) are taken. The sandbox signs with it too.
+    pub webhook_secret: Option<String>,
+    /// A refund SumUp could not take for the moment (network, 5xx, 429) is tried again after
+    /// this wait, doubling with each failure up to an hour.
+    pub refund_retry: Duration,
+    /// Due refunds are looked for this often, so that none waits for a buyer to look.
+    pub refund_sweep_interval: Duration,
+    /// How the sandbox (mounted when `sumup` is `None`) notifies and retries.
+    pub sandbox: sandbox::SandboxOptions,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +70,10 @@ impl Default for ServerConfig {
             public_url: None,
             sumup: None,
             order_poll_interval: Duration::from_secs(1),
+            webhook_secret: None,
+            refund_retry: Duration::from_secs(10),
+            refund_sweep_interval: Duration::from_secs(30),
+            sandbox: sandbox::SandboxOptions::default(),
         }
     }
 }
@@ -167,7 +180,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
                 merchant_code: "MSANDBOX".to_owned(),
                 timeout: std::time::Duration::from_secs(10),
             },
-            Some(sandbox::SandboxState::new(store.clone(), &public_url)?),
+            Some(sandbox::SandboxState::new(
+                store.clone(),
+                &public_url,
+                &webhook_url(&public_url),
+                config.webhook_secret.as_deref(),
+                config.sandbox.clone(),
+            )?),
         ),
     };
     let sumup = sumup::SumUpClient::new(&sumup_config)?;
@@ -176,10 +195,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         &public_url,
         sumup,
         sandbox,
-        config.order_poll_interval,
+        Timing {
+            poll_interval: config.order_poll_interval,
+            refund_retry: config.refund_retry,
+            refund_sweep_interval: config.refund_sweep_interval,
+        },
+        config.webhook_secret.clone(),
     )
     .await?;
     state.listen_to_other_servers();
+    state.sweep_refunds();
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(async move {

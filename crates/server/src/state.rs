@@ -23,10 +23,27 @@ pub struct AppState {
     /// The id of every order that changes, to wake the long-polls waiting on it.
     order_changes: broadcast::Sender<i64>,
     refresh_throttle: Arc<RefreshThrottle>,
-    /// While a long-poll waits, SumUp is asked about its order this often.
-    poll_interval: Duration,
+    timing: Timing,
+    /// SumUp's webhook signing secret, when notifications must be signed.
+    webhook_secret: Option<Arc<str>>,
     /// Set when the server stops, so long-polls answer at once.
     stopping: Arc<watch::Sender<bool>>,
+}
+
+/// How often the server looks again at what it waits for.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// While a long-poll waits, SumUp is asked about its order this often.
+    pub poll_interval: Duration,
+    /// The first wait before a refund SumUp could not take is tried again.
+    pub refund_retry: Duration,
+    /// Due refunds are looked for this often.
+    pub refund_sweep_interval: Duration,
+}
+
+/// Where SumUp tells the shop at `public_url` that a checkout changed.
+pub fn webhook_url(public_url: &str) -> String {
+    format!("{}/api/v1/webhooks/sumup", public_url.trim_end_matches('/'))
 }
 
 impl AppState {
@@ -35,7 +52,8 @@ impl AppState {
         public_url: &str,
         sumup: SumUpClient,
         sandbox: Option<SandboxState>,
-        poll_interval: Duration,
+        timing: Timing,
+        webhook_secret: Option<String>,
     ) -> Result<AppState, sqlx::Error> {
         let currency = store.currency().await?;
         Ok(AppState {
@@ -46,7 +64,8 @@ impl AppState {
             sandbox,
             order_changes: broadcast::channel(ORDER_CHANGES_KEPT).0,
             refresh_throttle: Arc::default(),
-            poll_interval,
+            timing,
+            webhook_secret: webhook_secret.map(Arc::from),
             stopping: Arc::new(watch::Sender::new(false)),
         })
     }
@@ -70,7 +89,11 @@ impl AppState {
 
     /// Where SumUp tells us a checkout changed.
     pub fn webhook_url(&self) -> String {
-        format!("{}/api/v1/webhooks/sumup", self.public_url)
+        webhook_url(&self.public_url)
+    }
+
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.webhook_secret.as_deref()
     }
 
     /// Where SumUp's hosted page sends the buyer afterwards.
@@ -115,7 +138,28 @@ impl AppState {
     }
 
     pub fn poll_interval(&self) -> Duration {
-        self.poll_interval
+        self.timing.poll_interval
+    }
+
+    pub fn timing(&self) -> Timing {
+        self.timing
+    }
+
+    /// Sends due refunds in the background, on this server as on every other (each refund is
+    /// claimed before it is sent, so one request goes to SumUp), until the server stops.
+    pub fn sweep_refunds(&self) {
+        let state = self.clone();
+        let mut stop = self.stopping.subscribe();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(state.timing.refund_sweep_interval);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => crate::payments::refund::send_due_refunds(&state).await,
+                    _ = async { stop.wait_for(|stopping| *stopping).await.map(|_| ()) } => return,
+                }
+            }
+        });
     }
 
     pub fn subscribe_stopping(&self) -> watch::Receiver<bool> {

@@ -1,11 +1,11 @@
-//! A client for SumUp's checkout API (the real service or the sandbox; they speak the same).
+//! SumUp's checkout API (the real service or the sandbox; they speak the same), through
+//! SumUp's own Rust SDK, the `sumup` crate.
 
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use storefront_contract::{CheckoutStatus, Money};
 
 /// Where SumUp is and how to talk to it.
@@ -31,59 +31,16 @@ impl fmt::Debug for SumUpConfig {
     }
 }
 
-/// A checkout as SumUp describes it; unknown fields are ignored.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// A checkout, as much of it as the shop needs, read from SumUp's own types.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Checkout {
     pub id: String,
-    #[serde(default)]
     pub checkout_reference: Option<String>,
-    #[serde(default)]
-    pub amount: Option<f64>,
-    #[serde(default)]
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub merchant_code: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
     pub status: CheckoutStatus,
-    #[serde(default)]
     pub hosted_checkout_url: Option<String>,
-    #[serde(default)]
-    pub transactions: Vec<Transaction>,
-}
-
-impl Checkout {
-    /// The transaction that took the money, if any.
-    pub fn successful_transaction(&self) -> Option<&Transaction> {
-        self.transactions
-            .iter()
-            .find(|t| t.status == Some(TransactionStatus::Successful))
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-pub struct Transaction {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub transaction_code: Option<String>,
-    #[serde(default)]
-    pub amount: Option<f64>,
-    #[serde(default)]
-    pub status: Option<TransactionStatus>,
-}
-
-/// A transaction's status. SumUp may add statuses; one we do not know took no money for us.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TransactionStatus {
-    Successful,
-    Cancelled,
-    Failed,
-    Pending,
-    Refunded,
-    #[serde(other)]
-    Unrecognised,
+    /// The transaction that took the money: the successful (or since refunded) one of
+    /// `transactions`, else SumUp's top-level `transaction_id`.
+    pub transaction_id: Option<String>,
 }
 
 /// What we ask SumUp to create.
@@ -98,23 +55,18 @@ pub struct NewCheckout<'a> {
     pub redirect_url: &'a str,
 }
 
-/// One of SumUp's error bodies: `{"error_code", "message", "param"}`, alone or in an array.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-pub struct ApiErrorBody {
-    #[serde(default)]
-    pub error_code: Option<String>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub param: Option<String>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SumUpError {
     #[error("SumUp could not be reached: {0}")]
     Unreachable(String),
-    #[error("SumUp answered {status}: {}", body.error_code.as_deref().unwrap_or("no error code"))]
-    Api { status: u16, body: ApiErrorBody },
+    #[error("SumUp answered {status}{}: {detail}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Api {
+        status: u16,
+        /// SumUp's `error_code` (or the last part of a problem's `type`).
+        code: Option<String>,
+        /// SumUp's `detail`, `title` or `message`, as said.
+        detail: String,
+    },
     #[error("SumUp's answer could not be read: {0}")]
     Decode(String),
     #[error("the amount {0} cannot be sent to SumUp")]
@@ -124,7 +76,7 @@ pub enum SumUpError {
 impl SumUpError {
     pub fn error_code(&self) -> Option<&str> {
         match self {
-            SumUpError::Api { body, .. } => body.error_code.as_deref(),
+            SumUpError::Api { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -138,31 +90,80 @@ impl SumUpError {
     pub fn is_processed(&self) -> bool {
         self.error_code() == Some("CHECKOUT_PROCESSED")
     }
-}
 
-/// Reads SumUp's error body, which is an object or an array of objects.
-fn parse_error_body(text: &str) -> ApiErrorBody {
-    if let Ok(body) = serde_json::from_str::<ApiErrorBody>(text) {
-        return body;
+    /// SumUp refused for good: asking again will not change its answer (unlike a network
+    /// failure, a 5xx or a 429).
+    pub fn is_final(&self) -> bool {
+        match self {
+            SumUpError::Api { status, .. } => {
+                (400..500).contains(status) && *status != 408 && *status != 429
+            }
+            SumUpError::Amount(_) => true,
+            SumUpError::Unreachable(_) | SumUpError::Decode(_) => false,
+        }
     }
-    serde_json::from_str::<Vec<ApiErrorBody>>(text)
-        .ok()
-        .and_then(|bodies| bodies.into_iter().next())
-        .unwrap_or_default()
+
+    fn from_sdk<E>(err: sumup::SdkError<E>) -> SumUpError {
+        match err {
+            sumup::SdkError::InvalidRequest(message) => SumUpError::Decode(message),
+            sumup::SdkError::Network(err) if err.is_decode() => {
+                SumUpError::Decode(err.without_url().to_string())
+            }
+            sumup::SdkError::Network(err) => SumUpError::Unreachable(err.without_url().to_string()),
+            sumup::SdkError::Response(response) => {
+                SumUpError::Unreachable(response.source.without_url().to_string())
+            }
+            sumup::SdkError::Api(response) => {
+                SumUpError::answered(response.status.as_u16(), &response.raw_body)
+            }
+            sumup::SdkError::Unexpected(response) => {
+                SumUpError::answered(response.status.as_u16(), &response.raw_body)
+            }
+        }
+    }
+
+    /// An error answer, in either of SumUp's shapes: `{"error_code", "message", "param"}`
+    /// (alone or in an array), or a problem (`{"type", "title", "status", "detail"}`).
+    fn answered(status: u16, body: &[u8]) -> SumUpError {
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let object = match &value {
+            serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
+            other => other.clone(),
+        };
+        let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let code = text("error_code")
+            .or_else(|| text("type").and_then(|t| t.rsplit('/').next().map(str::to_owned)));
+        let mut detail: Vec<String> = ["title", "detail", "message"]
+            .iter()
+            .filter_map(|key| text(key))
+            .collect();
+        if let Some(param) = text("param") {
+            detail.push(format!("({param})"));
+        }
+        let detail = if detail.is_empty() {
+            String::from_utf8_lossy(body).chars().take(200).collect()
+        } else {
+            detail.join(" ")
+        };
+        SumUpError::Api {
+            status,
+            code,
+            detail,
+        }
+    }
 }
 
+/// SumUp, through SumUp's own SDK: the checkouts and refunds the shop needs.
 #[derive(Clone)]
 pub struct SumUpClient {
-    http: reqwest::Client,
-    base_url: String,
-    api_key: String,
+    sdk: sumup::Client,
     merchant_code: String,
 }
 
 impl fmt::Debug for SumUpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SumUpClient")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.sdk.base_url())
             .finish_non_exhaustive()
     }
 }
@@ -170,14 +171,16 @@ impl fmt::Debug for SumUpClient {
 impl SumUpClient {
     /// Fails only when no HTTP client can be built (no TLS roots, say).
     pub fn new(config: &SumUpConfig) -> Result<SumUpClient, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let http = sumup::Client::http_client_builder()
             .connect_timeout(Duration::from_secs(5).min(config.timeout))
-            .timeout(config.timeout)
             .build()?;
+        let sdk = sumup::Client::new()
+            .with_client(http)
+            .with_base_url(config.base_url.trim_end_matches('/'))
+            .with_authorization(sumup::Authorization::APIKey(config.api_key.clone()))
+            .with_timeout(config.timeout);
         Ok(SumUpClient {
-            http,
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
-            api_key: config.api_key.clone(),
+            sdk,
             merchant_code: config.merchant_code.clone(),
         })
     }
@@ -186,80 +189,68 @@ impl SumUpClient {
         &self.merchant_code
     }
 
-    async fn send<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Option<T>, SumUpError> {
-        let response = request
-            .bearer_auth(&self.api_key)
-            .send()
-            .await
-            .map_err(|err| SumUpError::Unreachable(err.without_url().to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|err| SumUpError::Unreachable(err.without_url().to_string()))?;
-        if !status.is_success() {
-            return Err(SumUpError::Api {
-                status: status.as_u16(),
-                body: parse_error_body(&text),
-            });
-        }
-        if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
-            return Ok(None);
-        }
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|err| SumUpError::Decode(err.to_string()))
-    }
-
-    async fn expect<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, SumUpError> {
-        self.send(request)
-            .await?
-            .ok_or_else(|| SumUpError::Decode("the answer was empty".to_owned()))
-    }
-
     pub async fn create_checkout(&self, new: &NewCheckout<'_>) -> Result<Checkout, SumUpError> {
-        let body = serde_json::json!({
-            "checkout_reference": new.reference,
-            "amount": amount_number(new.amount)?,
-            "currency": new.currency,
-            "merchant_code": new.merchant_code,
-            "description": new.description,
-            "return_url": new.return_url,
-            "redirect_url": new.redirect_url,
-            "hosted_checkout": {"enabled": true},
-        });
-        let url = format!("{}/v0.1/checkouts", self.base_url);
-        self.expect(self.http.post(url).json(&body)).await
+        let currency: sumup::Currency = serde_json::from_value(serde_json::json!(new.currency))
+            .map_err(|err| SumUpError::Decode(err.to_string()))?;
+        let request = sumup::checkouts::CreateRequest::builder()
+            .checkout_reference(new.reference)
+            .amount(amount_number(new.amount)?)
+            .currency(currency)
+            .merchant_code(new.merchant_code)
+            .description(new.description)
+            .return_url(new.return_url)
+            .redirect_url(new.redirect_url)
+            .hosted_checkout(
+                sumup::checkouts::HostedCheckout::builder()
+                    .enabled(true)
+                    .build(),
+            )
+            .build();
+        let created = self
+            .sdk
+            .checkouts()
+            .create(request)
+            .await
+            .map_err(SumUpError::from_sdk)?;
+        checkout_from_value(serde_json::to_value(created))
     }
 
     pub async fn get_checkout(&self, id: &str) -> Result<Checkout, SumUpError> {
-        let url = format!("{}/v0.1/checkouts/{}", self.base_url, urlencode(id));
-        self.expect(self.http.get(url)).await
+        let checkout = self
+            .sdk
+            .checkouts()
+            .get(urlencode(id))
+            .await
+            .map_err(SumUpError::from_sdk)?;
+        checkout_from_value(serde_json::to_value(checkout))
     }
 
     pub async fn checkouts_by_reference(
         &self,
         reference: &str,
     ) -> Result<Vec<Checkout>, SumUpError> {
-        let url = format!("{}/v0.1/checkouts", self.base_url);
-        self.expect(
-            self.http
-                .get(url)
-                .query(&[("checkout_reference", reference)]),
-        )
-        .await
+        let params = sumup::checkouts::ListParams::builder()
+            .checkout_reference(reference)
+            .build();
+        self.sdk
+            .checkouts()
+            .list(params)
+            .await
+            .map_err(SumUpError::from_sdk)?
+            .into_iter()
+            .map(|checkout| checkout_from_value(serde_json::to_value(checkout)))
+            .collect()
     }
 
     /// Deactivates a pending checkout so that it can no longer be paid.
-    pub async fn deactivate_checkout(&self, id: &str) -> Result<Option<Checkout>, SumUpError> {
-        let url = format!("{}/v0.1/checkouts/{}", self.base_url, urlencode(id));
-        self.send(self.http.delete(url)).await
+    pub async fn deactivate_checkout(&self, id: &str) -> Result<Checkout, SumUpError> {
+        let checkout = self
+            .sdk
+            .checkouts()
+            .deactivate(urlencode(id))
+            .await
+            .map_err(SumUpError::from_sdk)?;
+        checkout_from_value(serde_json::to_value(checkout))
     }
 
     pub async fn refund(
@@ -268,17 +259,69 @@ impl SumUpClient {
         transaction_id: &str,
         amount: Money,
     ) -> Result<(), SumUpError> {
-        let url = format!(
-            "{}/v1.0/merchants/{}/payments/{}/refunds",
-            self.base_url,
-            urlencode(merchant_code),
-            urlencode(transaction_id)
-        );
-        let body = serde_json::json!({"amount": amount_number(amount)?});
-        self.send::<serde_json::Value>(self.http.post(url).json(&body))
+        let body = sumup::transactions::RefundRequest::builder()
+            .amount(amount_number(amount)?)
+            .build();
+        self.sdk
+            .transactions()
+            .refund(
+                urlencode(merchant_code),
+                urlencode(transaction_id),
+                Some(body),
+            )
             .await
             .map(|_| ())
+            .map_err(SumUpError::from_sdk)
     }
+}
+
+/// Reads a checkout from the JSON of any of SumUp's checkout types (the one `create`
+/// answers and the one `get` and `list` answer differ only in fields we do not read).
+fn checkout_from_value(
+    value: Result<serde_json::Value, serde_json::Error>,
+) -> Result<Checkout, SumUpError> {
+    #[derive(Deserialize)]
+    struct Shape {
+        id: Option<String>,
+        checkout_reference: Option<String>,
+        status: Option<String>,
+        hosted_checkout_url: Option<String>,
+        transaction_id: Option<String>,
+        #[serde(default)]
+        transactions: Vec<TransactionShape>,
+    }
+    #[derive(Deserialize)]
+    struct TransactionShape {
+        id: Option<String>,
+        status: Option<String>,
+    }
+    let value = value.map_err(|err| SumUpError::Decode(err.to_string()))?;
+    let shape: Shape =
+        serde_json::from_value(value).map_err(|err| SumUpError::Decode(err.to_string()))?;
+    let id = shape
+        .id
+        .ok_or_else(|| SumUpError::Decode("a checkout without an id".to_owned()))?;
+    let status = shape
+        .status
+        .ok_or_else(|| SumUpError::Decode(format!("checkout {id} has no status")))?
+        .parse()
+        .map_err(|err: storefront_contract::UnknownName| SumUpError::Decode(err.to_string()))?;
+    // Paid, and perhaps refunded since: either way the transaction that took the money.
+    let took_money =
+        |t: &TransactionShape| matches!(t.status.as_deref(), Some("SUCCESSFUL" | "REFUNDED"));
+    let transaction_id = shape
+        .transactions
+        .iter()
+        .find(|t| took_money(t))
+        .and_then(|t| t.id.clone())
+        .or(shape.transaction_id);
+    Ok(Checkout {
+        id,
+        checkout_reference: shape.checkout_reference,
+        status,
+        hosted_checkout_url: shape.hosted_checkout_url,
+        transaction_id,
+    })
 }
 
 fn urlencode(segment: &str) -> String {
@@ -293,11 +336,12 @@ fn urlencode(segment: &str) -> String {
         .collect()
 }
 
-/// An amount as the number SumUp's API takes.
-fn amount_number(amount: Money) -> Result<f64, SumUpError> {
+/// An amount as the number SumUp's API takes (SumUp's types use `f32`; two decimals of
+/// any ticket total fit).
+fn amount_number(amount: Money) -> Result<f32, SumUpError> {
     amount
         .as_decimal()
-        .to_f64()
+        .to_f32()
         .filter(|n| n.is_finite())
         .ok_or(SumUpError::Amount(amount))
 }
@@ -314,19 +358,35 @@ mod tests {
 
     #[test]
     fn error_bodies_in_every_documented_shape() {
-        let single =
-            parse_error_body(r#"{"error_code":"NOT_FOUND","message":"Resource not found"}"#);
-        assert_eq!(single.error_code.as_deref(), Some("NOT_FOUND"));
-        let array = parse_error_body(
-            r#"[{"error_code":"MISSING","message":"Validation error","param":"amount"}]"#,
+        let single = SumUpError::answered(
+            404,
+            br#"{"error_code":"NOT_FOUND","message":"Resource not found"}"#,
         );
-        assert_eq!(array.error_code.as_deref(), Some("MISSING"));
-        assert_eq!(array.param.as_deref(), Some("amount"));
-        assert_eq!(
-            parse_error_body("<html>bad gateway</html>"),
-            ApiErrorBody::default()
+        assert_eq!(single.error_code(), Some("NOT_FOUND"));
+        assert!(
+            single.to_string().contains("Resource not found"),
+            "{single}"
         );
-        assert_eq!(parse_error_body("[]"), ApiErrorBody::default());
+        let array = SumUpError::answered(
+            400,
+            br#"[{"error_code":"MISSING","message":"Validation error","param":"amount"}]"#,
+        );
+        assert_eq!(array.error_code(), Some("MISSING"));
+        assert!(array.to_string().contains("(amount)"), "{array}");
+        let problem = SumUpError::answered(
+            422,
+            br#"{"type":"https://developer.sumup.com/problem/invalid-amount","title":"Invalid amount","status":422,"detail":"The refund exceeds what is left."}"#,
+        );
+        assert_eq!(problem.error_code(), Some("invalid-amount"));
+        assert!(
+            problem.to_string().contains("exceeds what is left"),
+            "{problem}"
+        );
+        assert!(problem.is_final());
+        let html = SumUpError::answered(502, b"<html>bad gateway</html>");
+        assert_eq!(html.error_code(), None);
+        assert!(!html.is_final());
+        assert!(!SumUpError::answered(429, b"{}").is_final());
     }
 
     #[test]
@@ -342,11 +402,38 @@ mod tests {
     }
 
     #[test]
+    fn the_paying_transaction_is_found_in_either_place() {
+        let listed = checkout_from_value(Ok(serde_json::json!({
+            "id": "c1", "status": "PAID",
+            "transactions": [{"id": "t0", "status": "FAILED"}, {"id": "t1", "status": "SUCCESSFUL"}]
+        })))
+        .unwrap();
+        assert_eq!(listed.transaction_id.as_deref(), Some("t1"));
+        let top = checkout_from_value(Ok(serde_json::json!({
+            "id": "c2", "status": "PAID", "transaction_id": "t2"
+        })))
+        .unwrap();
+        assert_eq!(top.transaction_id.as_deref(), Some("t2"));
+        let refunded = checkout_from_value(Ok(serde_json::json!({
+            "id": "c3", "status": "PAID", "transactions": [{"id": "t3", "status": "REFUNDED"}]
+        })))
+        .unwrap();
+        assert_eq!(refunded.transaction_id.as_deref(), Some("t3"));
+        assert!(
+            checkout_from_value(Ok(serde_json::json!({"id": "c4", "status": "SOMETHING"})))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn amounts_convert_exactly() {
         assert_eq!(money_from_amount(12.5), Some(Money::from_minor(1250)));
         assert_eq!(money_from_amount(42.01), Some(Money::from_minor(4201)));
+        assert_eq!(
+            money_from_amount(f64::from(amount_number(Money::from_minor(4201)).unwrap())),
+            Some(Money::from_minor(4201))
+        );
         assert_eq!(money_from_amount(-1.0), None);
-        assert_eq!(amount_number(Money::from_minor(4201)).unwrap(), 42.01);
         assert_eq!(urlencode("a/b c"), "a%2Fb%20c");
     }
 }

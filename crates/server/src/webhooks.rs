@@ -1,26 +1,50 @@
-//! `POST /webhooks/sumup`: SumUp's notice that a checkout changed, and the page SumUp's
-//! hosted checkout sends the buyer back to.
+//! `POST /webhooks/sumup`: SumUp's notice that a checkout changed (the `return_url` callback
+//! or an event notification), and the page SumUp's hosted checkout sends the buyer back to.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Html;
 use storefront_contract::WebhookNotice;
 
-use crate::extract::ApiJson;
+use crate::error::ApiError;
 use crate::payments::settle::refresh_checkout;
 use crate::state::AppState;
 
-/// Answered at once; the checkout is then re-read from SumUp, since anyone can post here.
+/// With a signing secret, only a notification signed with it in the last 5 minutes is taken
+/// (checked by SumUp's own SDK); a refused one changes nothing. Either way the body only says
+/// which checkout to read again: it is answered at once, then that checkout is re-read from
+/// SumUp and only SumUp's answer is applied.
 pub async fn sumup_webhook(
     State(state): State<AppState>,
-    ApiJson(notice): ApiJson<WebhookNotice>,
-) -> StatusCode {
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    if let Some(secret) = state.webhook_secret() {
+        let signature = headers
+            .get(sumup::events::SIGNATURE_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if let Err(err) = sumup::events::verify_signature(secret, &body, signature) {
+            tracing::warn!(error = %err, "webhook refused");
+            return Err(ApiError::BadSignature(err.to_string()));
+        }
+    }
+    let notice: WebhookNotice = serde_json::from_slice(&body).map_err(|err| {
+        ApiError::BadRequest(format!(
+            "The body is not a notification SumUp sends: {err}."
+        ))
+    })?;
+    let Some(checkout_id) = notice.checkout_id().map(str::to_owned) else {
+        tracing::info!(?notice, "webhook about something other than a checkout");
+        return Ok(StatusCode::NO_CONTENT);
+    };
     tokio::spawn(async move {
-        if let Err(err) = refresh_checkout(&state, &notice.id).await {
+        if let Err(err) = refresh_checkout(&state, &checkout_id).await {
             tracing::warn!(error = %err, "webhook handling failed");
         }
     });
-    StatusCode::NO_CONTENT
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Where SumUp's hosted page sends the buyer after paying.

@@ -50,7 +50,6 @@ pub async fn checkout_to_pay(state: &AppState, order: &OrderRow) -> ApiResult<Ch
     if close_open_checkout(state, order).await? {
         return Err(not_payable(OrderStatus::Paid));
     }
-    state.store().reopen_order(order.id).await?;
     start_checkout(state, order).await
 }
 
@@ -139,25 +138,28 @@ pub async fn close_open_checkout(state: &AppState, order: &OrderRow) -> ApiResul
             settle(state, order.id, &remote, attempt).await?;
             Ok(true)
         }
-        CheckoutStatus::Pending => match sumup.deactivate_checkout(&checkout.sumup_id).await {
-            Ok(_) => {
-                state
-                    .store()
-                    .set_checkout_status(&checkout.sumup_id, CheckoutStatus::Expired)
-                    .await?;
-                Ok(false)
+        // A failed checkout's page still takes a new attempt: close it too.
+        CheckoutStatus::Pending | CheckoutStatus::Failed => {
+            match sumup.deactivate_checkout(&checkout.sumup_id).await {
+                Ok(_) => {
+                    state
+                        .store()
+                        .set_checkout_status(&checkout.sumup_id, CheckoutStatus::Expired)
+                        .await?;
+                    Ok(false)
+                }
+                Err(err) if err.is_processed() => {
+                    let paid = sumup
+                        .get_checkout(&checkout.sumup_id)
+                        .await
+                        .map_err(|err| provider_error(order.id, &err))?;
+                    settle(state, order.id, &paid, attempt).await?;
+                    Ok(paid.status == CheckoutStatus::Paid)
+                }
+                Err(err) => Err(provider_error(order.id, &err)),
             }
-            Err(err) if err.is_processed() => {
-                let paid = sumup
-                    .get_checkout(&checkout.sumup_id)
-                    .await
-                    .map_err(|err| provider_error(order.id, &err))?;
-                settle(state, order.id, &paid, attempt).await?;
-                Ok(paid.status == CheckoutStatus::Paid)
-            }
-            Err(err) => Err(provider_error(order.id, &err)),
-        },
-        CheckoutStatus::Failed | CheckoutStatus::Expired => Ok(false),
+        }
+        CheckoutStatus::Expired => Ok(false),
     }
 }
 

@@ -12,7 +12,7 @@ use super::checkout::has_expired;
 use super::refund::try_refund;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::store::{CheckoutRow, OrderRow, RefundState};
+use crate::store::{CheckoutRow, OrderRow};
 use crate::sumup::Checkout;
 use crate::time::{self, Timestamp};
 
@@ -63,10 +63,17 @@ impl Attempt {
 /// per order unless `force`); retries a refund that is due. SumUp failures are logged and
 /// leave the order as it is.
 pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<()> {
-    let needs_status = order.status == OrderStatus::Pending;
-    let needs_refund = order
-        .refund
-        .is_some_and(|refund| refund.state != RefundState::Refunded);
+    // A failed order's newest checkout may still be paid: SumUp's page lets a declined
+    // buyer try again.
+    let needs_status = match order.status {
+        OrderStatus::Pending => true,
+        OrderStatus::Failed => order
+            .checkout
+            .as_ref()
+            .is_some_and(|c| c.status == CheckoutStatus::Failed),
+        _ => false,
+    };
+    let needs_refund = order.refund.is_some_and(|refund| refund.state.is_open());
     if !(needs_status || needs_refund)
         || (!force && !state.refresh_throttle().take_turn(order.id, Instant::now()))
     {
@@ -175,9 +182,7 @@ async fn apply_checkout(
     }
     Ok(match status {
         CheckoutStatus::Paid => {
-            let transaction = remote
-                .successful_transaction()
-                .and_then(|t| t.id.as_deref());
+            let transaction = remote.transaction_id.as_deref();
             match store
                 .confirm_tickets_and_cancel_oversold(order_id, &remote.id, transaction, time::now())
                 .await?
@@ -199,7 +204,7 @@ async fn apply_checkout(
         CheckoutStatus::Failed | CheckoutStatus::Expired => {
             let checkout_changed = store.set_checkout_status(&remote.id, status).await?;
             let newest = matches!(attempt, Attempt::Newest { .. });
-            let order_changed = newest && store.fail_order(order_id).await?;
+            let order_changed = newest && store.fail_order(order_id, &remote.id).await?;
             Applied::changed(checkout_changed || order_changed)
         }
         CheckoutStatus::Pending => {

@@ -1,51 +1,112 @@
-//! The sandbox's API: checkouts (create, read, list, deactivate) and refunds, with SumUp's
-//! JSON shapes and error bodies.
+//! The sandbox's API: checkouts (create, read, list, deactivate), transactions and refunds,
+//! with SumUp's JSON shapes (fields without a value left out) and error bodies.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use storefront_contract::{CheckoutStatus, Money};
 
 use super::{
-    SANDBOX_PATH, SandboxState, internal, notify, refusal, resource_not_found, sumup_error,
+    SANDBOX_PATH, SandboxState, internal, notify, problem, refusal, resource_not_found, sumup_error,
 };
-use crate::store::{NewSandboxCheckout, SandboxCheckoutRow};
+use crate::store::{
+    NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
+    SandboxTransactionStatus,
+};
 use crate::sumup::money_from_amount;
 use crate::time;
 
-fn checkout_json(state: &SandboxState, row: &SandboxCheckoutRow) -> Value {
-    let amount = Money::from_minor(row.amount);
-    let amount_number = amount.to_string().parse::<f64>().ok();
-    let transactions: Vec<Value> = match (&row.transaction_id, &row.transaction_code) {
-        (Some(id), Some(code)) => vec![json!({
-            "id": id,
-            "transaction_code": code,
-            "amount": amount_number,
-            "currency": row.currency,
-            "status": if row.status == CheckoutStatus::Paid { "SUCCESSFUL" } else { "FAILED" },
-            "payment_type": "ECOM",
-            "timestamp": time::to_utc(row.created_at),
-        })],
-        _ => Vec::new(),
-    };
-    json!({
-        "id": row.id,
-        "checkout_reference": row.reference,
-        "amount": amount_number,
-        "currency": row.currency,
-        "merchant_code": row.merchant_code,
-        "description": row.description,
-        "return_url": row.return_url,
-        "redirect_url": row.redirect_url,
-        "status": row.status,
-        "date": time::to_utc(row.created_at),
-        "hosted_checkout": {"enabled": true},
-        "hosted_checkout_url": format!("{}{SANDBOX_PATH}/pay/{}", state.public_url, row.id),
-        "transactions": transactions,
-    })
+/// An amount as SumUp writes it: a number in major units.
+fn amount_number(minor: i64) -> Value {
+    Money::from_minor(minor)
+        .to_string()
+        .parse::<f64>()
+        .map_or(Value::Null, Value::from)
+}
+
+/// A JSON object of the given fields, leaving out those without a value.
+fn object(fields: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect::<Map<String, Value>>(),
+    )
+}
+
+fn transaction_json(transaction: &SandboxTransactionRow, full: bool) -> Value {
+    let mut fields = vec![
+        ("id", json!(transaction.id)),
+        ("transaction_code", json!(transaction.transaction_code)),
+        ("amount", amount_number(transaction.amount)),
+        ("currency", json!(transaction.currency)),
+        ("status", json!(transaction.status)),
+        ("payment_type", json!("ECOM")),
+        // When this attempt was made: for a payment, when it was paid.
+        ("timestamp", json!(time::to_utc(transaction.created_at))),
+    ];
+    if full {
+        fields.push(("merchant_code", json!(transaction.merchant_code)));
+        fields.push(("refunded_amount", amount_number(transaction.refunded)));
+    }
+    object(fields)
+}
+
+fn checkout_json(
+    state: &SandboxState,
+    row: &SandboxCheckoutRow,
+    transactions: &[SandboxTransactionRow],
+) -> Value {
+    // The attempt that took the money, else the latest one.
+    let took_money = transactions
+        .iter()
+        .find(|t| t.status != SandboxTransactionStatus::Failed)
+        .or(transactions.last());
+    object([
+        ("id", json!(row.id)),
+        ("checkout_reference", json!(row.reference)),
+        ("amount", amount_number(row.amount)),
+        ("currency", json!(row.currency)),
+        ("merchant_code", json!(row.merchant_code)),
+        ("description", json!(row.description)),
+        ("return_url", json!(row.return_url)),
+        ("redirect_url", json!(row.redirect_url)),
+        ("status", json!(row.status)),
+        ("date", json!(time::to_utc(row.created_at))),
+        ("transaction_id", json!(took_money.map(|t| &t.id))),
+        (
+            "transaction_code",
+            json!(took_money.map(|t| &t.transaction_code)),
+        ),
+        ("hosted_checkout", json!({"enabled": true})),
+        (
+            "hosted_checkout_url",
+            json!(format!("{}{SANDBOX_PATH}/pay/{}", state.public_url, row.id)),
+        ),
+        (
+            "transactions",
+            Value::Array(
+                transactions
+                    .iter()
+                    .map(|t| transaction_json(t, false))
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+/// The checkout as SumUp's API shows it now, with its transactions.
+async fn checkout_view(state: &SandboxState, row: &SandboxCheckoutRow) -> Result<Value, Response> {
+    let transactions = state
+        .store
+        .sandbox_transactions(&row.id)
+        .await
+        .map_err(internal)?;
+    Ok(checkout_json(state, row, &transactions))
 }
 
 /// The checkout as SumUp's API shows it now, with `status` on success.
@@ -55,7 +116,10 @@ pub(super) async fn checkout_answer(
     status: StatusCode,
 ) -> Response {
     match state.store.sandbox_checkout(id).await {
-        Ok(Some(row)) => (status, Json(checkout_json(state, &row))).into_response(),
+        Ok(Some(row)) => match checkout_view(state, &row).await {
+            Ok(view) => (status, Json(view)).into_response(),
+            Err(response) => response,
+        },
         Ok(None) => resource_not_found(),
         Err(err) => internal(err),
     }
@@ -153,6 +217,7 @@ pub(super) struct ListQuery {
     checkout_reference: Option<String>,
 }
 
+/// The checkouts with a reference, or all of them: the filter is optional.
 pub(super) async fn list_checkouts(
     State(state): State<SandboxState>,
     headers: HeaderMap,
@@ -161,23 +226,22 @@ pub(super) async fn list_checkouts(
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let Some(reference) = query.checkout_reference else {
-        return sumup_error(
-            StatusCode::BAD_REQUEST,
-            "MISSING",
-            "Validation error",
-            Some("checkout_reference"),
-        );
+    let rows = match state
+        .store
+        .sandbox_checkouts(query.checkout_reference.as_deref())
+        .await
+    {
+        Ok(rows) => rows,
+        Err(err) => return internal(err),
     };
-    match state.store.sandbox_by_reference(&reference).await {
-        Ok(rows) => Json(
-            rows.iter()
-                .map(|r| checkout_json(&state, r))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(err) => internal(err),
+    let mut views = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match checkout_view(&state, row).await {
+            Ok(view) => views.push(view),
+            Err(response) => return response,
+        }
     }
+    Json(views).into_response()
 }
 
 pub(super) async fn deactivate_checkout(
@@ -190,9 +254,7 @@ pub(super) async fn deactivate_checkout(
     }
     let row = match state.store.sandbox_checkout(&id).await {
         Ok(Some(row)) => row,
-        Ok(None) => {
-            return resource_not_found();
-        }
+        Ok(None) => return resource_not_found(),
         Err(err) => return internal(err),
     };
     if row.status == CheckoutStatus::Paid {
@@ -203,18 +265,57 @@ pub(super) async fn deactivate_checkout(
             None,
         );
     }
-    match state
-        .store
-        .sandbox_finish(&id, CheckoutStatus::Expired, None)
-        .await
-    {
-        Ok(true) => notify(&state, &row),
+    match state.store.sandbox_expire(&id).await {
+        Ok(true) => {
+            let expired = SandboxCheckoutRow {
+                status: CheckoutStatus::Expired,
+                ..row
+            };
+            notify::checkout_changed(&state, &expired);
+        }
         Ok(false) => {}
         Err(err) => return internal(err),
     }
     checkout_answer(&state, &id, StatusCode::OK).await
 }
 
+#[derive(Deserialize)]
+pub(super) struct TransactionQuery {
+    id: Option<String>,
+}
+
+/// `GET /v2.1/merchants/{merchant}/transactions?id=`: one transaction, as SumUp's SDKs read it.
+pub(super) async fn get_transaction(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    Query(query): Query<TransactionQuery>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let Some(id) = query.id else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "MISSING",
+            "Bad Request",
+            "Name the transaction with the id query parameter.",
+        );
+    };
+    match state.store.sandbox_transaction(&merchant, &id).await {
+        Ok(Some(transaction)) => Json(transaction_json(&transaction, true)).into_response(),
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Not Found",
+            "The requested transaction doesn't exist or does not belong to you.",
+        ),
+        Err(err) => internal(err),
+    }
+}
+
+/// Refunds part of a paid transaction, or all that is left when the body names no amount;
+/// `201 {}` as SumUp answers since 2026-07-17.
 pub(super) async fn refund(
     State(state): State<SandboxState>,
     headers: HeaderMap,
@@ -224,32 +325,28 @@ pub(super) async fn refund(
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let checkout = match state
-        .store
-        .sandbox_by_transaction(&merchant, &transaction)
-        .await
-    {
-        Ok(Some(row)) => row,
-        Ok(None) => {
-            return resource_not_found();
-        }
-        Err(err) => return internal(err),
-    };
-    // Without an amount SumUp refunds what is left.
+    if state.take_refund_fault() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "Service Unavailable",
+            "Refunds are unavailable for a moment; try again.",
+        );
+    }
     let amount = match body.as_ref().and_then(|Json(b)| b.get("amount")) {
-        None | Some(Value::Null) => checkout.amount - checkout.refunded,
+        None | Some(Value::Null) => None,
         Some(value) => match value
             .as_f64()
             .and_then(money_from_amount)
             .and_then(Money::to_minor)
         {
-            Some(minor) if minor > 0 => minor,
+            Some(minor) if minor > 0 => Some(minor),
             _ => {
-                return sumup_error(
+                return problem(
                     StatusCode::BAD_REQUEST,
                     "INVALID",
-                    "Validation error",
-                    Some("amount"),
+                    "Bad Request",
+                    "The amount must be a number greater than zero.",
                 );
             }
         },
@@ -259,13 +356,48 @@ pub(super) async fn refund(
         .sandbox_refund(&merchant, &transaction, amount)
         .await
     {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => sumup_error(
+        Ok(SandboxRefund::Refunded) => (StatusCode::CREATED, Json(json!({}))).into_response(),
+        Ok(SandboxRefund::ExceedsWhatIsLeft) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_AMOUNT",
+            "Unprocessable Entity",
+            "The refund exceeds the amount left to refund on the transaction.",
+        ),
+        Ok(SandboxRefund::NotRefundable) => problem(
             StatusCode::CONFLICT,
-            "CONFLICT",
-            "The refund exceeds the amount left on the transaction",
-            None,
+            "NOT_REFUNDABLE",
+            "Conflict",
+            "The transaction cannot be refunded in its current state.",
+        ),
+        Ok(SandboxRefund::Unknown) => problem(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Not Found",
+            "The requested transaction doesn't exist or does not belong to you.",
         ),
         Err(err) => internal(err),
     }
+}
+
+#[derive(Deserialize)]
+pub(super) struct Faults {
+    /// The next this many refund requests answer `503`, as during an outage at SumUp.
+    #[serde(default)]
+    refunds_unavailable: u32,
+}
+
+/// `POST /faults`: makes the sandbox fail as SumUp sometimes does, to see the shop recover.
+pub(super) async fn faults(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Json(faults): Json<Faults>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    state.refunds_unavailable.store(
+        faults.refunds_unavailable,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    StatusCode::NO_CONTENT.into_response()
 }

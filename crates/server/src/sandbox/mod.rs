@@ -1,42 +1,110 @@
-//! A SumUp sandbox under `/sumup-sandbox`: SumUp's checkout API and its error bodies
-//! ([`api`]), a hosted payment page with Pay and Decline ([`page`]), and webhooks to each
-//! checkout's `return_url`.
+//! A SumUp sandbox under `/sumup-sandbox`: SumUp's checkout, transaction and refund API with
+//! its answers and error bodies ([`api`]), a hosted payment page with Pay and Decline
+//! ([`page`]), and notifications of every change ([`notify`]): the `return_url` callback and
+//! SumUp's event notifications, signed as SumUp signs them, retried on SumUp's schedule.
 
 mod api;
+mod notify;
 mod page;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::store::{SandboxCheckoutRow, Store};
+use crate::store::Store;
+
+pub use notify::{SIGNATURE_HEADER, sign};
 
 /// Where the sandbox is mounted.
 pub const SANDBOX_PATH: &str = "/sumup-sandbox";
+
+/// Which notifications the sandbox sends when a checkout changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notifications {
+    /// `{"event_type":"CHECKOUT_STATUS_CHANGED","id":…}` to the checkout's `return_url`.
+    ReturnUrl,
+    /// SumUp's event notification (`checkout.status.updated`) to the shop's webhook.
+    Events,
+    Both,
+}
+
+/// How the sandbox behaves beyond SumUp's API.
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    pub notifications: Notifications,
+    /// Waits before each retry of a notification the receiver did not take: SumUp's
+    /// schedule by default, shorter in tests.
+    pub webhook_retry: Vec<Duration>,
+}
+
+impl SandboxOptions {
+    /// SumUp retries a notification after 1 minute, 5 minutes, 20 minutes and 2 hours.
+    pub fn sumup_retry_schedule() -> Vec<Duration> {
+        [60, 5 * 60, 20 * 60, 2 * 60 * 60]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect()
+    }
+}
+
+impl Default for SandboxOptions {
+    fn default() -> SandboxOptions {
+        SandboxOptions {
+            notifications: Notifications::Both,
+            webhook_retry: SandboxOptions::sumup_retry_schedule(),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct SandboxState {
     store: Store,
     /// The origin buyers' browsers reach us at, for hosted page URLs.
     public_url: String,
+    /// Where event notifications go (the shop's webhook).
+    events_url: String,
+    options: Arc<SandboxOptions>,
+    /// Signs every notification (`X-SumUp-Webhook-Signature`) when set: the shop's secret.
+    signing_secret: Option<Arc<str>>,
     http: reqwest::Client,
+    /// Refund requests still to be answered `503`, as a SumUp outage would.
+    refunds_unavailable: Arc<AtomicU32>,
 }
 
 impl SandboxState {
     /// Fails only when no HTTP client (for webhooks) can be built.
-    pub fn new(store: Store, public_url: &str) -> Result<SandboxState, reqwest::Error> {
+    pub fn new(
+        store: Store,
+        public_url: &str,
+        events_url: &str,
+        signing_secret: Option<&str>,
+        options: SandboxOptions,
+    ) -> Result<SandboxState, reqwest::Error> {
         Ok(SandboxState {
             store,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            events_url: events_url.to_owned(),
+            options: Arc::new(options),
+            signing_secret: signing_secret.map(Arc::from),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()?,
+            refunds_unavailable: Arc::default(),
         })
+    }
+
+    /// Takes one of the refund failures asked for through `POST /faults`, if any is left.
+    fn take_refund_fault(&self) -> bool {
+        self.refunds_unavailable
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
@@ -56,13 +124,18 @@ pub fn router(state: SandboxState) -> Router {
             post(api::refund),
         )
         .route(
+            "/v2.1/merchants/{merchant}/transactions",
+            get(api::get_transaction),
+        )
+        .route("/faults", post(api::faults))
+        .route(
             "/pay/{id}",
             get(page::payment_page).post(page::submit_payment),
         )
         .with_state(state)
 }
 
-/// An error as SumUp's API answers it.
+/// An error in SumUp's older shape, as its checkout endpoints answer.
 pub(super) fn sumup_error(
     status: StatusCode,
     code: &str,
@@ -76,7 +149,26 @@ pub(super) fn sumup_error(
     (status, Json(body)).into_response()
 }
 
-/// SumUp's answer for an unknown checkout or transaction.
+/// An error as a problem (RFC 9457), as SumUp's newer endpoints (refunds, transactions) and
+/// its authorization answer: `type`, `title`, `status`, `detail`, and SumUp's `error_code`.
+pub(super) fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Response {
+    let slug = code.to_ascii_lowercase().replace('_', "-");
+    let body = json!({
+        "type": format!("https://developer.sumup.com/problem/{slug}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "error_code": code,
+    });
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+/// SumUp's answer for an unknown checkout.
 pub(super) fn resource_not_found() -> Response {
     sumup_error(
         StatusCode::NOT_FOUND,
@@ -88,51 +180,27 @@ pub(super) fn resource_not_found() -> Response {
 
 pub(super) fn internal(err: sqlx::Error) -> Response {
     tracing::error!(error = %err, "sandbox storage failed");
-    sumup_error(
+    problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         "INTERNAL_ERROR",
         "Internal error",
-        None,
+        "The sandbox could not read or write its data.",
     )
 }
 
 /// The refusal of a request without an API key; any non-empty bearer key is accepted.
 pub(super) fn refusal(headers: &axum::http::HeaderMap) -> Option<Response> {
     let ok = headers
-        .get(axum::http::header::AUTHORIZATION)
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|key| !key.trim().is_empty());
     (!ok).then(|| {
-        sumup_error(
+        problem(
             StatusCode::UNAUTHORIZED,
             "NOT_AUTHORIZED",
-            "Invalid or missing API key",
-            None,
+            "Unauthorized",
+            "The request is not authorized: a valid API key is missing.",
         )
     })
-}
-
-/// Tells the checkout's `return_url` that it changed, as SumUp does, retrying in the
-/// background while the receiver is unreachable or failing.
-pub(super) fn notify(state: &SandboxState, row: &SandboxCheckoutRow) {
-    let Some(url) = row.return_url.clone() else {
-        return;
-    };
-    let http = state.http.clone();
-    let body = json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": row.id});
-    tokio::spawn(async move {
-        let mut delay = Duration::from_millis(200);
-        for attempt in 1..=8 {
-            match http.post(&url).json(&body).send().await {
-                Ok(response) if response.status().is_success() => return,
-                Ok(response) => {
-                    tracing::warn!(attempt, status = %response.status(), "webhook refused")
-                }
-                Err(err) => tracing::warn!(attempt, error = %err.without_url(), "webhook failed"),
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(60));
-        }
-    });
 }

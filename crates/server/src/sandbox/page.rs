@@ -1,5 +1,5 @@
 //! The sandbox's hosted payment page: the amount, a Pay and a Decline button, and the
-//! outcome once chosen.
+//! outcome once chosen. A declined card may try again on the same page, as on SumUp's.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -10,6 +10,7 @@ use storefront_contract::{CheckoutStatus, Money, format_amount};
 
 use super::{SandboxState, internal, notify};
 use crate::store::SandboxCheckoutRow;
+use crate::time;
 
 /// SumUp's documented test amounts: paying them fails like a decline.
 const FAILING_AMOUNTS: [i64; 4] = [1100, 4201, 4276, 4291];
@@ -43,25 +44,26 @@ fn escape(text: &str) -> String {
 
 fn render_page(row: &SandboxCheckoutRow, notice: Option<&str>) -> String {
     let amount = format_amount(Money::from_minor(row.amount), &row.currency);
+    let buttons = format!(
+        "<form method=\"post\" action=\"{id}\">\
+         <button class=\"pay\" id=\"pay\" name=\"outcome\" value=\"pay\">Pay {amount}</button>\
+         <button class=\"decline\" id=\"decline\" name=\"outcome\" value=\"decline\">Decline</button>\
+         </form>",
+        id = escape(&row.id),
+        amount = escape(&amount),
+    );
     let (title, action) = match row.status {
-        CheckoutStatus::Pending => (
-            "Pay securely".to_owned(),
-            format!(
-                "<form method=\"post\" action=\"{id}\">\
-                 <button class=\"pay\" id=\"pay\" name=\"outcome\" value=\"pay\">Pay {amount}</button>\
-                 <button class=\"decline\" id=\"decline\" name=\"outcome\" value=\"decline\">Decline</button>\
-                 </form>",
-                id = escape(&row.id),
-                amount = escape(&amount),
-            ),
-        ),
+        CheckoutStatus::Pending => ("Pay securely".to_owned(), buttons),
         CheckoutStatus::Paid => (
             "Payment successful".to_owned(),
             result_block("Paid. Thank you!", row),
         ),
         CheckoutStatus::Failed => (
             "Payment failed".to_owned(),
-            result_block("The payment did not go through. Nothing was charged.", row),
+            format!(
+                "<p class=\"state\" id=\"state\">The payment did not go through. Nothing was charged. \
+                 You can try again.</p>{buttons}"
+            ),
         ),
         CheckoutStatus::Expired => (
             "This payment has expired".to_owned(),
@@ -141,19 +143,26 @@ pub(super) async fn submit_payment(
     };
     let transaction_id = uuid::Uuid::new_v4().to_string();
     let transaction_code = format!("TSANDBOX{}", &transaction_id[..8].to_uppercase());
-    let status = if paid {
-        CheckoutStatus::Paid
-    } else {
-        CheckoutStatus::Failed
-    };
     match state
         .store
-        .sandbox_finish(&id, status, Some((&transaction_id, &transaction_code)))
+        .sandbox_attempt(
+            &row,
+            paid,
+            (&transaction_id, &transaction_code),
+            time::now(),
+        )
         .await
     {
-        Ok(true) => notify(&state, &row),
+        Ok(true) => {
+            let status = if paid {
+                CheckoutStatus::Paid
+            } else {
+                CheckoutStatus::Failed
+            };
+            notify::checkout_changed(&state, &SandboxCheckoutRow { status, ..row });
+        }
         Ok(false) => {
-            // Already paid, failed or expired: show what it is now.
+            // Paid or expired meanwhile: show what it is now.
             let current = state
                 .store
                 .sandbox_checkout(&id)
@@ -167,7 +176,6 @@ pub(super) async fn submit_payment(
     }
     page_answer(&state, &id).await
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

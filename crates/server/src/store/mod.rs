@@ -28,8 +28,11 @@ pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 
 pub use orders::{CheckoutRow, OrderItems, OrderRow, RefundRow};
-pub use refunds::RefundState;
-pub use sandbox::{NewSandboxCheckout, SandboxCheckoutRow};
+pub use refunds::{RefundOutcome, RefundState};
+pub use sandbox::{
+    NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
+    SandboxTransactionStatus,
+};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

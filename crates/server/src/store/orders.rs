@@ -428,6 +428,7 @@ impl Store {
         status: CheckoutStatus,
         now: Timestamp,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sumup_id) DO NOTHING",
@@ -438,8 +439,14 @@ impl Store {
         .bind(url)
         .bind(status.as_str())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        // A new attempt: a failed order waits for this payment now.
+        sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

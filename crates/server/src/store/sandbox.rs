@@ -1,4 +1,5 @@
-//! The SumUp sandbox's checkouts, kept in the database so that they survive a restart.
+//! The SumUp sandbox's checkouts and their transactions, kept in the database so that they
+//! survive a restart.
 
 use storefront_contract::CheckoutStatus;
 
@@ -17,8 +18,30 @@ pub struct SandboxCheckoutRow {
     pub redirect_url: Option<String>,
     #[sqlx(try_from = "String")]
     pub status: CheckoutStatus,
-    pub transaction_id: Option<String>,
-    pub transaction_code: Option<String>,
+    pub created_at: i64,
+}
+
+storefront_contract::named_enum! {
+    /// A sandbox transaction's state, as SumUp names it.
+    pub enum SandboxTransactionStatus {
+        Successful = "SUCCESSFUL",
+        Failed = "FAILED",
+        /// Paid, then refunded in full or in part.
+        Refunded = "REFUNDED",
+    }
+}
+
+/// One attempt to pay a sandbox checkout.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SandboxTransactionRow {
+    pub id: String,
+    pub checkout_id: String,
+    pub merchant_code: String,
+    pub transaction_code: String,
+    pub amount: i64,
+    pub currency: String,
+    #[sqlx(try_from = "String")]
+    pub status: SandboxTransactionStatus,
     pub refunded: i64,
     pub created_at: i64,
 }
@@ -34,9 +57,22 @@ pub struct NewSandboxCheckout<'a> {
     pub redirect_url: Option<&'a str>,
 }
 
+/// How a refund request for a sandbox transaction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxRefund {
+    Refunded,
+    /// Nothing of it can be refunded: it failed, or was refunded in full already.
+    NotRefundable,
+    /// More than is left of it was asked for.
+    ExceedsWhatIsLeft,
+    Unknown,
+}
+
 const SELECT: &str = "SELECT id, reference, merchant_code, amount, currency, description, \
-    return_url, redirect_url, status, transaction_id, transaction_code, refunded, created_at \
-    FROM sandbox_checkouts";
+    return_url, redirect_url, status, created_at FROM sandbox_checkouts";
+
+const SELECT_TRANSACTION: &str = "SELECT id, checkout_id, merchant_code, transaction_code, \
+    amount, currency, status, refunded, created_at FROM sandbox_transactions";
 
 impl Store {
     /// `false` when the merchant already has a checkout with this reference.
@@ -75,71 +111,141 @@ impl Store {
             .await
     }
 
-    pub async fn sandbox_by_reference(
+    /// The checkouts with this reference, or every checkout (newest last) without one.
+    pub async fn sandbox_checkouts(
         &self,
-        reference: &str,
+        reference: Option<&str>,
     ) -> Result<Vec<SandboxCheckoutRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE reference = $1 ORDER BY created_at, id"
+            "{SELECT} WHERE $1 IS NULL OR reference = $1 ORDER BY created_at, id"
         )))
         .bind(reference)
         .fetch_all(&self.read)
         .await
     }
 
-    /// Moves a pending checkout to `status` (with its transaction); `false` if it was not pending.
-    pub async fn sandbox_finish(
+    /// The checkout's payment attempts, oldest first.
+    pub async fn sandbox_transactions(
         &self,
+        checkout_id: &str,
+    ) -> Result<Vec<SandboxTransactionRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_TRANSACTION} WHERE checkout_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(checkout_id)
+        .fetch_all(&self.read)
+        .await
+    }
+
+    pub async fn sandbox_transaction(
+        &self,
+        merchant_code: &str,
         id: &str,
-        status: CheckoutStatus,
-        transaction: Option<(&str, &str)>,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<Option<SandboxTransactionRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_TRANSACTION} WHERE merchant_code = $1 AND id = $2"
+        )))
+        .bind(merchant_code)
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+    }
+
+    /// Ends a checkout that has not been paid as `Expired` (deactivated); `false` if it was
+    /// paid or had expired already.
+    pub async fn sandbox_expire(&self, id: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "UPDATE sandbox_checkouts SET status = $2, transaction_id = $3, transaction_code = $4 \
-             WHERE id = $1 AND status = 'PENDING'",
+            "UPDATE sandbox_checkouts SET status = 'EXPIRED' \
+             WHERE id = $1 AND status IN ('PENDING', 'FAILED')",
         )
         .bind(id)
-        .bind(status.as_str())
-        .bind(transaction.map(|t| t.0))
-        .bind(transaction.map(|t| t.1))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records a refund if what is left of the payment covers it; `false` otherwise.
+    /// Records one attempt to pay a checkout that is pending or failed (a declined card may
+    /// try again on the same page): the checkout becomes `PAID` or `FAILED`. `false` when it
+    /// was paid or expired meanwhile.
+    pub async fn sandbox_attempt(
+        &self,
+        checkout: &SandboxCheckoutRow,
+        paid: bool,
+        transaction: (&str, &str),
+        now: Timestamp,
+    ) -> Result<bool, sqlx::Error> {
+        let (status, transaction_status) = if paid {
+            (CheckoutStatus::Paid, SandboxTransactionStatus::Successful)
+        } else {
+            (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
+        };
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sandbox_checkouts SET status = $2 \
+             WHERE id = $1 AND status IN ('PENDING', 'FAILED')",
+        )
+        .bind(&checkout.id)
+        .bind(status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO sandbox_transactions (id, checkout_id, merchant_code, transaction_code, \
+                 amount, currency, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(transaction.0)
+        .bind(&checkout.id)
+        .bind(&checkout.merchant_code)
+        .bind(transaction.1)
+        .bind(checkout.amount)
+        .bind(&checkout.currency)
+        .bind(transaction_status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Refunds `amount` (everything left when `None`) of a paid transaction, in one guarded
+    /// statement; the transaction reads `REFUNDED` after any refund, as at SumUp.
     pub async fn sandbox_refund(
         &self,
         merchant_code: &str,
         transaction_id: &str,
-        amount: i64,
-    ) -> Result<bool, sqlx::Error> {
+        amount: Option<i64>,
+    ) -> Result<SandboxRefund, sqlx::Error> {
         let done = sqlx::query(
-            "UPDATE sandbox_checkouts SET refunded = refunded + $3 \
-             WHERE merchant_code = $1 AND transaction_id = $2 AND status = 'PAID' \
-             AND refunded + $3 <= amount",
+            "UPDATE sandbox_transactions SET \
+                 refunded = refunded + COALESCE($3, amount - refunded), status = 'REFUNDED' \
+             WHERE merchant_code = $1 AND id = $2 AND status IN ('SUCCESSFUL', 'REFUNDED') \
+               AND refunded < amount AND refunded + COALESCE($3, amount - refunded) <= amount",
         )
         .bind(merchant_code)
         .bind(transaction_id)
         .bind(amount)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
-    }
-}
-
-impl Store {
-    pub async fn sandbox_by_transaction(
-        &self,
-        merchant_code: &str,
-        transaction_id: &str,
-    ) -> Result<Option<SandboxCheckoutRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE merchant_code = $1 AND transaction_id = $2 AND status = 'PAID'"
-        )))
-        .bind(merchant_code)
-        .bind(transaction_id)
-        .fetch_optional(&self.read)
-        .await
+        if done.rows_affected() == 1 {
+            return Ok(SandboxRefund::Refunded);
+        }
+        Ok(
+            match self
+                .sandbox_transaction(merchant_code, transaction_id)
+                .await?
+            {
+                None => SandboxRefund::Unknown,
+                Some(t)
+                    if t.status != SandboxTransactionStatus::Failed && t.refunded < t.amount =>
+                {
+                    SandboxRefund::ExceedsWhatIsLeft
+                }
+                Some(_) => SandboxRefund::NotRefundable,
+            },
+        )
     }
 }

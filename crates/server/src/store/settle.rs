@@ -31,22 +31,18 @@ impl Store {
         Ok(())
     }
 
-    /// Back to pending for a new payment attempt after a failure.
-    pub async fn reopen_order(&self, order_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
-            .bind(order_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The payment failed or expired: a pending order becomes failed (and payable again).
-    pub async fn fail_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
-        let done =
-            sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending'")
-                .bind(order_id)
-                .execute(&self.pool)
-                .await?;
+    /// The payment on the order's newest checkout failed or expired: a pending order becomes
+    /// failed (and payable again). An older checkout's end changes nothing.
+    pub async fn fail_order(&self, order_id: i64, sumup_id: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending' \
+             AND $2 = (SELECT ch.sumup_id FROM checkouts ch WHERE ch.order_id = $1 \
+                       ORDER BY ch.id DESC LIMIT 1)",
+        )
+        .bind(order_id)
+        .bind(sumup_id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 

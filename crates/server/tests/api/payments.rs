@@ -209,14 +209,10 @@ async fn cancelling_a_checkout_paid_meanwhile_settles_it_as_paid() {
         .unwrap()
         .to_owned();
     // Paid at SumUp, but no webhook has arrived yet.
-    app.server
-        .state()
-        .store()
-        .sandbox_finish(
-            &checkout,
-            storefront_contract::CheckoutStatus::Paid,
-            Some(("tx-1", "TX1")),
-        )
+    let store = app.server.state().store();
+    let row = store.sandbox_checkout(&checkout).await.unwrap().unwrap();
+    store
+        .sandbox_attempt(&row, true, ("tx-1", "TX1"), 0)
         .await
         .unwrap();
     let answer = app
@@ -266,7 +262,7 @@ async fn the_later_payer_gets_exactly_the_excess_refunded() {
     assert_eq!(quiet["sold"], 2);
     assert_eq!(quiet["sold_out"], true);
     let refunded: i64 =
-        sqlx::query_scalar("SELECT refunded FROM sandbox_checkouts WHERE refunded > 0")
+        sqlx::query_scalar("SELECT refunded FROM sandbox_transactions WHERE refunded > 0")
             .fetch_one(app.server.state().store().pool())
             .await
             .unwrap();
@@ -309,7 +305,7 @@ async fn poll_and_webhooks_at_once_confirm_once_and_refund_once() {
     // Let the refund request finish, then count the money sent back.
     app.until_refunded(bob_order).await;
     let refunded: Vec<i64> =
-        sqlx::query_scalar("SELECT refunded FROM sandbox_checkouts WHERE refunded > 0")
+        sqlx::query_scalar("SELECT refunded FROM sandbox_transactions WHERE refunded > 0")
             .fetch_all(pool)
             .await
             .unwrap();
@@ -537,7 +533,14 @@ async fn sumup_down_keeps_the_order_and_pay_retries_once_it_is_back() {
     let sandbox = axum::Router::new().nest_service(
         storefront_server::sandbox::SANDBOX_PATH,
         storefront_server::sandbox::router(
-            storefront_server::sandbox::SandboxState::new(sandbox_db, &origin).unwrap(),
+            storefront_server::sandbox::SandboxState::new(
+                sandbox_db,
+                &origin,
+                &storefront_server::webhook_url(&origin),
+                None,
+                storefront_server::sandbox::SandboxOptions::default(),
+            )
+            .unwrap(),
         ),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -578,10 +581,10 @@ async fn the_sandbox_answers_like_sumup() {
             .unwrap(),
     )
     .await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("NOT_AUTHORIZED"))
-    );
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["status"], 401, "a problem body: {body}");
+    assert!(body["type"].as_str().unwrap().starts_with("https://"));
+    assert!(body["title"].is_string() && body["detail"].is_string());
     let (status, body) = json_of(
         create(json!({"checkout_reference": "r", "currency": "GBP", "merchant_code": "M"}))
             .await
@@ -668,13 +671,44 @@ async fn the_sandbox_answers_like_sumup() {
         .json(&json!({"amount": amount}))
         .send()
     };
-    assert_eq!(refund(4.0).await.unwrap().status(), StatusCode::NO_CONTENT);
+    let (status, body) = json_of(refund(4.0).await.unwrap()).await;
+    assert_eq!((status, body), (StatusCode::CREATED, json!({})));
+    let too_much = refund(7.0).await.unwrap();
+    assert_eq!(too_much.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        refund(7.0).await.unwrap().status(),
-        StatusCode::CONFLICT,
-        "more than is left"
+        too_much.headers()[reqwest::header::CONTENT_TYPE],
+        "application/problem+json"
     );
-    assert_eq!(refund(6.0).await.unwrap().status(), StatusCode::NO_CONTENT);
+    let body: Value = too_much.json().await.unwrap();
+    assert_eq!(body["error_code"], "INVALID_AMOUNT", "{body}");
+    assert_eq!(body["status"], 422);
+    assert!(body["detail"].as_str().unwrap().contains("exceeds"));
+    // No amount: everything that is left.
+    let rest = http
+        .post(format!(
+            "{base}/v1.0/merchants/M/payments/{transaction}/refunds"
+        ))
+        .bearer_auth("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), StatusCode::CREATED);
+    let (status, body) = json_of(refund(1.0).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing is left: {body}");
+    assert_eq!(body["status"], 409);
+    let (status, read) = json_of(
+        http.get(format!(
+            "{base}/v2.1/merchants/M/transactions?id={transaction}"
+        ))
+        .bearer_auth("k")
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read["status"], "REFUNDED");
+    assert_eq!(read["refunded_amount"], 10.0);
     let missing_page = http
         .get(format!("{base}/pay/unknown"))
         .send()
