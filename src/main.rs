@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the reference backend.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the backend in-process (demo catalog, in-memory database, SumUp sandbox) and the
     /// client against it.
     Demo,
@@ -119,7 +119,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             None => client(&flags).await,
-            Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::Serve(args)) => serve(*args).await,
             Some(Command::Demo) => demo(&flags).await,
         }
     });

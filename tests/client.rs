@@ -535,6 +535,24 @@ async fn a_payment_made_while_the_client_was_closed_shows_as_paid() {
     drop(later);
 
     press_on_page(&url, "pay").await;
+    // SumUp's notification reaches the server while the client is closed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server
+        .state()
+        .store()
+        .order(order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+        != OrderStatus::Paid
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the payment was never noticed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let mut restarted = Driver::new(settings(&server), store).await;
     restarted
         .until("orders loaded", |app| app.orders.loaded)

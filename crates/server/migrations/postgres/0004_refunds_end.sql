@@ -10,19 +10,21 @@ CREATE INDEX orders_refund_due ON orders (refund_status, refund_next_at);
 CREATE TABLE sandbox_transactions (
     id               TEXT PRIMARY KEY,
     checkout_id      TEXT NOT NULL REFERENCES sandbox_checkouts (id),
+    -- 1 for the checkout's first attempt, 2 for the next...
+    attempt          BIGINT NOT NULL,
     merchant_code    TEXT NOT NULL,
     transaction_code TEXT NOT NULL,
     amount           BIGINT NOT NULL,
     currency         TEXT NOT NULL,
-    -- SUCCESSFUL, FAILED or REFUNDED (once nothing is left of it)
+    -- SUCCESSFUL, FAILED or REFUNDED (after any refund, as at SumUp)
     status           TEXT NOT NULL,
     refunded         BIGINT NOT NULL DEFAULT 0,
     created_at       BIGINT NOT NULL
 );
-CREATE INDEX sandbox_transactions_checkout ON sandbox_transactions (checkout_id, created_at);
+CREATE UNIQUE INDEX sandbox_transactions_checkout ON sandbox_transactions (checkout_id, attempt);
 INSERT INTO sandbox_transactions
-    (id, checkout_id, merchant_code, transaction_code, amount, currency, status, refunded, created_at)
-SELECT transaction_id, id, merchant_code, transaction_code, amount, currency,
+    (id, checkout_id, attempt, merchant_code, transaction_code, amount, currency, status, refunded, created_at)
+SELECT transaction_id, id, 1, merchant_code, transaction_code, amount, currency,
        CASE WHEN status <> 'PAID' THEN 'FAILED'
             WHEN refunded >= amount THEN 'REFUNDED'
             ELSE 'SUCCESSFUL' END,

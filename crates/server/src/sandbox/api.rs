@@ -295,21 +295,16 @@ pub(super) async fn get_transaction(
         return refused;
     }
     let Some(id) = query.id else {
-        return problem(
+        return sumup_error(
             StatusCode::BAD_REQUEST,
             "MISSING",
-            "Bad Request",
-            "Name the transaction with the id query parameter.",
+            "Validation error",
+            Some("id"),
         );
     };
     match state.store.sandbox_transaction(&merchant, &id).await {
         Ok(Some(transaction)) => Json(transaction_json(&transaction, true)).into_response(),
-        Ok(None) => problem(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Not Found",
-            "The requested transaction doesn't exist or does not belong to you.",
-        ),
+        Ok(None) => resource_not_found(),
         Err(err) => internal(err),
     }
 }

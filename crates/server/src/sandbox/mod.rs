@@ -25,20 +25,13 @@ pub use notify::{SIGNATURE_HEADER, sign};
 /// Where the sandbox is mounted.
 pub const SANDBOX_PATH: &str = "/sumup-sandbox";
 
-/// Which notifications the sandbox sends when a checkout changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Notifications {
-    /// `{"event_type":"CHECKOUT_STATUS_CHANGED","id":…}` to the checkout's `return_url`.
-    ReturnUrl,
-    /// SumUp's event notification (`checkout.status.updated`) to the shop's webhook.
-    Events,
-    Both,
-}
-
 /// How the sandbox behaves beyond SumUp's API.
 #[derive(Clone, Debug)]
 pub struct SandboxOptions {
-    pub notifications: Notifications,
+    /// Calls each checkout's `return_url` with `{"event_type":"CHECKOUT_STATUS_CHANGED","id":…}`.
+    pub return_url_callbacks: bool,
+    /// Sends SumUp's event notification (`checkout.status.updated`) to the shop's webhook.
+    pub event_notifications: bool,
     /// Waits before each retry of a notification the receiver did not take: SumUp's
     /// schedule by default, shorter in tests.
     pub webhook_retry: Vec<Duration>,
@@ -57,7 +50,8 @@ impl SandboxOptions {
 impl Default for SandboxOptions {
     fn default() -> SandboxOptions {
         SandboxOptions {
-            notifications: Notifications::Both,
+            return_url_callbacks: true,
+            event_notifications: true,
             webhook_retry: SandboxOptions::sumup_retry_schedule(),
         }
     }
@@ -168,7 +162,7 @@ pub(super) fn problem(status: StatusCode, code: &str, title: &str, detail: &str)
     response
 }
 
-/// SumUp's answer for an unknown checkout.
+/// SumUp's answer for an unknown checkout or transaction.
 pub(super) fn resource_not_found() -> Response {
     sumup_error(
         StatusCode::NOT_FOUND,

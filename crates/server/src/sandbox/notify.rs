@@ -6,7 +6,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{Notifications, SandboxState};
+use super::SandboxState;
 use crate::store::SandboxCheckoutRow;
 use crate::time;
 
@@ -29,18 +29,13 @@ pub fn sign(secret: &str, unix_time: i64, body: &[u8]) -> String {
 /// Sends the notifications the sandbox is set up for about this checkout's new state.
 pub(super) fn checkout_changed(state: &SandboxState, row: &SandboxCheckoutRow) {
     let options = &state.options;
-    let return_url = matches!(
-        options.notifications,
-        Notifications::ReturnUrl | Notifications::Both
-    );
-    if return_url && let Some(url) = &row.return_url {
+    if options.return_url_callbacks
+        && let Some(url) = &row.return_url
+    {
         let body = json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": row.id});
         deliver(state, url.clone(), body.to_string());
     }
-    if matches!(
-        options.notifications,
-        Notifications::Events | Notifications::Both
-    ) {
+    if options.event_notifications {
         let body = json!({
             "id": uuid::Uuid::new_v4().to_string(),
             "event_type": "checkout.status.updated",
@@ -92,6 +87,15 @@ fn deliver(state: &SandboxState, url: String, body: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_follow_sumups_schedule() {
+        let minutes: Vec<u64> = super::super::SandboxOptions::sumup_retry_schedule()
+            .iter()
+            .map(|wait| wait.as_secs() / 60)
+            .collect();
+        assert_eq!(minutes, [1, 5, 20, 120]);
+    }
 
     #[test]
     fn signatures_verify_with_sumups_own_check() {

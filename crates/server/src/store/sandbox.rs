@@ -130,7 +130,7 @@ impl Store {
         checkout_id: &str,
     ) -> Result<Vec<SandboxTransactionRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_TRANSACTION} WHERE checkout_id = $1 ORDER BY created_at, id"
+            "{SELECT_TRANSACTION} WHERE checkout_id = $1 ORDER BY attempt"
         )))
         .bind(checkout_id)
         .fetch_all(&self.read)
@@ -193,9 +193,10 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO sandbox_transactions (id, checkout_id, merchant_code, transaction_code, \
-                 amount, currency, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
+                 transaction_code, amount, currency, status, created_at) \
+             VALUES ($1, $2, (SELECT COUNT(*) + 1 FROM sandbox_transactions WHERE checkout_id = $2), \
+                     $3, $4, $5, $6, $7, $8)",
         )
         .bind(transaction.0)
         .bind(&checkout.id)

@@ -382,7 +382,7 @@ impl TestApp {
         self.until_stored(id, "refund_status", "refunded").await;
     }
 
-    async fn until_stored(&self, id: i64, column: &str, value: &str) {
+    pub async fn until_stored(&self, id: i64, column: &str, value: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
             let stored: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

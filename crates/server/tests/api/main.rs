@@ -14,4 +14,5 @@ mod payments;
 mod postgres;
 mod scale_out;
 mod sumup_client;
+mod sumup_sdk;
 mod tickets;
