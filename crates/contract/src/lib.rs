@@ -2,10 +2,15 @@
 //!
 //! Every response type ignores unknown fields when decoded, as the contract asks of clients.
 
+mod checkin;
 mod money;
 #[macro_use]
 mod names;
 
+pub use checkin::{
+    CheckedTicket, CheckinBatch, CheckinBatchResult, CheckinOutcome, CheckinRequest, CheckinResult,
+    CodeState, EventCheckins, OfflineScan, normalize_ticket_code,
+};
 pub use money::{Money, MoneyError};
 pub use names::UnknownName;
 
@@ -29,6 +34,23 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub name: String,
+    #[serde(default)]
+    pub role: Role,
+}
+
+named_enum! {
+    /// What a user is to the venue: a buyer, a box-office terminal, or door staff.
+    pub enum Role {
+        Customer = "customer",
+        Kiosk = "kiosk",
+        Staff = "staff",
+    }
+}
+
+impl Default for Role {
+    fn default() -> Role {
+        Role::Customer
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,6 +327,9 @@ pub struct Order {
     pub refund: Option<Refund>,
     /// The notice while the order holds tickets and is unpaid; the refund sentence once one is due.
     pub notice: Option<String>,
+    /// A paid order's ticket page (`<public url>/t/<secret>`), to keep on a phone.
+    #[serde(default)]
+    pub tickets_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,6 +444,7 @@ named_enum! {
         IdempotencyKeyReused = "idempotency_key_reused",
         RateLimited = "rate_limited",
         PaymentProviderError = "payment_provider_error",
+        Forbidden = "forbidden",
         Internal = "internal",
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Deserialize;
-use storefront_contract::{Money, TicketState, UnknownName};
+use storefront_contract::{Money, Role, TicketState, UnknownName};
 
 use crate::time::Timestamp;
 
@@ -56,6 +56,8 @@ struct UserEntry {
     email: String,
     password: String,
     name: String,
+    /// `customer` (the default), `kiosk` or `staff`.
+    role: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +175,7 @@ pub struct PlanUser {
     pub email: String,
     pub name: String,
     pub password: String,
+    pub role: Role,
 }
 
 #[derive(Debug)]
@@ -496,7 +499,7 @@ impl Catalog {
         Ok(currency)
     }
 
-    /// Users: an email address, a name and a password each.
+    /// Users: an email address, a name, a password and perhaps a role each.
     fn validate_users(&self, _keys: &Keys<'_>) -> Result<Vec<PlanUser>, CatalogError> {
         let mut users = Vec::new();
         for (i, user) in self.users.iter().enumerate() {
@@ -512,10 +515,19 @@ impl Catalog {
             if user.password.is_empty() {
                 return Err(entry.error("password must not be empty"));
             }
+            let role = match &user.role {
+                None => Role::Customer,
+                Some(role) => role.parse().map_err(|_| {
+                    entry.error(format!(
+                        "role must be customer, kiosk or staff, not {role:?}"
+                    ))
+                })?,
+            };
             users.push(PlanUser {
                 email,
                 name: required_text(&entry, "name", &user.name)?,
                 password: user.password.clone(),
+                role,
             });
         }
         Ok(users)

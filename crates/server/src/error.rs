@@ -21,6 +21,8 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(&'static str),
     #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
     MethodNotAllowed(String),
     #[error("Your cart is empty.")]
     EmptyCart,
@@ -70,6 +72,7 @@ impl ApiError {
             | ApiError::LoginRequired
             | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::EmptyCart
             | ApiError::OrderNotPayable(_)
@@ -90,6 +93,7 @@ impl ApiError {
             ApiError::LoginRequired => ErrorCode::LoginRequired,
             ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             ApiError::EmptyCart => ErrorCode::EmptyCart,
             ApiError::OrderNotPayable(_) => ErrorCode::OrderNotPayable,

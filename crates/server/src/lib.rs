@@ -3,6 +3,7 @@
 mod auth;
 mod cart;
 pub mod catalog;
+mod checkin;
 mod checkout;
 mod credentials;
 mod error;
@@ -16,6 +17,7 @@ pub mod sandbox;
 mod state;
 mod store;
 pub mod sumup;
+mod ticket_link;
 mod time;
 mod webhooks;
 
@@ -203,6 +205,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         config.webhook_secret.clone(),
     )
     .await?;
+    let given = state
+        .store()
+        .give_ticket_pages(ticket_link::new_secret)
+        .await?;
+    if given > 0 {
+        tracing::info!(
+            given,
+            "ticket pages given to orders paid before they existed"
+        );
+    }
     state.listen_to_other_servers();
     state.sweep_refunds();
     let (stop, stopped) = oneshot::channel::<()>();

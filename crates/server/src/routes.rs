@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::sandbox::{self, SANDBOX_PATH};
 use crate::state::AppState;
-use crate::{auth, cart, checkout, events, idempotency, orders, webhooks};
+use crate::{auth, cart, checkin, checkout, events, idempotency, orders, ticket_link, webhooks};
 
 /// Request bodies larger than this are refused.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -80,6 +80,9 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/orders/{id}/cancel", orders::cancel_order),
         endpoint(M::GET, "/tickets", orders::list_tickets),
         endpoint(M::POST, "/webhooks/sumup", webhooks::sumup_webhook),
+        endpoint(M::POST, "/checkin", checkin::check_in),
+        endpoint(M::POST, "/checkin/batch", checkin::check_in_batch),
+        endpoint(M::GET, "/events/{id}/checkins", checkin::event_checkins),
     ]
 }
 
@@ -107,10 +110,13 @@ pub fn router(state: AppState) -> Router {
             router.route(e.path, route)
         })
         .method_not_allowed_fallback(method_not_allowed);
-    let mut app = Router::new().nest(API_BASE, api).route(
-        "/checkout/return",
-        axum::routing::get(webhooks::return_page),
-    );
+    let mut app = Router::new()
+        .nest(API_BASE, api)
+        .route(
+            "/checkout/return",
+            axum::routing::get(webhooks::return_page),
+        )
+        .route("/t/{secret}", axum::routing::get(ticket_link::tickets_page));
     if let Some(sandbox) = state.sandbox() {
         app = app.nest_service(SANDBOX_PATH, sandbox::router(sandbox.clone()));
     }

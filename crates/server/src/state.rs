@@ -88,6 +88,11 @@ impl AppState {
     }
 
     /// Where SumUp tells us a checkout changed.
+    /// The origin buyers' browsers reach this server at.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     pub fn webhook_url(&self) -> String {
         webhook_url(&self.public_url)
     }

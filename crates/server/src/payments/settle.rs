@@ -14,6 +14,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::{CheckoutRow, OrderRow};
 use crate::sumup::Checkout;
+use crate::ticket_link;
 use crate::time::{self, Timestamp};
 
 /// SumUp is asked about one order at most this often.
@@ -184,7 +185,13 @@ async fn apply_checkout(
         CheckoutStatus::Paid => {
             let transaction = remote.transaction_id.as_deref();
             match store
-                .confirm_tickets_and_cancel_oversold(order_id, &remote.id, transaction, time::now())
+                .confirm_tickets_and_cancel_oversold(
+                    order_id,
+                    &remote.id,
+                    transaction,
+                    &ticket_link::new_secret(),
+                    time::now(),
+                )
                 .await?
             {
                 Some(settlement) => {

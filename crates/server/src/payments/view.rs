@@ -7,12 +7,13 @@ use super::refund::{refund_sentence, refund_view};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::{OrderItems, OrderRow};
+use crate::ticket_link;
 use crate::time::to_utc;
 
 /// One order as the API shows it.
 pub async fn order_view(state: &AppState, order: &OrderRow) -> ApiResult<Order> {
     let items = state.store().order_items(order.id).await?;
-    Ok(order_with_items(order, &items))
+    Ok(order_with_items(order, &items, state.public_url()))
 }
 
 /// All of a user's orders as the API shows them, newest first, read in a fixed number of
@@ -23,11 +24,14 @@ pub async fn users_orders_view(state: &AppState, user_id: i64) -> ApiResult<Vec<
     let mut items = store.users_order_items(user_id).await?;
     Ok(orders
         .iter()
-        .map(|order| order_with_items(order, &items.remove(&order.id).unwrap_or_default()))
+        .map(|order| {
+            let items = items.remove(&order.id).unwrap_or_default();
+            order_with_items(order, &items, state.public_url())
+        })
         .collect())
 }
 
-fn order_with_items(order: &OrderRow, items: &OrderItems) -> Order {
+fn order_with_items(order: &OrderRow, items: &OrderItems, public_url: &str) -> Order {
     let refund = order.refund.map(refund_view);
     let holds_tickets = items
         .tickets
@@ -57,5 +61,9 @@ fn order_with_items(order: &OrderRow, items: &OrderItems) -> Order {
         tickets: items.tickets.iter().map(|t| t.to_ticket()).collect(),
         refund,
         notice,
+        tickets_url: match (order.status, &order.tickets_secret) {
+            (OrderStatus::Paid, Some(secret)) => Some(ticket_link::url(public_url, secret)),
+            _ => None,
+        },
     }
 }

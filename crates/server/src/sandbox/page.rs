@@ -10,6 +10,7 @@ use storefront_contract::{CheckoutStatus, Money, format_amount};
 
 use super::{SandboxState, internal, notify};
 use crate::store::SandboxCheckoutRow;
+use crate::ticket_link::escape;
 use crate::time;
 
 /// SumUp's documented test amounts: paying them fails like a decline.
@@ -24,22 +25,6 @@ async fn page_answer(state: &SandboxState, id: &str) -> Response {
         Ok(None) => not_found_page(),
         Err(err) => internal(err),
     }
-}
-
-/// Escapes text for HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn render_page(row: &SandboxCheckoutRow, notice: Option<&str>) -> String {

@@ -35,13 +35,14 @@ impl Store {
         let mut user_ids = Vec::with_capacity(plan.users.len());
         for (user, hash) in plan.users.iter().zip(password_hashes) {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (email, name, password_hash, created_at) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO users (email, name, password_hash, created_at, role) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(&user.email)
             .bind(&user.name)
             .bind(hash)
             .bind(now)
+            .bind(user.role.as_str())
             .fetch_one(&mut *tx)
             .await?;
             user_ids.push(id);

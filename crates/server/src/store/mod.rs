@@ -6,6 +6,7 @@
 
 pub(crate) mod cart;
 mod catalog;
+mod checkin;
 mod events;
 mod idempotency;
 mod notify;

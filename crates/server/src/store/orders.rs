@@ -25,6 +25,8 @@ pub struct OrderRow {
     pub page: Option<Page>,
     /// The newest SumUp checkout made for it.
     pub checkout: Option<CheckoutRow>,
+    /// The secret of its ticket page, once paid.
+    pub tickets_secret: Option<String>,
 }
 
 /// What an order owes back to its buyer.
@@ -63,6 +65,7 @@ struct OrderRecord {
     checkout_url: Option<String>,
     checkout_status: Option<String>,
     checkout_created_at: Option<i64>,
+    tickets_secret: Option<String>,
 }
 
 impl TryFrom<OrderRecord> for OrderRow {
@@ -102,6 +105,7 @@ impl TryFrom<OrderRecord> for OrderRow {
             refund,
             page: page_from(record.page_id, &record.page_slug, &record.page_title),
             checkout,
+            tickets_secret: record.tickets_secret,
         })
     }
 }
@@ -151,7 +155,7 @@ fn missing(column: &str) -> sqlx::Error {
 
 const ORDER_SELECT: &str = "\
 SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, o.merchant_code, \
-       o.refund_amount, o.refund_status, \
+       o.refund_amount, o.refund_status, o.tickets_secret, \
        p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
        ch.sumup_id AS checkout_id, ch.url AS checkout_url, ch.status AS checkout_status, \
        ch.created_at AS checkout_created_at \
@@ -278,6 +282,43 @@ impl Store {
         .await?
         .map(OrderRow::try_from)
         .transpose()
+    }
+
+    /// The paid order whose ticket page has this secret.
+    pub async fn order_by_tickets_secret(
+        &self,
+        secret: &str,
+    ) -> Result<Option<OrderRow>, sqlx::Error> {
+        sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
+            "{ORDER_SELECT} WHERE o.tickets_secret = $1 AND o.status = 'paid'"
+        )))
+        .bind(secret)
+        .fetch_optional(&self.read)
+        .await?
+        .map(OrderRow::try_from)
+        .transpose()
+    }
+
+    /// Gives a ticket page to every paid order that has none (paid before ticket pages
+    /// existed); `secret` makes each one's.
+    pub async fn give_ticket_pages(&self, secret: impl Fn() -> String) -> Result<u64, sqlx::Error> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE status = 'paid' AND tickets_secret IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut given = 0;
+        for id in ids {
+            given += sqlx::query(
+                "UPDATE orders SET tickets_secret = $2 WHERE id = $1 AND tickets_secret IS NULL",
+            )
+            .bind(id)
+            .bind(secret())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(given)
     }
 
     /// The user's order; another user's is as absent as an unknown one.

@@ -48,22 +48,25 @@ impl Store {
 
     /// Confirms a paid order exactly once, however many times the payment is noticed: the
     /// order becomes paid, its tickets and bookings confirmed; then, per event, tickets of
-    /// this order beyond the capacity are cancelled and their cost becomes a refund due.
+    /// this order beyond the capacity are cancelled and their cost becomes a refund due. The
+    /// order's ticket page gets its secret.
     /// `None` when the order was already settled.
     pub async fn confirm_tickets_and_cancel_oversold(
         &self,
         order_id: i64,
         sumup_id: &str,
         transaction_id: Option<&str>,
+        tickets_secret: &str,
         now: Timestamp,
     ) -> Result<Option<Settlement>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let won = sqlx::query(
-            "UPDATE orders SET status = 'paid', paid_at = $2 \
+            "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
              WHERE id = $1 AND status IN ('pending', 'failed')",
         )
         .bind(order_id)
         .bind(now)
+        .bind(tickets_secret)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -1,6 +1,6 @@
 //! Users and their sign-in sessions.
 
-use storefront_contract::User;
+use storefront_contract::{Role, User};
 
 use super::Store;
 use crate::time::Timestamp;
@@ -10,6 +10,8 @@ struct UserRow {
     id: i64,
     email: String,
     name: String,
+    #[sqlx(try_from = "String")]
+    role: Role,
 }
 
 impl From<UserRow> for User {
@@ -18,6 +20,7 @@ impl From<UserRow> for User {
             id: row.id,
             email: row.email,
             name: row.name,
+            role: row.role,
         }
     }
 }
@@ -28,12 +31,19 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<(User, String)>, sqlx::Error> {
-        let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&self.read)
-                .await?;
-        Ok(row.map(|(id, email, name, hash)| (User { id, email, name }, hash)))
+        #[derive(sqlx::FromRow)]
+        struct WithHash {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: String,
+        }
+        let row: Option<WithHash> = sqlx::query_as(
+            "SELECT id, email, name, role, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|row| (User::from(row.user), row.password_hash)))
     }
 
     pub async fn create_session(
@@ -63,7 +73,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<User>, sqlx::Error> {
         let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.email, u.name FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT u.id, u.email, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
         )
         .bind(token_hash)

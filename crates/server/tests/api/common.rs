@@ -17,6 +17,12 @@ email = "bob@example.com"
 password = "bob-pass"
 name = "Bob"
 
+[[users]]
+email = "door@example.com"
+password = "door-pass"
+name = "Dee"
+role = "staff"
+
 [[pages]]
 slug = "granary"
 title = "The Old Granary"
@@ -298,6 +304,11 @@ impl TestApp {
 
     pub async fn bob(&self) -> String {
         self.login("bob@example.com", "bob-pass").await
+    }
+
+    /// Door staff.
+    pub async fn door(&self) -> String {
+        self.login("door@example.com", "door-pass").await
     }
 
     /// Buys tickets and insists that it worked.

@@ -7,6 +7,7 @@ mod auth;
 mod cart;
 mod catalog;
 mod common;
+mod door;
 mod events;
 mod idempotency;
 mod openapi;

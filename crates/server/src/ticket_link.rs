@@ -1,0 +1,185 @@
+//! Tickets to take away: every paid order has an unguessable link, `/t/<secret>`, to a small
+//! page a phone can keep (no script, no outside resources) with each ticket's code and a QR
+//! code of it for the scanner at the door.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+use rand::RngCore;
+use storefront_contract::TicketState;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::OrderRow;
+use crate::store::tickets::TicketRow;
+use crate::time::to_utc;
+
+/// A new ticket page secret: 128 random bits, URL-safe base64.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Where the ticket page of an order with this secret is.
+pub fn url(public_url: &str, secret: &str) -> String {
+    format!("{}/t/{secret}", public_url.trim_end_matches('/'))
+}
+
+/// `GET /t/{secret}`: the order's tickets; any other secret is 404, with nothing of any order.
+pub async fn tickets_page(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = state.store();
+    let order = match store.order_by_tickets_secret(&secret).await? {
+        Some(order) => order,
+        None => return Ok(not_found()),
+    };
+    let items = store.order_items(order.id).await?;
+    let page = render(&order, &items.tickets);
+    Ok((
+        [
+            ("cache-control", "private, max-age=300"),
+            ("referrer-policy", "no-referrer"),
+            ("x-robots-tag", "noindex"),
+        ],
+        Html(page),
+    )
+        .into_response())
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><meta charset=\"utf-8\"><title>Not found</title>\
+             <p>There are no tickets at this address.</p>",
+        ),
+    )
+        .into_response()
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A QR code of `text` as inline SVG, or nothing if it cannot be made.
+fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+        Err(err) => {
+            tracing::warn!(error = %err, "no QR code for a ticket");
+            String::new()
+        }
+    }
+}
+
+fn ticket_html(ticket: &TicketRow) -> String {
+    let when = to_utc(ticket.event_starts_at).format("%a %-d %b %Y, %H:%M UTC");
+    let kind = ticket
+        .ticket_type_name
+        .as_deref()
+        .map(|t| format!(" · {}", escape(t)))
+        .unwrap_or_default();
+    let venue = ticket
+        .page()
+        .map(|p| format!("<p class=\"venue\">{}</p>", escape(&p.title)))
+        .unwrap_or_default();
+    let (class, body) = match ticket.state {
+        TicketState::Confirmed => (
+            "ticket",
+            format!(
+                "<div class=\"qr\">{}</div><p class=\"code\">{}</p>",
+                qr_svg(&ticket.code),
+                escape(&ticket.code)
+            ),
+        ),
+        TicketState::CheckedIn => (
+            "ticket used",
+            format!(
+                "<p class=\"state\">Checked in</p><p class=\"code\">{}</p>",
+                escape(&ticket.code)
+            ),
+        ),
+        TicketState::Cancelled => (
+            "ticket cancelled",
+            "<p class=\"state\">Refunded: this event sold out before the payment completed.</p>"
+                .to_owned(),
+        ),
+        TicketState::Pending | TicketState::Reserved => (
+            "ticket cancelled",
+            "<p class=\"state\">Not paid</p>".to_owned(),
+        ),
+    };
+    format!(
+        "<section class=\"{class}\"><h2>{name}</h2><p class=\"when\">{when}{kind}</p>{venue}{body}</section>",
+        name = escape(&ticket.event_name),
+    )
+}
+
+fn render(order: &OrderRow, tickets: &[TicketRow]) -> String {
+    let sections: String = tickets.iter().map(ticket_html).collect();
+    let count = tickets
+        .iter()
+        .filter(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn))
+        .count();
+    let heading = match count {
+        1 => "Your ticket".to_owned(),
+        n => format!("Your {n} tickets"),
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\"><title>{heading} · order {id}</title>\
+         <style>body{{font:17px/1.45 system-ui,sans-serif;margin:0 auto;max-width:30rem;padding:1rem;\
+         color:#111;background:#fff}}h1{{font-size:1.4rem}}section{{border:2px solid #111;\
+         border-radius:12px;padding:1rem;margin:1rem 0;text-align:center}}h2{{margin:.2rem 0;\
+         font-size:1.2rem}}.qr svg{{width:70%;max-width:240px;height:auto}}.code{{font:700 1.6rem/1.2 \
+         ui-monospace,monospace;letter-spacing:.1em}}.cancelled,.used{{border-style:dashed;color:#555}}\
+         .state{{font-weight:600}}footer{{color:#555;font-size:.9rem}}</style></head>\
+         <body><main><h1>{heading}</h1><p>Order {id}. Show the code at the door; it is \
+         scanned once.</p>{sections}</main><footer>Keep this page: it works without a \
+         connection once loaded.</footer></body></html>",
+        id = order.id,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_and_different() {
+        let a = new_secret();
+        assert_eq!(a.len(), 22, "128 bits in URL-safe base64");
+        assert_ne!(a, new_secret());
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+    }
+
+    #[test]
+    fn qr_codes_are_svg() {
+        let svg = qr_svg("7KQ2-M9XD");
+        assert!(svg.starts_with("<?xml") || svg.contains("<svg"), "{svg}");
+    }
+}
