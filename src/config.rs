@@ -113,6 +113,8 @@ pub struct Settings {
     pub kiosk_title: Option<String>,
     /// With a PIN, F10 then the PIN exits the kiosk; without one, only a signal does.
     pub kiosk_exit_pin: Option<String>,
+    /// At the door: door staff check tickets in (`--checkin`).
+    pub checkin: bool,
     pub mouse: bool,
     pub theme: ThemeName,
 }
@@ -129,6 +131,7 @@ pub struct Flags {
     pub server: Option<String>,
     pub config: Option<PathBuf>,
     pub kiosk: bool,
+    pub checkin: bool,
 }
 
 /// A config problem, said so that it can be fixed.
@@ -171,6 +174,7 @@ impl Settings {
         let kiosk = flags.kiosk || file.kiosk.enabled;
         let server_from_file = file.server.clone();
         let mut settings = Settings::from_file(file, kiosk);
+        settings.checkin = flags.checkin && !kiosk;
         settings.server = flags
             .server
             .clone()
@@ -198,6 +202,7 @@ impl Settings {
             ),
             kiosk_title: file.kiosk.title.filter(|t| !t.trim().is_empty()),
             kiosk_exit_pin: file.kiosk.exit_pin.filter(|p| !p.is_empty()),
+            checkin: false,
             mouse: file.ui.mouse,
             theme: file.ui.theme,
         }

@@ -30,6 +30,9 @@ struct Cli {
     /// Run as an unattended ticket terminal (see the README's kiosk section).
     #[arg(long, global = true)]
     kiosk: bool,
+    /// Check tickets in at the door (door staff): choose the event, then scan or type codes.
+    #[arg(long, global = true, conflicts_with = "kiosk")]
+    checkin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         server: cli.server.clone(),
         config: cli.config.clone(),
         kiosk: cli.kiosk,
+        checkin: cli.checkin,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -226,10 +230,15 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     settings.remember_session = false;
     let kiosk = settings.kiosk;
     let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());
-    app.demo_hint = Some(("demo@example.com".to_owned(), "demo".to_owned()));
+    let (email, password) = if app.is_door() {
+        ("door@example.com", "door")
+    } else {
+        ("demo@example.com", "demo")
+    };
+    app.demo_hint = Some((email.to_owned(), password.to_owned()));
     if !kiosk {
         // At a kiosk no previous email is ever shown.
-        app.signin.email = "demo@example.com".to_owned();
+        app.signin.email = email.to_owned();
     }
     let result = storefront::terminal::run(app, effects, SessionStore::none()).await;
     server.stop().await;

@@ -332,3 +332,111 @@ fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     terminal.assert_clean_shell();
 }
+
+/// The ticket codes (`7KQ2-M9XD`) on a screen.
+fn ticket_codes(screen: &str) -> Vec<String> {
+    screen
+        .split_whitespace()
+        .filter(|w| {
+            w.len() == 9
+                && w.as_bytes()[4] == b'-'
+                && w.chars().all(|c| c == '-' || c.is_ascii_alphanumeric())
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+fn a_ticket_bought_at_the_kiosk_is_checked_in_once_at_the_door() {
+    tools();
+    let (dir, binary, backend) = setup();
+    let kiosk_dir = dir.path().join("kiosk");
+    let door_dir = dir.path().join("door");
+    std::fs::create_dir_all(&kiosk_dir).unwrap();
+    std::fs::create_dir_all(&door_dir).unwrap();
+
+    // At the kiosk: one ticket for the first event, paid on the hosted page.
+    let kiosk = Terminal::start(&kiosk_dir, 120, 40);
+    kiosk.type_text(&client_command(
+        &binary,
+        &kiosk_dir,
+        &backend,
+        "[kiosk]\nreset_after_purchase_secs = 600\n",
+        "--kiosk",
+    ));
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("Press any key to start");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("start over");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("add to cart");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("Sign in");
+    kiosk.type_text("ann@example.com");
+    kiosk.press(&["Down"]);
+    kiosk.type_text("ann-pass");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("add to cart");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("Total · 2 items");
+    kiosk.press(&["Enter"]);
+    let screen = kiosk.wait_for("Scan to pay");
+    let url = screen
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.contains("/pay/"))
+        .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
+        .to_owned();
+    let paid = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            "-d",
+            "outcome=pay",
+            &url,
+        ])
+        .status()
+        .unwrap();
+    assert!(paid.success());
+    let confirmation = kiosk.wait_for("Payment received");
+    assert!(
+        confirmation.contains("/t/"),
+        "the ticket link:\n{confirmation}"
+    );
+    let code = ticket_codes(&confirmation)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("a ticket code on:\n{confirmation}"));
+
+    // At the door: staff sign in, choose the same event, and scan.
+    let door = Terminal::start(&door_dir, 100, 30);
+    door.type_text(&client_command(
+        &binary,
+        &door_dir,
+        &backend,
+        "",
+        "--checkin",
+    ));
+    door.press(&["Enter"]);
+    door.wait_for("Sign in");
+    door.type_text("door@example.com");
+    door.press(&["Tab"]);
+    door.type_text("door-pass");
+    door.press(&["Enter"]);
+    door.wait_for("Choose the event");
+    door.press(&["Enter"]);
+    door.wait_for("Check-in ·");
+    door.wait_for(" in ");
+    // Typed as a person might: lower case, no dash.
+    door.type_text(&code.replace('-', "").to_lowercase());
+    door.press(&["Enter"]);
+    door.wait_for("Welcome");
+    door.type_text(&code);
+    door.press(&["Enter"]);
+    door.wait_for("Already checked in at");
+    door.press(&["C-c"]);
+    door.assert_clean_shell();
+}

@@ -75,6 +75,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 const GET_RETRIES: usize = 2;
 /// Enough for `GET /orders/{id}?wait=25` plus the network.
 const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(40);
+/// A scan at the door waits this long for the server before it is decided offline.
+const CHECK_IN_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug)]
 pub struct ApiClient {
@@ -365,6 +367,46 @@ impl ApiClient {
 
     pub async fn tickets(&self, token: &str) -> ApiResult<TicketList> {
         self.get("/tickets", Some(token)).await
+    }
+
+    /// Door staff: checks one scanned or typed code in.
+    pub async fn check_in(
+        &self,
+        token: &str,
+        request: &storefront_contract::CheckinRequest,
+    ) -> ApiResult<storefront_contract::CheckinResult> {
+        let body =
+            serde_json::to_value(request).map_err(|err| ApiError::Unexpected(err.to_string()))?;
+        // The door does not wait: past this the scan is decided offline.
+        self.send(
+            Method::POST,
+            "/checkin",
+            Some(token),
+            Some(body),
+            None,
+            Some(CHECK_IN_TIMEOUT),
+        )
+        .await?
+        .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+    }
+
+    /// Door staff: uploads the scans made while offline.
+    pub async fn check_in_batch(
+        &self,
+        token: &str,
+        batch: &storefront_contract::CheckinBatch,
+    ) -> ApiResult<storefront_contract::CheckinBatchResult> {
+        self.post("/checkin/batch", Some(token), batch, None).await
+    }
+
+    /// Door staff: the event's codes and counts, for scanning without the network.
+    pub async fn event_checkins(
+        &self,
+        token: &str,
+        event_id: i64,
+    ) -> ApiResult<storefront_contract::EventCheckins> {
+        self.get(&format!("/events/{event_id}/checkins"), Some(token))
+            .await
     }
 }
 

@@ -123,6 +123,26 @@ pub enum Effect {
         command: String,
         url: String,
     },
+    /// Door staff: the event's codes and counts.
+    LoadDoorList {
+        token: String,
+        event_id: i64,
+    },
+    /// Door staff: one scan, numbered `scan` on the door's screen.
+    CheckIn {
+        token: String,
+        event_id: i64,
+        code: String,
+        scan: u64,
+        scanned_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Door staff: the check-ins made offline.
+    UploadScans {
+        token: String,
+        scans: Vec<storefront_contract::OfflineScan>,
+    },
+    /// The terminal's bell (a refused ticket at the door).
+    Bell,
     /// Runs `effect` after a pause (reconnecting with backoff).
     Later {
         after: Duration,
@@ -184,6 +204,18 @@ pub enum Reply {
     OrdersLoaded(ApiResult<OrderList>),
     TicketsLoaded(ApiResult<TicketList>),
     BrowserOpened(Result<(), String>),
+    DoorListLoaded {
+        event_id: i64,
+        result: ApiResult<storefront_contract::EventCheckins>,
+    },
+    CheckedIn {
+        scan: u64,
+        event_id: i64,
+        code: String,
+        scanned_at: chrono::DateTime<chrono::Utc>,
+        result: ApiResult<storefront_contract::CheckinResult>,
+    },
+    ScansUploaded(ApiResult<storefront_contract::CheckinBatchResult>),
 }
 
 /// Runs one effect to its reply.
@@ -264,11 +296,52 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
         Effect::OpenBrowser { command, url } => {
             Reply::BrowserOpened(crate::browser::open(&command, &url).await)
         }
+        Effect::LoadDoorList { token, event_id } => Reply::DoorListLoaded {
+            event_id,
+            result: api.event_checkins(&token, event_id).await,
+        },
+        Effect::CheckIn {
+            token,
+            event_id,
+            code,
+            scan,
+            scanned_at,
+        } => {
+            let request = storefront_contract::CheckinRequest {
+                code: code.clone(),
+                event_id,
+            };
+            Reply::CheckedIn {
+                scan,
+                event_id,
+                code,
+                scanned_at,
+                result: api.check_in(&token, &request).await,
+            }
+        }
+        Effect::UploadScans { token, scans } => Reply::ScansUploaded(
+            api.check_in_batch(&token, &storefront_contract::CheckinBatch { scans })
+                .await,
+        ),
+        Effect::Bell => {
+            ring_bell();
+            return None;
+        }
         Effect::Later { after, effect } => {
             tokio::time::sleep(after).await;
             return Box::pin(perform(outside, *effect)).await;
         }
     })
+}
+
+/// Rings the terminal's bell, when there is a terminal to ring.
+fn ring_bell() {
+    use std::io::{IsTerminal, Write};
+    let mut out = std::io::stdout();
+    if out.is_terminal() {
+        // A bell that cannot be rung is no reason to stop the door.
+        let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+    }
 }
 
 async fn change_cart(

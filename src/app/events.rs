@@ -177,6 +177,13 @@ impl App {
             return self.load_more_if_near_end().into_iter().collect();
         }
         match action {
+            Action::Open if self.is_door() => match self.events.selected() {
+                Some(event) => {
+                    let (id, name) = (event.id, event.name.clone());
+                    self.open_scanner(id, name)
+                }
+                None => Vec::new(),
+            },
             Action::Open => self.open_selected_event(),
             Action::Filter => {
                 self.events.editing = true;

@@ -264,6 +264,8 @@ pub fn order(status: OrderStatus) -> Order {
         tickets,
         refund: None,
         notice: (status != OrderStatus::Paid).then(|| SOLD_OUT_NOTICE.into()),
+        tickets_url: (status == OrderStatus::Paid)
+            .then(|| "http://127.0.0.1:8080/t/q3Zr8Lw0cV2mYp5TbN7eXg".into()),
     }
 }
 
@@ -272,6 +274,105 @@ pub fn app(width: u16, height: u16) -> App {
     let (mut app, _) = App::new(Settings::default(), None, Instant::now());
     app.zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
     app.size = (width, height);
+    app
+}
+
+/// At the door: door staff signed in, the events listed, the scanner open on the first one
+/// with its list of codes fetched (two tickets in, 7KQ2-M9XD and Q4RT-88ZC still to come).
+pub fn door(width: u16, height: u16) -> App {
+    let settings = Settings {
+        checkin: true,
+        ..Settings::default()
+    };
+    let (mut app, _) = App::new(settings, None, Instant::now());
+    app.zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+    app.size = (width, height);
+    app.session = Some(Session {
+        token: "token".into(),
+        user: Some(User {
+            id: 3,
+            email: "door@example.com".into(),
+            name: "Dee Door".into(),
+            role: storefront_contract::Role::Staff,
+        }),
+    });
+    app.update(Msg::from(Reply::EventsLoaded {
+        generation: app.events_generation(),
+        append: false,
+        result: Ok(EventList {
+            events: events(),
+            next_cursor: None,
+        }),
+    }));
+    app.screen = Screen::Events;
+    app.act(crate::app::Action::Open);
+    let event_id = app.door.event_id.unwrap();
+    let code = |code: &str, state| storefront_contract::CodeState {
+        code: code.into(),
+        state,
+    };
+    app.update(Msg::from(Reply::DoorListLoaded {
+        event_id,
+        result: Ok(storefront_contract::EventCheckins {
+            checked_in: 2,
+            sold: 4,
+            codes: vec![
+                code("7KQ2-M9XD", TicketState::Confirmed),
+                code("Q4RT-88ZC", TicketState::Confirmed),
+                code("AAAA-1111", TicketState::CheckedIn),
+                code("BBBB-2222", TicketState::CheckedIn),
+            ],
+        }),
+    }));
+    app
+}
+
+/// The scanner after three scans, the last answered with `outcome`.
+pub fn door_after_scans(w: u16, h: u16, outcome: storefront_contract::CheckinOutcome) -> App {
+    use crossterm::event::KeyCode;
+    let key = |code| Msg::Key(crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE));
+    let mut app = door(w, h);
+    for code in ["AAAA-1111", "ZZZZ-0000", "7KQ2-M9XD"] {
+        for c in code.chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        let effects = app.update(key(KeyCode::Enter));
+        let Some(crate::app::Effect::CheckIn {
+            scan,
+            event_id,
+            code,
+            scanned_at,
+            ..
+        }) = effects.into_iter().next()
+        else {
+            panic!("no scan sent");
+        };
+        let outcome = match code.as_str() {
+            "AAAA-1111" => storefront_contract::CheckinOutcome::CheckedIn,
+            "ZZZZ-0000" => storefront_contract::CheckinOutcome::Unknown,
+            _ => outcome,
+        };
+        app.update(Msg::from(Reply::CheckedIn {
+            scan,
+            event_id,
+            code: code.clone(),
+            scanned_at,
+            result: Ok(storefront_contract::CheckinResult {
+                outcome,
+                ticket: (outcome != storefront_contract::CheckinOutcome::Unknown).then(|| {
+                    storefront_contract::CheckedTicket {
+                        code,
+                        state: TicketState::CheckedIn,
+                        event_id: 3,
+                        event_name: "Riverside Late Jazz".into(),
+                        ticket_type_name: Some("Standard".into()),
+                        holder_name: "Ada Lovelace".into(),
+                    }
+                }),
+                checked_in_at: Some("2031-03-06T19:42:00Z".parse().unwrap()),
+            }),
+        }));
+    }
     app
 }
 
@@ -284,6 +385,7 @@ pub fn signed_in(width: u16, height: u16) -> App {
             id: 1,
             email: "demo@example.com".into(),
             name: "Dana Demo".into(),
+            role: storefront_contract::Role::Customer,
         }),
     });
     app.summary = Some(summary(5, 5950));
@@ -355,5 +457,9 @@ pub fn pictures() -> Vec<(&'static str, App)> {
         ("cart", full_cart(100, 30)),
         ("payment", paying(100, 32)),
         ("confirmation", paid(100, 30)),
+        (
+            "door",
+            door_after_scans(100, 24, storefront_contract::CheckinOutcome::AlreadyCheckedIn),
+        ),
     ]
 }

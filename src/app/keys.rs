@@ -50,6 +50,8 @@ pub enum Action {
     KeepOrder,
     // Kiosk.
     StartOver,
+    // The door.
+    Scan,
 }
 
 /// A key as people read it, and what it does: `("Enter", "open")`.
@@ -327,6 +329,33 @@ const CONFIRM_CANCEL: &[Row] = &[
     ),
 ];
 
+/// At the door: the events to choose from, and the ways out.
+const DOOR_EVENTS: &[Row] = &[
+    row("↑↓", "move", MOVE, Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Hidden),
+    row("Enter", "scan tickets", &[(K::Enter, A::Open)], Everywhere),
+    row("/", "filter", &[(K::Char('/'), A::Filter)], Everywhere),
+    row("r", "refresh", &[(K::Char('r'), A::Refresh)], Everywhere),
+    row("Esc", "clear filter", &[(K::Esc, A::ClearFilter)], Hidden),
+    row("L", "sign out", &[(K::Char('L'), A::SignOut)], Everywhere)
+        .only(|app| app.session.is_some()),
+    row("?", "help", &[(K::Char('?'), A::Help)], Footer),
+    row("q", "quit", &[(K::Char('q'), A::Quit)], Footer),
+];
+
+/// The scanner takes every key as the code but these.
+const SCANNER: &[Row] = &[
+    row("type or scan", "a code", &[], Everywhere),
+    row("Enter", "check in", &[(K::Enter, A::Scan)], Everywhere),
+    row(
+        "Esc",
+        "clear, or choose another event",
+        &[(K::Esc, A::Back)],
+        Everywhere,
+    ),
+    row("Ctrl-C", "quit", &[], Everywhere),
+];
+
 const KIOSK_START: &[Row] = &[row("any key", "start", &[], Everywhere)];
 
 const KIOSK_SIGN_IN: &[Row] = &[
@@ -408,10 +437,21 @@ impl App {
             Screen::Payment if self.payment.confirm_cancel => CONFIRM_CANCEL,
             Screen::Payment => PAYMENT,
             Screen::Orders => ORDERS,
+            Screen::Scanner => SCANNER,
         };
+        if self.is_door() {
+            let rows: &[Row] = match self.screen {
+                Screen::Events if !self.events.editing => DOOR_EVENTS,
+                _ => own,
+            };
+            let mut rows = rows.to_vec();
+            rows.retain(|row| row.applies(self));
+            return rows;
+        }
         // Screens that type text take every other key; they end with no tail.
-        let typing =
-            self.screen == Screen::SignIn || (self.screen == Screen::Events && self.events.editing);
+        let typing = self.screen == Screen::SignIn
+            || self.screen == Screen::Scanner
+            || (self.screen == Screen::Events && self.events.editing);
         let tail: &[Row] = if typing { &[] } else { TAIL };
         let mut rows: Vec<Row> = Vec::new();
         if self.is_kiosk() {
@@ -425,6 +465,7 @@ impl App {
                 Screen::Payment if self.payment.phase == PaymentPhase::Paid => KIOSK_PAID,
                 Screen::Payment => own,
                 Screen::Orders => KIOSK_ORDERS,
+                Screen::Scanner => own,
             };
             rows.extend(kiosk);
             // The ordinary keys still work unadvertised, except the ways out.

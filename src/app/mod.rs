@@ -5,6 +5,7 @@
 //! as messages. The view only reads the model.
 
 mod cart;
+pub mod door;
 pub mod effect;
 mod events;
 pub mod keys;
@@ -24,6 +25,7 @@ use storefront_contract::{CartSummary, User};
 use tokio::time::Instant;
 
 pub use cart::{CartRow, CartState, cart_rows};
+pub use door::{DoorState, ScanLine, Verdict};
 pub use effect::{ActionKey, CartChange, Effect, Reply};
 pub use events::{EventState, EventsState};
 pub use keys::Action;
@@ -46,6 +48,8 @@ pub enum Screen {
     Cart,
     Payment,
     Orders,
+    /// At the door: scan or type ticket codes for the chosen event.
+    Scanner,
 }
 
 /// How times are shown: the machine's zone, or a fixed one (tests, snapshots).
@@ -116,6 +120,7 @@ pub struct App {
     pub cart: CartState,
     pub payment: PaymentState,
     pub orders: OrdersState,
+    pub door: DoorState,
     pub status: Option<Status>,
     pub prompt: Option<Prompt>,
     pub help: bool,
@@ -149,6 +154,7 @@ impl App {
             cart: CartState::default(),
             payment: PaymentState::default(),
             orders: OrdersState::default(),
+            door: DoorState::new(now, chrono::Utc::now()),
             status: None,
             prompt: None,
             help: false,
@@ -225,6 +231,7 @@ impl App {
         }
         let mut effects = self.events_tick();
         effects.extend(self.kiosk_tick());
+        effects.extend(self.door_tick());
         effects
     }
 
@@ -348,6 +355,15 @@ impl App {
             Reply::OrderCancelled(result) => self.order_cancelled(result),
             Reply::OrdersLoaded(result) => self.orders_loaded(result),
             Reply::TicketsLoaded(result) => self.tickets_loaded(result),
+            Reply::DoorListLoaded { event_id, result } => self.door_list_loaded(event_id, result),
+            Reply::CheckedIn {
+                scan,
+                event_id,
+                code,
+                scanned_at,
+                result,
+            } => self.checked_in(scan, event_id, code, scanned_at, result),
+            Reply::ScansUploaded(result) => self.scans_uploaded(result),
             Reply::BrowserOpened(result) => {
                 self.payment.browser = match result {
                     Ok(()) => BrowserState::Opened,
@@ -393,6 +409,7 @@ impl App {
         match self.screen {
             Screen::SignIn => self.signin_text(key),
             Screen::Events if self.events.editing => self.filter_text(key),
+            Screen::Scanner => self.scanner_text(key),
             _ => Vec::new(),
         }
     }
@@ -421,6 +438,7 @@ impl App {
                 Screen::Cart => self.cart_action(action),
                 Screen::Payment => self.payment_action(action),
                 Screen::Orders => self.orders_action(action),
+                Screen::Scanner => self.scanner_action(action),
             },
         }
     }

@@ -161,11 +161,43 @@ impl App {
         }
     }
 
+    /// At the door only staff go on; anyone else is told and signed out again.
+    fn door_signed_in(&mut self, token: String) -> Vec<Effect> {
+        let user = self.user().cloned();
+        if user
+            .as_ref()
+            .is_some_and(|u| u.role == storefront_contract::Role::Staff)
+        {
+            let name = user.map(|u| u.name).unwrap_or_default();
+            if self.signin.return_to.take() == Some(Screen::Scanner)
+                && let Some(event_id) = self.door.event_id
+            {
+                // Signed in again mid-door: back to the same scanner.
+                self.screen = Screen::Scanner;
+                return vec![Effect::LoadDoorList { token, event_id }];
+            }
+            self.set_status(
+                StatusKind::Success,
+                format!("Signed in as {name}. Choose the event."),
+            );
+            self.screen = Screen::Events;
+            return Vec::new();
+        }
+        self.session = None;
+        self.screen = Screen::SignIn;
+        self.signin.error =
+            Some("Only door staff can check tickets in: sign in with a staff account.".to_owned());
+        vec![Effect::Logout { token }, Effect::SaveToken(None)]
+    }
+
     /// Signed in: load the badge, go back where we were, and look for an unpaid order.
     fn after_sign_in(&mut self) -> Vec<Effect> {
         let Some(token) = self.token().map(str::to_owned) else {
             return Vec::new();
         };
+        if self.is_door() {
+            return self.door_signed_in(token);
+        }
         let name = self.user().map(|u| u.name.clone()).unwrap_or_default();
         self.set_status(StatusKind::Success, format!("Signed in as {name}."));
         let mut effects = vec![
@@ -193,7 +225,7 @@ impl App {
             Screen::Cart => effects.extend(self.show_cart()),
             Screen::Orders => effects.extend(self.show_orders()),
             Screen::Payment => effects.extend(self.resume_payment()),
-            Screen::Start | Screen::Events | Screen::SignIn => {}
+            Screen::Start | Screen::Events | Screen::SignIn | Screen::Scanner => {}
         }
         effects
     }

@@ -241,6 +241,7 @@ fn signed_out_the_event_sends_you_to_sign_in_and_back() {
             id: 1,
             email: "a@b.c".into(),
             name: "Ann".into(),
+            role: storefront_contract::Role::Customer,
         },
         expires_at: at("2031-04-01T00:00:00Z"),
     }))));
@@ -272,6 +273,7 @@ fn a_dead_session_returns_to_sign_in_and_then_to_the_same_screen() {
             id: 1,
             email: "demo@example.com".into(),
             name: "Dana Demo".into(),
+            role: storefront_contract::Role::Customer,
         },
         expires_at: at("2031-04-01T00:00:00Z"),
     }))));

@@ -1,6 +1,7 @@
 //! The view: draws the model and does nothing else. One file per screen, plus shared parts.
 
 pub mod cart;
+mod door;
 mod event;
 mod events;
 mod orders;
@@ -65,6 +66,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         Screen::Cart => cart::draw(&ctx, frame, areas.body),
         Screen::Payment => payment::draw(&ctx, frame, areas.body),
         Screen::Orders => orders::draw(&ctx, frame, areas.body),
+        Screen::Scanner => door::draw(&ctx, frame, areas.body),
     }
     status(&ctx, frame, areas.status);
     footer(&ctx, frame, areas.footer);
@@ -108,6 +110,7 @@ fn header(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let right = match (app.session.as_ref(), app.user()) {
         (None, _) => "Not signed in ".to_owned(),
         (Some(_), None) => "Signing in… ".to_owned(),
+        (Some(_), Some(user)) if app.is_door() => format!("Door staff: {} ", user.name),
         (Some(_), Some(user)) => {
             let badge = match &app.summary {
                 Some(summary) => format!(

@@ -85,14 +85,18 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     {
         return;
     }
-    // What the QR code says: the payment page, or on the confirmation the selected ticket.
+    // What the QR code says: the payment page; on the confirmation the ticket page to keep
+    // (or, from a server without one, the selected ticket).
     let selected_ticket = state
         .order
         .as_ref()
         .and_then(|o| o.tickets.get(state.selected_ticket))
         .filter(|t| t.state != TicketState::Cancelled);
+    let tickets_url = state.order.as_ref().and_then(|o| o.tickets_url.clone());
     let qr_data = if paid {
-        selected_ticket.map(|t| t.code.clone())
+        tickets_url
+            .clone()
+            .or_else(|| selected_ticket.map(|t| t.code.clone()))
     } else if matches!(
         state.phase,
         PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
@@ -166,6 +170,13 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             theme.warn,
         )),
         PaymentPhase::Paid => {
+            if let Some(url) = &tickets_url {
+                lines.push(Line::raw(
+                    "Your tickets to keep on your phone (scan the code):",
+                ));
+                lines.push(Line::styled(url.clone(), theme.accent));
+                lines.push(Line::raw(""));
+            }
             if let Some(kiosk) = &app.kiosk
                 && let Some(left) = crate::app::KioskState::seconds_left(kiosk.reset_at, app.now)
             {
@@ -240,7 +251,9 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             .into_iter()
             .map(|line| Line::styled(line, QR_STYLE))
             .collect();
-        let caption = if paid {
+        let caption = if paid && tickets_url.is_some() {
+            "Scan to keep your tickets".to_owned()
+        } else if paid {
             selected_ticket
                 .map(|t| format!("Ticket {}", t.code))
                 .unwrap_or_default()

@@ -279,6 +279,7 @@ screens!(kiosk_payment, |w, h| {
             id: 1,
             email: "demo@example.com".into(),
             name: "Dana Demo".into(),
+            role: storefront_contract::Role::Customer,
         }),
     });
     app.cart.cart = Some(cart());
@@ -333,3 +334,56 @@ fn the_payment_screens_qr_code_decodes_to_the_payment_address() {
     let url = app.payment.checkout_url.clone().unwrap();
     assert_eq!(super::qr::tests::decode(&lines), url);
 }
+
+screens!(door_welcome, |w, h| door_after_scans(
+    w,
+    h,
+    storefront_contract::CheckinOutcome::CheckedIn
+));
+
+screens!(door_already_in, |w, h| door_after_scans(
+    w,
+    h,
+    storefront_contract::CheckinOutcome::AlreadyCheckedIn
+));
+
+screens!(door_wrong_event, |w, h| door_after_scans(
+    w,
+    h,
+    storefront_contract::CheckinOutcome::WrongEvent
+));
+
+screens!(door_offline, |w, h| {
+    let mut app = door(w, h);
+    for c in "7KQ2-M9XD".chars() {
+        app.update(ch(c));
+    }
+    let effects = app.update(key(crossterm::event::KeyCode::Enter));
+    let Some(crate::app::Effect::CheckIn {
+        scan,
+        event_id,
+        code,
+        scanned_at,
+        ..
+    }) = effects.into_iter().next()
+    else {
+        panic!("no scan sent");
+    };
+    app.update(Msg::from(Reply::CheckedIn {
+        scan,
+        event_id,
+        code,
+        scanned_at,
+        result: Err(crate::api::ApiError::Network {
+            server: "http://127.0.0.1:8080".into(),
+        }),
+    }));
+    for c in "7kq2m9xd".chars() {
+        app.update(ch(c));
+    }
+    app.update(key(crossterm::event::KeyCode::Enter));
+    for c in "Q4RT".chars() {
+        app.update(ch(c));
+    }
+    app
+});

@@ -107,6 +107,12 @@ email = "ann@example.com"
 password = "ann-pass"
 name = "Ann Example"
 
+[[users]]
+email = "door@example.com"
+password = "door-pass"
+name = "Dee Door"
+role = "staff"
+
 [[pages]]
 slug = "granary"
 title = "The Old Granary"

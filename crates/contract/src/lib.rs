@@ -40,16 +40,12 @@ pub struct User {
 
 named_enum! {
     /// What a user is to the venue: a buyer, a box-office terminal, or door staff.
+    #[derive(Default)]
     pub enum Role {
+        #[default]
         Customer = "customer",
         Kiosk = "kiosk",
         Staff = "staff",
-    }
-}
-
-impl Default for Role {
-    fn default() -> Role {
-        Role::Customer
     }
 }
 
