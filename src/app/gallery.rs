@@ -330,7 +330,12 @@ pub fn door(width: u16, height: u16) -> App {
 /// The scanner after three scans, the last answered with `outcome`.
 pub fn door_after_scans(w: u16, h: u16, outcome: storefront_contract::CheckinOutcome) -> App {
     use crossterm::event::KeyCode;
-    let key = |code| Msg::Key(crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE));
+    let key = |code| {
+        Msg::Key(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        ))
+    };
     let mut app = door(w, h);
     for code in ["AAAA-1111", "ZZZZ-0000", "7KQ2-M9XD"] {
         for c in code.chars() {
@@ -459,7 +464,11 @@ pub fn pictures() -> Vec<(&'static str, App)> {
         ("confirmation", paid(100, 30)),
         (
             "door",
-            door_after_scans(100, 24, storefront_contract::CheckinOutcome::AlreadyCheckedIn),
+            door_after_scans(
+                100,
+                24,
+                storefront_contract::CheckinOutcome::AlreadyCheckedIn,
+            ),
         ),
     ]
 }

@@ -68,6 +68,56 @@ fn draw_kiosk_waiting(ctx: &Ctx, frame: &mut Frame, area: Rect, url: &str) -> bo
     true
 }
 
+/// At a kiosk, once paid: one large code of the ticket page to take away, the codes under it.
+fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url: &str) -> bool {
+    let Some(qr) = qr_lines(url) else {
+        return false;
+    };
+    let (qr_width, qr_height) = (qr[0].chars().count() as u16, qr.len() as u16);
+    let tickets: Vec<String> = order
+        .tickets
+        .iter()
+        .filter(|t| t.state != TicketState::Cancelled)
+        .map(|t| format!("{} · {}", t.code, t.entry_name))
+        .collect();
+    let below = tickets.len() as u16 + 3;
+    if qr_height + 2 + below > area.height || qr_width > area.width {
+        return false;
+    }
+    let [top, code, bottom] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(qr_height),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let total = format_amount(order.total, &order.currency);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!("Paid {total}. Thank you!"), ctx.theme.success),
+            Line::styled("Scan to keep your tickets on your phone", ctx.theme.title),
+        ])
+        .alignment(Alignment::Center),
+        top,
+    );
+    let lines: Vec<Line> = qr
+        .into_iter()
+        .map(|line| Line::styled(line, QR_STYLE))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), code);
+    let mut lines: Vec<Line> = tickets.into_iter().map(Line::raw).collect();
+    if let Some(kiosk) = &ctx.app.kiosk
+        && let Some(left) = crate::app::KioskState::seconds_left(kiosk.reset_at, ctx.app.now)
+    {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("Back to the start in {left} s. Enter: done now."),
+            ctx.theme.accent,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), bottom);
+    true
+}
+
 pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let app = ctx.app;
     let state = &app.payment;
@@ -82,6 +132,14 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         && !state.confirm_cancel
         && let Some(url) = &state.checkout_url
         && draw_kiosk_waiting(ctx, frame, area, url)
+    {
+        return;
+    }
+    if app.is_kiosk()
+        && paid
+        && let Some(order) = &state.order
+        && let Some(url) = &order.tickets_url
+        && draw_kiosk_paid(ctx, frame, area, order, url)
     {
         return;
     }

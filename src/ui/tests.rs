@@ -294,6 +294,35 @@ screens!(kiosk_payment, |w, h| {
     app
 });
 
+screens!(kiosk_paid, |w, h| {
+    let mut app = kiosk(w, h);
+    app.update(ch('x'));
+    app.session = Some(crate::app::Session {
+        token: "t".into(),
+        user: Some(storefront_contract::User {
+            id: 1,
+            email: "demo@example.com".into(),
+            name: "Dana Demo".into(),
+            role: storefront_contract::Role::Customer,
+        }),
+    });
+    app.cart.cart = Some(cart());
+    app.screen = Screen::Cart;
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::CheckedOut(Ok(
+        storefront_contract::CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: order(OrderStatus::Pending).checkout_url.unwrap(),
+        },
+    ))));
+    let generation = app.payment.generation;
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(order(OrderStatus::Paid)),
+    }));
+    app
+});
+
 screens!(orders_empty, |w, h| {
     let mut app = signed_in(w, h);
     app.update(ch('o'));
