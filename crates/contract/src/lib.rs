@@ -362,6 +362,8 @@ pub enum WebhookNotice {
         id: String,
         #[serde(rename = "type")]
         event_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created_at: Option<String>,
         object: WebhookObject,
     },
     /// The callback to a checkout's `return_url`: `{event_type: "CHECKOUT_STATUS_CHANGED", id}`.

@@ -29,9 +29,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "The body must be a JSON object.".to_owned(),
             ));
         }
-        serde_json::from_value(value)
+        serde_json::from_value(integral_numbers(value))
             .map(ApiJson)
             .map_err(|err| ApiError::BadRequest(format!("The body does not fit: {err}.")))
+    }
+}
+
+/// JSON Schema counts `2.0` as an integer; so does the server: a number with no fraction
+/// that fits becomes an integer before the body is read into its type.
+fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            // Within ±2^53 every integral float is exact, and converts without loss.
+            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_numbers).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| (key, integral_numbers(value)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -178,4 +201,20 @@ pub async fn user_of(parts: &Parts, state: &AppState) -> Result<Option<User>, Ap
         Caller::User(user) => Some(user),
         Caller::Anonymous | Caller::Invalid => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integral_floats_are_integers_as_json_schema_says() {
+        assert_eq!(
+            integral_numbers(json!({"quantity": 2.0, "ids": [1.0, 1.5], "n": {"x": -3.0}})),
+            json!({"quantity": 2, "ids": [1, 1.5], "n": {"x": -3}})
+        );
+        // Too large to be exact stays a float (and is refused by an integer field).
+        assert!(integral_numbers(json!(1e300)).is_f64());
+    }
 }
