@@ -266,6 +266,7 @@ pub fn order(status: OrderStatus) -> Order {
         notice: (status != OrderStatus::Paid).then(|| SOLD_OUT_NOTICE.into()),
         tickets_url: (status == OrderStatus::Paid)
             .then(|| "http://127.0.0.1:8080/t/q3Zr8Lw0cV2mYp5TbN7eXg".into()),
+        terminal: None,
     }
 }
 

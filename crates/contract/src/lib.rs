@@ -326,6 +326,9 @@ pub struct Order {
     /// A paid order's ticket page (`<public url>/t/<secret>`), to keep on a phone.
     #[serde(default)]
     pub tickets_url: Option<String>,
+    /// The kiosk terminal it was sold at.
+    #[serde(default)]
+    pub terminal: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -183,6 +183,16 @@ pub async fn remove_ticket(
     }
 }
 
+/// `POST /cart/clear`: everything pending leaves the caller's cart (a kiosk does it before
+/// every new customer).
+pub async fn clear_cart(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<StatusCode> {
+    state.store().clear_cart(user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn remove_booking(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

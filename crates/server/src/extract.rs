@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use storefront_contract::User;
+use storefront_contract::{Role, User};
 
 use crate::credentials::token_hash;
 use crate::error::ApiError;
@@ -133,11 +133,47 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             .user_for_session(&token_hash(token), time::now())
             .await?
         {
+            Some(user) if user.role == Role::Kiosk => match terminal(parts)? {
+                Some(name) => Caller::User(
+                    state
+                        .store()
+                        .terminal_user(&user, name, time::now())
+                        .await?,
+                ),
+                None => Caller::User(user),
+            },
             Some(user) => Caller::User(user),
             None => Caller::Invalid,
         },
     )
 }
+
+/// The kiosk terminal a request names in `X-Terminal`: 1-64 letters, digits, `.`, `_`, `-`.
+fn terminal(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(TERMINAL_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|name| {
+            (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "X-Terminal names the kiosk terminal: 1-64 letters, digits, '.', '_' or '-'."
+                    .to_owned(),
+            )
+        })
+}
+
+/// The header a kiosk terminal names itself in.
+pub const TERMINAL_HEADER: &str = "x-terminal";
 
 /// The raw bearer token of a request (for signing out).
 pub struct BearerToken(pub String);

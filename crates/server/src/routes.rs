@@ -68,6 +68,7 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/cart/summary", cart::get_summary),
         endpoint(M::GET, "/cart", cart::get_cart),
         endpoint(M::DELETE, "/cart/tickets/{id}", cart::remove_ticket),
+        endpoint(M::POST, "/cart/clear", cart::clear_cart),
         endpoint(M::GET, "/products", cart::list_products),
         endpoint(M::POST, "/cart/products", cart::add_product),
         endpoint(M::PATCH, "/cart/products/{line}", cart::update_product_line),

@@ -65,5 +65,6 @@ fn order_with_items(order: &OrderRow, items: &OrderItems, public_url: &str) -> O
             (OrderStatus::Paid, Some(secret)) => Some(ticket_link::url(public_url, secret)),
             _ => None,
         },
+        terminal: order.terminal.clone(),
     }
 }

@@ -213,6 +213,30 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Empties the user's cart in one transaction: pending tickets become cancelled, product
+    /// lines leave, pending bookings become cancelled. Orders are untouched.
+    pub async fn clear_cart(&self, user_id: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE tickets SET state = 'cancelled' \
+             WHERE user_id = $1 AND state = 'pending' AND order_id IS NULL",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND order_id IS NULL")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE bookings SET state = 'cancelled' WHERE user_id = $1 AND state = 'pending'",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
     /// Takes a pending booking out of the user's cart; `false` if there is no such booking.
     pub async fn cancel_pending_booking(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(

@@ -27,6 +27,8 @@ pub struct OrderRow {
     pub checkout: Option<CheckoutRow>,
     /// The secret of its ticket page, once paid.
     pub tickets_secret: Option<String>,
+    /// The kiosk terminal it was sold at.
+    pub terminal: Option<String>,
 }
 
 /// What an order owes back to its buyer.
@@ -66,6 +68,7 @@ struct OrderRecord {
     checkout_status: Option<String>,
     checkout_created_at: Option<i64>,
     tickets_secret: Option<String>,
+    terminal: Option<String>,
 }
 
 impl TryFrom<OrderRecord> for OrderRow {
@@ -106,6 +109,7 @@ impl TryFrom<OrderRecord> for OrderRow {
             page: page_from(record.page_id, &record.page_slug, &record.page_title),
             checkout,
             tickets_secret: record.tickets_secret,
+            terminal: record.terminal,
         })
     }
 }
@@ -155,11 +159,12 @@ fn missing(column: &str) -> sqlx::Error {
 
 const ORDER_SELECT: &str = "\
 SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, o.merchant_code, \
-       o.refund_amount, o.refund_status, o.tickets_secret, \
+       o.refund_amount, o.refund_status, o.tickets_secret, buyer.terminal, \
        p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
        ch.sumup_id AS checkout_id, ch.url AS checkout_url, ch.status AS checkout_status, \
        ch.created_at AS checkout_created_at \
 FROM orders o \
+JOIN users buyer ON buyer.id = o.user_id \
 LEFT JOIN pages p ON p.id = o.page_id \
 LEFT JOIN checkouts ch ON ch.id = (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)";
 

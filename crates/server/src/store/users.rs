@@ -46,6 +46,38 @@ impl Store {
         Ok(row.map(|row| (User::from(row.user), row.password_hash)))
     }
 
+    /// The user a kiosk account's terminal acts as (its cart, its orders), made on first use.
+    /// Its password hash verifies nothing, so no one can sign in as it.
+    pub async fn terminal_user(
+        &self,
+        account: &User,
+        terminal: &str,
+        now: Timestamp,
+    ) -> Result<User, sqlx::Error> {
+        let find = || {
+            sqlx::query_as::<_, UserRow>(
+                "SELECT id, email, name, role FROM users WHERE terminal_of = $1 AND terminal = $2",
+            )
+            .bind(account.id)
+            .bind(terminal)
+        };
+        if let Some(row) = find().fetch_optional(&self.read).await? {
+            return Ok(row.into());
+        }
+        sqlx::query(
+            "INSERT INTO users (email, name, password_hash, created_at, role, terminal_of, terminal) \
+             VALUES ($1, $2, '!', $3, 'kiosk', $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("{}#{terminal}", account.email))
+        .bind(format!("{} · {terminal}", account.name))
+        .bind(now)
+        .bind(account.id)
+        .bind(terminal)
+        .execute(&self.pool)
+        .await?;
+        Ok(find().fetch_one(&self.pool).await?.into())
+    }
+
     pub async fn create_session(
         &self,
         user_id: i64,

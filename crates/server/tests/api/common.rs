@@ -18,6 +18,12 @@ password = "bob-pass"
 name = "Bob"
 
 [[users]]
+email = "box@example.com"
+password = "box-pass"
+name = "Box Office"
+role = "kiosk"
+
+[[users]]
 email = "door@example.com"
 password = "door-pass"
 name = "Dee"

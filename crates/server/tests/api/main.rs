@@ -10,6 +10,7 @@ mod common;
 mod door;
 mod events;
 mod idempotency;
+mod kiosk;
 mod openapi;
 mod payments;
 mod postgres;
