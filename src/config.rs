@@ -65,6 +65,9 @@ struct KioskSection {
     reset_after_purchase_secs: u64,
     title: Option<String>,
     exit_pin: Option<String>,
+    account: Option<String>,
+    password_file: Option<PathBuf>,
+    terminal: Option<String>,
 }
 
 impl Default for KioskSection {
@@ -75,6 +78,9 @@ impl Default for KioskSection {
             reset_after_purchase_secs: 30,
             title: None,
             exit_pin: None,
+            account: None,
+            password_file: None,
+            terminal: None,
         }
     }
 }
@@ -113,6 +119,10 @@ pub struct Settings {
     pub kiosk_title: Option<String>,
     /// With a PIN, F10 then the PIN exits the kiosk; without one, only a signal does.
     pub kiosk_exit_pin: Option<String>,
+    /// The venue's box-office account a kiosk signs in as, so that customers need none.
+    pub kiosk_account: Option<(String, Password)>,
+    /// This kiosk's name (`X-Terminal`): each terminal on one account has its own cart.
+    pub kiosk_terminal: Option<String>,
     /// At the door: door staff check tickets in (`--checkin`).
     pub checkin: bool,
     pub mouse: bool,
@@ -144,6 +154,53 @@ pub enum ConfigError {
     },
     #[error("the config file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("the kiosk is not set up: {0}")]
+    Kiosk(String),
+}
+
+/// A password that never appears in a log or a debug print.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(text: impl Into<String>) -> Password {
+        Password(text.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+/// The kiosk's password from its file, which only the kiosk's user may read.
+fn read_password_file(path: &Path) -> Result<Password, ConfigError> {
+    let refuse = |why: String| ConfigError::Kiosk(format!("{}: {why}", path.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|err| refuse(err.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(refuse(format!(
+                "others can read it (mode {:o}); make it readable by the kiosk's user only (chmod 600)",
+                mode & 0o777
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(|err| refuse(err.to_string()))?;
+    let password = text.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(refuse("it is empty".to_owned()));
+    }
+    Ok(Password::new(password))
 }
 
 /// The default config file: `storefront/config.toml` in the user's config directory.
@@ -173,8 +230,22 @@ impl Settings {
         };
         let kiosk = flags.kiosk || file.kiosk.enabled;
         let server_from_file = file.server.clone();
+        let kiosk_account = match (&file.kiosk.account, &file.kiosk.password_file) {
+            (Some(account), Some(path)) if kiosk => {
+                Some((account.clone(), read_password_file(path)?))
+            }
+            (Some(_), None) if kiosk => {
+                return Err(ConfigError::Kiosk(
+                    "[kiosk] account needs password_file, a file holding its password".to_owned(),
+                ));
+            }
+            _ => None,
+        };
+        let kiosk_terminal = file.kiosk.terminal.clone().filter(|t| !t.trim().is_empty());
         let mut settings = Settings::from_file(file, kiosk);
         settings.checkin = flags.checkin && !kiosk;
+        settings.kiosk_account = kiosk_account;
+        settings.kiosk_terminal = kiosk_terminal;
         settings.server = flags
             .server
             .clone()
@@ -202,6 +273,8 @@ impl Settings {
             ),
             kiosk_title: file.kiosk.title.filter(|t| !t.trim().is_empty()),
             kiosk_exit_pin: file.kiosk.exit_pin.filter(|p| !p.is_empty()),
+            kiosk_account: None,
+            kiosk_terminal: None,
             checkin: false,
             mouse: file.ui.mouse,
             theme: file.ui.theme,
@@ -265,6 +338,34 @@ mod tests {
         let settings = Settings::resolve(&flags, env).unwrap();
         assert_eq!(settings.server, "http://flag:3");
         assert_eq!(settings.theme, ThemeName::Light);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_kiosk_password_file_must_be_the_kiosks_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let password = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(password.path(), "s3cret\n").unwrap();
+        let config = write(&format!(
+            "[kiosk]\nenabled = true\naccount = \"box@example.com\"\npassword_file = \"{}\"\nterminal = \"door-1\"\n",
+            password.path().display()
+        ));
+        let flags = Flags {
+            config: Some(config.path().into()),
+            ..Flags::default()
+        };
+        std::fs::set_permissions(password.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Settings::resolve(&flags, no_env).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(password.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        let settings = Settings::resolve(&flags, no_env).unwrap();
+        let (account, secret) = settings.kiosk_account.clone().unwrap();
+        assert_eq!(
+            (account.as_str(), secret.expose()),
+            ("box@example.com", "s3cret")
+        );
+        assert_eq!(settings.kiosk_terminal.as_deref(), Some("door-1"));
+        assert!(!format!("{settings:?}").contains("s3cret"), "never printed");
     }
 
     #[test]

@@ -228,6 +228,16 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     settings.server = server.origin();
     // The demo's session is thrown away with its in-memory shop.
     settings.remember_session = false;
+    if settings.kiosk && settings.kiosk_account.is_none() {
+        // A demo kiosk sells as the demo's box office: no customer account is needed.
+        settings.kiosk_account = Some((
+            "box-office@example.com".to_owned(),
+            storefront::config::Password::new("box-office"),
+        ));
+        settings
+            .kiosk_terminal
+            .get_or_insert_with(|| "demo-kiosk".to_owned());
+    }
     let kiosk = settings.kiosk;
     let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());
     let (email, password) = if app.is_door() {

@@ -80,7 +80,8 @@ async fn event_loop(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let runner = Runner {
         outside: Arc::new(Outside {
-            api: ApiClient::new(&app.settings.server),
+            api: ApiClient::new(&app.settings.server)
+                .with_terminal(app.settings.kiosk_terminal.clone()),
             session,
             keys: KeyMaker::new(),
         }),

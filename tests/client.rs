@@ -43,7 +43,7 @@ struct Driver {
 impl Driver {
     async fn new(settings: Settings, session: SessionStore) -> Driver {
         let token = session.load(&settings.server);
-        let api = ApiClient::new(&settings.server);
+        let api = ApiClient::new(&settings.server).with_terminal(settings.kiosk_terminal.clone());
         let (mut app, effects) = App::new(settings, token, tokio::time::Instant::now());
         app.size = (100, 30);
         let (tx, rx) = mpsc::unbounded_channel();
@@ -720,4 +720,112 @@ async fn a_kiosk_purchase_with_arrows_enter_and_esc_alone() {
     assert_eq!(client.app.screen, Screen::Start);
     assert!(client.app.session.is_none());
     assert!(!token_file.exists());
+}
+
+/// A kiosk signed in as the demo's box office, at `terminal`.
+fn box_office_kiosk(server: &RunningServer, terminal: &str) -> Settings {
+    Settings {
+        kiosk: true,
+        remember_session: false,
+        open_browser: false,
+        kiosk_account: Some((
+            "box-office@example.com".to_owned(),
+            storefront::config::Password::new("box-office"),
+        )),
+        kiosk_terminal: Some(terminal.to_owned()),
+        ..settings(server)
+    }
+}
+
+#[tokio::test]
+async fn a_walk_up_buyer_needs_no_account_and_the_next_starts_clean() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut kiosk = Driver::new(box_office_kiosk(&server, "door-1"), SessionStore::none()).await;
+    assert_eq!(kiosk.app.screen, Screen::Start);
+    assert_eq!(
+        kiosk.app.user().map(|u| u.role),
+        Some(storefront_contract::Role::Kiosk),
+        "signed in as the box office by itself"
+    );
+
+    // A customer adds a ticket without any sign-in, then walks away (Esc to the top).
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Down).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Right).await;
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Cart, "added without signing in");
+    assert_eq!(kiosk.app.summary.as_ref().unwrap().ticket_count, 1);
+    for _ in 0..3 {
+        kiosk.press(KeyCode::Esc).await;
+    }
+    assert_eq!(kiosk.app.screen, Screen::Start);
+    assert!(
+        kiosk.app.session.is_some(),
+        "the box office stays signed in"
+    );
+
+    // What they left is cancelled on the server: the next customer starts clean.
+    let api = ApiClient::new(&server.origin()).with_terminal(Some("door-1".to_owned()));
+    let token = kiosk.app.token().unwrap().to_owned();
+    assert_eq!(api.cart(&token).await.unwrap().summary.items, 0);
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Down).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Right).await;
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.summary.as_ref().unwrap().ticket_count, 1);
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Payment);
+    let url = kiosk.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&url, "pay").await;
+    kiosk
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    let order = kiosk.app.payment.order.clone().unwrap();
+    assert_eq!(order.terminal.as_deref(), Some("door-1"));
+    assert!(order.tickets_url.is_some(), "a ticket page to take away");
+    // `o` shows no earlier customer's orders at a box-office kiosk.
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Start);
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Char('o')).await;
+    assert_ne!(kiosk.app.screen, Screen::Orders);
+
+    // Another kiosk on the same account has a cart and orders of its own.
+    let other = Driver::new(box_office_kiosk(&server, "door-2"), SessionStore::none()).await;
+    let other_api = ApiClient::new(&server.origin()).with_terminal(Some("door-2".to_owned()));
+    let other_token = other.app.token().unwrap().to_owned();
+    assert_eq!(
+        other_api.orders(&other_token).await.unwrap().orders.len(),
+        0
+    );
+    assert_eq!(api.orders(&token).await.unwrap().orders.len(), 1);
+}
+
+#[tokio::test]
+async fn a_kiosk_that_cannot_sign_in_tells_the_operator_and_keeps_trying() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut settings = box_office_kiosk(&server, "door-1");
+    settings.kiosk_account = Some((
+        "box-office@example.com".to_owned(),
+        storefront::config::Password::new("wrong"),
+    ));
+    let mut kiosk = Driver::new(settings, SessionStore::none()).await;
+    assert_eq!(kiosk.app.screen, Screen::Start);
+    let message = kiosk
+        .app
+        .kiosk
+        .as_ref()
+        .unwrap()
+        .setup_error
+        .clone()
+        .unwrap();
+    assert!(
+        message.starts_with("This terminal is not set up"),
+        "{message}"
+    );
+    // A customer's key starts nothing.
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Start);
 }

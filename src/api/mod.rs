@@ -85,6 +85,8 @@ pub struct ApiClient {
     server: String,
     /// `<server>/api/v1`.
     base: String,
+    /// A kiosk's terminal name, sent as `X-Terminal`.
+    terminal: Option<String>,
 }
 
 impl ApiClient {
@@ -100,7 +102,13 @@ impl ApiClient {
             base: format!("{server}/api/v1"),
             server,
             http,
+            terminal: None,
         }
+    }
+
+    /// Names the kiosk terminal every request comes from.
+    pub fn with_terminal(self, terminal: Option<String>) -> ApiClient {
+        ApiClient { terminal, ..self }
     }
 
     pub fn server(&self) -> &str {
@@ -129,6 +137,9 @@ impl ApiClient {
                 .request(method.clone(), format!("{}{path}", self.base));
             if let Some(token) = token {
                 request = request.bearer_auth(token);
+            }
+            if let Some(terminal) = &self.terminal {
+                request = request.header("X-Terminal", terminal);
             }
             if let Some(body) = &body {
                 request = request.json(body);
@@ -367,6 +378,20 @@ impl ApiClient {
 
     pub async fn tickets(&self, token: &str) -> ApiResult<TicketList> {
         self.get("/tickets", Some(token)).await
+    }
+
+    /// Empties the caller's cart (a kiosk, before every customer).
+    pub async fn clear_cart(&self, token: &str) -> ApiResult<()> {
+        self.send::<serde_json::Value>(
+            Method::POST,
+            "/cart/clear",
+            Some(token),
+            Some(serde_json::json!({})),
+            None,
+            None,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Door staff: checks one scanned or typed code in.

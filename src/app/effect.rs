@@ -143,6 +143,10 @@ pub enum Effect {
     },
     /// The terminal's bell (a refused ticket at the door).
     Bell,
+    /// Empties the cart (a kiosk, for the next customer).
+    ClearCart {
+        token: String,
+    },
     /// Runs `effect` after a pause (reconnecting with backoff).
     Later {
         after: Duration,
@@ -216,6 +220,7 @@ pub enum Reply {
         result: ApiResult<storefront_contract::CheckinResult>,
     },
     ScansUploaded(ApiResult<storefront_contract::CheckinBatchResult>),
+    CartCleared(ApiResult<()>),
 }
 
 /// Runs one effect to its reply.
@@ -323,6 +328,7 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
             api.check_in_batch(&token, &storefront_contract::CheckinBatch { scans })
                 .await,
         ),
+        Effect::ClearCart { token } => Reply::CartCleared(api.clear_cart(&token).await),
         Effect::Bell => {
             ring_bell();
             return None;

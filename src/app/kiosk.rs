@@ -21,6 +21,10 @@ pub struct KioskState {
     /// The operator is typing the exit PIN.
     pub pin: Option<String>,
     pub pin_refused: bool,
+    /// Signed in as the venue's box-office account: customers need no account.
+    pub box_office: bool,
+    /// Why the box-office account could not sign in, for the operator.
+    pub setup_error: Option<String>,
 }
 
 impl KioskState {
@@ -31,6 +35,8 @@ impl KioskState {
             reset_at: None,
             pin: None,
             pin_refused: false,
+            box_office: false,
+            setup_error: None,
         }
     }
 
@@ -43,6 +49,81 @@ impl KioskState {
 impl App {
     pub fn is_kiosk(&self) -> bool {
         self.kiosk.is_some()
+    }
+
+    /// A kiosk signed in as the venue's box-office account (customers need no account).
+    pub fn is_box_office(&self) -> bool {
+        self.kiosk.as_ref().is_some_and(|k| k.box_office)
+    }
+
+    /// Signs the kiosk in as its box-office account.
+    pub(super) fn box_office_sign_in(&mut self) -> Vec<Effect> {
+        match &self.settings.kiosk_account {
+            Some((email, password)) if self.is_box_office() => {
+                self.signin.busy = true;
+                vec![Effect::Login {
+                    email: email.clone(),
+                    password: password.expose().to_owned(),
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The box-office account is signed in: the start screen waits for a customer, whose
+    /// cart starts empty.
+    pub(super) fn box_office_signed_in(&mut self, token: String) -> Vec<Effect> {
+        self.signin.busy = false;
+        if let Some(kiosk) = &mut self.kiosk {
+            kiosk.setup_error = None;
+        }
+        self.reconnect.reset();
+        vec![Effect::ClearCart { token }]
+    }
+
+    /// The box-office account could not sign in: the operator is told, and it is tried again.
+    pub(super) fn box_office_refused(&mut self, err: &crate::api::ApiError) -> Vec<Effect> {
+        self.signin.busy = false;
+        self.screen = Screen::Start;
+        let delay = self.reconnect.next_delay();
+        if let Some(kiosk) = &mut self.kiosk {
+            kiosk.setup_error = Some(format!(
+                "This terminal is not set up: {err}. Trying again in {} s.",
+                delay.as_secs()
+            ));
+        }
+        tracing::warn!(error = %err, "the kiosk's box-office account cannot sign in");
+        let mut effects = Vec::new();
+        for effect in self.box_office_sign_in() {
+            effects.push(Effect::Later {
+                after: delay,
+                effect: Box::new(effect),
+            });
+        }
+        effects
+    }
+
+    pub(super) fn kiosk_cart_cleared(&mut self, result: crate::api::ApiResult<()>) -> Vec<Effect> {
+        match result {
+            Ok(()) => {
+                self.connected();
+                Vec::new()
+            }
+            Err(crate::api::ApiError::Network { .. }) => {
+                // Tried again until it works: the next customer must start clean.
+                let delay = self.reconnect.next_delay();
+                match self.token() {
+                    Some(token) => vec![Effect::Later {
+                        after: delay,
+                        effect: Box::new(Effect::ClearCart {
+                            token: token.to_owned(),
+                        }),
+                    }],
+                    None => Vec::new(),
+                }
+            }
+            Err(err) => self.on_error(err, None),
+        }
     }
 
     /// Kiosk keys come first: the PIN, the countdown, the keys customers must not have.
@@ -88,6 +169,13 @@ impl App {
             // No way out for a customer: quit and suspend do nothing (the kiosk's key tables
             // have no quit or sign-out either).
             KeyCode::Char('c' | 'z' | 'd' | '\\') if ctrl => Some(Vec::new()),
+            // Not set up (or not signed in yet): nothing for a customer to start.
+            _ if self.screen == Screen::Start
+                && (kiosk.setup_error.is_some()
+                    || (kiosk.box_office && self.session.is_none())) =>
+            {
+                Some(Vec::new())
+            }
             _ if self.screen == Screen::Start => {
                 self.screen = Screen::Events;
                 Some(self.show_events())
@@ -130,11 +218,18 @@ impl App {
         }
     }
 
-    /// Back to the start screen for the next customer: signed out on the server (their cart
-    /// stays there for them), and nothing of them left here.
+    /// Back to the start screen for the next customer, with nothing of the last one left:
+    /// with a box-office account the cart is emptied on the server; with a customer's own
+    /// account they are signed out (their cart stays there for them).
     pub fn reset_kiosk(&mut self) -> Vec<Effect> {
         let mut effects = Vec::new();
-        if let Some(session) = self.session.take() {
+        if self.is_box_office() {
+            if let Some(token) = self.token() {
+                effects.push(Effect::ClearCart {
+                    token: token.to_owned(),
+                });
+            }
+        } else if let Some(session) = self.session.take() {
             effects.push(Effect::Logout {
                 token: session.token,
             });
@@ -150,7 +245,15 @@ impl App {
         self.help = false;
         self.screen = Screen::Start;
         self.previous = Screen::Events;
-        self.kiosk = Some(KioskState::new(self.now));
+        let (box_office, setup_error) = self
+            .kiosk
+            .as_ref()
+            .map(|k| (k.box_office, k.setup_error.clone()))
+            .unwrap_or_default();
+        let mut kiosk = KioskState::new(self.now);
+        kiosk.box_office = box_office;
+        kiosk.setup_error = setup_error;
+        self.kiosk = Some(kiosk);
         if !self.events.filter.is_empty() {
             self.events.filter.clear();
             self.events.editing = false;

@@ -169,8 +169,11 @@ impl App {
         let mut effects = vec![app.load_events(false)];
         if app.settings.kiosk {
             // Nothing of a customer survives them: no remembered token is ever used.
-            app.kiosk = Some(KioskState::new(now));
+            let mut kiosk = KioskState::new(now);
+            kiosk.box_office = app.settings.kiosk_account.is_some();
+            app.kiosk = Some(kiosk);
             app.screen = Screen::Start;
+            effects.extend(app.box_office_sign_in());
             return (app, effects);
         }
         if let Some(token) = token {
@@ -294,6 +297,13 @@ impl App {
 
     /// The server no longer accepts our token: back to sign-in, then back here.
     fn session_ended(&mut self) -> Vec<Effect> {
+        if self.is_box_office() {
+            // The kiosk signs itself in again; a customer never sees a sign-in.
+            self.session = None;
+            let mut effects = self.reset_kiosk();
+            effects.extend(self.box_office_sign_in());
+            return effects;
+        }
         let was_signed_in = self.session.take().is_some();
         self.summary = None;
         self.cart = CartState::default();
@@ -364,6 +374,7 @@ impl App {
                 result,
             } => self.checked_in(scan, event_id, code, scanned_at, result),
             Reply::ScansUploaded(result) => self.scans_uploaded(result),
+            Reply::CartCleared(result) => self.kiosk_cart_cleared(result),
             Reply::BrowserOpened(result) => {
                 self.payment.browser = match result {
                     Ok(()) => BrowserState::Opened,
@@ -427,6 +438,8 @@ impl App {
             }
             Action::ShowEvents => self.show_events(),
             Action::ShowCart => self.show_cart(),
+            // A box-office kiosk's orders are earlier customers': never shown to the next.
+            Action::ShowOrders if self.is_box_office() => Vec::new(),
             Action::ShowOrders => self.show_orders(),
             Action::SignOut => self.sign_out(),
             Action::StartOver => self.reset_kiosk(),

@@ -99,6 +99,7 @@ impl App {
         self.signin.busy = false;
         let login = match result {
             Ok(login) => login,
+            Err(err) if self.is_box_office() => return self.box_office_refused(&err),
             Err(err) => {
                 self.signin.error = Some(match &err {
                     ApiError::Refused { code, .. } if *code == ErrorCode::InvalidCredentials => {
@@ -120,6 +121,9 @@ impl App {
             token: token.clone(),
             user: Some(login.user),
         });
+        if self.is_box_office() {
+            return self.box_office_signed_in(token);
+        }
         self.signin.password.clear();
         self.signin.error = None;
         let mut effects = Vec::new();

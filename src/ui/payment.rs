@@ -80,7 +80,7 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
         .filter(|t| t.state != TicketState::Cancelled)
         .map(|t| format!("{} · {}", t.code, t.entry_name))
         .collect();
-    let below = tickets.len() as u16 + 3;
+    let below = tickets.len() as u16 + 4;
     if qr_height + 2 + below > area.height || qr_width > area.width {
         return false;
     }
@@ -104,7 +104,8 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
         .map(|line| Line::styled(line, QR_STYLE))
         .collect();
     frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), code);
-    let mut lines: Vec<Line> = tickets.into_iter().map(Line::raw).collect();
+    let mut lines: Vec<Line> = vec![Line::styled(url.to_owned(), ctx.theme.muted)];
+    lines.extend(tickets.into_iter().map(Line::raw));
     if let Some(kiosk) = &ctx.app.kiosk
         && let Some(left) = crate::app::KioskState::seconds_left(kiosk.reset_at, ctx.app.now)
     {

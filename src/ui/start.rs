@@ -45,7 +45,43 @@ pub fn big_heading(ctx: &Ctx, frame: &mut Frame, area: Rect, text: &str) {
     }
 }
 
+/// For the operator: why the kiosk cannot sell yet.
+fn not_set_up(ctx: &Ctx, frame: &mut Frame, area: Rect, message: &str) {
+    let lines = vec![
+        Line::styled("Out of order", ctx.theme.title),
+        Line::raw(""),
+        Line::styled(message.to_owned(), ctx.theme.error),
+        Line::raw(""),
+        Line::styled(
+            "Operator: check [kiosk] account and password_file in the config, and the server.",
+            ctx.theme.muted,
+        ),
+    ];
+    let height = lines.len() as u16 + 2;
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        Rect::new(
+            area.x + 1,
+            y,
+            area.width.saturating_sub(2),
+            height.min(area.height),
+        ),
+    );
+}
+
 pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    if let Some(message) = ctx
+        .app
+        .kiosk
+        .as_ref()
+        .and_then(|k| k.setup_error.as_deref())
+    {
+        not_set_up(ctx, frame, area, message);
+        return;
+    }
     let theme = &ctx.theme;
     let [_, title, _, heading, _, next, prompt] = Layout::vertical([
         Constraint::Length(1),
@@ -86,9 +122,15 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw("Loading what is on…").centered());
     }
     frame.render_widget(Paragraph::new(lines), next);
+    // A box-office kiosk takes customers once it is signed in.
+    let ready = !(ctx.app.is_box_office() && ctx.app.session.is_none());
+    let invitation = if ready {
+        Line::styled("Press any key to start", theme.key)
+    } else {
+        Line::styled("One moment…", theme.muted)
+    };
     frame.render_widget(
-        Paragraph::new(Line::styled("Press any key to start", theme.key))
-            .alignment(Alignment::Center),
+        Paragraph::new(invitation).alignment(Alignment::Center),
         prompt,
     );
 }

@@ -108,6 +108,12 @@ password = "ann-pass"
 name = "Ann Example"
 
 [[users]]
+email = "box@example.com"
+password = "box-pass"
+name = "Box Office"
+role = "kiosk"
+
+[[users]]
 email = "door@example.com"
 password = "door-pass"
 name = "Dee Door"
