@@ -291,7 +291,7 @@ impl App {
                 if Some(detail.summary.id) != self.event.id {
                     return Vec::new();
                 }
-                let max = detail.max_per_order.max(1);
+                let max = detail.still_allowed().max(1);
                 self.event.quantity = self.event.quantity.clamp(1, max);
                 self.event.type_index = self
                     .event
@@ -334,7 +334,8 @@ impl App {
             return Vec::new();
         };
         let types = detail.ticket_types.len();
-        let max = detail.max_per_order.max(1);
+        let allowed = detail.still_allowed();
+        let max = allowed.max(1);
         match action {
             Action::PreviousType if types > 0 => {
                 self.event.type_index = (self.event.type_index + types - 1) % types;
@@ -342,7 +343,25 @@ impl App {
             Action::NextType if types > 0 => {
                 self.event.type_index = (self.event.type_index + 1) % types;
             }
-            Action::More => self.event.quantity = (self.event.quantity + 1).min(max),
+            Action::More if self.event.quantity >= max => {
+                let limit = detail.max_per_order;
+                self.set_status(
+                    StatusKind::Info,
+                    if allowed == 0 {
+                        format!("Up to {limit} per order, and your cart already holds {limit}.")
+                    } else {
+                        format!("Up to {limit} per order: {allowed} more can be added.")
+                    },
+                );
+            }
+            Action::More => self.event.quantity += 1,
+            Action::AddTickets if allowed == 0 => {
+                let limit = detail.max_per_order;
+                self.set_status(
+                    StatusKind::Error,
+                    format!("Up to {limit} per order, and your cart already holds {limit}."),
+                );
+            }
             Action::Fewer => self.event.quantity = self.event.quantity.saturating_sub(1).max(1),
             Action::AddTickets => return self.add_tickets(),
             _ => {}

@@ -160,6 +160,33 @@ fn the_next_page_loads_near_the_end() {
 }
 
 #[test]
+fn the_quantity_stops_at_what_the_per_order_limit_still_allows() {
+    let mut app = signed_in(100, 30);
+    app.open_event(2);
+    let mut held = detail();
+    held.in_my_cart = 4;
+    app.update(Msg::from(Reply::EventLoaded(Ok(held.clone()))));
+    for _ in 0..5 {
+        app.update(ch('+'));
+    }
+    assert_eq!(app.event.quantity, 2, "6 per order, 4 already in the cart");
+    let why = app.status.as_ref().unwrap().text.clone();
+    assert_eq!(why, "Up to 6 per order: 2 more can be added.");
+    held.in_my_cart = 6;
+    app.update(Msg::from(Reply::EventLoaded(Ok(held))));
+    assert_eq!(app.event.quantity, 1);
+    let effects = app.update(ch('a'));
+    assert!(effects.is_empty(), "nothing is sent past the limit");
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("already holds 6")
+    );
+}
+
+#[test]
 fn quantity_is_bounded_and_types_cycle() {
     let mut app = signed_in(100, 30);
     app.update(key(KeyCode::Down));

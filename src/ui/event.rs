@@ -94,7 +94,17 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         Span::styled(format!("{}", state.quantity), theme.title),
         Span::styled(" +", theme.key),
         Span::styled(
-            format!("   up to {} per order", detail.max_per_order),
+            match (detail.in_my_cart, detail.still_allowed()) {
+                (0, _) => format!("   up to {} per order", detail.max_per_order),
+                (held, 0) => format!(
+                    "   up to {} per order · {held} in your cart: the limit",
+                    detail.max_per_order
+                ),
+                (held, more) => format!(
+                    "   up to {} per order · {held} in your cart, {more} more allowed",
+                    detail.max_per_order
+                ),
+            },
             theme.muted,
         ),
     ]));

@@ -115,6 +115,13 @@ pub struct EventDetail {
     pub in_my_cart: u32,
 }
 
+impl EventDetail {
+    /// How many more the caller may add: the per-order limit counts what their cart holds.
+    pub fn still_allowed(&self) -> u32 {
+        self.max_per_order.saturating_sub(self.in_my_cart)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventList {
     pub events: Vec<EventSummary>,

@@ -27,6 +27,24 @@ pub async fn checkout(
                 })?)
             }
         };
+    // A cart filled before a limit was lowered: no order holds more than the limit.
+    if let Some(over) = state
+        .store()
+        .over_limit_events(user.id, page_id)
+        .await?
+        .first()
+    {
+        return Err(ApiError::validation(
+            "quantity",
+            format!(
+                "{} allows up to {} per order; your cart holds {}. Remove {} to check out.",
+                over.event_name,
+                over.max_per_order,
+                over.pending,
+                over.pending - over.max_per_order
+            ),
+        ));
+    }
     let order_id = state
         .store()
         .create_order_from_cart(

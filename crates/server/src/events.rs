@@ -203,7 +203,31 @@ pub async fn buy_tickets(
         quantity: request.quantity as u32,
         state: TicketState::Pending,
     };
-    let tickets = state.store().create_tickets(&new, time::now()).await?;
+    let max = event.max_per_order;
+    let tickets = match state
+        .store()
+        .create_tickets_within(&new, max, time::now())
+        .await?
+    {
+        Ok(tickets) => tickets,
+        Err(pending) => {
+            let more = (max - pending).max(0);
+            return Err(ApiError::validation(
+                "quantity",
+                match more {
+                    0 => format!(
+                        "Up to {max} per order, and your cart already holds {pending} for this event."
+                    ),
+                    1 => format!(
+                        "Up to {max} per order: your cart holds {pending}, so 1 more can be added."
+                    ),
+                    _ => format!(
+                        "Up to {max} per order: your cart holds {pending}, so {more} more can be added."
+                    ),
+                },
+            ));
+        }
+    };
     let contents = state.store().cart_contents(user.id).await?;
     Ok((
         StatusCode::CREATED,

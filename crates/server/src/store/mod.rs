@@ -9,6 +9,7 @@ mod catalog;
 mod checkin;
 mod events;
 mod idempotency;
+mod limits;
 mod notify;
 mod orders;
 mod refunds;

@@ -102,7 +102,7 @@ impl Store {
         self.tickets_by_ids(&ids).await
     }
 
-    async fn tickets_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>, sqlx::Error> {
+    pub(super) async fn tickets_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>, sqlx::Error> {
         let mut tickets = Vec::with_capacity(ids.len());
         for &id in ids {
             let row = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(

@@ -79,6 +79,7 @@ calendar = "village"
 name = "Village Fete"
 starts_at = "+4d 12:00"
 ticket_price = "3.00"
+max_per_order = 100
 
 [[events]]  # id 4
 slug = "full-house"

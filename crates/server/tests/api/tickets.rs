@@ -199,3 +199,84 @@ async fn removing_a_ticket_from_the_cart() {
         ErrorCode::Unauthorized
     );
 }
+
+#[tokio::test]
+async fn the_per_order_limit_counts_what_is_already_in_the_cart() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    // Wren Duo: up to 4 per order.
+    app.buy(&ann, WREN_DUO, 3, Some(STANDARD)).await;
+    let over = app
+        .post(
+            &format!("/events/{WREN_DUO}/tickets"),
+            Some(&ann),
+            json!({"quantity": 2, "ticket_type_id": CONCESSION}),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(over.code(), ErrorCode::Validation);
+    assert_eq!(over.field(), "quantity");
+    assert!(
+        over.text.contains("so 1 more can be added"),
+        "{}",
+        over.text
+    );
+    app.buy(&ann, WREN_DUO, 1, Some(CONCESSION)).await;
+    let full = app
+        .post(
+            &format!("/events/{WREN_DUO}/tickets"),
+            Some(&ann),
+            json!({"quantity": 1, "ticket_type_id": STANDARD}),
+        )
+        .await;
+    assert!(full.text.contains("already holds 4"), "{}", full.text);
+    assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 4);
+    // Another buyer has a limit of their own.
+    let bob = app.bob().await;
+    app.buy(&bob, WREN_DUO, 4, Some(STANDARD)).await;
+
+    // The limit is lowered after the cart was filled: checkout refuses, naming the event.
+    sqlx::query("UPDATE events SET max_per_order = 2 WHERE id = $1")
+        .bind(WREN_DUO)
+        .execute(app.server.state().store().pool())
+        .await
+        .unwrap();
+    let refused = app.checkout(&ann, None).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.field(), "quantity");
+    assert!(
+        refused.text.contains("Wren Duo allows up to 2 per order"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        app.cart(&ann).await["summary"]["ticket_count"],
+        4,
+        "nothing was lost"
+    );
+    // Another venue's group is not held up by it.
+    app.buy(&ann, QUIET_NIGHT, 1, None).await;
+    let abbey = app.checkout(&ann, Some("abbey")).await;
+    assert_eq!(abbey.status, StatusCode::CREATED, "{}", abbey.text);
+}
+
+#[tokio::test]
+async fn two_purchases_at_once_cannot_pass_the_limit_together() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    let path = format!("/events/{WREN_DUO}/tickets");
+    let buys = (0..6).map(|_| {
+        app.post(
+            &path,
+            Some(&ann),
+            json!({"quantity": 1, "ticket_type_id": STANDARD}),
+        )
+    });
+    let answers = futures::future::join_all(buys).await;
+    let created = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 4);
+    assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 4);
+}
