@@ -10,28 +10,36 @@ use std::time::Duration;
 use storefront::app::App;
 use storefront::config::{Flags, Settings};
 use storefront::session::SessionStore;
-use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, SumUpConfig};
+use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, StartError, SumUpConfig};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "storefront",
     version,
-    about = "A keyboard-driven terminal storefront for event tickets"
+    about = "A keyboard-driven terminal storefront for event tickets",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// The storefront server (default: the config file's, else http://127.0.0.1:8080).
-    #[arg(long, global = true, env = "STOREFRONT_SERVER")]
+    #[arg(long, env = "STOREFRONT_SERVER")]
     server: Option<String>,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+/// What the client runs as; `demo` takes the same.
+#[derive(Debug, Args)]
+struct ClientArgs {
     /// The client's config file (default: storefront/config.toml in your config directory).
-    #[arg(long, global = true, env = "STOREFRONT_CONFIG")]
+    #[arg(long, env = "STOREFRONT_CONFIG")]
     config: Option<PathBuf>,
     /// Run as an unattended ticket terminal (see the README's kiosk section).
-    #[arg(long, global = true)]
+    #[arg(long)]
     kiosk: bool,
     /// Check tickets in at the door (door staff): choose the event, then scan or type codes.
-    #[arg(long, global = true, conflicts_with = "kiosk")]
+    #[arg(long, conflicts_with = "kiosk")]
     checkin: bool,
 }
 
@@ -41,7 +49,7 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Run the backend in-process (demo catalog, in-memory database, SumUp sandbox) and the
     /// client against it.
-    Demo,
+    Demo(ClientArgs),
 }
 
 const SERVE_HELP: &str = "\
@@ -83,6 +91,15 @@ struct ServeArgs {
     /// sandbox signs with it too).
     #[arg(long, env = "SUMUP_WEBHOOK_SECRET", hide_env_values = true)]
     sumup_webhook_secret: Option<String>,
+    /// Logs (to stderr) as plain text lines, or as one JSON object a line for log shippers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 impl ServeArgs {
@@ -105,13 +122,27 @@ impl ServeArgs {
     }
 }
 
+/// The client draws on a terminal and reads keys from it; without one it says so and stops.
+fn has_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let flags = Flags {
-        server: cli.server.clone(),
-        config: cli.config.clone(),
-        kiosk: cli.kiosk,
-        checkin: cli.checkin,
+    let runs_client = !matches!(cli.command, Some(Command::Serve(_)));
+    if runs_client && !has_terminal() {
+        eprintln!(
+            "storefront: the client needs a terminal (stdin and stdout must be one); \
+             to run only the backend, use `storefront serve`"
+        );
+        return ExitCode::from(2);
+    }
+    let flags = |server: Option<String>, args: &ClientArgs| Flags {
+        server,
+        config: args.config.clone(),
+        kiosk: args.kiosk,
+        checkin: args.checkin,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -122,9 +153,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            None => client(&flags).await,
+            None => client(&flags(cli.server.clone(), &cli.client)).await,
             Some(Command::Serve(args)) => serve(*args).await,
-            Some(Command::Demo) => demo(&flags).await,
+            // The demo runs its own server: none is named.
+            Some(Command::Demo(args)) => demo(&flags(None, &args)).await,
         }
     });
     match result {
@@ -136,17 +168,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn log_to_stderr() {
+/// The server's logs go to stderr: coloured only on a terminal (journald gets plain text), or
+/// as JSON lines.
+fn log_to_stderr(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => logs.json().try_init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    log_to_stderr();
+    log_to_stderr(args.log_format);
     let catalog = match (&args.catalog, args.demo) {
         (Some(path), _) => Some(
             std::fs::read_to_string(path)
@@ -166,7 +204,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         ..ServerConfig::default()
     })
     .await
-    .map_err(|err| err.to_string())?;
+    .map_err(|err| match (&args.catalog, &err) {
+        // Say which file the catalog's problem is in.
+        (Some(path), StartError::Catalog(_)) => format!("{}: {err}", path.display()),
+        _ => err.to_string(),
+    })?;
     println!("listening on {}", server.origin());
     run_until_signal(server).await
 }

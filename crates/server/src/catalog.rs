@@ -19,6 +19,8 @@ pub enum CatalogError {
     Entry { entry: String, message: String },
     #[error("the catalog could not be loaded: {0}")]
     Load(String),
+    #[error("the catalog is empty: it has no events, pages or users")]
+    Empty,
 }
 
 impl From<sqlx::Error> for CatalogError {
@@ -472,6 +474,9 @@ impl Catalog {
 
     /// Checks every entry and resolves every reference; `now` anchors relative times.
     pub fn validate(&self, now: Timestamp) -> Result<CatalogPlan, CatalogError> {
+        if self.events.is_empty() && self.pages.is_empty() && self.users.is_empty() {
+            return Err(CatalogError::Empty);
+        }
         let currency = self.validate_currency()?;
         let keys = Keys::of(self)?;
         let events = self.validate_events(&keys, now)?;
@@ -850,6 +855,19 @@ mod tests {
         assert_eq!(parse_catalog_time("+2d 25:00", NOW), None);
         assert_eq!(parse_catalog_time("+xd 10:00", NOW), None);
         assert_eq!(parse_catalog_time("tomorrow", NOW), None);
+    }
+
+    #[test]
+    fn an_empty_catalog_is_refused() {
+        let err = Catalog::parse("currency = \"GBP\"\n")
+            .unwrap()
+            .validate(0)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the catalog is empty: it has no events, pages or users"
+        );
     }
 
     #[test]

@@ -62,12 +62,51 @@ pub struct Store {
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot open the database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("cannot prepare the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the database {place}: {source}")]
+    Database {
+        place: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot prepare the database {place}: {source}")]
+    Migrate {
+        place: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// Why opening failed, before it is said where.
+enum Failure {
+    Database(sqlx::Error),
+    Migrate(sqlx::migrate::MigrateError),
+    Unsupported(String),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(err: sqlx::Error) -> Failure {
+        Failure::Database(err)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Failure {
+    fn from(err: sqlx::migrate::MigrateError) -> Failure {
+        Failure::Migrate(err)
+    }
+}
+
+/// A database URL as it may be shown: without its password.
+fn shown(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Reads a state or status column; a value no statement of ours writes is an error.
@@ -88,6 +127,20 @@ const SQLITE_READERS: u32 = 4;
 
 /// Opens `sqlite://PATH`, `sqlite::memory:` or `postgres://...` and migrates it.
 pub async fn connect_database(url: &str) -> Result<Store, OpenError> {
+    open(url).await.map_err(|failure| match failure {
+        Failure::Database(source) => OpenError::Database {
+            place: shown(url),
+            source,
+        },
+        Failure::Migrate(source) => OpenError::Migrate {
+            place: shown(url),
+            source,
+        },
+        Failure::Unsupported(message) => OpenError::Unsupported(message),
+    })
+}
+
+async fn open(url: &str) -> Result<Store, Failure> {
     install_default_drivers();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = AnyPoolOptions::new()
@@ -105,7 +158,7 @@ pub async fn connect_database(url: &str) -> Result<Store, OpenError> {
         });
     }
     if !url.starts_with("sqlite:") {
-        return Err(OpenError::Unsupported(format!(
+        return Err(Failure::Unsupported(format!(
             "unknown database URL {url:?}: use sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST/DATABASE"
         )));
     }
@@ -215,6 +268,31 @@ mod tests {
         assert_eq!(sqlite_url("sqlite://shop.db"), "sqlite://shop.db?mode=rwc");
         assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(sqlite_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+
+    #[test]
+    fn passwords_are_never_shown() {
+        assert_eq!(
+            shown("postgres://shop:s3cret@db.example/shop"),
+            "postgres://shop@db.example/shop"
+        );
+        assert_eq!(
+            shown("sqlite:///var/lib/shop.db"),
+            "sqlite:///var/lib/shop.db"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_be_opened_is_named() {
+        let err = connect_database("sqlite:///no/such/dir/shop.db")
+            .await
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot open the database sqlite:///no/such/dir/shop.db"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
