@@ -286,13 +286,14 @@ const PAYMENT: &[Row] = &[
         Everywhere,
     )
     .only(|app| {
-        matches!(
-            app.payment.phase,
-            PaymentPhase::Waiting
-                | PaymentPhase::Reconnecting
-                | PaymentPhase::Starting
-                | PaymentPhase::TimedOut
-        )
+        app.browser_allowed()
+            && matches!(
+                app.payment.phase,
+                PaymentPhase::Waiting
+                    | PaymentPhase::Reconnecting
+                    | PaymentPhase::Starting
+                    | PaymentPhase::TimedOut
+            )
     }),
     row("r", "pay again", &[(K::Char('r'), A::PayAgain)], Everywhere).only(|app| {
         matches!(
@@ -307,7 +308,15 @@ const PAYMENT: &[Row] = &[
         &[(K::Char('x'), A::CancelOrder)],
         Everywhere,
     )
-    .only(|app| app.payment.payable()),
+    .only(|app| !app.is_kiosk() && app.payment.payable()),
+    // A customer at a kiosk leaves the order and the terminal in one go.
+    row(
+        "x",
+        "cancel and start over",
+        &[(K::Char('x'), A::CancelOrder)],
+        Everywhere,
+    )
+    .only(|app| app.is_kiosk() && app.payment.payable()),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
 ];
 

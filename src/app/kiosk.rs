@@ -51,6 +51,12 @@ impl App {
         self.kiosk.is_some()
     }
 
+    /// Whether a browser may be opened: never at a kiosk unless `[checkout] open_browser =
+    /// true` was set for it.
+    pub fn browser_allowed(&self) -> bool {
+        !self.is_kiosk() || self.settings.open_browser
+    }
+
     /// A kiosk signed in as the venue's box-office account (customers need no account).
     pub fn is_box_office(&self) -> bool {
         self.kiosk.as_ref().is_some_and(|k| k.box_office)
@@ -278,9 +284,11 @@ mod tests {
     use crate::config::Settings;
 
     pub fn kiosk(now: Instant) -> App {
+        // As a kiosk's config resolves: no browser unless asked for.
         let settings = Settings {
             kiosk: true,
             remember_session: false,
+            open_browser: false,
             kiosk_exit_pin: Some("2468".into()),
             ..Settings::default()
         };
@@ -395,6 +403,35 @@ mod tests {
         let effects = tick(&mut app, Duration::from_secs(2)).await;
         assert_eq!(app.screen, Screen::Start);
         assert!(effects.iter().any(|e| matches!(e, Effect::Logout { .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kiosk_opens_no_browser_and_cancelling_starts_over() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        app.cart.cart = Some(cart());
+        app.screen = Screen::Cart;
+        app.update(key(KeyCode::Enter));
+        let effects = app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: "http://pay/7".into(),
+        }))));
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::OpenBrowser { .. }))
+        );
+        assert!(app.update(ch('b')).is_empty(), "b opens nothing at a kiosk");
+        let keys = app.keys();
+        assert!(!keys.iter().any(|(key, _)| *key == "b"), "{keys:?}");
+        assert!(keys.contains(&("x", "cancel and start over")), "{keys:?}");
+        app.update(ch('x'));
+        app.update(ch('y'));
+        let mut cancelled = order(OrderStatus::Cancelled);
+        cancelled.status = OrderStatus::Cancelled;
+        app.update(Msg::from(Reply::OrderCancelled(Ok(cancelled))));
+        assert_eq!(app.screen, Screen::Start);
     }
 
     #[tokio::test(start_paused = true)]

@@ -252,6 +252,12 @@ impl App {
         match err {
             ApiError::SessionEnded => self.session_ended(),
             ApiError::Network { server } => {
+                // A kiosk's customer is not shown the server's address.
+                let server = if self.is_kiosk() {
+                    "the ticket server".to_owned()
+                } else {
+                    server
+                };
                 let delay = self.reconnect.next_delay();
                 match retry {
                     Some(effect) => {

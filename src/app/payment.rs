@@ -283,11 +283,13 @@ impl App {
                 } else {
                     self.previous
                 };
-                if self
-                    .payment
-                    .order
-                    .as_ref()
-                    .is_some_and(|o| o.status == OrderStatus::Pending)
+                // Only where `o` leads to it (a box-office kiosk shows no orders).
+                if !self.is_box_office()
+                    && self
+                        .payment
+                        .order
+                        .as_ref()
+                        .is_some_and(|o| o.status == OrderStatus::Pending)
                 {
                     self.set_status(
                         StatusKind::Info,
@@ -298,6 +300,7 @@ impl App {
                     return self.show_cart();
                 }
             }
+            Action::OpenBrowser if !self.browser_allowed() => {}
             Action::OpenBrowser => {
                 if let Some(url) = self.payment.checkout_url.clone() {
                     return vec![Effect::OpenBrowser {
@@ -455,6 +458,10 @@ impl App {
                 self.connected();
                 let status = order.status;
                 self.payment.order = Some(order);
+                if status == OrderStatus::Cancelled && self.is_kiosk() {
+                    // "Cancel and start over": the next customer finds the start screen.
+                    return self.reset_kiosk();
+                }
                 if status == OrderStatus::Cancelled {
                     self.set_status(
                         StatusKind::Info,

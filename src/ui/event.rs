@@ -114,7 +114,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         theme,
     ));
     if detail.in_my_cart > 0 {
-        lines.push(field("In your cart", detail.in_my_cart.to_string(), theme));
+        lines.push(field("In cart", detail.in_my_cart.to_string(), theme));
     }
     lines.push(Line::raw(""));
 

@@ -106,8 +106,21 @@ fn header(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     } else {
         String::new()
     };
-    let left = format!(" storefront{spinner}");
+    // A kiosk's customer sees the venue, never accounts or addresses.
+    let left = if app.is_kiosk() {
+        format!(" {}{spinner}", start::venue(ctx))
+    } else {
+        format!(" storefront{spinner}")
+    };
     let right = match (app.session.as_ref(), app.user()) {
+        _ if app.is_kiosk() => match &app.summary {
+            Some(summary) if summary.items > 0 => format!(
+                "Cart: {} · {} ",
+                summary.items,
+                format_amount(summary.grand_total, &summary.currency)
+            ),
+            _ => String::new(),
+        },
         (None, _) => "Not signed in ".to_owned(),
         (Some(_), None) => "Signing in… ".to_owned(),
         (Some(_), Some(user)) if app.is_door() => format!("Door staff: {} ", user.name),

@@ -225,7 +225,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             theme.warn,
         )),
         PaymentPhase::TimedOut => lines.push(Line::styled(
-            "Stopped waiting. Press Enter to keep waiting; the order stays open under o.",
+            if app.is_kiosk() {
+                "Stopped waiting. Press Enter to keep waiting."
+            } else {
+                "Stopped waiting. Press Enter to keep waiting; the order stays open under o."
+            },
             theme.warn,
         )),
         PaymentPhase::Paid => {

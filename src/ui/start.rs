@@ -12,7 +12,7 @@ use crate::app::KioskState;
 use crate::text::{fit, pad};
 
 /// The venue's name: the configured title, else the first venue's (the lowest page id).
-fn venue(ctx: &Ctx) -> String {
+pub(super) fn venue(ctx: &Ctx) -> String {
     if let Some(title) = &ctx.app.settings.kiosk_title {
         return title.clone();
     }

@@ -243,6 +243,7 @@ fn kiosk(width: u16, height: u16) -> App {
     let settings = crate::config::Settings {
         kiosk: true,
         remember_session: false,
+        open_browser: false,
         ..crate::config::Settings::default()
     };
     let (mut kiosk, _) = App::new(settings, None, tokio::time::Instant::now());
