@@ -206,7 +206,8 @@ const EVENT: &[Row] = &[
         "ticket type",
         &[(K::Left, A::PreviousType), (K::Right, A::NextType)],
         Everywhere,
-    ),
+    )
+    .only(App::event_has_choice_of_types),
     row(
         "+ -",
         "quantity",
@@ -218,13 +219,15 @@ const EVENT: &[Row] = &[
             (K::Down, A::Fewer),
         ],
         Everywhere,
-    ),
+    )
+    .only(App::event_buyable),
     row(
         "a",
         "add to cart",
         &[(K::Char('a'), A::AddTickets)],
         Everywhere,
-    ),
+    )
+    .only(App::event_buyable),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
     row("c", "cart", &[(K::Char('c'), A::ShowCart)], Everywhere),
 ];
@@ -387,20 +390,23 @@ const KIOSK_EVENT: &[Row] = &[
         "ticket type",
         &[(K::Left, A::PreviousType), (K::Right, A::NextType)],
         Everywhere,
-    ),
+    )
+    .only(App::event_has_choice_of_types),
     row(
         "+ -",
         "how many",
         &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
         Everywhere,
-    ),
+    )
+    .only(App::event_buyable),
     // A numeric keypad is enough: Enter adds.
     row(
         "Enter",
         "add to cart",
         &[(K::Enter, A::AddTickets)],
         Everywhere,
-    ),
+    )
+    .only(App::event_buyable),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
 ];
 
@@ -434,6 +440,24 @@ const KIOSK_ORDERS: &[Row] = &[
 ];
 
 impl App {
+    /// Whether the open event can be added to the cart (loaded, not sold out).
+    pub fn event_buyable(&self) -> bool {
+        self.event
+            .detail
+            .as_ref()
+            .is_some_and(|d| !d.summary.sold_out)
+    }
+
+    /// Whether the open event offers more than one ticket type to choose from.
+    pub fn event_has_choice_of_types(&self) -> bool {
+        self.event_buyable()
+            && self
+                .event
+                .detail
+                .as_ref()
+                .is_some_and(|d| d.ticket_types.len() > 1)
+    }
+
     /// The rows of the screen as it is now, in the order keys are looked up.
     pub fn key_table(&self) -> Vec<Row> {
         let own: &[Row] = match self.screen {
@@ -551,12 +575,29 @@ mod tests {
     fn the_kiosk_maps_enter_onto_adding_and_paying_and_has_no_way_out() {
         let mut app = app_on(Screen::Event);
         app.kiosk = Some(crate::app::KioskState::new(app.now));
+        app.event.detail = Some(crate::app::tests::detail());
         assert_eq!(app.action_for(K::Enter), Some(A::AddTickets));
         assert_eq!(app.action_for(K::Char('q')), None);
         assert_eq!(app.action_for(K::Char('L')), None);
         app.screen = Screen::Cart;
         assert_eq!(app.action_for(K::Enter), Some(A::CheckOutAll));
         assert_eq!(app.action_for(K::Char('P')), Some(A::CheckOutAll));
+    }
+
+    #[test]
+    fn a_sold_out_event_offers_nothing_to_buy_and_one_price_no_choice() {
+        let mut app = app_on(Screen::Event);
+        let mut detail = crate::app::tests::detail();
+        detail.summary.sold_out = true;
+        app.event.detail = Some(detail.clone());
+        for key in [K::Char('a'), K::Char('+'), K::Left] {
+            assert_eq!(app.action_for(key), None, "{key:?}");
+        }
+        detail.summary.sold_out = false;
+        detail.ticket_types.truncate(1);
+        app.event.detail = Some(detail);
+        assert_eq!(app.action_for(K::Left), None, "one type: nothing to choose");
+        assert_eq!(app.action_for(K::Char('a')), Some(A::AddTickets));
     }
 
     #[test]

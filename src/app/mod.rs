@@ -89,7 +89,13 @@ pub enum StatusKind {
 pub struct Status {
     pub text: String,
     pub kind: StatusKind,
+    /// When it was shown: information fades after [`STATUS_LIFETIME`]; errors stay until the
+    /// next key, a lost connection until it is back.
+    pub shown_at: Instant,
 }
+
+/// Information and success lines fade after this long.
+pub const STATUS_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -229,6 +235,12 @@ impl App {
 
     fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
         self.now = now;
+        if self.status.as_ref().is_some_and(|s| {
+            matches!(s.kind, StatusKind::Info | StatusKind::Success)
+                && now.saturating_duration_since(s.shown_at) >= STATUS_LIFETIME
+        }) {
+            self.status = None;
+        }
         if self.busy() {
             self.frame = self.frame.wrapping_add(1);
         }
@@ -242,6 +254,7 @@ impl App {
         self.status = Some(Status {
             text: text.into(),
             kind,
+            shown_at: self.now,
         });
     }
 

@@ -581,3 +581,19 @@ fn effects_compare_exactly_each_action_with_a_key_of_its_own() {
         }]
     );
 }
+
+#[test]
+fn information_fades_and_errors_stay() {
+    let mut app = signed_in(100, 30);
+    let start = app.now;
+    app.set_status(StatusKind::Info, "2 tickets added to your cart.");
+    app.update(Msg::Tick(start + std::time::Duration::from_secs(4)));
+    assert!(app.status.is_some());
+    app.update(Msg::Tick(start + crate::app::STATUS_LIFETIME));
+    assert!(app.status.is_none(), "information fades");
+    app.set_status(StatusKind::Error, "That event is no longer on sale.");
+    app.update(Msg::Tick(start + std::time::Duration::from_secs(60)));
+    assert!(app.status.is_some(), "an error stays until the next key");
+    app.update(key(KeyCode::Down));
+    assert!(app.status.is_none());
+}

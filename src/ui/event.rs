@@ -75,7 +75,8 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 ticket_type.name,
                 format_amount(ticket_type.cost, currency)
             );
-            spans.push(if i == state.type_index {
+            // Arrows only where there is a choice.
+            spans.push(if i == state.type_index && detail.ticket_types.len() > 1 {
                 Span::styled(format!("◀{label}▶"), theme.selected)
             } else {
                 Span::raw(format!(" {label} "))
@@ -88,31 +89,9 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         .map(|t| t.cost)
         .or(detail.ticket_price)
         .unwrap_or(event.price_from);
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:<12}", "Quantity"), theme.muted),
-        Span::styled("− ", theme.key),
-        Span::styled(format!("{}", state.quantity), theme.title),
-        Span::styled(" +", theme.key),
-        Span::styled(
-            match (detail.in_my_cart, detail.still_allowed()) {
-                (0, _) => format!("   up to {} per order", detail.max_per_order),
-                (held, 0) => format!(
-                    "   up to {} per order · {held} in your cart: the limit",
-                    detail.max_per_order
-                ),
-                (held, more) => format!(
-                    "   up to {} per order · {held} in your cart, {more} more allowed",
-                    detail.max_per_order
-                ),
-            },
-            theme.muted,
-        ),
-    ]));
-    lines.push(field(
-        "Total",
-        format_amount(unit * state.quantity, currency),
-        theme,
-    ));
+    if !event.sold_out {
+        quantity_lines(ctx, detail, unit, &mut lines);
+    }
     if detail.in_my_cart > 0 {
         lines.push(field("In cart", detail.in_my_cart.to_string(), theme));
     }
@@ -151,4 +130,41 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         ..area
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// The quantity and the total: only for an event that can still be bought.
+fn quantity_lines(
+    ctx: &Ctx,
+    detail: &storefront_contract::EventDetail,
+    unit: storefront_contract::Money,
+    lines: &mut Vec<Line<'_>>,
+) {
+    let theme = &ctx.theme;
+    let state = &ctx.app.event;
+    let currency = &detail.summary.currency;
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<12}", "Quantity"), theme.muted),
+        Span::styled("− ", theme.key),
+        Span::styled(format!("{}", state.quantity), theme.title),
+        Span::styled(" +", theme.key),
+        Span::styled(
+            match (detail.in_my_cart, detail.still_allowed()) {
+                (0, _) => format!("   up to {} per order", detail.max_per_order),
+                (held, 0) => format!(
+                    "   up to {} per order · {held} in your cart: the limit",
+                    detail.max_per_order
+                ),
+                (held, more) => format!(
+                    "   up to {} per order · {held} in your cart, {more} more allowed",
+                    detail.max_per_order
+                ),
+            },
+            theme.muted,
+        ),
+    ]));
+    lines.push(field(
+        "Total",
+        format_amount(unit * state.quantity, currency),
+        theme,
+    ));
 }

@@ -153,11 +153,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     availability(event),
                 ],
             );
-            let few = !event.sold_out && event.available.is_some_and(|n| n <= FEW_LEFT);
+            // "Sold out" is called out as "2 left" is.
+            let few = event.sold_out || event.available.is_some_and(|n| n <= FEW_LEFT);
             if selected {
                 Line::styled(text, theme.selected)
-            } else if event.sold_out {
-                Line::styled(text, theme.muted)
             } else if few {
                 // Only the availability is called out.
                 let split = text.len() - pad_left(&availability(event), widths[4]).len();
