@@ -4,12 +4,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
-use storefront_contract::{OrderStatus, TicketState, format_amount};
+use storefront_contract::{Order, OrderStatus, RefundStatus, Ticket, TicketState, format_amount};
 
 use super::Ctx;
 use crate::app::layout::ORDERS_LIST_TOP;
 use crate::app::{OrdersRow, orders_rows};
-use crate::text::{pad, pad_left};
+use crate::text::{pad, pad_left, width as width_of};
 
 pub fn status_label(status: OrderStatus) -> &'static str {
     match status {
@@ -27,6 +27,54 @@ pub fn ticket_state_label(state: TicketState) -> &'static str {
         TicketState::Confirmed => "Confirmed",
         TicketState::CheckedIn => "Checked in",
         TicketState::Cancelled => "Cancelled",
+    }
+}
+
+/// Where an order's things are: its page, else "Several venues" when its tickets are at
+/// more than one, else nothing (events without a venue).
+fn venue_of(order: &Order) -> Option<String> {
+    if let Some(page) = &order.page {
+        return Some(page.title.clone());
+    }
+    let mut pages: Vec<i64> = order
+        .tickets
+        .iter()
+        .filter_map(|t| t.calendar_container_id)
+        .collect();
+    pages.sort_unstable();
+    pages.dedup();
+    (pages.len() > 1).then(|| "Several venues".to_owned())
+}
+
+/// The order's status, with its refund: "Paid · £36.00 refunded".
+fn order_status(order: &Order) -> String {
+    let status = status_label(order.status);
+    match &order.refund {
+        Some(refund) => {
+            let amount = format_amount(refund.amount, &order.currency);
+            let what = match refund.status {
+                RefundStatus::Refunded => "refunded",
+                RefundStatus::Due => "refund due",
+                RefundStatus::Failed => "refund by hand",
+            };
+            format!("{status} · {amount} {what}")
+        }
+        None => status.to_owned(),
+    }
+}
+
+/// A ticket's state as the buyer reads it: one cancelled by the sold-out rule was refunded.
+fn ticket_label(state: &crate::app::OrdersState, ticket: &Ticket) -> &'static str {
+    let refunded = ticket.state == TicketState::Cancelled
+        && state
+            .orders
+            .iter()
+            .find(|o| Some(o.id) == ticket.order_id)
+            .is_some_and(|o| o.refund.is_some());
+    if refunded {
+        "Refunded"
+    } else {
+        ticket_state_label(ticket.state)
     }
 }
 
@@ -65,21 +113,21 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 OrdersRow::Blank => String::new(),
                 OrdersRow::Order(at) => {
                     let order = &state.orders[at];
-                    let venue = order
-                        .page
-                        .as_ref()
-                        .map_or("Several venues", |p| p.title.as_str());
-                    let label = format!(
-                        "Order {} · {} · {}",
-                        order.id,
-                        ctx.when(order.created_at),
-                        venue
-                    );
-                    let rest = width.saturating_sub(34);
+                    let label = match venue_of(order) {
+                        Some(venue) => format!(
+                            "Order {} · {} · {venue}",
+                            order.id,
+                            ctx.when(order.created_at)
+                        ),
+                        None => format!("Order {} · {}", order.id, ctx.when(order.created_at)),
+                    };
+                    let status = order_status(order);
+                    let status_width = (width_of(&status) + 1).max(20);
+                    let rest = width.saturating_sub(14 + status_width);
                     format!(
                         "   {}{}{}",
                         pad(&label, rest),
-                        pad_left(status_label(order.status), 20),
+                        pad_left(&status, status_width),
                         pad_left(&format_amount(order.total, &order.currency), 11)
                     )
                 }
@@ -99,7 +147,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     format!(
                         "   {}{}{}",
                         pad(&label, rest),
-                        pad_left(ticket_state_label(ticket.state), 12),
+                        pad_left(ticket_label(state, ticket), 12),
                         pad_left(&ticket.code, 12)
                     )
                 }

@@ -188,6 +188,34 @@ screens!(orders_and_tickets, |w, h| {
     app
 });
 
+screens!(orders_with_a_refund, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('o'));
+    let mut paid = order(OrderStatus::Paid);
+    paid.id = 8;
+    for ticket in &mut paid.tickets {
+        ticket.order_id = Some(8);
+    }
+    paid.tickets[1].state = TicketState::Cancelled;
+    paid.refund = Some(Refund {
+        amount: storefront_contract::Money::from_minor(1000),
+        status: RefundStatus::Refunded,
+        reason: "sold_out".into(),
+        message: None,
+    });
+    app.update(Msg::from(Reply::OrdersLoaded(Ok(
+        storefront_contract::OrderList {
+            orders: vec![paid.clone()],
+        },
+    ))));
+    app.update(Msg::from(Reply::TicketsLoaded(Ok(
+        storefront_contract::TicketList {
+            tickets: paid.tickets.clone(),
+        },
+    ))));
+    app
+});
+
 screens!(help_overlay, |w, h| {
     let mut app = signed_in(w, h);
     app.update(ch('?'));
