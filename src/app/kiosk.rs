@@ -8,6 +8,9 @@ use tokio::time::Instant;
 
 use super::{App, CartState, Effect, EventState, OrdersState, PaymentPhase, Screen, SignInState};
 
+/// The first wait after three wrong PINs.
+const PIN_WAIT: Duration = Duration::from_secs(30);
+
 /// "Still there?" counts down this long before the customer is signed out.
 pub const IDLE_COUNTDOWN: Duration = Duration::from_secs(10);
 
@@ -21,6 +24,10 @@ pub struct KioskState {
     /// The operator is typing the exit PIN.
     pub pin: Option<String>,
     pub pin_refused: bool,
+    /// Wrong PINs in a row; from the third on, each makes the next try wait.
+    pub pin_failures: u32,
+    /// No PIN is taken before this moment.
+    pub pin_locked_until: Option<Instant>,
     /// Signed in as the venue's box-office account: customers need no account.
     pub box_office: bool,
     /// Why the box-office account could not sign in, for the operator.
@@ -35,8 +42,22 @@ impl KioskState {
             reset_at: None,
             pin: None,
             pin_refused: false,
+            pin_failures: 0,
+            pin_locked_until: None,
             box_office: false,
             setup_error: None,
+        }
+    }
+
+    /// The wait before the next PIN after `failures` wrong ones in a row: none for the first
+    /// two, then 30 s, doubling each time, at most an hour.
+    pub fn pin_wait(failures: u32) -> Duration {
+        match failures {
+            0..=2 => Duration::ZERO,
+            n => PIN_WAIT
+                .checked_mul(1 << (n - 3).min(7))
+                .unwrap_or(Duration::from_secs(3600))
+                .min(Duration::from_secs(3600)),
         }
     }
 
@@ -143,8 +164,11 @@ impl App {
             // Any key means "still here".
             return Some(Vec::new());
         }
+        let locked = kiosk.pin_locked_until.is_some_and(|until| now < until);
         if let Some(pin) = &mut kiosk.pin {
             match key.code {
+                // Waiting after wrong PINs: no try is taken.
+                KeyCode::Char(_) | KeyCode::Enter if locked => {}
                 KeyCode::Char(c) if c.is_ascii_digit() && pin.len() < 16 => pin.push(c),
                 KeyCode::Backspace => {
                     pin.pop();
@@ -154,6 +178,16 @@ impl App {
                         self.quit = true;
                     } else {
                         kiosk.pin_refused = true;
+                        kiosk.pin_failures += 1;
+                        let wait = KioskState::pin_wait(kiosk.pin_failures);
+                        tracing::warn!(
+                            failures = kiosk.pin_failures,
+                            wait_secs = wait.as_secs(),
+                            "wrong kiosk exit PIN"
+                        );
+                        if !wait.is_zero() {
+                            kiosk.pin_locked_until = Some(now + wait);
+                        }
                         pin.clear();
                     }
                 }
@@ -453,6 +487,37 @@ mod tests {
         // A signal from outside still ends it.
         app.update(Msg::Signal);
         assert!(app.quit);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wrong_pins_make_the_next_try_wait_longer() {
+        let mut app = kiosk(Instant::now());
+        app.update(key(KeyCode::F(10)));
+        let try_pin = |app: &mut App, pin: &str| {
+            for c in pin.chars() {
+                app.update(ch(c));
+            }
+            app.update(key(KeyCode::Enter));
+        };
+        for _ in 0..3 {
+            try_pin(&mut app, "1111");
+        }
+        assert!(!app.quit);
+        // Now the right PIN is not even taken, for 30 s.
+        try_pin(&mut app, "2468");
+        assert!(!app.quit, "locked");
+        tick(&mut app, Duration::from_secs(31)).await;
+        try_pin(&mut app, "1111");
+        assert_eq!(
+            app.kiosk.as_ref().unwrap().pin_locked_until.unwrap() - app.now,
+            Duration::from_secs(60),
+            "the wait doubles"
+        );
+        tick(&mut app, Duration::from_secs(61)).await;
+        try_pin(&mut app, "2468");
+        assert!(app.quit);
+        assert_eq!(KioskState::pin_wait(2), Duration::ZERO);
+        assert_eq!(KioskState::pin_wait(40), Duration::from_secs(3600));
     }
 
     #[tokio::test(start_paused = true)]

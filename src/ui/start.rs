@@ -152,10 +152,11 @@ pub fn overlays(ctx: &Ctx, frame: &mut Frame, area: Rect, kiosk: &KioskState) {
     }
     if let Some(pin) = &kiosk.pin {
         let inner = popup(frame, area, 40, 6, "Operator exit", &ctx.theme);
-        let message = if kiosk.pin_refused {
-            "Wrong PIN. Try again, or Esc."
-        } else {
-            "Enter the PIN, then Enter."
+        let wait = KioskState::seconds_left(kiosk.pin_locked_until, ctx.app.now).filter(|s| *s > 0);
+        let message = match wait {
+            Some(left) => format!("Wrong PIN. Wait {left} s before trying again."),
+            None if kiosk.pin_refused => "Wrong PIN. Try again, or Esc.".to_owned(),
+            None => "Enter the PIN, then Enter.".to_owned(),
         };
         frame.render_widget(
             Paragraph::new(vec![
