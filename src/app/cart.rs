@@ -19,6 +19,29 @@ pub struct CartState {
     pub changing: bool,
     /// The first row shown.
     pub row_offset: usize,
+    /// The last line removed, while the buyer stays on the cart: `u` puts it back.
+    pub removed: Option<Removed>,
+}
+
+/// A removed cart line, and how to put it back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Removed {
+    /// "2 × Wren Duo: Winter Songs · Concession".
+    pub what: String,
+    pub undo: Undo,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Undo {
+    Tickets {
+        event_id: i64,
+        ticket_type_id: Option<i64>,
+        quantity: i64,
+    },
+    Product {
+        product_id: i64,
+        quantity: i64,
+    },
 }
 
 /// One line of the cart as shown; products, bookings and ticket lines can be selected.
@@ -177,6 +200,7 @@ impl App {
             Action::More => self.change_selected(1),
             Action::Fewer => self.change_selected(-1),
             Action::Remove => self.remove_selected(),
+            Action::Undo => self.undo_removal(),
             Action::CheckOutVenue => match self.cart.selected_page() {
                 Some(Some(page)) => self.check_out(Some(page)),
                 Some(None) => {
@@ -256,13 +280,88 @@ impl App {
     }
 
     fn remove_selected(&mut self) -> Vec<Effect> {
-        let change = match self.cart.selected_row() {
-            Some(CartRow::Product(line)) => CartChange::RemoveLine { line: line.id },
-            Some(CartRow::Booking(booking)) => CartChange::RemoveBooking { id: booking.id },
-            Some(CartRow::Tickets { ids, .. }) => CartChange::RemoveTickets { ids },
+        let (change, removed) = match self.cart.selected_row() {
+            Some(CartRow::Product(line)) => (
+                CartChange::RemoveLine { line: line.id },
+                Some(Removed {
+                    what: format!("{} × {}", line.quantity, line.title),
+                    undo: Undo::Product {
+                        product_id: line.product_id,
+                        quantity: i64::from(line.quantity),
+                    },
+                }),
+            ),
+            // A booking taken out is cancelled for good: there is nothing to put back.
+            Some(CartRow::Booking(booking)) => (CartChange::RemoveBooking { id: booking.id }, None),
+            Some(CartRow::Tickets {
+                ids,
+                event_id,
+                event_name,
+                ticket_type_id,
+                ticket_type_name,
+                ..
+            }) => {
+                let kind = ticket_type_name
+                    .map(|t| format!(" · {t}"))
+                    .unwrap_or_default();
+                let removed = Removed {
+                    what: format!("{} × {event_name}{kind}", ids.len()),
+                    undo: Undo::Tickets {
+                        event_id,
+                        ticket_type_id,
+                        quantity: i64::try_from(ids.len()).unwrap_or(i64::MAX),
+                    },
+                };
+                (CartChange::RemoveTickets { ids }, Some(removed))
+            }
             _ => return Vec::new(),
         };
-        self.cart_change(change)
+        let effects = self.cart_change(change);
+        if !effects.is_empty() {
+            if let Some(removed) = &removed {
+                self.set_status(
+                    StatusKind::Info,
+                    format!("Removed {}. u puts it back.", removed.what),
+                );
+            }
+            self.cart.removed = removed;
+        }
+        effects
+    }
+
+    /// `u`: the last removed line comes back (tickets as new pending tickets).
+    fn undo_removal(&mut self) -> Vec<Effect> {
+        let Some(removed) = self.cart.removed.clone() else {
+            self.set_status(StatusKind::Info, "Nothing to put back.");
+            return Vec::new();
+        };
+        let change = match removed.undo {
+            Undo::Tickets {
+                event_id,
+                ticket_type_id,
+                quantity,
+            } => CartChange::AddTickets {
+                event_id,
+                request: BuyTicketsRequest {
+                    quantity,
+                    ticket_type_id,
+                },
+                key: self.new_action_key(),
+            },
+            Undo::Product {
+                product_id,
+                quantity,
+            } => CartChange::AddProduct {
+                product_id,
+                quantity,
+            },
+        };
+        let effects = self.cart_change(change);
+        if !effects.is_empty() {
+            self.cart.removed = None;
+            self.set_status(StatusKind::Success, format!("Put back {}.", removed.what));
+        }
+        effects
     }
 
     pub(super) fn cart_changed(&mut self, result: ApiResult<()>) -> Vec<Effect> {

@@ -175,6 +175,11 @@ pub enum CartChange {
         request: BuyTicketsRequest,
         key: ActionKey,
     },
+    /// Puts a removed product line back.
+    AddProduct {
+        product_id: i64,
+        quantity: i64,
+    },
 }
 
 /// What comes back.
@@ -379,6 +384,13 @@ async fn change_cart(
             key,
         } => api
             .buy_tickets(token, event_id, &request, &keys.key(key))
+            .await
+            .map(|_| ()),
+        CartChange::AddProduct {
+            product_id,
+            quantity,
+        } => api
+            .add_product(token, product_id, quantity)
             .await
             .map(|_| ()),
     }

@@ -52,6 +52,8 @@ pub enum Action {
     StartOver,
     // The door.
     Scan,
+    // The cart.
+    Undo,
 }
 
 /// A key as people read it, and what it does: `("Enter", "open")`.
@@ -263,6 +265,8 @@ const CART: &[Row] = &[
         &[(K::Char('P'), A::CheckOutAll)],
         Everywhere,
     ),
+    row("u", "undo removal", &[(K::Char('u'), A::Undo)], Everywhere)
+        .only(|app| app.cart.removed.is_some()),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
 ];
 

@@ -433,7 +433,12 @@ impl App {
             return self.prompt_key(prompt, key);
         }
         if let Some(action) = self.action_for(key.code) {
-            return self.act(action);
+            let effects = self.act(action);
+            if self.screen != Screen::Cart {
+                // An undo is offered only while the buyer stays on the cart.
+                self.cart.removed = None;
+            }
+            return effects;
         }
         // Text fields take the keys their screen does not bind.
         match self.screen {

@@ -597,3 +597,65 @@ fn information_fades_and_errors_stay() {
     app.update(key(KeyCode::Down));
     assert!(app.status.is_none());
 }
+
+#[test]
+fn a_removed_cart_line_can_be_put_back_while_on_the_cart() {
+    let mut app = full_cart(100, 30);
+    assert!(!app.keys().iter().any(|(key, _)| *key == "u"));
+    // A booking taken out is cancelled for good; a product line or tickets come back.
+    while matches!(
+        app.cart.selected_row(),
+        Some(crate::app::CartRow::Booking(_))
+    ) {
+        app.update(key(KeyCode::Down));
+    }
+    let selected = app.cart.selected_row();
+    let effects = app.update(key(KeyCode::Delete));
+    assert!(
+        matches!(effects.as_slice(), [Effect::ChangeCart { .. }]),
+        "{effects:?}"
+    );
+    let what = app.cart.removed.clone().expect("remembered").what;
+    assert!(app.status.as_ref().unwrap().text.contains("u puts it back"));
+    assert!(app.keys().contains(&("u", "undo removal")));
+    app.update(Msg::from(Reply::CartChanged(Ok(()))));
+    let effects = app.update(ch('u'));
+    let change = match effects.as_slice() {
+        [Effect::ChangeCart { change, .. }] => change.clone(),
+        other => panic!("no undo sent: {other:?}"),
+    };
+    match (selected, change) {
+        (
+            Some(crate::app::CartRow::Product(line)),
+            CartChange::AddProduct {
+                product_id,
+                quantity,
+            },
+        ) => {
+            assert_eq!(
+                (product_id, quantity),
+                (line.product_id, i64::from(line.quantity))
+            );
+        }
+        (
+            Some(crate::app::CartRow::Tickets {
+                ids, event_id: e, ..
+            }),
+            CartChange::AddTickets {
+                event_id, request, ..
+            },
+        ) => {
+            assert_eq!((event_id, request.quantity), (e, ids.len() as i64));
+        }
+        other => panic!("the undo does not match the removal: {other:?}"),
+    }
+    assert!(app.status.as_ref().unwrap().text.contains(&what));
+    assert!(app.cart.removed.is_none(), "once");
+
+    // Leaving the cart forgets it.
+    app.update(Msg::from(Reply::CartChanged(Ok(()))));
+    app.update(key(KeyCode::Delete));
+    app.update(Msg::from(Reply::CartChanged(Ok(()))));
+    app.update(key(KeyCode::Esc));
+    assert!(app.cart.removed.is_none());
+}
