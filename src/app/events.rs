@@ -422,7 +422,25 @@ impl App {
                 } else {
                     format!("{quantity} tickets")
                 };
-                let message = format!("{tickets} added to your cart. {}", bought.notice);
+                // More in the cart than are left: say now what happens if they sell first.
+                let in_cart = self
+                    .event
+                    .detail
+                    .as_ref()
+                    .map_or(0, |d| i64::from(d.in_my_cart))
+                    + quantity;
+                let available = self
+                    .event
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.summary.available)
+                    .map(i64::from);
+                let message = match available {
+                    Some(left) if in_cart > left => {
+                        format!("{tickets} added to your cart. {}", few_left_warning(left))
+                    }
+                    _ => format!("{tickets} added to your cart. {}", bought.notice),
+                };
                 self.event.added = Some(message.clone());
                 self.set_status(StatusKind::Success, message);
                 let mut effects = Vec::new();
@@ -449,5 +467,16 @@ impl App {
                 self.on_error(err, None)
             }
         }
+    }
+}
+
+/// What a buyer holding more tickets than are left is told, on the event and in the cart.
+pub fn few_left_warning(left: i64) -> String {
+    match left {
+        0 => {
+            "None are left: if the event sells out before you pay, you will be refunded.".to_owned()
+        }
+        1 => "Only 1 left: if it sells before you pay, the rest will be refunded.".to_owned(),
+        n => format!("Only {n} left: if they sell before you pay, the rest will be refunded."),
     }
 }

@@ -659,3 +659,39 @@ fn a_removed_cart_line_can_be_put_back_while_on_the_cart() {
     app.update(key(KeyCode::Esc));
     assert!(app.cart.removed.is_none());
 }
+
+#[test]
+fn adding_more_than_are_left_says_so_at_once() {
+    let mut app = signed_in(100, 30);
+    app.open_event(2);
+    let mut few = detail();
+    few.summary.available = Some(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(few))));
+    for _ in 0..2 {
+        app.update(ch('+'));
+    }
+    let effects = app.update(ch('a'));
+    let (event_id, request) = match effects.as_slice() {
+        [
+            Effect::Buy {
+                event_id, request, ..
+            },
+        ] => (*event_id, request.clone()),
+        other => panic!("no purchase sent: {other:?}"),
+    };
+    assert_eq!((event_id, request.quantity), (2, 3));
+    app.update(Msg::from(Reply::Bought {
+        quantity: 3,
+        result: Ok(storefront_contract::BuyTicketsResponse {
+            tickets: Vec::new(),
+            cart: summary(3, 3000),
+            notice: storefront_contract::SOLD_OUT_NOTICE.into(),
+        }),
+    }));
+    assert_eq!(
+        app.event.added.as_deref(),
+        Some(
+            "3 tickets added to your cart. Only 2 left: if they sell before you pay, the rest will be refunded."
+        )
+    );
+}

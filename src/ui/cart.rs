@@ -101,6 +101,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     format_amount(booking.cost, currency),
                 ),
                 CartRow::Tickets {
+                    event_id,
                     event_name,
                     starts_at,
                     ticket_type_name,
@@ -112,9 +113,19 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                         .as_deref()
                         .map(|t| format!(" · {t}"))
                         .unwrap_or_default();
+                    // Fewer left than this line holds: the rest may be refunded.
+                    let few = app
+                        .events
+                        .events
+                        .iter()
+                        .find(|e| e.id == *event_id)
+                        .and_then(|e| e.available)
+                        .filter(|left| (*left as usize) < ids.len())
+                        .map(|left| format!(" · only {left} left"))
+                        .unwrap_or_default();
                     line(
                         format!(
-                            "{} × {event_name}{kind} · {} @ {}",
+                            "{} × {event_name}{kind} · {} @ {}{few}",
                             ids.len(),
                             ctx.when(*starts_at),
                             format_amount(*unit, currency)
