@@ -446,10 +446,12 @@ impl Store {
         Ok(items)
     }
 
-    /// The user's tickets that left the cart (reserved, confirmed, checked in, cancelled).
+    /// The user's tickets that left the cart for an order (reserved, confirmed, checked in,
+    /// or cancelled with it); one taken out of the cart was never bought and is not listed.
     pub async fn users_tickets(&self, user_id: i64) -> Result<Vec<TicketRow>, sqlx::Error> {
         sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
             "{TICKET_SELECT} WHERE t.user_id = $1 AND t.state <> 'pending' \
+             AND NOT (t.state = 'cancelled' AND t.order_id IS NULL) \
              ORDER BY e.starts_at, t.id"
         )))
         .bind(user_id)

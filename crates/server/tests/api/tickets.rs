@@ -280,3 +280,31 @@ async fn two_purchases_at_once_cannot_pass_the_limit_together() {
     assert_eq!(created, 4);
     assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 4);
 }
+
+#[tokio::test]
+async fn a_ticket_taken_out_of_the_cart_is_not_among_the_tickets() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    app.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let cart = app.cart(&ann).await;
+    let removed = cart["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tickets"].as_array().unwrap())
+        .map(|t| t["id"].as_i64().unwrap())
+        .next()
+        .unwrap();
+    app.delete(&format!("/cart/tickets/{removed}"), Some(&ann))
+        .await;
+    app.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let (order, _) = app.checkout_ok(&ann, None).await;
+    let tickets = app.get("/tickets", Some(&ann)).await.json;
+    let listed: Vec<i64> = tickets["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["order_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, [order], "only the bought ticket: {tickets}");
+}
