@@ -143,6 +143,8 @@ pub enum Effect {
     },
     /// The terminal's bell (a refused ticket at the door).
     Bell,
+    /// Puts text on the terminal's clipboard (OSC 52), where the terminal allows it.
+    Copy(String),
     /// Empties the cart (a kiosk, for the next customer).
     ClearCart {
         token: String,
@@ -338,11 +340,28 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
             ring_bell();
             return None;
         }
+        Effect::Copy(text) => {
+            copy_to_clipboard(&text);
+            return None;
+        }
         Effect::Later { after, effect } => {
             tokio::time::sleep(after).await;
             return Box::pin(perform(outside, *effect)).await;
         }
     })
+}
+
+/// Asks the terminal to put `text` on the clipboard (OSC 52); terminals that do not allow it
+/// ignore the request.
+fn copy_to_clipboard(text: &str) {
+    use base64::Engine;
+    use std::io::{IsTerminal, Write};
+    let mut out = std::io::stdout();
+    if out.is_terminal() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        // Nothing to do about a terminal that cannot be written to; the address stays on screen.
+        let _ = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
+    }
 }
 
 /// Rings the terminal's bell, when there is a terminal to ring.

@@ -54,6 +54,7 @@ pub enum Action {
     Scan,
     // The cart.
     Undo,
+    CopyAddress,
 }
 
 /// A key as people read it, and what it does: `("Enter", "open")`.
@@ -300,6 +301,20 @@ const PAYMENT: &[Row] = &[
                     | PaymentPhase::Reconnecting
                     | PaymentPhase::Starting
                     | PaymentPhase::TimedOut
+            )
+    }),
+    row(
+        "y",
+        "copy the address",
+        &[(K::Char('y'), A::CopyAddress)],
+        Everywhere,
+    )
+    .only(|app| {
+        !app.is_kiosk()
+            && app.payment.checkout_url.is_some()
+            && matches!(
+                app.payment.phase,
+                PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
             )
     }),
     row("r", "pay again", &[(K::Char('r'), A::PayAgain)], Everywhere).only(|app| {

@@ -301,6 +301,15 @@ impl App {
                 }
             }
             Action::OpenBrowser if !self.browser_allowed() => {}
+            Action::CopyAddress => {
+                if let Some(url) = self.payment.checkout_url.clone() {
+                    self.set_status(
+                        StatusKind::Success,
+                        "Copied the payment address (where the terminal allows it).",
+                    );
+                    return vec![Effect::Copy(url)];
+                }
+            }
             Action::OpenBrowser => {
                 if let Some(url) = self.payment.checkout_url.clone() {
                     return vec![Effect::OpenBrowser {

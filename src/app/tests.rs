@@ -695,3 +695,12 @@ fn adding_more_than_are_left_says_so_at_once() {
         )
     );
 }
+
+#[test]
+fn y_copies_the_payment_address() {
+    let mut app = paying(100, 30);
+    let url = app.payment.checkout_url.clone().unwrap();
+    assert!(app.keys().contains(&("y", "copy the address")));
+    assert_eq!(app.update(ch('y')), [Effect::Copy(url)]);
+    assert!(app.status.as_ref().unwrap().text.starts_with("Copied"));
+}

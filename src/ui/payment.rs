@@ -288,6 +288,9 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(""));
         lines.push(Line::raw(match state.browser {
             BrowserState::Opened => "The payment page is open in your browser. Or scan the code:",
+            BrowserState::Failed => {
+                "No browser could be opened: open this address by hand, or scan the code:"
+            }
             _ => "Open this address or scan the code:",
         }));
         lines.push(Line::styled(url.clone(), theme.accent));
