@@ -83,6 +83,8 @@ pub struct Row {
     pub show: Show,
     /// The row counts only when this holds (a payment's phase, a session).
     pub when: Option<fn(&App) -> bool>,
+    /// The screen's main action: a footer cut short keeps it (with `?`).
+    pub primary: bool,
 }
 
 const fn row(
@@ -97,10 +99,19 @@ const fn row(
         keys,
         show,
         when: None,
+        primary: false,
     }
 }
 
 impl Row {
+    /// Marks the screen's main action.
+    const fn primary(self) -> Row {
+        Row {
+            primary: true,
+            ..self
+        }
+    }
+
     const fn only(self, when: fn(&App) -> bool) -> Row {
         Row {
             when: Some(when),
@@ -194,8 +205,8 @@ const FILTERING: &[Row] = &[
 
 const EVENTS: &[Row] = &[
     row("↑↓", "move", MOVE, Everywhere),
-    row("PgUp PgDn Home End", "page", PAGE, Hidden),
-    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Help),
+    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere).primary(),
     row("/", "filter", &[(K::Char('/'), A::Filter)], Everywhere),
     row("r", "refresh", &[(K::Char('r'), A::Refresh)], Everywhere),
     row("c", "cart", &[(K::Char('c'), A::ShowCart)], Everywhere),
@@ -230,6 +241,7 @@ const EVENT: &[Row] = &[
         &[(K::Char('a'), A::AddTickets)],
         Everywhere,
     )
+    .primary()
     .only(App::event_buyable),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
     row("c", "cart", &[(K::Char('c'), A::ShowCart)], Everywhere),
@@ -237,7 +249,7 @@ const EVENT: &[Row] = &[
 
 const CART: &[Row] = &[
     row("↑↓", "move", MOVE, Everywhere),
-    row("PgUp PgDn Home End", "page", PAGE, Hidden),
+    row("PgUp PgDn Home End", "page", PAGE, Help),
     row(
         "+ -",
         "quantity",
@@ -265,7 +277,8 @@ const CART: &[Row] = &[
         "check out all",
         &[(K::Char('P'), A::CheckOutAll)],
         Everywhere,
-    ),
+    )
+    .primary(),
     row("u", "undo removal", &[(K::Char('u'), A::Undo)], Everywhere)
         .only(|app| app.cart.removed.is_some()),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
@@ -273,7 +286,7 @@ const CART: &[Row] = &[
 
 const ORDERS: &[Row] = &[
     row("↑↓", "move", MOVE, Everywhere),
-    row("PgUp PgDn Home End", "page", PAGE, Hidden),
+    row("PgUp PgDn Home End", "page", PAGE, Help),
     row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
     row("e", "events", &[(K::Char('e'), A::ShowEvents)], Everywhere),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
@@ -317,12 +330,14 @@ const PAYMENT: &[Row] = &[
                 PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
             )
     }),
-    row("r", "pay again", &[(K::Char('r'), A::PayAgain)], Everywhere).only(|app| {
-        matches!(
-            app.payment.phase,
-            PaymentPhase::Failed | PaymentPhase::ProviderError(_)
-        )
-    }),
+    row("r", "pay again", &[(K::Char('r'), A::PayAgain)], Everywhere)
+        .primary()
+        .only(|app| {
+            matches!(
+                app.payment.phase,
+                PaymentPhase::Failed | PaymentPhase::ProviderError(_)
+            )
+        }),
     row("↑↓", "ticket", MOVE, Everywhere).only(|app| app.payment.phase == PaymentPhase::Paid),
     row(
         "x",
@@ -330,6 +345,7 @@ const PAYMENT: &[Row] = &[
         &[(K::Char('x'), A::CancelOrder)],
         Everywhere,
     )
+    .primary()
     .only(|app| !app.is_kiosk() && app.payment.payable()),
     // A customer at a kiosk leaves the order and the terminal in one go.
     row(
@@ -363,8 +379,8 @@ const CONFIRM_CANCEL: &[Row] = &[
 /// At the door: the events to choose from, and the ways out.
 const DOOR_EVENTS: &[Row] = &[
     row("↑↓", "move", MOVE, Everywhere),
-    row("PgUp PgDn Home End", "page", PAGE, Hidden),
-    row("Enter", "scan tickets", &[(K::Enter, A::Open)], Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Help),
+    row("Enter", "scan tickets", &[(K::Enter, A::Open)], Everywhere).primary(),
     row("/", "filter", &[(K::Char('/'), A::Filter)], Everywhere),
     row("r", "refresh", &[(K::Char('r'), A::Refresh)], Everywhere),
     row("Esc", "clear filter", &[(K::Esc, A::ClearFilter)], Hidden),
@@ -377,7 +393,7 @@ const DOOR_EVENTS: &[Row] = &[
 /// The scanner takes every key as the code but these.
 const SCANNER: &[Row] = &[
     row("type or scan", "a code", &[], Everywhere),
-    row("Enter", "check in", &[(K::Enter, A::Scan)], Everywhere),
+    row("Enter", "check in", &[(K::Enter, A::Scan)], Everywhere).primary(),
     row(
         "Esc",
         "clear, or choose another event",
@@ -544,9 +560,19 @@ impl App {
         self.key_table().iter().find_map(|row| row.action(code))
     }
 
-    /// What the footer shows, most important first.
+    /// What the footer shows, in the table's order.
     pub fn keys(&self) -> Vec<KeyName> {
         self.named_keys(&[Everywhere, Footer])
+    }
+
+    /// The footer's keys with whether each is the screen's main action (kept, with `?`,
+    /// when the footer is cut short).
+    pub fn footer_keys(&self) -> Vec<(KeyName, bool)> {
+        self.key_table()
+            .iter()
+            .filter(|row| matches!(row.show, Everywhere | Footer))
+            .map(|row| ((row.name, row.label), row.primary || row.name == "?"))
+            .collect()
     }
 
     /// What `?` explains: the screen's keys, then (apart) those that work everywhere.

@@ -164,27 +164,36 @@ fn status(ctx: &Ctx, frame: &mut Frame, area: Rect) {
 }
 
 fn footer(ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let keys = ctx.app.footer_keys();
+    let chosen = footer_choice(&keys, area.width as usize);
     let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
-    let keys = ctx.app.keys();
-    // When not every key fits, `? help` (which lists them all) keeps its place.
-    let help = keys.iter().find(|(key, _)| *key == "?").copied();
-    let reserve = help.map_or(0, |(key, what)| width(key) + width(what) + 5);
-    for (key, what) in keys {
-        let needed = width(key) + width(what) + 3;
-        let last = key == "?" || key == "q";
-        if used + needed + if last { 0 } else { reserve } > area.width as usize {
-            if let Some((key, what)) = help.filter(|_| !last) {
-                spans.push(Span::styled(key, ctx.theme.key));
-                spans.push(Span::styled(format!(" {what}"), ctx.theme.muted));
-            }
-            break;
+    for (((key, what), _), shown) in keys.iter().zip(chosen) {
+        if shown {
+            spans.push(Span::styled(*key, ctx.theme.key));
+            spans.push(Span::styled(format!(" {what}   "), ctx.theme.muted));
         }
-        spans.push(Span::styled(key, ctx.theme.key));
-        spans.push(Span::styled(format!(" {what}   "), ctx.theme.muted));
-        used += needed + 2;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Which keys a footer `room` wide shows: all that fit, in order; when not all do, the main
+/// actions and `?` (which lists every key) first, then the others in order while they fit.
+fn footer_choice(keys: &[((&str, &str), bool)], room: usize) -> Vec<bool> {
+    let cost = |(key, what): (&str, &str)| width(key) + width(what) + 4;
+    let mut used = 1;
+    let mut chosen = vec![false; keys.len()];
+    for pass_primary in [true, false] {
+        for (i, (name, primary)) in keys.iter().enumerate() {
+            if *primary != pass_primary || chosen[i] {
+                continue;
+            }
+            if used + cost(*name) <= room {
+                used += cost(*name);
+                chosen[i] = true;
+            }
+        }
+    }
+    chosen
 }
 
 /// A box in the middle of `area`, cleared, with a border and a title.
@@ -270,3 +279,23 @@ pub fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod footer_tests {
+    use super::footer_choice;
+
+    #[test]
+    fn a_short_footer_keeps_the_main_action_and_help() {
+        let keys = [
+            (("↑↓", "move"), false),
+            (("Enter", "open"), true),
+            (("/", "filter"), false),
+            (("r", "refresh"), false),
+            (("?", "help"), true),
+        ];
+        assert_eq!(footer_choice(&keys, 200), [true; 5]);
+        let short = footer_choice(&keys, 30);
+        assert!(short[1] && short[4], "{short:?}");
+        assert!(!short[3]);
+    }
+}
