@@ -109,6 +109,12 @@ pub enum Effect {
         token: String,
         order_id: i64,
     },
+    /// Long-polls an order the buyer left the payment screen of, to tell them how it ended.
+    WatchOrder {
+        token: String,
+        order_id: i64,
+        wait_secs: u64,
+    },
     CancelOrder {
         token: String,
         order_id: i64,
@@ -211,6 +217,10 @@ pub enum Reply {
         result: ApiResult<Order>,
     },
     OrderLoaded(ApiResult<Order>),
+    OrderWatched {
+        order_id: i64,
+        result: ApiResult<Order>,
+    },
     OrderCancelled(ApiResult<Order>),
     OrdersLoaded(ApiResult<OrderList>),
     TicketsLoaded(ApiResult<TicketList>),
@@ -295,6 +305,14 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
             generation,
         } => Reply::OrderUpdate {
             generation,
+            result: api.order(&token, order_id, wait_secs).await,
+        },
+        Effect::WatchOrder {
+            token,
+            order_id,
+            wait_secs,
+        } => Reply::OrderWatched {
+            order_id,
             result: api.order(&token, order_id, wait_secs).await,
         },
         Effect::LoadOrder { token, order_id } => {

@@ -127,6 +127,9 @@ pub struct App {
     pub payment: PaymentState,
     pub orders: OrdersState,
     pub door: DoorState,
+    /// An order whose payment page the buyer left while it was being paid: watched, so that
+    /// they hear how it ended on whatever screen they are.
+    pub watching: Option<i64>,
     pub status: Option<Status>,
     pub prompt: Option<Prompt>,
     pub help: bool,
@@ -161,6 +164,7 @@ impl App {
             payment: PaymentState::default(),
             orders: OrdersState::default(),
             door: DoorState::new(now, chrono::Utc::now()),
+            watching: None,
             status: None,
             prompt: None,
             help: false,
@@ -211,6 +215,7 @@ impl App {
             || self.cart.loading
             || self.orders.loading
             || self.payment.is_waiting()
+            || self.watching.is_some()
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
@@ -381,6 +386,7 @@ impl App {
             Reply::PaymentStarted(result) => self.payment_started(result),
             Reply::OrderUpdate { generation, result } => self.order_update(generation, result),
             Reply::OrderLoaded(result) => self.order_loaded(result),
+            Reply::OrderWatched { order_id, result } => self.order_watched(order_id, result),
             Reply::OrderCancelled(result) => self.order_cancelled(result),
             Reply::OrdersLoaded(result) => self.orders_loaded(result),
             Reply::TicketsLoaded(result) => self.tickets_loaded(result),

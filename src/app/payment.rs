@@ -185,6 +185,62 @@ impl App {
         effects
     }
 
+    /// How an order the buyer left while paying ended: said on whatever screen they are.
+    pub(super) fn order_watched(&mut self, order_id: i64, result: ApiResult<Order>) -> Vec<Effect> {
+        if self.watching != Some(order_id) {
+            return Vec::new();
+        }
+        // Back on its payment screen, that screen follows it.
+        if self.screen == Screen::Payment && self.payment.order_id == Some(order_id) {
+            self.watching = None;
+            return Vec::new();
+        }
+        let Some(token) = self.token().map(str::to_owned) else {
+            self.watching = None;
+            return Vec::new();
+        };
+        let again = |after: Duration| Effect::Later {
+            after,
+            effect: Box::new(Effect::WatchOrder {
+                token: token.clone(),
+                order_id,
+                wait_secs: WAIT_SECS,
+            }),
+        };
+        match result {
+            Ok(order) => match order.status {
+                OrderStatus::Pending => vec![again(Duration::ZERO)],
+                OrderStatus::Paid => {
+                    self.watching = None;
+                    self.set_status(
+                        StatusKind::Success,
+                        format!("Order {order_id} paid: o for your tickets."),
+                    );
+                    vec![Effect::LoadSummary { token }]
+                }
+                OrderStatus::Failed => {
+                    self.watching = None;
+                    self.set_status(
+                        StatusKind::Info,
+                        format!(
+                            "Order {order_id}: the payment did not go through. o to pay again."
+                        ),
+                    );
+                    Vec::new()
+                }
+                OrderStatus::Cancelled => {
+                    self.watching = None;
+                    Vec::new()
+                }
+            },
+            Err(ApiError::SessionEnded) => {
+                self.watching = None;
+                Vec::new()
+            }
+            Err(_) => vec![again(self.payment.reconnect.next_delay())],
+        }
+    }
+
     fn wait_effect(&self, token: String, order_id: i64) -> Effect {
         Effect::WaitForOrder {
             token,
@@ -277,7 +333,20 @@ impl App {
         };
         match action {
             Action::Back => {
+                let left_waiting = self.payment.is_waiting();
                 self.payment.leave();
+                let mut effects = Vec::new();
+                if left_waiting
+                    && !self.is_kiosk()
+                    && let Some(order_id) = self.payment.order_id
+                {
+                    self.watching = Some(order_id);
+                    effects.push(Effect::WatchOrder {
+                        token: token.clone(),
+                        order_id,
+                        wait_secs: WAIT_SECS,
+                    });
+                }
                 self.screen = if self.previous == Screen::Payment {
                     Screen::Events
                 } else {
@@ -297,8 +366,9 @@ impl App {
                     );
                 }
                 if self.screen == Screen::Cart {
-                    return self.show_cart();
+                    effects.extend(self.show_cart());
                 }
+                return effects;
             }
             Action::OpenBrowser if !self.browser_allowed() => {}
             Action::CopyAddress => {

@@ -704,3 +704,33 @@ fn y_copies_the_payment_address() {
     assert_eq!(app.update(ch('y')), [Effect::Copy(url)]);
     assert!(app.status.as_ref().unwrap().text.starts_with("Copied"));
 }
+
+#[test]
+fn a_payment_that_completes_after_the_buyer_left_says_so_anywhere() {
+    let mut app = paying(100, 30);
+    let order_id = app.payment.order_id.unwrap();
+    let effects = app.update(key(KeyCode::Esc));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::WatchOrder { order_id: id, .. } if *id == order_id)),
+        "{effects:?}"
+    );
+    assert_ne!(app.screen, Screen::Payment);
+    assert_eq!(app.watching, Some(order_id));
+    app.update(ch('e'));
+    let effects = app.update(Msg::from(Reply::OrderWatched {
+        order_id,
+        result: Ok(order(storefront_contract::OrderStatus::Paid)),
+    }));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadSummary { .. }))
+    );
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        format!("Order {order_id} paid: o for your tickets.")
+    );
+    assert_eq!(app.watching, None);
+}

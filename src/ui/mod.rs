@@ -101,10 +101,14 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 
 fn header(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let app = ctx.app;
-    let spinner = if app.busy() {
-        format!(" {}", SPINNER[app.frame % SPINNER.len()])
-    } else {
-        String::new()
+    let spinner = match (app.busy(), app.watching) {
+        // The spinner says what it waits for when that is off screen.
+        (true, Some(order)) if app.screen != Screen::Payment => format!(
+            " {} waiting for order {order}'s payment",
+            SPINNER[app.frame % SPINNER.len()]
+        ),
+        (true, _) => format!(" {}", SPINNER[app.frame % SPINNER.len()]),
+        (false, _) => String::new(),
     };
     // A kiosk's customer sees the venue, never accounts or addresses.
     let left = if app.is_kiosk() {
