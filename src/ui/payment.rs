@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use storefront_contract::{Order, RefundStatus, TicketState, format_amount};
 
-use super::qr::qr_lines;
+use super::qr::{qr_lines, qr_lines_with_quiet};
 use super::{Ctx, SPINNER, popup};
 use crate::app::{BrowserState, PaymentPhase};
 use crate::text::{fit, pad, pad_left};
@@ -16,40 +16,61 @@ use crate::text::{fit, pad, pad_left};
 /// Dark modules on light ground, whatever the theme, so that cameras read it.
 const QR_STYLE: Style = Style::new().fg(Color::Black).bg(Color::White);
 
-/// At a kiosk the code is the way to pay: large, centred, under the amount.
+/// At a kiosk the code is the way to pay: large, centred, under the amount. The largest
+/// layout that fits is drawn, down to 80×24 (a narrower quiet zone, then the amount alone
+/// above the code); a customer is never asked to resize the window.
 fn draw_kiosk_waiting(ctx: &Ctx, frame: &mut Frame, area: Rect, url: &str) -> bool {
-    let Some(qr) = qr_lines(url) else {
-        return false;
-    };
+    for (quiet, full) in [(4, true), (2, true), (2, false)] {
+        let Some(qr) = qr_lines_with_quiet(url, quiet) else {
+            return false;
+        };
+        let (width, height) = (qr[0].chars().count() as u16, qr.len() as u16);
+        let around = if full { 4 } else { 1 };
+        if height + around <= area.height && width <= area.width {
+            draw_kiosk_code(ctx, frame, area, url, qr, full);
+            return true;
+        }
+    }
+    false
+}
+
+fn draw_kiosk_code(
+    ctx: &Ctx,
+    frame: &mut Frame,
+    area: Rect,
+    url: &str,
+    qr: Vec<String>,
+    full: bool,
+) {
     let state = &ctx.app.payment;
-    let (qr_width, qr_height) = (qr[0].chars().count() as u16, qr.len() as u16);
+    let qr_height = qr.len() as u16;
     let amount = state
         .order
         .as_ref()
         .map(|o| format_amount(o.total, &o.currency))
         .unwrap_or_default();
-    if qr_height + 4 > area.height || qr_width > area.width {
-        return false;
-    }
     let [top, code, bottom] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(if full { 2 } else { 1 }),
         Constraint::Length(qr_height),
         Constraint::Min(0),
     ])
     .areas(area);
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::styled(format!("Scan to pay {amount}"), ctx.theme.title),
-            Line::styled("with your phone's camera", ctx.theme.muted),
-        ])
-        .alignment(Alignment::Center),
-        top,
-    );
+    let mut heading = vec![Line::styled(
+        format!("Scan to pay {amount}"),
+        ctx.theme.title,
+    )];
+    if full {
+        heading.push(Line::styled("with your phone's camera", ctx.theme.muted));
+    }
+    frame.render_widget(Paragraph::new(heading).alignment(Alignment::Center), top);
     let lines: Vec<Line> = qr
         .into_iter()
         .map(|line| Line::styled(line, QR_STYLE))
         .collect();
     frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), code);
+    if !full {
+        return;
+    }
     let spinner = SPINNER[ctx.app.frame % SPINNER.len()];
     let status = match state.phase {
         PaymentPhase::Reconnecting => format!("{spinner} Reconnecting… your order is kept."),
@@ -65,7 +86,6 @@ fn draw_kiosk_waiting(ctx: &Ctx, frame: &mut Frame, area: Rect, url: &str) -> bo
         .wrap(Wrap { trim: true }),
         bottom,
     );
-    true
 }
 
 /// At a kiosk, once paid: one large code of the ticket page to take away, the codes under it.

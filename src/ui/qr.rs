@@ -7,15 +7,21 @@ const QUIET: usize = 4;
 
 /// The code as lines of `█ ▀ ▄` and spaces (dark = drawn), each line two module rows.
 pub fn qr_lines(data: &str) -> Option<Vec<String>> {
+    qr_lines_with_quiet(data, QUIET)
+}
+
+/// The same with a narrower quiet zone, for a screen that has no room for the full one
+/// (phones read a code with two modules of it).
+pub fn qr_lines_with_quiet(data: &str, quiet_zone: usize) -> Option<Vec<String>> {
     let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::L).ok()?;
     let width = code.width();
     let modules = code.to_colors();
-    let size = width + 2 * QUIET;
+    let size = width + 2 * quiet_zone;
     let dark = |x: usize, y: usize| -> bool {
-        if x < QUIET || y < QUIET || x >= width + QUIET || y >= width + QUIET {
+        if x < quiet_zone || y < quiet_zone || x >= width + quiet_zone || y >= width + quiet_zone {
             return false;
         }
-        modules[(y - QUIET) * width + (x - QUIET)] == Module::Dark
+        modules[(y - quiet_zone) * width + (x - quiet_zone)] == Module::Dark
     };
     let mut lines = Vec::with_capacity(size.div_ceil(2));
     for y in (0..size).step_by(2) {

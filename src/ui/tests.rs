@@ -368,9 +368,39 @@ screens!(orders_empty, |w, h| {
 #[test]
 fn the_payment_screens_qr_code_decodes_to_the_payment_address() {
     let app = paying(100, 32);
+    let url = app.payment.checkout_url.clone().unwrap();
+    assert_eq!(decode_screen(&app), url);
+}
+
+#[test]
+fn a_kiosk_at_80x24_shows_a_code_that_scans() {
+    let mut app = kiosk(80, 24);
+    app.update(ch('x'));
+    app.session = Some(crate::app::Session {
+        token: "t".into(),
+        user: None,
+    });
+    app.cart.cart = Some(cart());
+    app.screen = Screen::Cart;
+    app.update(key(crossterm::event::KeyCode::Enter));
+    // A sandbox page's address.
+    let url = "http://127.0.0.1:38121/sumup-sandbox/pay/7kq2m9xd4t0ab";
+    app.update(Msg::from(Reply::CheckedOut(Ok(
+        storefront_contract::CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: url.into(),
+        },
+    ))));
+    let screen = render(&app);
+    assert!(!screen.contains("Make the window"), "{screen}");
+    assert_eq!(decode_screen(&app), url);
+}
+
+/// Finds the QR code on the rendered screen and reads it as a camera would.
+fn decode_screen(app: &App) -> String {
     let (width, height) = app.size;
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| super::view(&app, frame)).unwrap();
+    terminal.draw(|frame| super::view(app, frame)).unwrap();
     let buffer = terminal.backend().buffer();
     // The code's cells: dark on white.
     let qr_cell = |x: u16, y: u16| buffer[(x, y)].bg == ratatui::style::Color::White;
@@ -378,10 +408,11 @@ fn the_payment_screens_qr_code_decodes_to_the_payment_address() {
         .flat_map(|y| (0..width).map(move |x| (x, y)))
         .filter(|&(x, y)| qr_cell(x, y) && ["█", "▀", "▄"].contains(&buffer[(x, y)].symbol()))
         .collect();
-    let left = cells.iter().map(|c| c.0).min().unwrap() - 4;
-    let right = cells.iter().map(|c| c.0).max().unwrap() + 4;
-    let top = cells.iter().map(|c| c.1).min().unwrap() - 2;
-    let bottom = cells.iter().map(|c| c.1).max().unwrap() + 2;
+    // Around it, the quiet zone (as much as the screen has).
+    let left = cells.iter().map(|c| c.0).min().unwrap().saturating_sub(4);
+    let right = (cells.iter().map(|c| c.0).max().unwrap() + 4).min(width - 1);
+    let top = cells.iter().map(|c| c.1).min().unwrap().saturating_sub(2);
+    let bottom = (cells.iter().map(|c| c.1).max().unwrap() + 2).min(height - 1);
     let lines: Vec<String> = (top..=bottom)
         .map(|y| {
             (left..=right)
@@ -389,8 +420,7 @@ fn the_payment_screens_qr_code_decodes_to_the_payment_address() {
                 .collect()
         })
         .collect();
-    let url = app.payment.checkout_url.clone().unwrap();
-    assert_eq!(super::qr::tests::decode(&lines), url);
+    super::qr::tests::decode(&lines)
 }
 
 screens!(door_welcome, |w, h| door_after_scans(

@@ -19,6 +19,17 @@ use crate::store::{
 use crate::sumup::money_from_amount;
 use crate::time;
 
+/// A sandbox checkout's id: 13 letters and digits (65 random bits), short enough that the
+/// hosted page's address makes a QR code a kiosk at 80×24 can show.
+fn short_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut rng = rand::rng();
+    (0..13)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 /// An amount as SumUp writes it: a number in major units.
 fn amount_number(minor: i64) -> Value {
     Money::from_minor(minor)
@@ -175,7 +186,7 @@ pub(super) async fn create_checkout(
             Some("amount"),
         );
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = short_id();
     let new = NewSandboxCheckout {
         id: &id,
         reference: text("checkout_reference").unwrap_or_default(),
