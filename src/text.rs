@@ -33,6 +33,33 @@ pub fn sanitize_json(value: &mut serde_json::Value) {
     }
 }
 
+/// One line of text being typed, edited as the sign-in fields and the events filter edit
+/// it: printable characters add (up to `max`), Backspace takes the last one, Ctrl-U clears
+/// the line and Ctrl-W the last word. `true` when the text changed.
+pub fn edit_line(text: &mut String, key: crossterm::event::KeyEvent, max: usize) -> bool {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Backspace => text.pop().is_some(),
+        KeyCode::Char('u') if ctrl => {
+            let changed = !text.is_empty();
+            text.clear();
+            changed
+        }
+        KeyCode::Char('w') if ctrl => {
+            let kept = text.trim_end().rfind(' ').map_or(0, |at| at + 1);
+            let changed = kept < text.len();
+            text.truncate(kept);
+            changed
+        }
+        KeyCode::Char(ch) if !ctrl && !ch.is_control() && text.chars().count() < max => {
+            text.push(ch);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The display width of text in terminal cells (wide characters count two).
 pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
@@ -77,6 +104,31 @@ pub fn pad_left(text: &str, cells: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_edited_like_a_shell_line() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let plain = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let mut text = String::new();
+        for c in "late night jazz".chars() {
+            assert!(edit_line(&mut text, plain(c), 100));
+        }
+        assert!(edit_line(&mut text, ctrl('w'), 100));
+        assert_eq!(text, "late night ");
+        assert!(edit_line(&mut text, ctrl('w'), 100));
+        assert_eq!(text, "late ");
+        assert!(edit_line(
+            &mut text,
+            KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
+            100
+        ));
+        assert_eq!(text, "late");
+        assert!(edit_line(&mut text, ctrl('u'), 100));
+        assert!(text.is_empty());
+        assert!(!edit_line(&mut text, ctrl('u'), 100));
+        assert!(!edit_line(&mut text, plain('x'), 0), "at most max");
+    }
 
     #[test]
     fn escape_sequences_and_bidi_controls_are_removed() {

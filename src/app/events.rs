@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use storefront_contract::{
     BuyTicketsRequest, BuyTicketsResponse, EventDetail, EventList, EventSummary,
 };
@@ -211,16 +211,8 @@ impl App {
 
     /// A key typed into the filter.
     pub(super) fn filter_text(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Backspace => {
-                self.events.filter.pop();
-                self.events.filter_changed_at = Some(self.now);
-            }
-            KeyCode::Char(ch) if self.events.filter.chars().count() < 100 => {
-                self.events.filter.push(ch);
-                self.events.filter_changed_at = Some(self.now);
-            }
-            _ => {}
+        if crate::text::edit_line(&mut self.events.filter, key, 100) {
+            self.events.filter_changed_at = Some(self.now);
         }
         Vec::new()
     }

@@ -1,6 +1,6 @@
 //! The sign-in screen: email, masked password, inline errors.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use storefront_contract::LoginResponse;
 
 use super::keys::Action;
@@ -59,19 +59,7 @@ impl App {
             Field::Email => &mut form.email,
             Field::Password => &mut form.password,
         };
-        match key.code {
-            KeyCode::Backspace => {
-                field.pop();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => field.clear(),
-            KeyCode::Char(ch)
-                if !key.modifiers.contains(KeyModifiers::CONTROL)
-                    && field.chars().count() < 254 =>
-            {
-                field.push(ch);
-            }
-            _ => {}
-        }
+        crate::text::edit_line(field, key, 254);
         Vec::new()
     }
 
