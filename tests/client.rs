@@ -38,6 +38,8 @@ struct Driver {
     rx: mpsc::UnboundedReceiver<(bool, Reply)>,
     /// Effects whose replies `settle` waits for.
     foreground: usize,
+    /// Requests made to the API so far.
+    requests: usize,
 }
 
 impl Driver {
@@ -57,6 +59,7 @@ impl Driver {
             tx,
             rx,
             foreground: 0,
+            requests: 0,
         };
         driver.run(effects);
         driver.settle().await;
@@ -65,6 +68,17 @@ impl Driver {
 
     fn run(&mut self, effects: Vec<Effect>) {
         for effect in effects {
+            // Everything but these is one request to the API.
+            if !matches!(
+                effect,
+                Effect::Later { .. }
+                    | Effect::SaveToken(_)
+                    | Effect::OpenBrowser { .. }
+                    | Effect::Bell
+                    | Effect::Copy(_)
+            ) {
+                self.requests += 1;
+            }
             // Long-polls and retries later are background: nobody waits for them to settle.
             let background = matches!(effect, Effect::WaitForOrder { .. } | Effect::Later { .. });
             if !background {
@@ -828,4 +842,35 @@ async fn a_kiosk_that_cannot_sign_in_tells_the_operator_and_keeps_trying() {
     // A customer's key starts nothing.
     kiosk.press(KeyCode::Enter).await;
     assert_eq!(kiosk.app.screen, Screen::Start);
+}
+
+#[tokio::test]
+async fn one_purchase_takes_eight_requests_at_most() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(
+        Settings {
+            open_browser: false,
+            ..settings(&server)
+        },
+        SessionStore::none(),
+    )
+    .await;
+    let before = client.requests;
+    client.sign_in("demo@example.com", "demo").await;
+    client.press(KeyCode::Down).await;
+    client.press(KeyCode::Enter).await;
+    client.press(KeyCode::Char('a')).await;
+    client.press(KeyCode::Char('c')).await;
+    client.press(KeyCode::Char('P')).await;
+    let url = client.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&url, "pay").await;
+    client
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    client.settle().await;
+    let made = client.requests - before;
+    println!("requests for sign-in → event → add → cart → P → paid: {made}");
+    assert!(made <= 8, "{made} requests");
+    // What is shown is still right: the cart is empty, the badge says so.
+    assert_eq!(client.app.summary.as_ref().unwrap().items, 0);
 }

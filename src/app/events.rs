@@ -435,13 +435,14 @@ impl App {
                 };
                 self.event.added = Some(message.clone());
                 self.set_status(StatusKind::Success, message);
-                let mut effects = Vec::new();
-                if let Some(id) = self.event.id {
-                    effects.push(Effect::LoadEvent {
-                        id,
-                        token: self.token().map(str::to_owned),
-                    });
+                // The answer says all that changed: pending tickets hold no place, so the
+                // event's figures stand; only what the buyer holds grew.
+                if let Some(detail) = &mut self.event.detail {
+                    detail.in_my_cart = detail
+                        .in_my_cart
+                        .saturating_add(u32::try_from(quantity).unwrap_or(0));
                 }
+                let mut effects = Vec::new();
                 // At a kiosk the next step is paying: the cart comes up by itself.
                 if self.is_kiosk() {
                     effects.extend(self.show_cart());

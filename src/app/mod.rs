@@ -130,6 +130,8 @@ pub struct App {
     /// An order whose payment page the buyer left while it was being paid: watched, so that
     /// they hear how it ended on whatever screen they are.
     pub watching: Option<i64>,
+    /// The page of the checkout on its way (`None` for the whole cart).
+    checkout_page: Option<String>,
     pub status: Option<Status>,
     pub prompt: Option<Prompt>,
     pub help: bool,
@@ -165,6 +167,7 @@ impl App {
             orders: OrdersState::default(),
             door: DoorState::new(now, chrono::Utc::now()),
             watching: None,
+            checkout_page: None,
             status: None,
             prompt: None,
             help: false,

@@ -118,9 +118,11 @@ impl App {
             ..PaymentState::default()
         };
         self.screen = Screen::Payment;
+        let page = page.map(|p| p.slug);
+        self.checkout_page = page.clone();
         vec![Effect::Checkout {
             token,
-            page: page.map(|p| p.slug),
+            page,
             key: self.new_action_key(),
         }]
     }
@@ -129,16 +131,27 @@ impl App {
         let Some(token) = self.token().map(str::to_owned) else {
             return Vec::new();
         };
-        // The cart moved into the order (or stayed): show what the server holds now.
-        self.cart.loading = true;
-        let mut effects = vec![
-            Effect::LoadSummary {
+        // The whole cart moved into the order: it is empty now, as the answer says. After one
+        // venue's checkout (or a failure) the server is asked what is left.
+        let whole_cart = result.is_ok() && self.checkout_page.take().is_none();
+        let mut effects = Vec::new();
+        if whole_cart {
+            self.cart.cart = None;
+            if let Some(summary) = &mut self.summary {
+                *summary = storefront_contract::CartSummary {
+                    currency: summary.currency.clone(),
+                    ..storefront_contract::CartSummary::empty()
+                };
+            }
+        } else {
+            self.cart.loading = true;
+            effects.push(Effect::LoadSummary {
                 token: token.clone(),
-            },
-            Effect::LoadCart {
+            });
+            effects.push(Effect::LoadCart {
                 token: token.clone(),
-            },
-        ];
+            });
+        }
         match result {
             Ok(checkout) => effects.extend(self.start_waiting(checkout, true)),
             Err(ApiError::Refused {
@@ -277,7 +290,7 @@ impl App {
                         self.payment.phase = PaymentPhase::Waiting;
                         vec![self.wait_effect(token, order_id)]
                     }
-                    other => self.settled(other, token),
+                    other => self.settled(other),
                 }
             }
             Err(ApiError::Network { server }) => {
@@ -306,7 +319,9 @@ impl App {
     }
 
     /// The order left pending: paid, failed or cancelled.
-    fn settled(&mut self, status: OrderStatus, token: String) -> Vec<Effect> {
+    /// The order left pending: its outcome is shown. Paying or cancelling changes nothing in
+    /// the cart, so nothing is asked of the server.
+    fn settled(&mut self, status: OrderStatus) -> Vec<Effect> {
         self.payment.phase = match status {
             OrderStatus::Paid => PaymentPhase::Paid,
             OrderStatus::Failed => PaymentPhase::Failed,
@@ -324,7 +339,7 @@ impl App {
                     .position(|t| t.id == id)
             })
             .unwrap_or(0);
-        vec![Effect::LoadSummary { token }]
+        Vec::new()
     }
 
     pub(super) fn payment_action(&mut self, action: Action) -> Vec<Effect> {
@@ -527,7 +542,7 @@ impl App {
                 )
             }
             (OrderStatus::Pending | OrderStatus::Failed, _) => self.pay_again(token),
-            (other, _) => self.settled(other, token),
+            (other, _) => self.settled(other),
         }
     }
 
@@ -547,10 +562,7 @@ impl App {
                         "The order was cancelled and its tickets released.",
                     );
                 }
-                match self.token().map(str::to_owned) {
-                    Some(token) => self.settled(status, token),
-                    None => Vec::new(),
-                }
+                self.settled(status)
             }
             Err(err) => {
                 self.payment.phase = PaymentPhase::Failed;

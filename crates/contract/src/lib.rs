@@ -189,6 +189,23 @@ pub struct CartSummary {
     pub currency: String,
 }
 
+impl CartSummary {
+    /// An empty cart's summary (its currency left empty for the caller to set).
+    pub fn empty() -> CartSummary {
+        CartSummary {
+            count: 0,
+            total: Money::from_minor(0),
+            calendar_count: 0,
+            calendar_total: Money::from_minor(0),
+            ticket_count: 0,
+            ticket_total: Money::from_minor(0),
+            items: 0,
+            grand_total: Money::from_minor(0),
+            currency: String::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartProduct {
     /// The cart line's id.
