@@ -158,6 +158,40 @@ fn box_office(dir: &Path, terminal: &str) -> String {
     )
 }
 
+/// A walk-up buyer at a kiosk on its start screen: the first event's ticket, into the cart
+/// with no sign-in, paid on the hosted page as a phone would. The confirmation on screen.
+fn walk_up_sale(kiosk: &Terminal) -> String {
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("start over");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("adds the tickets to your cart");
+    kiosk.press(&["Enter"]);
+    let cart = kiosk.wait_for("Total · 1 item");
+    assert!(!cart.contains("Sign in"), "{cart}");
+    kiosk.press(&["Enter"]);
+    let screen = kiosk.wait_for("Scan to pay");
+    let url = screen
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.contains("/pay/"))
+        .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
+        .to_owned();
+    let paid = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            "-d",
+            "outcome=pay",
+            &url,
+        ])
+        .status()
+        .unwrap();
+    assert!(paid.success());
+    kiosk.wait_for("Thank you!")
+}
+
 fn tools() {
     require("tmux", "-V", "apt-get install -y tmux");
     require("curl", "--version", "apt-get install -y curl");
@@ -292,35 +326,7 @@ fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
     terminal.wait_for("Press any key to start");
 
     // A walk-up buyer: no account, no sign-in.
-    terminal.press(&["Enter"]);
-    terminal.wait_for("start over");
-    terminal.press(&["Enter"]);
-    terminal.wait_for("adds the tickets to your cart");
-    terminal.press(&["Enter"]);
-    let cart = terminal.wait_for("Total · 1 item");
-    assert!(!cart.contains("Sign in"), "{cart}");
-    terminal.press(&["Enter"]);
-    let screen = terminal.wait_for("Scan to pay");
-    let url = screen
-        .split_whitespace()
-        .find(|w| w.starts_with("http://") && w.contains("/pay/"))
-        .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
-        .to_owned();
-    let paid = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-X",
-            "POST",
-            "-d",
-            "outcome=pay",
-            &url,
-        ])
-        .status()
-        .unwrap();
-    assert!(paid.success());
-    terminal.wait_for("Thank you!");
+    walk_up_sale(&terminal);
     terminal.wait_for("Back to the start in");
     terminal.wait_for("Press any key to start");
 
@@ -381,34 +387,7 @@ fn a_ticket_bought_at_the_kiosk_is_checked_in_once_at_the_door() {
     ));
     kiosk.press(&["Enter"]);
     kiosk.wait_for("Press any key to start");
-    kiosk.press(&["Enter"]);
-    kiosk.wait_for("start over");
-    kiosk.press(&["Enter"]);
-    kiosk.wait_for("adds the tickets to your cart");
-    kiosk.press(&["Enter"]);
-    kiosk.wait_for("Total · 1 item");
-    kiosk.press(&["Enter"]);
-    let screen = kiosk.wait_for("Scan to pay");
-    let url = screen
-        .split_whitespace()
-        .find(|w| w.starts_with("http://") && w.contains("/pay/"))
-        .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
-        .to_owned();
-    let paid = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-X",
-            "POST",
-            "-d",
-            "outcome=pay",
-            &url,
-        ])
-        .status()
-        .unwrap();
-    assert!(paid.success());
-    let confirmation = kiosk.wait_for("Thank you!");
+    let confirmation = walk_up_sale(&kiosk);
     assert!(
         confirmation.contains("/t/"),
         "the ticket link:\n{confirmation}"

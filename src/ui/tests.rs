@@ -299,17 +299,13 @@ screens!(kiosk_still_there, |w, h| {
     app
 });
 
-screens!(kiosk_payment, |w, h| {
+/// A kiosk customer who pressed Enter on the cart: paying at `url`.
+fn kiosk_checked_out(w: u16, h: u16, url: &str) -> App {
     let mut app = kiosk(w, h);
     app.update(ch('x'));
     app.session = Some(crate::app::Session {
         token: "t".into(),
-        user: Some(storefront_contract::User {
-            id: 1,
-            email: "demo@example.com".into(),
-            name: "Dana Demo".into(),
-            role: storefront_contract::Role::Customer,
-        }),
+        user: None,
     });
     app.cart.cart = Some(cart());
     app.screen = Screen::Cart;
@@ -317,33 +313,20 @@ screens!(kiosk_payment, |w, h| {
     app.update(Msg::from(Reply::CheckedOut(Ok(
         storefront_contract::CheckoutResponse {
             order: order(OrderStatus::Pending),
-            checkout_url: order(OrderStatus::Pending).checkout_url.unwrap(),
+            checkout_url: url.into(),
         },
     ))));
     app
-});
+}
+
+screens!(kiosk_payment, |w, h| kiosk_checked_out(
+    w,
+    h,
+    &order(OrderStatus::Pending).checkout_url.unwrap()
+));
 
 screens!(kiosk_paid, |w, h| {
-    let mut app = kiosk(w, h);
-    app.update(ch('x'));
-    app.session = Some(crate::app::Session {
-        token: "t".into(),
-        user: Some(storefront_contract::User {
-            id: 1,
-            email: "demo@example.com".into(),
-            name: "Dana Demo".into(),
-            role: storefront_contract::Role::Customer,
-        }),
-    });
-    app.cart.cart = Some(cart());
-    app.screen = Screen::Cart;
-    app.update(key(crossterm::event::KeyCode::Enter));
-    app.update(Msg::from(Reply::CheckedOut(Ok(
-        storefront_contract::CheckoutResponse {
-            order: order(OrderStatus::Pending),
-            checkout_url: order(OrderStatus::Pending).checkout_url.unwrap(),
-        },
-    ))));
+    let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
     let generation = app.payment.generation;
     app.update(Msg::from(Reply::OrderUpdate {
         generation,
@@ -374,23 +357,9 @@ fn the_payment_screens_qr_code_decodes_to_the_payment_address() {
 
 #[test]
 fn a_kiosk_at_80x24_shows_a_code_that_scans() {
-    let mut app = kiosk(80, 24);
-    app.update(ch('x'));
-    app.session = Some(crate::app::Session {
-        token: "t".into(),
-        user: None,
-    });
-    app.cart.cart = Some(cart());
-    app.screen = Screen::Cart;
-    app.update(key(crossterm::event::KeyCode::Enter));
     // A sandbox page's address.
     let url = "http://127.0.0.1:38121/sumup-sandbox/pay/7kq2m9xd4t0ab";
-    app.update(Msg::from(Reply::CheckedOut(Ok(
-        storefront_contract::CheckoutResponse {
-            order: order(OrderStatus::Pending),
-            checkout_url: url.into(),
-        },
-    ))));
+    let app = kiosk_checked_out(80, 24, url);
     let screen = render(&app);
     assert!(!screen.contains("Make the window"), "{screen}");
     assert_eq!(decode_screen(&app), url);
