@@ -239,6 +239,13 @@ fn help(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(""));
         lines.extend(everywhere.iter().map(row));
     }
+    let app = ctx.app;
+    if app.settings.mouse && !app.is_kiosk() {
+        lines.push(row(&("mouse", "click to choose, scroll to move")));
+    }
+    if app.session.is_none() && !app.is_kiosk() && app.screen != crate::app::Screen::SignIn {
+        lines.push(row(&("sign in", "c, o and a lead to it")));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("  Any key closes this help.", ctx.theme.muted));
     let inner = popup(frame, area, 48, lines.len() as u16 + 2, "Keys", &ctx.theme);
