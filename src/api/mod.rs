@@ -212,9 +212,21 @@ impl ApiClient {
         body: impl Serialize,
         key: Option<&str>,
     ) -> ApiResult<T> {
+        self.post_within(path, token, body, key, None).await
+    }
+
+    /// A POST answered within `timeout` (the client's default when `None`).
+    async fn post_within<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: impl Serialize,
+        key: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> ApiResult<T> {
         let body =
             serde_json::to_value(body).map_err(|err| ApiError::Unexpected(err.to_string()))?;
-        self.send(Method::POST, path, token, Some(body), key, None)
+        self.send(Method::POST, path, token, Some(body), key, timeout)
             .await?
             .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
     }
@@ -400,19 +412,15 @@ impl ApiClient {
         token: &str,
         request: &storefront_contract::CheckinRequest,
     ) -> ApiResult<storefront_contract::CheckinResult> {
-        let body =
-            serde_json::to_value(request).map_err(|err| ApiError::Unexpected(err.to_string()))?;
         // The door does not wait: past this the scan is decided offline.
-        self.send(
-            Method::POST,
+        self.post_within(
             "/checkin",
             Some(token),
-            Some(body),
+            request,
             None,
             Some(CHECK_IN_TIMEOUT),
         )
-        .await?
-        .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+        .await
     }
 
     /// Door staff: uploads the scans made while offline.

@@ -492,16 +492,8 @@ mod tests {
     use super::*;
     use crate::app::Msg;
     use crate::app::effect::Reply;
-    use crate::app::tests::{ch, door, key};
+    use crate::app::tests::{ch, door, key, scan};
     use crossterm::event::KeyCode;
-
-    /// Types a code and presses Enter, as a barcode scanner does.
-    fn scan(app: &mut App, code: &str) -> Vec<Effect> {
-        for c in code.chars() {
-            app.update(ch(c));
-        }
-        app.update(key(KeyCode::Enter))
-    }
 
     fn sent_scan(effects: &[Effect]) -> (u64, String, DateTime<Utc>) {
         match effects {

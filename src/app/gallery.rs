@@ -281,13 +281,8 @@ pub fn app(width: u16, height: u16) -> App {
 /// At the door: door staff signed in, the events listed, the scanner open on the first one
 /// with its list of codes fetched (two tickets in, 7KQ2-M9XD and Q4RT-88ZC still to come).
 pub fn door(width: u16, height: u16) -> App {
-    let settings = Settings {
-        checkin: true,
-        ..Settings::default()
-    };
-    let (mut app, _) = App::new(settings, None, Instant::now());
-    app.zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-    app.size = (width, height);
+    let mut app = app(width, height);
+    app.settings.checkin = true;
     app.session = Some(Session {
         token: "token".into(),
         user: Some(User {
@@ -329,20 +324,20 @@ pub fn door(width: u16, height: u16) -> App {
 }
 
 /// The scanner after three scans, the last answered with `outcome`.
+/// Types `code` and presses Enter at the door, as a barcode scanner does.
+pub fn scan(app: &mut App, code: &str) -> Vec<crate::app::Effect> {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    for c in code.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter))
+}
+
 pub fn door_after_scans(w: u16, h: u16, outcome: storefront_contract::CheckinOutcome) -> App {
-    use crossterm::event::KeyCode;
-    let key = |code| {
-        Msg::Key(crossterm::event::KeyEvent::new(
-            code,
-            crossterm::event::KeyModifiers::NONE,
-        ))
-    };
     let mut app = door(w, h);
     for code in ["AAAA-1111", "ZZZZ-0000", "7KQ2-M9XD"] {
-        for c in code.chars() {
-            app.update(key(KeyCode::Char(c)));
-        }
-        let effects = app.update(key(KeyCode::Enter));
+        let effects = scan(&mut app, code);
         let Some(crate::app::Effect::CheckIn {
             scan,
             event_id,

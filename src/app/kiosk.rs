@@ -28,8 +28,6 @@ pub struct KioskState {
     pub pin_failures: u32,
     /// No PIN is taken before this moment.
     pub pin_locked_until: Option<Instant>,
-    /// Signed in as the venue's box-office account: customers need no account.
-    pub box_office: bool,
     /// Why the box-office account could not sign in, for the operator.
     pub setup_error: Option<String>,
 }
@@ -44,7 +42,6 @@ impl KioskState {
             pin_refused: false,
             pin_failures: 0,
             pin_locked_until: None,
-            box_office: false,
             setup_error: None,
         }
     }
@@ -80,7 +77,7 @@ impl App {
 
     /// A kiosk signed in as the venue's box-office account (customers need no account).
     pub fn is_box_office(&self) -> bool {
-        self.kiosk.as_ref().is_some_and(|k| k.box_office)
+        self.is_kiosk() && self.settings.kiosk_account.is_some()
     }
 
     /// Signs the kiosk in as its box-office account.
@@ -212,7 +209,7 @@ impl App {
             // Not set up (or not signed in yet): nothing for a customer to start.
             _ if self.screen == Screen::Start
                 && (kiosk.setup_error.is_some()
-                    || (kiosk.box_office && self.session.is_none())) =>
+                    || (self.settings.kiosk_account.is_some() && self.session.is_none())) =>
             {
                 Some(Vec::new())
             }
@@ -285,13 +282,8 @@ impl App {
         self.help = false;
         self.screen = Screen::Start;
         self.previous = Screen::Events;
-        let (box_office, setup_error) = self
-            .kiosk
-            .as_ref()
-            .map(|k| (k.box_office, k.setup_error.clone()))
-            .unwrap_or_default();
+        let setup_error = self.kiosk.as_ref().and_then(|k| k.setup_error.clone());
         let mut kiosk = KioskState::new(self.now);
-        kiosk.box_office = box_office;
         kiosk.setup_error = setup_error;
         self.kiosk = Some(kiosk);
         if !self.events.filter.is_empty() {

@@ -182,9 +182,7 @@ impl App {
         let mut effects = vec![app.load_events(false)];
         if app.settings.kiosk {
             // Nothing of a customer survives them: no remembered token is ever used.
-            let mut kiosk = KioskState::new(now);
-            kiosk.box_office = app.settings.kiosk_account.is_some();
-            app.kiosk = Some(kiosk);
+            app.kiosk = Some(KioskState::new(now));
             app.screen = Screen::Start;
             effects.extend(app.box_office_sign_in());
             return (app, effects);

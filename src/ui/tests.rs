@@ -412,10 +412,7 @@ screens!(door_wrong_event, |w, h| door_after_scans(
 
 screens!(door_offline, |w, h| {
     let mut app = door(w, h);
-    for c in "7KQ2-M9XD".chars() {
-        app.update(ch(c));
-    }
-    let effects = app.update(key(crossterm::event::KeyCode::Enter));
+    let effects = scan(&mut app, "7KQ2-M9XD");
     let Some(crate::app::Effect::CheckIn {
         scan,
         event_id,
@@ -435,10 +432,7 @@ screens!(door_offline, |w, h| {
             server: "http://127.0.0.1:8080".into(),
         }),
     }));
-    for c in "7kq2m9xd".chars() {
-        app.update(ch(c));
-    }
-    app.update(key(crossterm::event::KeyCode::Enter));
+    crate::app::gallery::scan(&mut app, "7kq2m9xd");
     for c in "Q4RT".chars() {
         app.update(ch(c));
     }

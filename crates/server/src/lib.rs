@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod events;
 mod extract;
+mod html;
 mod idempotency;
 mod orders;
 mod payments;

@@ -10,6 +10,7 @@ use rand::RngCore;
 use storefront_contract::TicketState;
 
 use crate::error::ApiError;
+use crate::html::escape;
 use crate::state::AppState;
 use crate::store::OrderRow;
 use crate::store::tickets::TicketRow;
@@ -59,22 +60,6 @@ fn not_found() -> Response {
         ),
     )
         .into_response()
-}
-
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A QR code of `text` as inline SVG, or nothing if it cannot be made.

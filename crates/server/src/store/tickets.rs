@@ -87,21 +87,6 @@ pub struct NewTickets {
 }
 
 impl Store {
-    /// Creates the tickets in one transaction and returns them.
-    pub async fn create_tickets(
-        &self,
-        new: &NewTickets,
-        now: Timestamp,
-    ) -> Result<Vec<TicketRow>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(new.quantity as usize);
-        for _ in 0..new.quantity {
-            ids.push(insert_ticket(&mut tx, new, now).await?);
-        }
-        tx.commit().await?;
-        self.tickets_by_ids(&ids).await
-    }
-
     pub(super) async fn tickets_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>, sqlx::Error> {
         let mut tickets = Vec::with_capacity(ids.len());
         for &id in ids {
