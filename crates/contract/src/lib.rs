@@ -353,12 +353,41 @@ pub struct Order {
     /// The kiosk terminal it was sold at.
     #[serde(default)]
     pub terminal: Option<String>,
+    /// How its newest payment attempt is paid: SumUp's hosted page, or a card reader.
+    #[serde(default)]
+    pub payment_method: PaymentMethod,
+}
+
+named_enum! {
+    /// How an order is paid: on SumUp's hosted page (a link and a QR code), or by card on a
+    /// SumUp Solo reader.
+    #[derive(Default)]
+    pub enum PaymentMethod {
+        #[default]
+        Hosted = "hosted",
+        Reader = "reader",
+    }
+}
+
+/// The body of `POST /orders/{id}/pay`; an empty body pays on the hosted page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    #[serde(default)]
+    pub method: PaymentMethod,
+    /// The reader's name, for `method: "reader"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutResponse {
     pub order: Order,
-    pub checkout_url: String,
+    /// Where to pay; `null` when the payment waits on a card reader.
+    pub checkout_url: Option<String>,
+    /// The card reader the payment waits on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,7 +428,11 @@ pub enum WebhookNotice {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_id: Option<String>,
+    /// A card reader payment's id (`solo.transaction.updated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_transaction_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -415,7 +448,31 @@ pub struct WebhookObject {
     pub url: Option<String>,
 }
 
+/// What a SumUp notification is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeSubject<'a> {
+    /// A checkout, by its id.
+    Checkout(&'a str),
+    /// A card reader payment, by its `client_transaction_id`.
+    ReaderPayment(&'a str),
+}
+
 impl WebhookNotice {
+    /// What the notice is about; `None` for notices about anything else.
+    pub fn subject(&self) -> Option<NoticeSubject<'_>> {
+        match self {
+            WebhookNotice::Event {
+                event_type,
+                payload,
+                ..
+            } if event_type.starts_with("solo.") => payload
+                .client_transaction_id
+                .as_deref()
+                .map(NoticeSubject::ReaderPayment),
+            _ => self.checkout_id().map(NoticeSubject::Checkout),
+        }
+    }
+
     /// The checkout the notice is about; `None` for notices about anything else.
     pub fn checkout_id(&self) -> Option<&str> {
         match self {

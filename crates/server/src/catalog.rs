@@ -50,6 +50,18 @@ pub struct Catalog {
     bookings: Vec<BookingEntry>,
     #[serde(default)]
     tickets: Vec<TicketsEntry>,
+    #[serde(default)]
+    readers: Vec<ReaderEntry>,
+}
+
+/// A SumUp Solo card reader, by the name terminals use and SumUp's id for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReaderEntry {
+    name: String,
+    id: String,
+    /// The page (venue) it takes payments for; any page when absent.
+    page: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +182,15 @@ pub struct CatalogPlan {
     pub cart: Vec<PlanCartLine>,
     pub bookings: Vec<PlanBooking>,
     pub tickets: Vec<PlanTickets>,
+    pub readers: Vec<PlanReader>,
+}
+
+#[derive(Debug)]
+pub struct PlanReader {
+    pub name: String,
+    pub sumup_id: String,
+    /// Index into `pages`.
+    pub page: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -489,6 +510,7 @@ impl Catalog {
             cart: self.validate_cart(&keys)?,
             bookings: self.validate_bookings(&keys, now)?,
             tickets: self.validate_tickets(&keys, &events)?,
+            readers: self.validate_readers(&keys)?,
             events,
         })
     }
@@ -668,6 +690,32 @@ impl Catalog {
             });
         }
         Ok(products)
+    }
+
+    /// Card readers: a unique name, SumUp's id, perhaps a page.
+    fn validate_readers(&self, keys: &Keys<'_>) -> Result<Vec<PlanReader>, CatalogError> {
+        index_of(
+            "readers",
+            self.readers.iter().map(|r| (r.name.as_str(), r.name.as_str())),
+        )?;
+        let mut readers = Vec::new();
+        for (i, reader) in self.readers.iter().enumerate() {
+            let entry = Entry {
+                section: "readers",
+                index: i,
+                label: &reader.name,
+            };
+            let page = match &reader.page {
+                Some(slug) => Some(resolve(&entry, &keys.pages, "page", slug)?),
+                None => None,
+            };
+            readers.push(PlanReader {
+                name: reader.name.trim().to_owned(),
+                sumup_id: required_text(&entry, "id", reader.id.trim())?,
+                page,
+            });
+        }
+        Ok(readers)
     }
 
     /// Product lines already in users' carts: one line per user and product.

@@ -23,16 +23,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let Json(value) = Json::<serde_json::Value>::from_request(request, state)
             .await
             .map_err(|rejection| ApiError::BadRequest(json_problem(&rejection)))?;
-        // serde would read a struct from an array too; the contract's bodies are objects.
-        if !value.is_object() {
-            return Err(ApiError::BadRequest(
-                "The body must be a JSON object.".to_owned(),
-            ));
-        }
-        serde_json::from_value(integral_numbers(value))
-            .map(ApiJson)
-            .map_err(|err| ApiError::BadRequest(format!("The body does not fit: {err}.")))
+        read_object(value).map(ApiJson)
     }
+}
+
+/// A JSON body that may be left out: no body at all reads as `T::default()`.
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let headers = request.headers();
+        let has_body = match headers.get(axum::http::header::CONTENT_LENGTH) {
+            Some(length) => length != "0",
+            // A streamed body says what it is.
+            None => headers.contains_key(axum::http::header::CONTENT_TYPE),
+        };
+        if !has_body {
+            return Ok(OptionalApiJson(T::default()));
+        }
+        ApiJson::from_request(request, state)
+            .await
+            .map(|ApiJson(value)| OptionalApiJson(value))
+    }
+}
+
+/// Reads a body into its type; serde would read a struct from an array too, but the
+/// contract's bodies are objects.
+fn read_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "The body must be a JSON object.".to_owned(),
+        ));
+    }
+    serde_json::from_value(integral_numbers(value))
+        .map_err(|err| ApiError::BadRequest(format!("The body does not fit: {err}.")))
 }
 
 /// JSON Schema counts `2.0` as an integer; so does the server: a number with no fraction

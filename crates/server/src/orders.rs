@@ -6,12 +6,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use storefront_contract::{CheckoutResponse, Order, OrderList, OrderStatus, TicketList};
+use storefront_contract::{
+    CheckoutResponse, Order, OrderList, OrderStatus, PayRequest, PaymentMethod, TicketList,
+};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, AuthUser, IdPath};
-use crate::payments::checkout::{checkout_to_pay, close_open_checkout, not_payable};
+use crate::extract::{ApiQuery, AuthUser, IdPath, OptionalApiJson};
+use crate::payments::checkout::{PayWith, checkout_to_pay, close_open_checkout, not_payable};
 use crate::payments::settle::refresh_order;
 use crate::payments::view::{order_view, users_orders_view};
 use crate::state::AppState;
@@ -36,19 +38,57 @@ pub async fn reload(state: &AppState, order_id: i64) -> ApiResult<OrderRow> {
         .ok_or(ApiError::NotFound("There is no such order."))
 }
 
-/// Pays a pending or failed order: the open checkout if SumUp still takes it, else a new one.
+/// Pays a pending or failed order, on the hosted page or on a card reader: the open
+/// checkout if SumUp still takes it there, else a new one.
 pub async fn pay_order(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     IdPath(order_id): IdPath,
+    OptionalApiJson(request): OptionalApiJson<PayRequest>,
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
     let order = users_order(&state, user.id, order_id).await?;
+    let with = pay_with(&state, &order, &request).await?;
     refresh_order(&state, &order, true).await?;
-    let checkout = checkout_to_pay(&state, &reload(&state, order_id).await?).await?;
+    let checkout = checkout_to_pay(&state, &reload(&state, order_id).await?, &with).await?;
     pay_here(&state, order_id, checkout).await
 }
 
-/// `201 {order, checkout_url}`: the order as it is now and where to pay for it.
+/// Where the request asks to pay: a reader must be named in the catalog, and be one the
+/// order's page may use.
+async fn pay_with(state: &AppState, order: &OrderRow, request: &PayRequest) -> ApiResult<PayWith> {
+    let name = match (request.method, request.reader.as_deref()) {
+        (PaymentMethod::Hosted, None) => return Ok(PayWith::Hosted),
+        (PaymentMethod::Hosted, Some(_)) => {
+            return Err(ApiError::validation(
+                "reader",
+                "A reader is named only with \"method\": \"reader\".",
+            ));
+        }
+        (PaymentMethod::Reader, None) => {
+            return Err(ApiError::validation(
+                "reader",
+                "Name the card reader to pay on.",
+            ));
+        }
+        (PaymentMethod::Reader, Some(name)) => name,
+    };
+    let reader = state
+        .store()
+        .reader(name)
+        .await?
+        .ok_or_else(|| ApiError::validation("reader", "There is no card reader by that name."))?;
+    if let Some(page_id) = reader.page_id
+        && order.page.as_ref().is_none_or(|page| page.id != page_id)
+    {
+        return Err(ApiError::validation(
+            "reader",
+            "That card reader takes payments for another venue.",
+        ));
+    }
+    Ok(PayWith::Reader(reader))
+}
+
+/// `201 {order, checkout_url, reader}`: the order as it is now and where to pay for it.
 pub async fn pay_here(
     state: &AppState,
     order_id: i64,
@@ -59,7 +99,8 @@ pub async fn pay_here(
         StatusCode::CREATED,
         Json(CheckoutResponse {
             order,
-            checkout_url: checkout.url,
+            checkout_url: checkout.place.url().map(str::to_owned),
+            reader: checkout.place.reader().map(str::to_owned),
         }),
     ))
 }

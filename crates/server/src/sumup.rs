@@ -55,6 +55,27 @@ pub struct NewCheckout<'a> {
     pub redirect_url: &'a str,
 }
 
+/// What we ask a card reader to take.
+#[derive(Debug)]
+pub struct NewReaderCheckout<'a> {
+    pub merchant_code: &'a str,
+    /// SumUp's id of the reader.
+    pub reader_id: &'a str,
+    pub amount: Money,
+    pub currency: &'a str,
+    pub description: &'a str,
+    /// Where SumUp reports the payment's outcome (`solo.transaction.updated`).
+    pub return_url: &'a str,
+}
+
+/// A payment waiting on a card reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReaderCheckout {
+    pub checkout_id: String,
+    /// The payment's id in SumUp's notifications and transactions.
+    pub client_transaction_id: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SumUpError {
     #[error("SumUp could not be reached: {0}")]
@@ -251,6 +272,108 @@ impl SumUpClient {
             .await
             .map_err(SumUpError::from_sdk)?;
         checkout_from_value(serde_json::to_value(checkout))
+    }
+
+    /// Puts the amount on a card reader. SumUp refuses (`422`) while the reader is offline
+    /// or busy with another payment.
+    pub async fn create_reader_checkout(
+        &self,
+        new: &NewReaderCheckout<'_>,
+    ) -> Result<ReaderCheckout, SumUpError> {
+        let minor = new.amount.to_minor().ok_or(SumUpError::Amount(new.amount))?;
+        let request = sumup::readers::CreateCheckoutRequest::builder()
+            .total_amount(
+                sumup::readers::CreateCheckoutRequestTotalAmount::builder()
+                    .currency(new.currency)
+                    .minor_unit(2)
+                    .value(minor)
+                    .build(),
+            )
+            .description(new.description)
+            .return_url(new.return_url)
+            .build();
+        let created = self
+            .sdk
+            .readers()
+            .create_checkout(urlencode(new.merchant_code), urlencode(new.reader_id), request)
+            .await
+            .map_err(SumUpError::from_sdk)?
+            .data;
+        let checkout_id = created.checkout_id.ok_or_else(|| {
+            SumUpError::Decode("the reader checkout came without a checkout_id".to_owned())
+        })?;
+        Ok(ReaderCheckout {
+            checkout_id,
+            client_transaction_id: created.client_transaction_id,
+        })
+    }
+
+    /// A reader payment as SumUp sees it now; once paid, with the transaction that took the
+    /// money (read from SumUp's transactions by the payment's `client_transaction_id`).
+    pub async fn get_reader_checkout(
+        &self,
+        merchant_code: &str,
+        reader_id: &str,
+        checkout_id: &str,
+    ) -> Result<Checkout, SumUpError> {
+        use sumup::readers::GetReaderCheckoutResponseDataStatus as Status;
+        let data = self
+            .sdk
+            .readers()
+            .get_checkout(
+                urlencode(merchant_code),
+                urlencode(reader_id),
+                urlencode(checkout_id),
+            )
+            .await
+            .map_err(SumUpError::from_sdk)?
+            .data;
+        let status = match &data.status {
+            Status::Pending => CheckoutStatus::Pending,
+            Status::Successful => CheckoutStatus::Paid,
+            Status::Failed => CheckoutStatus::Failed,
+            Status::Cancelled => CheckoutStatus::Expired,
+            Status::Other(other) => {
+                return Err(SumUpError::Decode(format!(
+                    "reader checkout {checkout_id} has the unknown status {other:?}"
+                )));
+            }
+        };
+        let transaction_id = if status == CheckoutStatus::Paid {
+            let params = sumup::transactions::GetParams::builder()
+                .client_transaction_id(data.client_transaction_id.clone())
+                .build();
+            let transaction = self
+                .sdk
+                .transactions()
+                .get(urlencode(merchant_code), params)
+                .await
+                .map_err(SumUpError::from_sdk)?;
+            transaction.id
+        } else {
+            None
+        };
+        Ok(Checkout {
+            id: data.checkout_id,
+            checkout_reference: Some(data.client_transaction_id),
+            status,
+            hosted_checkout_url: None,
+            transaction_id,
+        })
+    }
+
+    /// Asks the reader to stop waiting for a card. SumUp does not confirm it: read the
+    /// checkout back to see how it ended.
+    pub async fn terminate_reader_checkout(
+        &self,
+        merchant_code: &str,
+        reader_id: &str,
+    ) -> Result<(), SumUpError> {
+        self.sdk
+            .readers()
+            .terminate_checkout(urlencode(merchant_code), urlencode(reader_id))
+            .await
+            .map_err(SumUpError::from_sdk)
     }
 
     pub async fn refund(

@@ -5,11 +5,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Html;
-use storefront_contract::WebhookNotice;
+use storefront_contract::{NoticeSubject, WebhookNotice};
 
 use crate::error::ApiError;
 use crate::payments::settle::refresh_checkout;
 use crate::state::AppState;
+use crate::store::CheckoutKey;
 
 /// With a signing secret, only a notification signed with it in the last 5 minutes is taken
 /// (checked by SumUp's own SDK); a refused one changes nothing. Either way the body only says
@@ -35,12 +36,17 @@ pub async fn sumup_webhook(
             "The body is not a notification SumUp sends: {err}."
         ))
     })?;
-    let Some(checkout_id) = notice.checkout_id().map(str::to_owned) else {
+    if notice.subject().is_none() {
         tracing::info!(?notice, "webhook about something other than a checkout");
         return Ok(StatusCode::NO_CONTENT);
-    };
+    }
     tokio::spawn(async move {
-        if let Err(err) = refresh_checkout(&state, &checkout_id).await {
+        let key = match notice.subject() {
+            Some(NoticeSubject::Checkout(id)) => CheckoutKey::Id(id),
+            Some(NoticeSubject::ReaderPayment(id)) => CheckoutKey::ReaderPayment(id),
+            None => return,
+        };
+        if let Err(err) = refresh_checkout(&state, key).await {
             tracing::warn!(error = %err, "webhook handling failed");
         }
     });

@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use storefront_contract::{CheckoutStatus, OrderStatus};
 
-use super::checkout::has_expired;
+use super::checkout::{Closed, close_at_sumup, has_expired, read_checkout};
 use super::refund::try_refund;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::store::{CheckoutRow, OrderRow};
+use crate::store::{CheckoutKey, CheckoutRow, OrderRow, PayPlace};
 use crate::sumup::Checkout;
 use crate::ticket_link;
-use crate::time::{self, Timestamp};
+use crate::time;
 
 /// SumUp is asked about one order at most this often.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
@@ -46,32 +46,23 @@ impl RefreshThrottle {
 }
 
 /// Which of an order's SumUp checkouts is meant: the one being paid now, or an earlier one.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attempt {
-    Newest { opened_at: Timestamp },
+    Newest,
     Older,
-}
-
-impl Attempt {
-    pub fn of(checkout: &CheckoutRow) -> Attempt {
-        Attempt::Newest {
-            opened_at: checkout.created_at,
-        }
-    }
 }
 
 /// Reads the order's newest checkout back from SumUp and applies it (at most once a second
 /// per order unless `force`); retries a refund that is due. SumUp failures are logged and
 /// leave the order as it is.
 pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<()> {
-    // A failed order's newest checkout may still be paid: SumUp's page lets a declined
-    // buyer try again.
+    // A failed order's newest hosted checkout may still be paid: SumUp's page lets a
+    // declined buyer try again.
     let needs_status = match order.status {
         OrderStatus::Pending => true,
-        OrderStatus::Failed => order
-            .checkout
-            .as_ref()
-            .is_some_and(|c| c.status == CheckoutStatus::Failed),
+        OrderStatus::Failed => order.checkout.as_ref().is_some_and(|c| {
+            c.status == CheckoutStatus::Failed && matches!(c.place, PayPlace::Hosted { .. })
+        }),
         _ => false,
     };
     let needs_refund = order.refund.is_some_and(|refund| refund.state.is_open());
@@ -81,8 +72,8 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
         return Ok(());
     }
     if needs_status && let Some(checkout) = &order.checkout {
-        match state.sumup().get_checkout(&checkout.sumup_id).await {
-            Ok(remote) => return settle(state, order.id, &remote, Attempt::of(checkout)).await,
+        match read_checkout(state, order, checkout).await {
+            Ok(remote) => return settle(state, order, checkout, &remote, Attempt::Newest).await,
             Err(err) => {
                 tracing::warn!(order_id = order.id, error = %err, "could not read the checkout")
             }
@@ -95,15 +86,15 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
 }
 
 /// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
-pub async fn refresh_checkout(state: &AppState, sumup_id: &str) -> ApiResult<()> {
-    let Some(order_id) = state.store().order_of_checkout(sumup_id).await? else {
-        tracing::info!(sumup_id, "webhook for a checkout we did not make");
+pub async fn refresh_checkout(state: &AppState, key: CheckoutKey<'_>) -> ApiResult<()> {
+    let Some((order_id, checkout)) = state.store().checkout_of(key).await? else {
+        tracing::info!(?key, "webhook for a checkout we did not make");
         return Ok(());
     };
     let Some(order) = state.store().order(order_id).await? else {
         return Ok(());
     };
-    let remote = match state.sumup().get_checkout(sumup_id).await {
+    let remote = match read_checkout(state, &order, &checkout).await {
         Ok(remote) => remote,
         Err(err) => {
             tracing::warn!(order_id, error = %err, "could not read the checkout of a webhook");
@@ -111,21 +102,23 @@ pub async fn refresh_checkout(state: &AppState, sumup_id: &str) -> ApiResult<()>
         }
     };
     let attempt = match &order.checkout {
-        Some(newest) if newest.sumup_id == sumup_id => Attempt::of(newest),
+        Some(newest) if newest.sumup_id == checkout.sumup_id => Attempt::Newest,
         _ => Attempt::Older,
     };
-    settle(state, order_id, &remote, attempt).await
+    settle(state, &order, &checkout, &remote, attempt).await
 }
 
 /// Applies SumUp's view of one checkout to its order, then asks for any refund it made due,
 /// and only then wakes those waiting on the order, so that they see the refund's outcome.
 pub async fn settle(
     state: &AppState,
-    order_id: i64,
+    order: &OrderRow,
+    local: &CheckoutRow,
     remote: &Checkout,
     attempt: Attempt,
 ) -> ApiResult<()> {
-    let applied = apply_checkout(state, order_id, remote, attempt).await?;
+    let order_id = order.id;
+    let applied = apply_checkout(state, order, local, remote, attempt).await?;
     if applied.refund_due {
         try_refund(state, order_id).await?;
     }
@@ -157,23 +150,21 @@ impl Applied {
 /// attempt it came through; failures and expiry only count for the newest attempt.
 async fn apply_checkout(
     state: &AppState,
-    order_id: i64,
+    order: &OrderRow,
+    local: &CheckoutRow,
     remote: &Checkout,
     attempt: Attempt,
 ) -> ApiResult<Applied> {
+    let order_id = order.id;
     let store = state.store();
     let mut status = remote.status;
-    let expired =
-        matches!(attempt, Attempt::Newest { opened_at } if has_expired(opened_at, time::now()));
+    let expired = attempt == Attempt::Newest && has_expired(local, time::now());
     if status == CheckoutStatus::Pending && expired {
         // Too old to be paid now: close it at SumUp first, so it cannot be paid later.
-        match state.sumup().deactivate_checkout(&remote.id).await {
-            Ok(_) => status = CheckoutStatus::Expired,
-            Err(err) if err.is_processed() => {
-                if let Ok(paid) = state.sumup().get_checkout(&remote.id).await {
-                    return Box::pin(apply_checkout(state, order_id, &paid, attempt)).await;
-                }
-                return Ok(Applied::default());
+        match close_at_sumup(state, order, local).await {
+            Ok(Closed::Closed) => status = CheckoutStatus::Expired,
+            Ok(Closed::Paid(paid)) => {
+                return Box::pin(apply_checkout(state, order, local, &paid, attempt)).await;
             }
             Err(err) => {
                 tracing::warn!(order_id, error = %err, "could not expire an old checkout");
@@ -210,7 +201,7 @@ async fn apply_checkout(
         }
         CheckoutStatus::Failed | CheckoutStatus::Expired => {
             let checkout_changed = store.set_checkout_status(&remote.id, status).await?;
-            let newest = matches!(attempt, Attempt::Newest { .. });
+            let newest = attempt == Attempt::Newest;
             let order_changed = newest && store.fail_order(order_id, &remote.id).await?;
             Applied::changed(checkout_changed || order_changed)
         }

@@ -53,7 +53,7 @@ fn order_with_items(order: &OrderRow, items: &OrderItems, public_url: &str) -> O
         created_at: to_utc(order.created_at),
         paid_at: order.paid_at.map(to_utc),
         page: order.page.clone(),
-        checkout_url: checkout.map(|c| c.url.clone()),
+        checkout_url: checkout.and_then(|c| c.place.url().map(str::to_owned)),
         sumup_checkout_id: checkout.map(|c| c.sumup_id.clone()),
         sumup_status: checkout.map(|c| c.status),
         products: items.products.clone(),
@@ -66,5 +66,6 @@ fn order_with_items(order: &OrderRow, items: &OrderItems, public_url: &str) -> O
             _ => None,
         },
         terminal: order.terminal.clone(),
+        payment_method: checkout.map(|c| c.place.method()).unwrap_or_default(),
     }
 }

@@ -196,6 +196,7 @@ pub(super) async fn create_checkout(
         description: text("description"),
         return_url: text("return_url"),
         redirect_url: text("redirect_url"),
+        reader_id: None,
     };
     match state.store.sandbox_create(&new, time::now()).await {
         Ok(true) => {}
@@ -293,9 +294,11 @@ pub(super) async fn deactivate_checkout(
 #[derive(Deserialize)]
 pub(super) struct TransactionQuery {
     id: Option<String>,
+    client_transaction_id: Option<String>,
 }
 
-/// `GET /v2.1/merchants/{merchant}/transactions?id=`: one transaction, as SumUp's SDKs read it.
+/// `GET /v2.1/merchants/{merchant}/transactions?id=` (or `?client_transaction_id=`, a
+/// reader payment's): one transaction, as SumUp's SDKs read it.
 pub(super) async fn get_transaction(
     State(state): State<SandboxState>,
     headers: HeaderMap,
@@ -305,15 +308,24 @@ pub(super) async fn get_transaction(
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let Some(id) = query.id else {
-        return sumup_error(
-            StatusCode::BAD_REQUEST,
-            "MISSING",
-            "Validation error",
-            Some("id"),
-        );
+    let found = match (query.id, query.client_transaction_id) {
+        (Some(id), _) => state.store.sandbox_transaction(&merchant, &id).await,
+        (None, Some(client_id)) => {
+            state
+                .store
+                .sandbox_transaction_of_reader_payment(&merchant, &client_id)
+                .await
+        }
+        (None, None) => {
+            return sumup_error(
+                StatusCode::BAD_REQUEST,
+                "MISSING",
+                "Validation error",
+                Some("id"),
+            );
+        }
     };
-    match state.store.sandbox_transaction(&merchant, &id).await {
+    match found {
         Ok(Some(transaction)) => Json(transaction_json(&transaction, true)).into_response(),
         Ok(None) => resource_not_found(),
         Err(err) => internal(err),
@@ -390,6 +402,9 @@ pub(super) struct Faults {
     /// The next this many refund requests answer `503`, as during an outage at SumUp.
     #[serde(default)]
     refunds_unavailable: u32,
+    /// These readers (by id) refuse payments as offline readers do, until the next call.
+    #[serde(default)]
+    readers_offline: Vec<String>,
 }
 
 /// `POST /faults`: makes the sandbox fail as SumUp sometimes does, to see the shop recover.
@@ -405,5 +420,9 @@ pub(super) async fn faults(
         faults.refunds_unavailable,
         std::sync::atomic::Ordering::SeqCst,
     );
+    *state
+        .readers_offline
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = faults.readers_offline.into_iter().collect();
     StatusCode::NO_CONTENT.into_response()
 }

@@ -1,13 +1,15 @@
 //! A SumUp sandbox under `/sumup-sandbox`: SumUp's checkout, transaction and refund API with
 //! its answers and error bodies ([`api`]), a hosted payment page with Pay and Decline
-//! ([`page`]), and notifications of every change ([`notify`]): the `return_url` callback and
+//! ([`page`]), a virtual Solo card reader ([`reader`]), and notifications of every change ([`notify`]): the `return_url` callback and
 //! SumUp's event notifications, signed as SumUp signs them, retried on SumUp's schedule.
 
 mod api;
 mod notify;
 mod page;
+mod reader;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -70,6 +72,8 @@ pub struct SandboxState {
     http: reqwest::Client,
     /// Refund requests still to be answered `503`, as a SumUp outage would.
     refunds_unavailable: Arc<AtomicU32>,
+    /// Readers that refuse payments as an offline reader does.
+    readers_offline: Arc<Mutex<HashSet<String>>>,
 }
 
 impl SandboxState {
@@ -91,6 +95,7 @@ impl SandboxState {
                 .timeout(Duration::from_secs(10))
                 .build()?,
             refunds_unavailable: Arc::default(),
+            readers_offline: Arc::default(),
         })
     }
 
@@ -99,6 +104,13 @@ impl SandboxState {
         self.refunds_unavailable
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
+    }
+
+    fn reader_is_offline(&self, reader_id: &str) -> bool {
+        self.readers_offline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(reader_id)
     }
 }
 
@@ -120,6 +132,22 @@ pub fn router(state: SandboxState) -> Router {
         .route(
             "/v2.1/merchants/{merchant}/transactions",
             get(api::get_transaction),
+        )
+        .route(
+            "/v0.1/merchants/{merchant}/readers/{reader}/checkout",
+            post(reader::create_checkout),
+        )
+        .route(
+            "/v0.1/merchants/{merchant}/readers/{reader}/checkout/{id}",
+            get(reader::get_checkout),
+        )
+        .route(
+            "/v0.1/merchants/{merchant}/readers/{reader}/terminate",
+            post(reader::terminate),
+        )
+        .route(
+            "/readers/{reader}",
+            get(reader::reader_page).post(reader::present_card),
         )
         .route("/faults", post(api::faults))
         .route(

@@ -7,6 +7,8 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::SandboxState;
+use storefront_contract::CheckoutStatus;
+
 use crate::store::SandboxCheckoutRow;
 use crate::time;
 
@@ -29,6 +31,10 @@ pub fn sign(secret: &str, unix_time: i64, body: &[u8]) -> String {
 /// Sends the notifications the sandbox is set up for about this checkout's new state.
 pub(super) fn checkout_changed(state: &SandboxState, row: &SandboxCheckoutRow) {
     let options = &state.options;
+    if row.reader_id.is_some() {
+        reader_payment_changed(state, row);
+        return;
+    }
     if options.return_url_callbacks
         && let Some(url) = &row.return_url
     {
@@ -48,6 +54,34 @@ pub(super) fn checkout_changed(state: &SandboxState, row: &SandboxCheckoutRow) {
         });
         deliver(state, state.events_url.clone(), body.to_string());
     }
+}
+
+/// A reader payment's outcome goes to its `return_url` as SumUp's Cloud API sends it
+/// (`solo.transaction.updated`, `successful` or `failed`); a reader sends no event
+/// notifications and nothing while the payment waits.
+fn reader_payment_changed(state: &SandboxState, row: &SandboxCheckoutRow) {
+    let status = match row.status {
+        CheckoutStatus::Paid => "successful",
+        CheckoutStatus::Failed | CheckoutStatus::Expired => "failed",
+        CheckoutStatus::Pending => return,
+    };
+    if !state.options.return_url_callbacks {
+        return;
+    }
+    let Some(url) = &row.return_url else {
+        return;
+    };
+    let body = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "event_type": "solo.transaction.updated",
+        "payload": {
+            "client_transaction_id": row.reference,
+            "merchant_code": row.merchant_code,
+            "status": status,
+        },
+        "timestamp": time::to_utc(time::now()),
+    });
+    deliver(state, url.clone(), body.to_string());
 }
 
 /// Posts `body` to `url` in the background, signed afresh for each attempt, retrying after

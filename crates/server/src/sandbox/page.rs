@@ -14,14 +14,15 @@ use crate::store::SandboxCheckoutRow;
 use crate::time;
 
 /// SumUp's documented test amounts: paying them fails like a decline.
-const FAILING_AMOUNTS: [i64; 4] = [1100, 4201, 4276, 4291];
+pub(super) const FAILING_AMOUNTS: [i64; 4] = [1100, 4201, 4276, 4291];
 
-const PAGE_TEMPLATE: &str = include_str!("../../../../assets/sandbox-page.html");
+pub(super) const PAGE_TEMPLATE: &str = include_str!("../../../../assets/sandbox-page.html");
 
 /// The hosted page as the checkout is now.
 async fn page_answer(state: &SandboxState, id: &str) -> Response {
     match state.store.sandbox_checkout(id).await {
-        Ok(Some(row)) => Html(render_page(&row, None)).into_response(),
+        Ok(Some(row)) if row.reader_id.is_none() => Html(render_page(&row, None)).into_response(),
+        Ok(Some(_)) => not_found_page(),
         Ok(None) => not_found_page(),
         Err(err) => internal(err),
     }
@@ -60,6 +61,7 @@ fn render_page(row: &SandboxCheckoutRow, notice: Option<&str>) -> String {
         None => action,
     };
     PAGE_TEMPLATE
+        .replace("{{head}}", "")
         .replace("{{title}}", &escape(&title))
         .replace("{{merchant}}", &escape(&row.merchant_code))
         .replace(
@@ -111,8 +113,8 @@ pub(super) async fn submit_payment(
     Form(form): Form<PaymentForm>,
 ) -> Response {
     let row = match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return not_found_page(),
+        Ok(Some(row)) if row.reader_id.is_none() => row,
+        Ok(_) => return not_found_page(),
         Err(err) => return internal(err),
     };
     let paid = match form.outcome.as_str() {
@@ -126,26 +128,8 @@ pub(super) async fn submit_payment(
                 .into_response();
         }
     };
-    let transaction_id = uuid::Uuid::new_v4().to_string();
-    let transaction_code = format!("TSANDBOX{}", &transaction_id[..8].to_uppercase());
-    match state
-        .store
-        .sandbox_attempt(
-            &row,
-            paid,
-            (&transaction_id, &transaction_code),
-            time::now(),
-        )
-        .await
-    {
-        Ok(true) => {
-            let status = if paid {
-                CheckoutStatus::Paid
-            } else {
-                CheckoutStatus::Failed
-            };
-            notify::checkout_changed(&state, &SandboxCheckoutRow { status, ..row });
-        }
+    match record_attempt(&state, &row, paid).await {
+        Ok(true) => {}
         Ok(false) => {
             // Paid or expired meanwhile: show what it is now.
             let current = state
@@ -160,4 +144,39 @@ pub(super) async fn submit_payment(
         Err(err) => return internal(err),
     }
     page_answer(&state, &id).await
+}
+
+/// Records one attempt to pay the checkout (a new transaction) and tells the shop; `false`
+/// when the checkout was paid or ended meanwhile.
+pub(super) async fn record_attempt(
+    state: &SandboxState,
+    row: &SandboxCheckoutRow,
+    paid: bool,
+) -> Result<bool, sqlx::Error> {
+    let transaction_id = uuid::Uuid::new_v4().to_string();
+    let transaction_code = format!("TSANDBOX{}", &transaction_id[..8].to_uppercase());
+    let recorded = state
+        .store
+        .sandbox_attempt(
+            row,
+            paid,
+            (&transaction_id, &transaction_code),
+            time::now(),
+        )
+        .await?;
+    if recorded {
+        let status = if paid {
+            CheckoutStatus::Paid
+        } else {
+            CheckoutStatus::Failed
+        };
+        notify::checkout_changed(
+            state,
+            &SandboxCheckoutRow {
+                status,
+                ..row.clone()
+            },
+        );
+    }
+    Ok(recorded)
 }

@@ -111,6 +111,15 @@ impl Store {
             ticket_type_ids.push(type_ids);
         }
 
+        for reader in &plan.readers {
+            sqlx::query("INSERT INTO readers (name, sumup_id, page_id) VALUES ($1, $2, $3)")
+                .bind(&reader.name)
+                .bind(&reader.sumup_id)
+                .bind(reader.page.map(|i| page_ids[i]))
+                .execute(&mut *tx)
+                .await?;
+        }
+
         let mut product_ids = Vec::with_capacity(plan.products.len());
         for product in &plan.products {
             let id: i64 = sqlx::query_scalar(

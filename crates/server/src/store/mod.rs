@@ -12,6 +12,7 @@ mod idempotency;
 mod limits;
 mod notify;
 mod orders;
+mod readers;
 mod refunds;
 pub(crate) mod sandbox;
 mod settle;
@@ -29,7 +30,8 @@ pub use events::{EventFilter, EventRow, ListCursor};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 
-pub use orders::{CheckoutRow, OrderItems, OrderRow, RefundRow};
+pub use orders::{CheckoutKey, CheckoutRow, OrderItems, OrderRow, PayPlace, RefundRow};
+pub use readers::ReaderRow;
 pub use refunds::{RefundOutcome, RefundState};
 pub use sandbox::{
     NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use storefront_contract::{CartBooking, CartProduct, CheckoutStatus, Money, OrderStatus, Page};
+use storefront_contract::{
+    CartBooking, CartProduct, CheckoutStatus, Money, OrderStatus, Page, PaymentMethod,
+};
 
 use super::events::page_from;
 use super::refunds::RefundState;
@@ -42,9 +44,114 @@ pub struct RefundRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckoutRow {
     pub sumup_id: String,
-    pub url: String,
+    pub place: PayPlace,
     pub status: CheckoutStatus,
     pub created_at: Timestamp,
+}
+
+/// Where a checkout is paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayPlace {
+    /// SumUp's hosted payment page.
+    Hosted { url: String },
+    /// A SumUp Solo card reader.
+    Reader {
+        /// The reader's name in the catalog.
+        name: String,
+        /// SumUp's id of the reader.
+        reader_id: String,
+        /// The payment's id at SumUp, as its notifications name it.
+        client_transaction_id: String,
+    },
+}
+
+impl PayPlace {
+    pub fn method(&self) -> PaymentMethod {
+        match self {
+            PayPlace::Hosted { .. } => PaymentMethod::Hosted,
+            PayPlace::Reader { .. } => PaymentMethod::Reader,
+        }
+    }
+
+    /// The hosted page's address; `None` for a reader.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            PayPlace::Hosted { url } => Some(url),
+            PayPlace::Reader { .. } => None,
+        }
+    }
+
+    /// The reader's name; `None` for the hosted page.
+    pub fn reader(&self) -> Option<&str> {
+        match self {
+            PayPlace::Hosted { .. } => None,
+            PayPlace::Reader { name, .. } => Some(name),
+        }
+    }
+}
+
+/// How a checkout is looked up.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckoutKey<'a> {
+    /// SumUp's checkout id.
+    Id(&'a str),
+    /// A reader payment's `client_transaction_id`.
+    ReaderPayment(&'a str),
+}
+
+/// A checkout's row as the database holds it.
+#[derive(sqlx::FromRow)]
+struct CheckoutRecord {
+    checkout_id: Option<String>,
+    checkout_url: Option<String>,
+    checkout_status: Option<String>,
+    checkout_created_at: Option<i64>,
+    checkout_method: Option<String>,
+    checkout_reference: Option<String>,
+    checkout_reader: Option<String>,
+    checkout_reader_id: Option<String>,
+}
+
+impl CheckoutRecord {
+    /// `None` for the missing checkout of an outer join.
+    fn parse(self) -> Result<Option<CheckoutRow>, sqlx::Error> {
+        let (Some(sumup_id), Some(status), Some(created_at), Some(method)) = (
+            self.checkout_id,
+            self.checkout_status,
+            self.checkout_created_at,
+            self.checkout_method,
+        ) else {
+            return Ok(None);
+        };
+        let place = match parse_column::<PaymentMethod>("method", method)? {
+            PaymentMethod::Hosted => PayPlace::Hosted {
+                url: self.checkout_url.ok_or_else(|| missing("url"))?,
+            },
+            PaymentMethod::Reader => PayPlace::Reader {
+                name: self.checkout_reader.ok_or_else(|| missing("reader"))?,
+                reader_id: self.checkout_reader_id.ok_or_else(|| missing("reader_id"))?,
+                client_transaction_id: self
+                    .checkout_reference
+                    .ok_or_else(|| missing("reference"))?,
+            },
+        };
+        Ok(Some(CheckoutRow {
+            sumup_id,
+            place,
+            status: parse_column("checkout_status", status)?,
+            created_at,
+        }))
+    }
+}
+
+/// The columns of [`CheckoutRecord`], from the checkouts table as `ch`.
+macro_rules! checkout_columns {
+    () => {
+        "ch.sumup_id AS checkout_id, ch.url AS checkout_url, ch.status AS checkout_status, \
+         ch.created_at AS checkout_created_at, ch.method AS checkout_method, \
+         ch.reference AS checkout_reference, ch.reader AS checkout_reader, \
+         ch.reader_id AS checkout_reader_id"
+    };
 }
 
 /// An order as the database holds it; states are checked when it becomes an [`OrderRow`].
@@ -63,10 +170,8 @@ struct OrderRecord {
     page_id: Option<i64>,
     page_slug: Option<String>,
     page_title: Option<String>,
-    checkout_id: Option<String>,
-    checkout_url: Option<String>,
-    checkout_status: Option<String>,
-    checkout_created_at: Option<i64>,
+    #[sqlx(flatten)]
+    checkout: CheckoutRecord,
     tickets_secret: Option<String>,
     terminal: Option<String>,
 }
@@ -82,20 +187,7 @@ impl TryFrom<OrderRecord> for OrderRow {
             }),
             _ => None,
         };
-        let checkout = match (
-            record.checkout_id,
-            record.checkout_url,
-            record.checkout_status,
-            record.checkout_created_at,
-        ) {
-            (Some(sumup_id), Some(url), Some(status), Some(created_at)) => Some(CheckoutRow {
-                sumup_id,
-                url,
-                status: parse_column("checkout_status", status)?,
-                created_at,
-            }),
-            _ => None,
-        };
+        let checkout = record.checkout.parse()?;
         Ok(OrderRow {
             id: record.id,
             user_id: record.user_id,
@@ -157,16 +249,16 @@ fn missing(column: &str) -> sqlx::Error {
     }
 }
 
-const ORDER_SELECT: &str = "\
-SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, o.merchant_code, \
-       o.refund_amount, o.refund_status, o.tickets_secret, buyer.terminal, \
-       p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
-       ch.sumup_id AS checkout_id, ch.url AS checkout_url, ch.status AS checkout_status, \
-       ch.created_at AS checkout_created_at \
-FROM orders o \
-JOIN users buyer ON buyer.id = o.user_id \
-LEFT JOIN pages p ON p.id = o.page_id \
-LEFT JOIN checkouts ch ON ch.id = (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)";
+const ORDER_SELECT: &str = concat!(
+    "SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, \
+       o.merchant_code, o.refund_amount, o.refund_status, o.tickets_secret, buyer.terminal, \
+       p.id AS page_id, p.slug AS page_slug, p.title AS page_title, ",
+    checkout_columns!(),
+    " FROM orders o \
+     JOIN users buyer ON buyer.id = o.user_id \
+     LEFT JOIN pages p ON p.id = o.page_id \
+     LEFT JOIN checkouts ch ON ch.id = (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)"
+);
 
 impl Store {
     /// Moves everything in scope from the user's cart into a new order, in one transaction:
@@ -466,27 +558,36 @@ impl Store {
             .await
     }
 
-    /// Remembers a SumUp checkout for the order (once, however often it is reported).
+    /// Remembers a SumUp checkout for the order (once, however often it is reported);
+    /// `reference` is the hosted checkout's reference, or the reader payment's
+    /// `client_transaction_id`.
     pub async fn record_checkout(
         &self,
         order_id: i64,
-        sumup_id: &str,
+        checkout: &CheckoutRow,
         reference: &str,
-        url: &str,
-        status: CheckoutStatus,
-        now: Timestamp,
     ) -> Result<(), sqlx::Error> {
+        let (reader, reader_id) = match &checkout.place {
+            PayPlace::Hosted { .. } => (None, None),
+            PayPlace::Reader {
+                name, reader_id, ..
+            } => (Some(name.as_str()), Some(reader_id.as_str())),
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sumup_id) DO NOTHING",
+            "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at, \
+                 method, reader, reader_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sumup_id) DO NOTHING",
         )
         .bind(order_id)
-        .bind(sumup_id)
+        .bind(&checkout.sumup_id)
         .bind(reference)
-        .bind(url)
-        .bind(status.as_str())
-        .bind(now)
+        .bind(checkout.place.url().unwrap_or_default())
+        .bind(checkout.status.as_str())
+        .bind(checkout.created_at)
+        .bind(checkout.place.method().as_str())
+        .bind(reader)
+        .bind(reader_id)
         .execute(&mut *tx)
         .await?;
         // A new attempt: a failed order waits for this payment now.
@@ -498,12 +599,36 @@ impl Store {
         Ok(())
     }
 
-    /// The order a SumUp checkout was made for.
-    pub async fn order_of_checkout(&self, sumup_id: &str) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("SELECT order_id FROM checkouts WHERE sumup_id = $1")
-            .bind(sumup_id)
-            .fetch_optional(&self.read)
-            .await
+    /// A checkout we made, and the order it was made for: by SumUp's checkout id, or (for a
+    /// reader payment) by its `client_transaction_id`.
+    pub async fn checkout_of(
+        &self,
+        key: CheckoutKey<'_>,
+    ) -> Result<Option<(i64, CheckoutRow)>, sqlx::Error> {
+        #[derive(sqlx::FromRow)]
+        struct Found {
+            order_id: i64,
+            #[sqlx(flatten)]
+            checkout: CheckoutRecord,
+        }
+        let (condition, value) = match key {
+            CheckoutKey::Id(id) => ("ch.sumup_id = $1", id),
+            CheckoutKey::ReaderPayment(id) => ("ch.reference = $1 AND ch.method = 'reader'", id),
+        };
+        let found: Option<Found> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            concat!("SELECT ch.order_id, ", checkout_columns!(), " FROM checkouts ch WHERE {}"),
+            condition
+        )))
+        .bind(value)
+        .fetch_optional(&self.read)
+        .await?;
+        match found {
+            Some(found) => Ok(found
+                .checkout
+                .parse()?
+                .map(|checkout| (found.order_id, checkout))),
+            None => Ok(None),
+        }
     }
 
     pub async fn set_checkout_status(

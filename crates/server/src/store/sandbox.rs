@@ -19,6 +19,9 @@ pub struct SandboxCheckoutRow {
     #[sqlx(try_from = "String")]
     pub status: CheckoutStatus,
     pub created_at: i64,
+    /// The card reader it waits on; `None` for a hosted checkout. A reader checkout's
+    /// `reference` is its `client_transaction_id`.
+    pub reader_id: Option<String>,
 }
 
 storefront_contract::named_enum! {
@@ -55,6 +58,7 @@ pub struct NewSandboxCheckout<'a> {
     pub description: Option<&'a str>,
     pub return_url: Option<&'a str>,
     pub redirect_url: Option<&'a str>,
+    pub reader_id: Option<&'a str>,
 }
 
 /// How a refund request for a sandbox transaction ended.
@@ -69,7 +73,7 @@ pub enum SandboxRefund {
 }
 
 const SELECT: &str = "SELECT id, reference, merchant_code, amount, currency, description, \
-    return_url, redirect_url, status, created_at FROM sandbox_checkouts";
+    return_url, redirect_url, status, created_at, reader_id FROM sandbox_checkouts";
 
 const SELECT_TRANSACTION: &str = "SELECT id, checkout_id, merchant_code, transaction_code, \
     amount, currency, status, refunded, created_at FROM sandbox_transactions";
@@ -83,8 +87,8 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "INSERT INTO sandbox_checkouts (id, reference, merchant_code, amount, currency, \
-                 description, return_url, redirect_url, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', $9) \
+                 description, return_url, redirect_url, status, created_at, reader_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', $9, $10) \
              ON CONFLICT (merchant_code, reference) DO NOTHING",
         )
         .bind(new.id)
@@ -96,6 +100,7 @@ impl Store {
         .bind(new.return_url)
         .bind(new.redirect_url)
         .bind(now)
+        .bind(new.reader_id)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -117,10 +122,44 @@ impl Store {
         reference: Option<&str>,
     ) -> Result<Vec<SandboxCheckoutRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE $1 IS NULL OR reference = $1 ORDER BY created_at, id"
+            "{SELECT} WHERE reader_id IS NULL AND ($1 IS NULL OR reference = $1) ORDER BY created_at, id"
         )))
         .bind(reference)
         .fetch_all(&self.read)
+        .await
+    }
+
+    /// The newest payment waiting on a card reader since `since`.
+    pub async fn sandbox_reader_waiting(
+        &self,
+        reader_id: &str,
+        since: Timestamp,
+    ) -> Result<Option<SandboxCheckoutRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE reader_id = $1 AND status = 'PENDING' AND created_at >= $2 \
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        )))
+        .bind(reader_id)
+        .bind(since)
+        .fetch_optional(&self.read)
+        .await
+    }
+
+    /// A reader payment's transaction, by the payment's `client_transaction_id`: the one
+    /// that took the money, else the latest attempt.
+    pub async fn sandbox_transaction_of_reader_payment(
+        &self,
+        merchant_code: &str,
+        client_transaction_id: &str,
+    ) -> Result<Option<SandboxTransactionRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_TRANSACTION} WHERE merchant_code = $1 AND checkout_id IN \
+               (SELECT id FROM sandbox_checkouts WHERE reference = $2 AND reader_id IS NOT NULL) \
+             ORDER BY CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END, attempt DESC LIMIT 1"
+        )))
+        .bind(merchant_code)
+        .bind(client_transaction_id)
+        .fetch_optional(&self.read)
         .await
     }
 
@@ -151,12 +190,12 @@ impl Store {
         .await
     }
 
-    /// Ends a checkout that has not been paid as `Expired` (deactivated); `false` if it was
-    /// paid or had expired already.
+    /// Ends a checkout that has not been paid as `Expired` (deactivated, or its reader
+    /// told to stop); `false` if it was paid or had ended already.
     pub async fn sandbox_expire(&self, id: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE sandbox_checkouts SET status = 'EXPIRED' \
-             WHERE id = $1 AND status IN ('PENDING', 'FAILED')",
+             WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
         )
         .bind(id)
         .execute(&self.pool)
@@ -164,9 +203,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records one attempt to pay a checkout that is pending or failed (a declined card may
-    /// try again on the same page): the checkout becomes `PAID` or `FAILED`. `false` when it
-    /// was paid or expired meanwhile.
+    /// Records one attempt to pay a checkout that is pending, or failed on a hosted page (a
+    /// declined card may try again there; a reader's payment ends with its attempt): the
+    /// checkout becomes `PAID` or `FAILED`. `false` when it was paid or ended meanwhile.
     pub async fn sandbox_attempt(
         &self,
         checkout: &SandboxCheckoutRow,
@@ -182,7 +221,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE sandbox_checkouts SET status = $2 \
-             WHERE id = $1 AND status IN ('PENDING', 'FAILED')",
+             WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
         )
         .bind(&checkout.id)
         .bind(status.as_str())

@@ -37,6 +37,15 @@ title = "The Old Granary"
 slug = "abbey"
 title = "Abbey Rooms"
 
+[[readers]]
+name = "door-1"
+id = "rdr_door1"
+
+[[readers]]
+name = "abbey-desk"
+id = "rdr_abbey"
+page = "abbey"
+
 [[calendars]]
 slug = "barn"
 name = "Barn Stage"

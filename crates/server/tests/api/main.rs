@@ -14,6 +14,7 @@ mod kiosk;
 mod openapi;
 mod payments;
 mod postgres;
+mod readers;
 mod scale_out;
 mod sumup_client;
 mod sumup_sdk;
