@@ -68,6 +68,7 @@ struct KioskSection {
     account: Option<String>,
     password_file: Option<PathBuf>,
     terminal: Option<String>,
+    reader: Option<String>,
 }
 
 impl Default for KioskSection {
@@ -81,6 +82,7 @@ impl Default for KioskSection {
             account: None,
             password_file: None,
             terminal: None,
+            reader: None,
         }
     }
 }
@@ -123,6 +125,8 @@ pub struct Settings {
     pub kiosk_account: Option<(String, Password)>,
     /// This kiosk's name (`X-Terminal`): each terminal on one account has its own cart.
     pub kiosk_terminal: Option<String>,
+    /// The card reader (its name in the server's catalog) this kiosk takes cards on.
+    pub kiosk_reader: Option<String>,
     /// At the door: door staff check tickets in (`--checkin`).
     pub checkin: bool,
     pub mouse: bool,
@@ -275,6 +279,7 @@ impl Settings {
             kiosk_exit_pin: file.kiosk.exit_pin.filter(|p| !p.is_empty()),
             kiosk_account: None,
             kiosk_terminal: None,
+            kiosk_reader: file.kiosk.reader.filter(|r| !r.trim().is_empty() && kiosk),
             checkin: false,
             mouse: file.ui.mouse,
             theme: file.ui.theme,

@@ -10,7 +10,12 @@ use std::time::Duration;
 use storefront::app::App;
 use storefront::config::{Flags, Settings};
 use storefront::session::SessionStore;
+use storefront_server::sandbox::SANDBOX_PATH;
 use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, StartError, SumUpConfig};
+
+/// The demo catalog's card reader: its name, and its id at the sandbox.
+const DEMO_READER: &str = "door-1";
+const DEMO_READER_ID: &str = "rdr_demo_door1";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -280,6 +285,14 @@ async fn demo(flags: &Flags) -> Result<(), String> {
             .kiosk_terminal
             .get_or_insert_with(|| "demo-kiosk".to_owned());
     }
+    // A demo kiosk takes cards on the sandbox's virtual Solo, a web page.
+    let demo_reader_page = (settings.kiosk && settings.kiosk_reader.is_none()).then(|| {
+        settings.kiosk_reader = Some(DEMO_READER.to_owned());
+        format!(
+            "{}{SANDBOX_PATH}/readers/{DEMO_READER_ID}",
+            server.origin()
+        )
+    });
     let kiosk = settings.kiosk;
     let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());
     let (email, password) = if app.is_door() {
@@ -288,6 +301,7 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         ("demo@example.com", "demo")
     };
     app.demo_hint = Some((email.to_owned(), password.to_owned()));
+    app.demo_reader_page = demo_reader_page;
     if !kiosk {
         // At a kiosk no previous email is ever shown.
         app.signin.email = email.to_owned();

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 pub use storefront_contract::ErrorCode;
 use storefront_contract::{
+    PayRequest,
     AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
     CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
     OrderList, TicketList, UpdateProductRequest, User,
@@ -355,11 +356,18 @@ impl ApiClient {
         self.post("/checkout", Some(token), body, Some(key)).await
     }
 
-    pub async fn pay(&self, token: &str, order_id: i64, key: &str) -> ApiResult<CheckoutResponse> {
+    /// Pays the order on the hosted page, or on a card reader.
+    pub async fn pay(
+        &self,
+        token: &str,
+        order_id: i64,
+        with: &PayRequest,
+        key: &str,
+    ) -> ApiResult<CheckoutResponse> {
         self.post(
             &format!("/orders/{order_id}/pay"),
             Some(token),
-            serde_json::json!({}),
+            serde_json::to_value(with).map_err(|err| ApiError::Unexpected(err.to_string()))?,
             Some(key),
         )
         .await

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use storefront_contract::{
+    PayRequest,
     BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutResponse, EventDetail,
     EventList, LoginResponse, Order, OrderList, TicketList, User,
 };
@@ -96,6 +97,8 @@ pub enum Effect {
     Pay {
         token: String,
         order_id: i64,
+        /// Where: the hosted page, or a card reader.
+        with: PayRequest,
         key: ActionKey,
     },
     /// Long-polls the order until its status leaves pending or `wait_secs` pass.
@@ -296,8 +299,9 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
         Effect::Pay {
             token,
             order_id,
+            with,
             key,
-        } => Reply::PaymentStarted(api.pay(&token, order_id, &keys.key(key)).await),
+        } => Reply::PaymentStarted(api.pay(&token, order_id, &with, &keys.key(key)).await),
         Effect::WaitForOrder {
             token,
             order_id,

@@ -267,6 +267,7 @@ pub fn order(status: OrderStatus) -> Order {
         tickets_url: (status == OrderStatus::Paid)
             .then(|| "http://127.0.0.1:8080/t/q3Zr8Lw0cV2mYp5TbN7eXg".into()),
         terminal: None,
+        payment_method: PaymentMethod::Hosted,
     }
 }
 
@@ -433,7 +434,8 @@ pub fn paying(width: u16, height: u16) -> App {
     app.update(key('P'));
     let pending = order(OrderStatus::Pending);
     app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
-        checkout_url: pending.checkout_url.clone().unwrap_or_default(),
+        checkout_url: pending.checkout_url.clone(),
+        reader: None,
         order: pending,
     }))));
     app

@@ -55,6 +55,8 @@ pub enum Action {
     // The cart.
     Undo,
     CopyAddress,
+    /// A kiosk with a card reader: pay by card, or by QR code instead.
+    SwitchMethod,
 }
 
 /// A key as people read it, and what it does: `("Enter", "open")`.
@@ -333,11 +335,43 @@ const PAYMENT: &[Row] = &[
     row("r", "pay again", &[(K::Char('r'), A::PayAgain)], Everywhere)
         .primary()
         .only(|app| {
-            matches!(
+            !app.is_kiosk()
+                && matches!(
+                    app.payment.phase,
+                    PaymentPhase::Failed | PaymentPhase::ProviderError(_)
+                )
+        }),
+    // A customer tries again with Enter.
+    row(
+        "Enter",
+        "try again",
+        &[(K::Enter, A::PayAgain), (K::Char('r'), A::PayAgain)],
+        Everywhere,
+    )
+    .primary()
+    .only(|app| {
+        app.is_kiosk()
+            && matches!(
                 app.payment.phase,
                 PaymentPhase::Failed | PaymentPhase::ProviderError(_)
             )
-        }),
+    }),
+    row(
+        "Tab",
+        "pay by QR code instead",
+        &[(K::Tab, A::SwitchMethod)],
+        Everywhere,
+    )
+    .only(|app| app.payment.reader.is_some() && app.payment_switchable()),
+    row(
+        "Tab",
+        "pay by card instead",
+        &[(K::Tab, A::SwitchMethod)],
+        Everywhere,
+    )
+    .only(|app| {
+        app.payment.reader.is_none() && app.card_reader().is_some() && app.payment_switchable()
+    }),
     row("↑↓", "ticket", MOVE, Everywhere).only(|app| app.payment.phase == PaymentPhase::Paid),
     row(
         "x",

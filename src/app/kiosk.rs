@@ -301,12 +301,12 @@ mod tests {
     use std::time::Duration;
 
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use storefront_contract::{CheckoutResponse, OrderStatus};
+    use storefront_contract::{CheckoutResponse, OrderStatus, PayRequest, PaymentMethod};
     use tokio::time::{Instant, advance};
 
     use super::super::tests::{cart, ch, key, order};
     use super::*;
-    use crate::app::{Msg, Reply, Session, Zone};
+    use crate::app::{Msg, PaymentPhase, Reply, Session, Zone};
     use crate::config::Settings;
 
     pub fn kiosk(now: Instant) -> App {
@@ -397,7 +397,8 @@ mod tests {
         assert_eq!(app.screen, Screen::Payment);
         app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
             order: order(OrderStatus::Pending),
-            checkout_url: "http://pay/7".into(),
+            checkout_url: Some("http://pay/7".into()),
+            reader: None,
         }))));
         tick(&mut app, Duration::from_secs(300)).await;
         assert!(app.kiosk.as_ref().unwrap().idle_deadline.is_none());
@@ -414,7 +415,8 @@ mod tests {
         app.update(key(KeyCode::Enter));
         app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
             order: order(OrderStatus::Pending),
-            checkout_url: "http://pay/7".into(),
+            checkout_url: Some("http://pay/7".into()),
+            reader: None,
         }))));
         let generation = app.payment.generation;
         app.update(Msg::from(Reply::OrderUpdate {
@@ -441,7 +443,8 @@ mod tests {
         app.update(key(KeyCode::Enter));
         let effects = app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
             order: order(OrderStatus::Pending),
-            checkout_url: "http://pay/7".into(),
+            checkout_url: Some("http://pay/7".into()),
+            reader: None,
         }))));
         assert!(
             !effects
@@ -458,6 +461,119 @@ mod tests {
         cancelled.status = OrderStatus::Cancelled;
         app.update(Msg::from(Reply::OrderCancelled(Ok(cancelled))));
         assert_eq!(app.screen, Screen::Start);
+    }
+
+    /// A customer at a kiosk with a card reader who pressed Enter on the cart: the order is
+    /// made, and the amount goes on the reader at once.
+    fn paying_by_card(app: &mut App) -> Vec<Effect> {
+        app.settings.kiosk_reader = Some("door-1".into());
+        app.update(ch('x'));
+        signed_in(app);
+        app.cart.cart = Some(cart());
+        app.screen = Screen::Cart;
+        app.update(key(KeyCode::Enter));
+        assert!(app.payment.by_card);
+        app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: Some("http://pay/7".into()),
+            reader: None,
+        }))))
+    }
+
+    fn pay_effect(effects: &[Effect]) -> Option<&PayRequest> {
+        effects.iter().find_map(|e| match e {
+            Effect::Pay { with, .. } => Some(with),
+            _ => None,
+        })
+    }
+
+    fn by_card() -> PayRequest {
+        PayRequest {
+            method: PaymentMethod::Reader,
+            reader: Some("door-1".into()),
+        }
+    }
+
+    fn on_reader(app: &mut App) {
+        app.update(Msg::from(Reply::PaymentStarted(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: None,
+            reader: Some("door-1".into()),
+        }))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kiosk_with_a_reader_takes_the_card_and_offers_the_qr_code_one_key_away() {
+        let mut app = kiosk(Instant::now());
+        let effects = paying_by_card(&mut app);
+        assert_eq!(pay_effect(&effects), Some(&by_card()));
+        on_reader(&mut app);
+        assert_eq!(app.payment.phase, PaymentPhase::Waiting);
+        assert_eq!(app.payment.reader.as_deref(), Some("door-1"));
+        assert!(app.keys().contains(&("Tab", "pay by QR code instead")));
+
+        // Tab: the QR code instead (the server stops the reader first).
+        let effects = app.update(key(KeyCode::Tab));
+        assert_eq!(pay_effect(&effects), Some(&PayRequest::default()));
+        app.update(Msg::from(Reply::PaymentStarted(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: Some("http://pay/7-2".into()),
+            reader: None,
+        }))));
+        assert_eq!(app.payment.reader, None);
+        assert_eq!(app.payment.checkout_url.as_deref(), Some("http://pay/7-2"));
+        assert!(app.keys().contains(&("Tab", "pay by card instead")));
+        // And back to the card.
+        let effects = app.update(key(KeyCode::Tab));
+        assert_eq!(pay_effect(&effects), Some(&by_card()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_declined_card_tries_again_with_enter() {
+        let mut app = kiosk(Instant::now());
+        paying_by_card(&mut app);
+        on_reader(&mut app);
+        let generation = app.payment.generation;
+        app.update(Msg::from(Reply::OrderUpdate {
+            generation,
+            result: Ok(order(OrderStatus::Failed)),
+        }));
+        assert_eq!(app.payment.phase, PaymentPhase::Failed);
+        assert!(app.keys().contains(&("Enter", "try again")));
+        assert!(app.keys().contains(&("Tab", "pay by QR code instead")));
+        let effects = app.update(key(KeyCode::Enter));
+        assert_eq!(pay_effect(&effects), Some(&by_card()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_or_offline_reader_falls_back_to_the_qr_code() {
+        let mut app = kiosk(Instant::now());
+        paying_by_card(&mut app);
+        let effects = app.update(Msg::from(Reply::PaymentStarted(Err(
+            crate::api::ApiError::Refused {
+                status: 502,
+                code: crate::api::ErrorCode::PaymentProviderError,
+                message: "The card reader door-1 cannot take this payment now.".into(),
+                field: None,
+                order_id: Some(7),
+            },
+        ))));
+        assert_eq!(pay_effect(&effects), Some(&PayRequest::default()));
+        assert!(!app.payment.by_card);
+        let said = &app.status.as_ref().expect("said why").text;
+        assert!(said.contains("busy or offline"), "{said}");
+        // A failure of the QR code's payment page is shown as it is, not retried for ever.
+        let effects = app.update(Msg::from(Reply::PaymentStarted(Err(
+            crate::api::ApiError::Refused {
+                status: 502,
+                code: crate::api::ErrorCode::PaymentProviderError,
+                message: "SumUp is down.".into(),
+                field: None,
+                order_id: Some(7),
+            },
+        ))));
+        assert!(pay_effect(&effects).is_none());
+        assert!(matches!(app.payment.phase, PaymentPhase::ProviderError(_)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -114,6 +114,9 @@ pub struct App {
     pub settings: Settings,
     /// Demo credentials shown on the sign-in screen.
     pub demo_hint: Option<(String, String)>,
+    /// In the demo, the sandbox's virtual card reader (a web page), shown while a card is
+    /// awaited so that a newcomer can present one.
+    pub demo_reader_page: Option<String>,
     pub zone: Zone,
     pub screen: Screen,
     /// Where Esc leads from the cart, orders and payment.
@@ -154,6 +157,7 @@ impl App {
         let mut app = App {
             settings,
             demo_hint: None,
+            demo_reader_page: None,
             zone: Zone::Local,
             screen: Screen::SignIn,
             previous: Screen::Events,

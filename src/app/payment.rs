@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use storefront_contract::{CheckoutResponse, CheckoutStatus, Order, OrderStatus, Page};
+use storefront_contract::{
+    CheckoutResponse, CheckoutStatus, Order, OrderStatus, Page, PayRequest, PaymentMethod,
+};
 use tokio::time::Instant;
 
 use super::keys::Action;
@@ -47,6 +49,11 @@ pub struct PaymentState {
     pub order_id: Option<i64>,
     pub order: Option<Order>,
     pub checkout_url: Option<String>,
+    /// The card reader the payment waits on (a kiosk's card payment).
+    pub reader: Option<String>,
+    /// The customer pays by card on the kiosk's reader (the default where there is one);
+    /// off after they chose the QR code, or the reader could not take the payment.
+    pub by_card: bool,
     pub phase: PaymentPhase,
     pub waiting_since: Option<Instant>,
     pub browser: BrowserState,
@@ -115,6 +122,7 @@ impl App {
         self.payment = PaymentState {
             generation: self.payment.generation + 1,
             phase: PaymentPhase::Starting,
+            by_card: self.card_reader().is_some(),
             ..PaymentState::default()
         };
         self.screen = Screen::Payment;
@@ -153,6 +161,13 @@ impl App {
             });
         }
         match result {
+            // A kiosk with a card reader puts the amount on it at once.
+            Ok(checkout) if self.payment.by_card => {
+                self.connected();
+                self.payment.order_id = Some(checkout.order.id);
+                self.payment.order = Some(checkout.order);
+                effects.extend(self.pay_again(token));
+            }
             Ok(checkout) => effects.extend(self.start_waiting(checkout, true)),
             Err(ApiError::Refused {
                 code: ErrorCode::PaymentProviderError,
@@ -182,16 +197,20 @@ impl App {
         let order_id = checkout.order.id;
         self.payment.order_id = Some(order_id);
         self.payment.order = Some(checkout.order);
-        self.payment.checkout_url = Some(checkout.checkout_url.clone());
+        self.payment.checkout_url = checkout.checkout_url.clone();
+        self.payment.reader = checkout.reader;
         self.payment.generation += 1;
         self.payment.phase = PaymentPhase::Waiting;
         self.payment.waiting_since = Some(self.now);
         self.payment.reconnect.reset();
         let mut effects = Vec::new();
-        if open_browser && self.settings.open_browser {
+        if open_browser
+            && self.settings.open_browser
+            && let Some(url) = checkout.checkout_url
+        {
             effects.push(Effect::OpenBrowser {
                 command: self.settings.browser.clone(),
-                url: checkout.checkout_url,
+                url,
             });
         }
         effects.push(self.wait_effect(token, order_id));
@@ -404,6 +423,12 @@ impl App {
                 }
             }
             Action::PayAgain => return self.pay_again(token),
+            Action::SwitchMethod => {
+                if self.card_reader().is_some() && self.payment.payable() {
+                    self.payment.by_card = !self.payment.by_card;
+                    return self.pay_again(token);
+                }
+            }
             Action::KeepWaiting => {
                 if let Some(order_id) = self.payment.order_id {
                     self.payment.generation += 1;
@@ -436,6 +461,39 @@ impl App {
         Vec::new()
     }
 
+    /// Whether the customer may switch between card and QR code now: while waiting, or
+    /// after a decline.
+    pub fn payment_switchable(&self) -> bool {
+        !self.payment.confirm_cancel
+            && matches!(
+                self.payment.phase,
+                PaymentPhase::Waiting
+                    | PaymentPhase::Reconnecting
+                    | PaymentPhase::TimedOut
+                    | PaymentPhase::Failed
+            )
+    }
+
+    /// The card reader this terminal takes cards on.
+    pub fn card_reader(&self) -> Option<&str> {
+        self.settings
+            .kiosk_reader
+            .as_deref()
+            .filter(|_| self.is_kiosk())
+    }
+
+    /// Where the next payment attempt goes: the kiosk's reader while paying by card, else
+    /// the hosted page.
+    fn pay_request(&self) -> PayRequest {
+        match self.card_reader() {
+            Some(reader) if self.payment.by_card => PayRequest {
+                method: PaymentMethod::Reader,
+                reader: Some(reader.to_owned()),
+            },
+            _ => PayRequest::default(),
+        }
+    }
+
     fn pay_again(&mut self, token: String) -> Vec<Effect> {
         let Some(order_id) = self.payment.order_id else {
             return Vec::new();
@@ -445,6 +503,7 @@ impl App {
         vec![Effect::Pay {
             token,
             order_id,
+            with: self.pay_request(),
             key: self.new_action_key(),
         }]
     }
@@ -452,6 +511,22 @@ impl App {
     pub(super) fn payment_started(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {
         match result {
             Ok(checkout) => self.start_waiting(checkout, true),
+            // The reader is busy or offline: the QR code takes the payment instead.
+            Err(ApiError::Refused {
+                code: ErrorCode::PaymentProviderError,
+                ..
+            }) if self.payment.by_card => {
+                self.connected();
+                self.payment.by_card = false;
+                self.set_status(
+                    StatusKind::Error,
+                    "The card reader is busy or offline: scan the code to pay with your phone.",
+                );
+                match self.token().map(str::to_owned) {
+                    Some(token) => self.pay_again(token),
+                    None => Vec::new(),
+                }
+            }
             Err(ApiError::Refused {
                 code: ErrorCode::PaymentProviderError,
                 message,
@@ -536,7 +611,8 @@ impl App {
                 self.start_waiting(
                     CheckoutResponse {
                         order,
-                        checkout_url: url,
+                        checkout_url: Some(url),
+                        reader: None,
                     },
                     false,
                 )

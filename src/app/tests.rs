@@ -449,7 +449,8 @@ fn waiting_for_payment_polls_until_paid_and_reconnects() {
     app.update(ch('P'));
     let effects = app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
         order: order(OrderStatus::Pending),
-        checkout_url: "http://pay/7".into(),
+        checkout_url: Some("http://pay/7".into()),
+            reader: None,
     }))));
     assert!(effects.contains(&Effect::OpenBrowser {
         command: String::new(),
@@ -495,7 +496,8 @@ fn waiting_stops_after_the_poll_timeout_and_can_go_on() {
     app.update(ch('P'));
     app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
         order: order(OrderStatus::Pending),
-        checkout_url: "http://pay/7".into(),
+        checkout_url: Some("http://pay/7".into()),
+            reader: None,
     }))));
     let later = app.now + std::time::Duration::from_secs(61);
     app.update(Msg::Tick(later));
@@ -538,7 +540,8 @@ fn cancelling_asks_first() {
     app.update(ch('P'));
     app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
         order: order(OrderStatus::Pending),
-        checkout_url: "http://pay/7".into(),
+        checkout_url: Some("http://pay/7".into()),
+            reader: None,
     }))));
     assert!(app.update(ch('x')).is_empty());
     assert!(app.payment.confirm_cancel);
@@ -577,6 +580,7 @@ fn effects_compare_exactly_each_action_with_a_key_of_its_own() {
         vec![Effect::Pay {
             token: "token".into(),
             order_id: 7,
+            with: storefront_contract::PayRequest::default(),
             key: ActionKey(2),
         }]
     );

@@ -88,6 +88,65 @@ fn draw_kiosk_code(
     );
 }
 
+/// At a kiosk paying by card: the amount and what to do with the card, centred; the QR code
+/// one key away.
+fn draw_kiosk_card(ctx: &Ctx, frame: &mut Frame, area: Rect, reader: &str) {
+    let app = ctx.app;
+    let state = &app.payment;
+    let amount = state
+        .order
+        .as_ref()
+        .map(|o| format_amount(o.total, &o.currency))
+        .unwrap_or_default();
+    let spinner = SPINNER[app.frame % SPINNER.len()];
+    let status = match state.phase {
+        PaymentPhase::Reconnecting => format!("{spinner} Reconnecting… your order is kept."),
+        PaymentPhase::TimedOut => "Stopped waiting. Press Enter to keep waiting.".to_owned(),
+        _ => format!("{spinner} Waiting for your card on the reader {reader}…"),
+    };
+    let mut lines = vec![
+        Line::styled(format!("Pay {amount} by card"), ctx.theme.title),
+        Line::raw(""),
+        Line::styled(
+            format!("Tap, insert or swipe your card on the reader · {amount}"),
+            ctx.theme.title,
+        ),
+        Line::raw(""),
+        Line::styled(status, ctx.theme.accent),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("Tab", ctx.theme.key),
+            Span::raw(" pay with your phone instead (QR code)"),
+        ]),
+    ];
+    if let Some(page) = &app.demo_reader_page {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "Demo: the reader is a web page; press Present card there:",
+            ctx.theme.muted,
+        ));
+        lines.push(Line::styled(page.clone(), ctx.theme.muted));
+    }
+    // Rows once wrapped, so that the block stays whole and centred.
+    let width = usize::from(area.width.max(1));
+    let height = lines
+        .iter()
+        .map(|line| line.width().max(1).div_ceil(width) as u16)
+        .sum();
+    let [_, middle, _] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(height),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        middle,
+    );
+}
+
 /// At a kiosk, once paid: one large code of the ticket page to take away, the codes under it.
 fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url: &str) -> bool {
     let Some(qr) = qr_lines(url) else {
@@ -148,6 +207,14 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         state.phase,
         PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
     );
+    if app.is_kiosk()
+        && waiting_phase
+        && !state.confirm_cancel
+        && let Some(reader) = &state.reader
+    {
+        draw_kiosk_card(ctx, frame, area, reader);
+        return;
+    }
     if app.is_kiosk()
         && waiting_phase
         && !state.confirm_cancel
@@ -269,6 +336,34 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 ));
             }
         }
+        PaymentPhase::Failed if app.is_kiosk() => {
+            lines.push(Line::styled(
+                if state.reader.is_some() {
+                    "Your card was declined. Nothing was taken."
+                } else {
+                    "The payment did not go through. Nothing was taken."
+                },
+                theme.error,
+            ));
+            let mut again = vec![
+                Span::raw("Press "),
+                Span::styled("Enter", theme.key),
+                Span::raw(" to try again"),
+            ];
+            if app.card_reader().is_some() {
+                again.push(Span::raw(", "));
+                again.push(Span::styled("Tab", theme.key));
+                again.push(Span::raw(if state.reader.is_some() {
+                    " to pay by QR code"
+                } else {
+                    " to pay by card"
+                }));
+            }
+            again.push(Span::raw(", or "));
+            again.push(Span::styled("x", theme.key));
+            again.push(Span::raw(" to start over."));
+            lines.push(Line::from(again));
+        }
         PaymentPhase::Failed => {
             lines.push(Line::styled(
                 "The payment did not go through. Nothing was taken.",
@@ -304,6 +399,13 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         state.phase,
         PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
     );
+    if waiting && let Some(reader) = &state.reader {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("Tap, insert or swipe your card on the reader {reader}."),
+            theme.title,
+        ));
+    }
     if waiting && let Some(url) = &state.checkout_url {
         lines.push(Line::raw(""));
         lines.push(Line::raw(match state.browser {

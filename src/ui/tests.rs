@@ -313,7 +313,8 @@ fn kiosk_checked_out(w: u16, h: u16, url: &str) -> App {
     app.update(Msg::from(Reply::CheckedOut(Ok(
         storefront_contract::CheckoutResponse {
             order: order(OrderStatus::Pending),
-            checkout_url: url.into(),
+            checkout_url: Some(url.into()),
+            reader: None,
         },
     ))));
     app
@@ -324,6 +325,34 @@ screens!(kiosk_payment, |w, h| kiosk_checked_out(
     h,
     &order(OrderStatus::Pending).checkout_url.unwrap()
 ));
+
+/// A kiosk customer paying by card on the reader `door-1` (the demo's virtual one).
+fn kiosk_on_reader(w: u16, h: u16) -> App {
+    let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
+    app.settings.kiosk_reader = Some("door-1".into());
+    app.demo_reader_page = Some("http://127.0.0.1:8080/sumup-sandbox/readers/rdr_demo_door1".into());
+    app.payment.by_card = true;
+    app.update(Msg::from(Reply::PaymentStarted(Ok(
+        storefront_contract::CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: None,
+            reader: Some("door-1".into()),
+        },
+    ))));
+    app
+}
+
+screens!(kiosk_card, kiosk_on_reader);
+
+screens!(kiosk_card_declined, |w, h| {
+    let mut app = kiosk_on_reader(w, h);
+    let generation = app.payment.generation;
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(order(OrderStatus::Failed)),
+    }));
+    app
+});
 
 screens!(kiosk_paid, |w, h| {
     let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
