@@ -288,10 +288,7 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     // A demo kiosk takes cards on the sandbox's virtual Solo, a web page.
     let demo_reader_page = (settings.kiosk && settings.kiosk_reader.is_none()).then(|| {
         settings.kiosk_reader = Some(DEMO_READER.to_owned());
-        format!(
-            "{}{SANDBOX_PATH}/readers/{DEMO_READER_ID}",
-            server.origin()
-        )
+        format!("{}{SANDBOX_PATH}/readers/{DEMO_READER_ID}", server.origin())
     });
     let kiosk = settings.kiosk;
     let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());

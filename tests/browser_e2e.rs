@@ -196,7 +196,11 @@ async fn checkout(server: &RunningServer, event: i64) -> (String, i64, String) {
         .checkout(&token, None, &uuid::Uuid::new_v4().to_string())
         .await
         .unwrap();
-    (token, started.order.id, started.checkout_url.expect("a hosted checkout"))
+    (
+        token,
+        started.order.id,
+        started.checkout_url.expect("a hosted checkout"),
+    )
 }
 
 async fn pay_in_browser(

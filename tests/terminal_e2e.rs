@@ -350,6 +350,68 @@ fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
     terminal.assert_clean_shell();
 }
 
+/// Presents a card (`pay`) or declines on the sandbox's virtual Solo, for the payment
+/// waiting on it, as a customer at the reader would.
+fn at_the_reader(backend: &Backend, reader_id: &str, outcome: &str) {
+    let page_url = format!("{}/sumup-sandbox/readers/{reader_id}", backend.origin);
+    let page = Command::new("curl")
+        .args(["-s", &page_url])
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&page.stdout);
+    let checkout = page
+        .split("name=\"checkout\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no payment waits on the reader:\n{page}"));
+    let done = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-X", "POST"])
+        .args(["-d", &format!("checkout={checkout}&outcome={outcome}")])
+        .arg(&page_url)
+        .status()
+        .unwrap();
+    assert!(done.success());
+}
+
+#[test]
+#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+fn a_walk_up_buyer_pays_by_card_on_the_reader_after_a_decline() {
+    tools();
+    let (dir, binary, backend) = setup();
+    let kiosk = Terminal::start(dir.path(), 100, 30);
+    kiosk.type_text(&client_command(
+        &binary,
+        dir.path(),
+        &backend,
+        &format!(
+            "[kiosk]\nreset_after_purchase_secs = 600\nreader = \"door-1\"\n{}",
+            box_office(dir.path(), "door-3")
+        ),
+        "--kiosk",
+    ));
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("Press any key to start");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("start over");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("adds the tickets to your cart");
+    kiosk.press(&["Enter"]);
+    let cart = kiosk.wait_for("Total · 1 item");
+    assert!(!cart.contains("Sign in"), "{cart}");
+    kiosk.press(&["Enter"]);
+    // The amount goes on the reader; no QR code, no sign-in.
+    let card = kiosk.wait_for("Tap, insert or swipe your card on the reader · £10.00");
+    assert!(!card.contains("Scan to pay"), "{card}");
+
+    at_the_reader(&backend, "rdr_e2e_door1", "decline");
+    kiosk.wait_for("Your card was declined");
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("Tap, insert or swipe");
+    at_the_reader(&backend, "rdr_e2e_door1", "pay");
+    let paid = kiosk.wait_for("Thank you!");
+    assert_eq!(ticket_codes(&paid).len(), 1, "{paid}");
+}
+
 /// The ticket codes (`7KQ2-M9XD`) on a screen.
 fn ticket_codes(screen: &str) -> Vec<String> {
     screen

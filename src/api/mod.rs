@@ -12,10 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 pub use storefront_contract::ErrorCode;
 use storefront_contract::{
-    PayRequest,
     AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
     CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
-    OrderList, TicketList, UpdateProductRequest, User,
+    OrderList, PayRequest, TicketList, UpdateProductRequest, User,
 };
 
 use crate::retry::Backoff;

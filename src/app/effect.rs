@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use storefront_contract::{
-    PayRequest,
     BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutResponse, EventDetail,
-    EventList, LoginResponse, Order, OrderList, TicketList, User,
+    EventList, LoginResponse, Order, OrderList, PayRequest, TicketList, User,
 };
 
 use crate::api::{ApiClient, ApiResult, ErrorCode};

@@ -423,11 +423,9 @@ impl App {
                 }
             }
             Action::PayAgain => return self.pay_again(token),
-            Action::SwitchMethod => {
-                if self.card_reader().is_some() && self.payment.payable() {
-                    self.payment.by_card = !self.payment.by_card;
-                    return self.pay_again(token);
-                }
+            Action::SwitchMethod if self.card_reader().is_some() && self.payment.payable() => {
+                self.payment.by_card = !self.payment.by_card;
+                return self.pay_again(token);
             }
             Action::KeepWaiting => {
                 if let Some(order_id) = self.payment.order_id {

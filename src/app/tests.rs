@@ -450,7 +450,7 @@ fn waiting_for_payment_polls_until_paid_and_reconnects() {
     let effects = app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
         order: order(OrderStatus::Pending),
         checkout_url: Some("http://pay/7".into()),
-            reader: None,
+        reader: None,
     }))));
     assert!(effects.contains(&Effect::OpenBrowser {
         command: String::new(),
@@ -497,7 +497,7 @@ fn waiting_stops_after_the_poll_timeout_and_can_go_on() {
     app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
         order: order(OrderStatus::Pending),
         checkout_url: Some("http://pay/7".into()),
-            reader: None,
+        reader: None,
     }))));
     let later = app.now + std::time::Duration::from_secs(61);
     app.update(Msg::Tick(later));
@@ -541,7 +541,7 @@ fn cancelling_asks_first() {
     app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
         order: order(OrderStatus::Pending),
         checkout_url: Some("http://pay/7".into()),
-            reader: None,
+        reader: None,
     }))));
     assert!(app.update(ch('x')).is_empty());
     assert!(app.payment.confirm_cancel);

@@ -330,7 +330,8 @@ screens!(kiosk_payment, |w, h| kiosk_checked_out(
 fn kiosk_on_reader(w: u16, h: u16) -> App {
     let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
     app.settings.kiosk_reader = Some("door-1".into());
-    app.demo_reader_page = Some("http://127.0.0.1:8080/sumup-sandbox/readers/rdr_demo_door1".into());
+    app.demo_reader_page =
+        Some("http://127.0.0.1:8080/sumup-sandbox/readers/rdr_demo_door1".into());
     app.payment.by_card = true;
     app.update(Msg::from(Reply::PaymentStarted(Ok(
         storefront_contract::CheckoutResponse {

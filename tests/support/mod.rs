@@ -127,6 +127,10 @@ title = "The Old Granary"
 slug = "riverside"
 title = "Riverside Jazz Club"
 
+[[readers]]
+name = "door-1"
+id = "rdr_e2e_door1"
+
 [[calendars]]
 slug = "barn"
 name = "Barn Stage"

@@ -696,7 +696,9 @@ impl Catalog {
     fn validate_readers(&self, keys: &Keys<'_>) -> Result<Vec<PlanReader>, CatalogError> {
         index_of(
             "readers",
-            self.readers.iter().map(|r| (r.name.as_str(), r.name.as_str())),
+            self.readers
+                .iter()
+                .map(|r| (r.name.as_str(), r.name.as_str())),
         )?;
         let mut readers = Vec::new();
         for (i, reader) in self.readers.iter().enumerate() {

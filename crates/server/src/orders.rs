@@ -72,11 +72,10 @@ async fn pay_with(state: &AppState, order: &OrderRow, request: &PayRequest) -> A
         }
         (PaymentMethod::Reader, Some(name)) => name,
     };
-    let reader = state
-        .store()
-        .reader(name)
-        .await?
-        .ok_or_else(|| ApiError::validation("reader", "There is no card reader by that name."))?;
+    let reader =
+        state.store().reader(name).await?.ok_or_else(|| {
+            ApiError::validation("reader", "There is no card reader by that name.")
+        })?;
     if let Some(page_id) = reader.page_id
         && order.page.as_ref().is_none_or(|page| page.id != page_id)
     {

@@ -280,7 +280,10 @@ impl SumUpClient {
         &self,
         new: &NewReaderCheckout<'_>,
     ) -> Result<ReaderCheckout, SumUpError> {
-        let minor = new.amount.to_minor().ok_or(SumUpError::Amount(new.amount))?;
+        let minor = new
+            .amount
+            .to_minor()
+            .ok_or(SumUpError::Amount(new.amount))?;
         let request = sumup::readers::CreateCheckoutRequest::builder()
             .total_amount(
                 sumup::readers::CreateCheckoutRequestTotalAmount::builder()
@@ -295,7 +298,11 @@ impl SumUpClient {
         let created = self
             .sdk
             .readers()
-            .create_checkout(urlencode(new.merchant_code), urlencode(new.reader_id), request)
+            .create_checkout(
+                urlencode(new.merchant_code),
+                urlencode(new.reader_id),
+                request,
+            )
             .await
             .map_err(SumUpError::from_sdk)?
             .data;

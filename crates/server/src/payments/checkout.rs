@@ -369,7 +369,10 @@ mod tests {
             },
             ..checkout
         };
-        assert!(is_usable(&reader, 1_000 + READER_CHECKOUT_LIFETIME_SECS - 1));
+        assert!(is_usable(
+            &reader,
+            1_000 + READER_CHECKOUT_LIFETIME_SECS - 1
+        ));
         assert!(!is_usable(&reader, 1_000 + READER_CHECKOUT_LIFETIME_SECS));
     }
 

@@ -157,12 +157,7 @@ pub(super) async fn record_attempt(
     let transaction_code = format!("TSANDBOX{}", &transaction_id[..8].to_uppercase());
     let recorded = state
         .store
-        .sandbox_attempt(
-            row,
-            paid,
-            (&transaction_id, &transaction_code),
-            time::now(),
-        )
+        .sandbox_attempt(row, paid, (&transaction_id, &transaction_code), time::now())
         .await?;
     if recorded {
         let status = if paid {

@@ -124,7 +124,9 @@ async fn reader_checkout(
     id: &str,
 ) -> Result<SandboxCheckoutRow, Response> {
     match state.store.sandbox_checkout(id).await {
-        Ok(Some(row)) if row.merchant_code == merchant && row.reader_id.as_deref() == Some(reader) => {
+        Ok(Some(row))
+            if row.merchant_code == merchant && row.reader_id.as_deref() == Some(reader) =>
+        {
             Ok(row)
         }
         Ok(_) => Err(not_found("The checkout does not exist on this reader.")),
@@ -287,9 +289,8 @@ async fn screen(state: &SandboxState, reader: &str, said: Option<&str>) -> Respo
             fill(reader, row, &amount, &action)
         }
         None => {
-            let action = format!(
-                "{said}<p class=\"state\" id=\"state\">Ready. Waiting for a payment…</p>"
-            );
+            let action =
+                format!("{said}<p class=\"state\" id=\"state\">Ready. Waiting for a payment…</p>");
             PAGE_TEMPLATE
                 .replace("{{head}}", "<meta http-equiv=\"refresh\" content=\"2\">")
                 .replace("{{title}}", &escape(&format!("Virtual Solo {reader}")))

@@ -129,7 +129,9 @@ impl CheckoutRecord {
             },
             PaymentMethod::Reader => PayPlace::Reader {
                 name: self.checkout_reader.ok_or_else(|| missing("reader"))?,
-                reader_id: self.checkout_reader_id.ok_or_else(|| missing("reader_id"))?,
+                reader_id: self
+                    .checkout_reader_id
+                    .ok_or_else(|| missing("reader_id"))?,
                 client_transaction_id: self
                     .checkout_reference
                     .ok_or_else(|| missing("reference"))?,
@@ -616,7 +618,11 @@ impl Store {
             CheckoutKey::ReaderPayment(id) => ("ch.reference = $1 AND ch.method = 'reader'", id),
         };
         let found: Option<Found> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            concat!("SELECT ch.order_id, ", checkout_columns!(), " FROM checkouts ch WHERE {}"),
+            concat!(
+                "SELECT ch.order_id, ",
+                checkout_columns!(),
+                " FROM checkouts ch WHERE {}"
+            ),
             condition
         )))
         .bind(value)

@@ -40,7 +40,12 @@ impl TestApp {
     }
 
     /// Presents a card (`pay`) or declines on the virtual Solo.
-    async fn present(&self, reader_id: &str, checkout: &str, outcome: &str) -> (StatusCode, String) {
+    async fn present(
+        &self,
+        reader_id: &str,
+        checkout: &str,
+        outcome: &str,
+    ) -> (StatusCode, String) {
         let response = self
             .client
             .post(self.reader_page(reader_id))
@@ -103,13 +108,21 @@ async fn the_virtual_solo_answers_sumups_readers_api_in_sumups_types() {
         .create_checkout("MTEST", "rdr_sdk", request.clone())
         .await
         .unwrap_err();
-    assert!(matches!(
-        busy,
-        sumup::SdkError::Api(ref e) if e.status == StatusCode::UNPROCESSABLE_ENTITY
-    ), "{busy:?}");
+    assert!(
+        matches!(
+            busy,
+            sumup::SdkError::Api(ref e) if e.status == StatusCode::UNPROCESSABLE_ENTITY
+        ),
+        "{busy:?}"
+    );
 
     // The reader's screen shows the amount; a card pays it.
-    let page = app.client.get(app.reader_page("rdr_sdk")).send().await.unwrap();
+    let page = app
+        .client
+        .get(app.reader_page("rdr_sdk"))
+        .send()
+        .await
+        .unwrap();
     assert!(page.text().await.unwrap().contains("£23.50"));
     let (status, said) = app.present("rdr_sdk", &id, "pay").await;
     assert_eq!(status, StatusCode::OK);
@@ -134,7 +147,12 @@ async fn the_virtual_solo_answers_sumups_readers_api_in_sumups_types() {
     assert_eq!(transaction.amount, Some(23.5));
 
     // Terminating a reader that waits for nothing is refused; one that waits is stopped.
-    assert!(sdk.readers().terminate_checkout("MTEST", "rdr_sdk").await.is_err());
+    assert!(
+        sdk.readers()
+            .terminate_checkout("MTEST", "rdr_sdk")
+            .await
+            .is_err()
+    );
     let next = sdk
         .readers()
         .create_checkout("MTEST", "rdr_sdk", request)
@@ -151,7 +169,10 @@ async fn the_virtual_solo_answers_sumups_readers_api_in_sumups_types() {
         .await
         .unwrap()
         .data;
-    assert_eq!(stopped.status, GetReaderCheckoutResponseDataStatus::Cancelled);
+    assert_eq!(
+        stopped.status,
+        GetReaderCheckoutResponseDataStatus::Cancelled
+    );
 }
 
 #[tokio::test]
@@ -173,7 +194,13 @@ async fn a_card_on_the_reader_pays_the_order_and_closes_its_payment_page() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment_method"], "reader");
     assert_eq!(paid["checkout_url"], Value::Null);
-    assert!(paid["tickets"].as_array().unwrap().iter().all(|t| t["state"] == "confirmed"));
+    assert!(
+        paid["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] == "confirmed")
+    );
     assert!(paid["tickets_url"].is_string());
 }
 
@@ -211,8 +238,19 @@ async fn cancelling_stops_the_reader_and_no_card_can_pay_after() {
     assert_eq!(app.sandbox_status(&checkout).await, "EXPIRED");
     let (status, _) = app.present(DOOR_READER, &checkout, "pay").await;
     assert_ne!(status, StatusCode::OK);
-    let screen = app.client.get(app.reader_page(DOOR_READER)).send().await.unwrap();
-    assert!(screen.text().await.unwrap().contains("Waiting for a payment"));
+    let screen = app
+        .client
+        .get(app.reader_page(DOOR_READER))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        screen
+            .text()
+            .await
+            .unwrap()
+            .contains("Waiting for a payment")
+    );
 }
 
 #[tokio::test]
@@ -277,7 +315,10 @@ async fn webhooks_polls_and_a_cancel_at_once_settle_a_card_payment_once() {
         futures::future::join_all(hooks),
         cancel
     );
-    assert!(polls.iter().all(|a| a.json["status"] == "paid"), "{polls:?}");
+    assert!(
+        polls.iter().all(|a| a.json["status"] == "paid"),
+        "{polls:?}"
+    );
     assert!(hooks.iter().all(|a| a.status == StatusCode::NO_CONTENT));
     // The card paid before the cancel could stop the reader: the order is paid.
     assert!(
@@ -342,7 +383,12 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
         json!({"method": "reader", "reader": "abbey-desk"}),
     ] {
         let answer = pay(body.clone()).await;
-        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", answer.text);
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            answer.text
+        );
         assert_eq!(answer.field(), "reader");
     }
     let answer = pay(json!({"method": "card"})).await;
@@ -381,7 +427,10 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
     assert_eq!(busy.status, StatusCode::BAD_GATEWAY, "{}", busy.text);
     // Kept, and payable again (its QR code was closed before the reader was asked).
     let kept = app.order(&ann, order, 0).await;
-    assert!(["pending", "failed"].contains(&kept["status"].as_str().unwrap()), "{kept}");
+    assert!(
+        ["pending", "failed"].contains(&kept["status"].as_str().unwrap()),
+        "{kept}"
+    );
     let again = pay(json!({})).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
 }
