@@ -8,7 +8,7 @@ use storefront_contract::{
     EventList, LoginResponse, Order, OrderList, PayRequest, TicketList, User,
 };
 
-use crate::api::{ApiClient, ApiResult, ErrorCode};
+use crate::api::{ApiClient, ApiError, ApiResult, ErrorCode};
 
 /// Names one user action that must act once however often it is sent (buying, checking out,
 /// paying). `update` numbers actions; [`KeyMaker`] turns the number into the
@@ -153,9 +153,11 @@ pub enum Effect {
     Bell,
     /// Puts text on the terminal's clipboard (OSC 52), where the terminal allows it.
     Copy(String),
-    /// Empties the cart (a kiosk, for the next customer).
+    /// Empties the cart (a kiosk, for the next customer), after cancelling the order the last
+    /// customer left unpaid, if any (so that no reader keeps its amount for the next one).
     ClearCart {
         token: String,
+        abandoned_order: Option<i64>,
     },
     /// Runs `effect` after a pause (reconnecting with backoff).
     Later {
@@ -356,7 +358,23 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
             api.check_in_batch(&token, &storefront_contract::CheckinBatch { scans })
                 .await,
         ),
-        Effect::ClearCart { token } => Reply::CartCleared(api.clear_cart(&token).await),
+        Effect::ClearCart {
+            token,
+            abandoned_order,
+        } => {
+            if let Some(order_id) = abandoned_order {
+                match api.cancel_order(&token, order_id).await {
+                    Ok(_) => {}
+                    // Unreachable: tried again with the cart.
+                    Err(err @ ApiError::Network { .. }) => {
+                        return Some(Reply::CartCleared(Err(err)));
+                    }
+                    // Paid meanwhile, or already cancelled: nothing to undo.
+                    Err(err) => tracing::info!(order_id, error = %err, "the abandoned order stays"),
+                }
+            }
+            Reply::CartCleared(api.clear_cart(&token).await)
+        }
         Effect::Bell => {
             ring_bell();
             return None;

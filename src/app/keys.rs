@@ -381,15 +381,17 @@ const PAYMENT: &[Row] = &[
     )
     .primary()
     .only(|app| !app.is_kiosk() && app.payment.payable()),
-    // A customer at a kiosk leaves the order and the terminal in one go.
+    // A customer at a kiosk leaves the order and the terminal in one go: nothing of theirs
+    // (least of all an amount on the card reader) waits for the next customer.
     row(
-        "x",
+        "Esc",
         "cancel and start over",
-        &[(K::Char('x'), A::CancelOrder)],
+        &[(K::Esc, A::CancelOrder), (K::Char('x'), A::CancelOrder)],
         Everywhere,
     )
     .only(|app| app.is_kiosk() && app.payment.payable()),
-    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere)
+        .only(|app| !(app.is_kiosk() && app.payment.payable())),
 ];
 
 const CONFIRM_CANCEL: &[Row] = &[

@@ -30,6 +30,8 @@ pub struct KioskState {
     pub pin_locked_until: Option<Instant>,
     /// Why the box-office account could not sign in, for the operator.
     pub setup_error: Option<String>,
+    /// An order the last customer left unpaid, cancelled with their cart.
+    pub abandoned_order: Option<i64>,
 }
 
 impl KioskState {
@@ -43,6 +45,7 @@ impl KioskState {
             pin_failures: 0,
             pin_locked_until: None,
             setup_error: None,
+            abandoned_order: None,
         }
     }
 
@@ -102,7 +105,10 @@ impl App {
             kiosk.setup_error = None;
         }
         self.reconnect.reset();
-        vec![Effect::ClearCart { token }]
+        vec![Effect::ClearCart {
+            token,
+            abandoned_order: None,
+        }]
     }
 
     /// The box-office account could not sign in: the operator is told, and it is tried again.
@@ -131,16 +137,21 @@ impl App {
         match result {
             Ok(()) => {
                 self.connected();
+                if let Some(kiosk) = &mut self.kiosk {
+                    kiosk.abandoned_order = None;
+                }
                 Vec::new()
             }
             Err(crate::api::ApiError::Network { .. }) => {
                 // Tried again until it works: the next customer must start clean.
                 let delay = self.reconnect.next_delay();
+                let abandoned_order = self.kiosk.as_ref().and_then(|k| k.abandoned_order);
                 match self.token() {
                     Some(token) => vec![Effect::Later {
                         after: delay,
                         effect: Box::new(Effect::ClearCart {
                             token: token.to_owned(),
+                            abandoned_order,
                         }),
                     }],
                     None => Vec::new(),
@@ -260,10 +271,17 @@ impl App {
     /// account they are signed out (their cart stays there for them).
     pub fn reset_kiosk(&mut self) -> Vec<Effect> {
         let mut effects = Vec::new();
+        // The box office's order the customer walked away from is called off with their cart
+        // (a customer's own account keeps theirs, to pay later).
+        let abandoned_order = self
+            .payment
+            .order_id
+            .filter(|_| self.is_box_office() && self.payment.payable());
         if self.is_box_office() {
             if let Some(token) = self.token() {
                 effects.push(Effect::ClearCart {
                     token: token.to_owned(),
+                    abandoned_order,
                 });
             }
         } else if let Some(session) = self.session.take() {
@@ -285,6 +303,7 @@ impl App {
         let setup_error = self.kiosk.as_ref().and_then(|k| k.setup_error.clone());
         let mut kiosk = KioskState::new(self.now);
         kiosk.setup_error = setup_error;
+        kiosk.abandoned_order = abandoned_order;
         self.kiosk = Some(kiosk);
         if !self.events.filter.is_empty() {
             self.events.filter.clear();
@@ -454,7 +473,8 @@ mod tests {
         assert!(app.update(ch('b')).is_empty(), "b opens nothing at a kiosk");
         let keys = app.keys();
         assert!(!keys.iter().any(|(key, _)| *key == "b"), "{keys:?}");
-        assert!(keys.contains(&("x", "cancel and start over")), "{keys:?}");
+        assert!(keys.contains(&("Esc", "cancel and start over")), "{keys:?}");
+        assert!(!keys.contains(&("Esc", "back")), "{keys:?}");
         app.update(ch('x'));
         app.update(ch('y'));
         let mut cancelled = order(OrderStatus::Cancelled);
@@ -526,6 +546,43 @@ mod tests {
         // And back to the card.
         let effects = app.update(key(KeyCode::Tab));
         assert_eq!(pay_effect(&effects), Some(&by_card()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_customer_who_walks_away_from_the_reader_leaves_nothing_on_it() {
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_account = Some((
+            "box@example.com".into(),
+            crate::config::Password::new("box-pass"),
+        ));
+        paying_by_card(&mut app);
+        on_reader(&mut app);
+        // The payment's own wait ends; then the idle countdown; then the reset.
+        let generation = app.payment.generation;
+        app.update(Msg::from(Reply::OrderUpdate {
+            generation,
+            result: Ok(order(OrderStatus::Failed)),
+        }));
+        let effects = app.reset_kiosk();
+        assert!(
+            effects.contains(&Effect::ClearCart {
+                token: "customer".into(),
+                abandoned_order: Some(7),
+            }),
+            "{effects:?}"
+        );
+        // Unreachable server: tried again, the order with it.
+        let effects = app.update(Msg::from(Reply::CartCleared(Err(
+            crate::api::ApiError::Network { server: "s".into() },
+        ))));
+        assert!(
+            matches!(&effects[..], [Effect::Later { effect, .. }]
+                if **effect == Effect::ClearCart { token: "customer".into(), abandoned_order: Some(7) }),
+            "{effects:?}"
+        );
+        app.update(Msg::from(Reply::CartCleared(Ok(()))));
+        assert_eq!(app.kiosk.as_ref().unwrap().abandoned_order, None);
+        assert_eq!(app.screen, Screen::Start);
     }
 
     #[tokio::test(start_paused = true)]

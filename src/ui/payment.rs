@@ -360,7 +360,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 }));
             }
             again.push(Span::raw(", or "));
-            again.push(Span::styled("x", theme.key));
+            again.push(Span::styled("Esc", theme.key));
             again.push(Span::raw(" to start over."));
             lines.push(Line::from(again));
         }
