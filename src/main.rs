@@ -99,6 +99,9 @@ struct ServeArgs {
     /// Logs (to stderr) as plain text lines, or as one JSON object a line for log shippers.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// The IANA time zone (Europe/London) of venues whose page names none of its own.
+    #[arg(long, env = "STOREFRONT_TIMEZONE", default_value = "UTC")]
+    timezone: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -206,6 +209,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         public_url: args.public_url,
         sumup,
         webhook_secret: args.sumup_webhook_secret.filter(|s| !s.is_empty()),
+        timezone: args.timezone,
         ..ServerConfig::default()
     })
     .await

@@ -93,6 +93,13 @@ pub struct EventSummary {
     /// `None` when the capacity is unlimited.
     pub available: Option<u32>,
     pub sold_out: bool,
+    /// The venue's IANA time zone (`Europe/London`): times are shown in it.
+    #[serde(default = "utc_zone")]
+    pub timezone: String,
+}
+
+fn utc_zone() -> String {
+    "UTC".to_owned()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -332,6 +332,7 @@ mod tests {
             page_id: p.0,
             page_slug: p.1,
             page_title: p.2,
+            page_timezone: None,
             order_id: None,
             created_at: 0,
         }

@@ -80,6 +80,8 @@ struct PageEntry {
     slug: String,
     title: String,
     sumup_merchant_code: Option<String>,
+    /// The venue's IANA time zone; the server's `--timezone` when absent.
+    timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +208,8 @@ pub struct PlanPage {
     pub slug: String,
     pub title: String,
     pub sumup_merchant_code: Option<String>,
+    /// An IANA zone name, checked.
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug)]
@@ -569,6 +573,15 @@ impl Catalog {
                 index: i,
                 label: &page.title,
             };
+            let timezone = match &page.timezone {
+                Some(name) => Some(
+                    crate::time::zone(name.trim())
+                        .map_err(|err| entry.error(format!("timezone: {err}")))?
+                        .name()
+                        .to_owned(),
+                ),
+                None => None,
+            };
             pages.push(PlanPage {
                 slug: page.slug.clone(),
                 title: required_text(&entry, "title", &page.title)?,
@@ -576,6 +589,7 @@ impl Catalog {
                     .sumup_merchant_code
                     .clone()
                     .filter(|c| !c.trim().is_empty()),
+                timezone,
             });
         }
         Ok(pages)

@@ -39,7 +39,9 @@ pub fn availability(capacity: Option<i64>, sold: i64) -> (Option<u32>, u32, Opti
     (capacity, sold, available, sold_out)
 }
 
-fn event_summary(row: &EventRow, currency: &str) -> EventSummary {
+/// The event as the API lists it; its times are in its venue's zone (`default_zone` when
+/// the venue has none of its own).
+fn event_summary(row: &EventRow, currency: &str, default_zone: &str) -> EventSummary {
     let (capacity, sold, available, sold_out) = availability(row.ticket_count, row.sold);
     EventSummary {
         id: row.id,
@@ -55,6 +57,10 @@ fn event_summary(row: &EventRow, currency: &str) -> EventSummary {
         sold,
         available,
         sold_out,
+        timezone: row
+            .page_timezone
+            .clone()
+            .unwrap_or_else(|| default_zone.to_owned()),
     }
 }
 
@@ -119,7 +125,7 @@ pub async fn list_events(
     Ok(Json(EventList {
         events: rows
             .iter()
-            .map(|row| event_summary(row, state.currency()))
+            .map(|row| event_summary(row, state.currency(), state.timezone().name()))
             .collect(),
         next_cursor,
     }))
@@ -145,7 +151,7 @@ pub async fn get_event(
         None => 0,
     };
     Ok(Json(EventDetail {
-        summary: event_summary(&row, state.currency()),
+        summary: event_summary(&row, state.currency(), state.timezone().name()),
         description: row.description.clone(),
         location: row.location.clone(),
         ticket_price: row.ticket_price.map(Money::from_minor),

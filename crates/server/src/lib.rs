@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub refund_sweep_interval: Duration,
     /// How the sandbox (mounted when `sumup` is `None`) notifies and retries.
     pub sandbox: sandbox::SandboxOptions,
+    /// The IANA zone of venues without one of their own (`--timezone`).
+    pub timezone: String,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +79,7 @@ impl Default for ServerConfig {
             refund_retry: Duration::from_secs(10),
             refund_sweep_interval: Duration::from_secs(30),
             sandbox: sandbox::SandboxOptions::default(),
+            timezone: "UTC".to_owned(),
         }
     }
 }
@@ -90,6 +93,8 @@ pub enum StartError {
     Database(#[from] sqlx::Error),
     #[error("the catalog was not loaded: {0}")]
     Catalog(#[from] CatalogError),
+    #[error("--timezone: {0}")]
+    Timezone(String),
     #[error("the catalog's passwords could not be hashed: {0}")]
     Hash(#[from] credentials::HashError),
     #[error("cannot make an HTTP client: {0}")]
@@ -147,6 +152,7 @@ impl Drop for RunningServer {
 
 /// Opens the database, loads the catalog into it if it is empty, and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let timezone = time::zone(&config.timezone).map_err(StartError::Timezone)?;
     let store = connect_database(&config.database_url).await?;
     if let Some(text) = &config.catalog {
         let now = time::now();
@@ -204,6 +210,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             refund_sweep_interval: config.refund_sweep_interval,
         },
         config.webhook_secret.clone(),
+        timezone,
     )
     .await?;
     let given = state

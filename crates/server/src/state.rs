@@ -17,6 +17,8 @@ const ORDER_CHANGES_KEPT: usize = 4096;
 pub struct AppState {
     store: Store,
     currency: Arc<str>,
+    /// Where venues without a zone of their own keep time.
+    timezone: chrono_tz::Tz,
     public_url: Arc<str>,
     sumup: SumUpClient,
     sandbox: Option<SandboxState>,
@@ -54,11 +56,13 @@ impl AppState {
         sandbox: Option<SandboxState>,
         timing: Timing,
         webhook_secret: Option<String>,
+        timezone: chrono_tz::Tz,
     ) -> Result<AppState, sqlx::Error> {
         let currency = store.currency().await?;
         Ok(AppState {
             store,
             currency: currency.into(),
+            timezone,
             public_url: public_url.trim_end_matches('/').into(),
             sumup,
             sandbox,
@@ -77,6 +81,11 @@ impl AppState {
     /// The deployment's one currency (ISO 4217).
     pub fn currency(&self) -> &str {
         &self.currency
+    }
+
+    /// The server's zone (`--timezone`), for venues without their own.
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.timezone
     }
 
     pub fn sumup(&self) -> &SumUpClient {

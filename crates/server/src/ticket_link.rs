@@ -39,7 +39,7 @@ pub async fn tickets_page(
         None => return Ok(not_found()),
     };
     let items = store.order_items(order.id).await?;
-    let page = render(&order, &items.tickets);
+    let page = render(&order, &items.tickets, state.timezone());
     Ok((
         [
             ("cache-control", "private, max-age=300"),
@@ -77,8 +77,16 @@ fn qr_svg(text: &str) -> String {
     }
 }
 
-fn ticket_html(ticket: &TicketRow) -> String {
-    let when = to_utc(ticket.event_starts_at).format("%a %-d %b %Y, %H:%M UTC");
+/// One ticket; its time in its venue's zone (`default_zone` when the venue has none), named.
+fn ticket_html(ticket: &TicketRow, default_zone: chrono_tz::Tz) -> String {
+    let zone = ticket
+        .page_timezone
+        .as_deref()
+        .and_then(|name| crate::time::zone(name).ok())
+        .unwrap_or(default_zone);
+    let when = to_utc(ticket.event_starts_at)
+        .with_timezone(&zone)
+        .format("%a %-d %b %Y, %H:%M %Z");
     let kind = ticket
         .ticket_type_name
         .as_deref()
@@ -120,8 +128,11 @@ fn ticket_html(ticket: &TicketRow) -> String {
     )
 }
 
-fn render(order: &OrderRow, tickets: &[TicketRow]) -> String {
-    let sections: String = tickets.iter().map(ticket_html).collect();
+fn render(order: &OrderRow, tickets: &[TicketRow], default_zone: chrono_tz::Tz) -> String {
+    let sections: String = tickets
+        .iter()
+        .map(|ticket| ticket_html(ticket, default_zone))
+        .collect();
     let count = tickets
         .iter()
         .filter(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn))

@@ -51,11 +51,13 @@ impl Store {
         let mut page_ids = Vec::with_capacity(plan.pages.len());
         for page in &plan.pages {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO pages (slug, title, sumup_merchant_code) VALUES ($1, $2, $3) RETURNING id",
+                "INSERT INTO pages (slug, title, sumup_merchant_code, timezone) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(&page.slug)
             .bind(&page.title)
             .bind(&page.sumup_merchant_code)
+            .bind(&page.timezone)
             .fetch_one(&mut *tx)
             .await?;
             page_ids.push(id);

@@ -25,6 +25,8 @@ pub struct EventRow {
     pub page_id: Option<i64>,
     pub page_slug: Option<String>,
     pub page_title: Option<String>,
+    /// The venue's time zone, when it has its own.
+    pub page_timezone: Option<String>,
     pub min_type_cost: Option<i64>,
     /// Tickets reserved, confirmed or checked in: pending tickets never count.
     pub sold: i64,
@@ -85,6 +87,7 @@ SELECT e.id, e.slug, e.name, e.starts_at, e.ends_at, e.ticket_price, e.ticket_co
        e.description, e.location, e.max_per_order, \
        c.id AS calendar_id, c.slug AS calendar_slug, c.name AS calendar_name, \
        p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
+       p.timezone AS page_timezone, \
        (SELECT MIN(tt.cost) FROM ticket_types tt WHERE tt.event_id = e.id) AS min_type_cost, \
        (SELECT COUNT(*) FROM tickets t WHERE t.event_id = e.id \
           AND t.state IN ('reserved', 'confirmed', 'checked_in')) AS sold \

@@ -22,6 +22,8 @@ pub struct TicketRow {
     pub page_id: Option<i64>,
     pub page_slug: Option<String>,
     pub page_title: Option<String>,
+    /// The venue's time zone, when it has its own.
+    pub page_timezone: Option<String>,
     pub order_id: Option<i64>,
     pub created_at: i64,
 }
@@ -53,7 +55,8 @@ impl TicketRow {
 pub(super) const TICKET_SELECT: &str = "\
 SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, e.starts_at AS event_starts_at, \
        t.ticket_type_id, tt.name AS ticket_type_name, t.cost, \
-       c.page_id, p.slug AS page_slug, p.title AS page_title, t.order_id, t.created_at \
+       c.page_id, p.slug AS page_slug, p.title AS page_title, p.timezone AS page_timezone, \
+       t.order_id, t.created_at \
 FROM tickets t \
 JOIN events e ON e.id = t.event_id \
 JOIN calendars c ON c.id = e.calendar_id \

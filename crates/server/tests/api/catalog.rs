@@ -173,3 +173,45 @@ fn toml_quote(text: &str) -> String {
     out.push('"');
     out
 }
+
+#[tokio::test]
+async fn events_keep_their_venues_time_zone_or_the_servers() {
+    let mut config = TestApp::config().await;
+    config.timezone = "America/New_York".to_owned();
+    let app = TestApp::with_config(config).await;
+    let events = app.get("/events", None).await.json["events"].clone();
+    let zone_of = |slug: &str| {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["slug"] == slug)
+            .map(|e| e["timezone"].clone())
+            .unwrap()
+    };
+    // The Abbey Rooms keep Paris time; the Granary has no zone, so the server's.
+    assert_eq!(zone_of("quiet-night"), "Europe/Paris");
+    assert_eq!(zone_of("wren-duo"), "America/New_York");
+    assert_eq!(app.event(WREN_DUO, None).await["timezone"], "America/New_York");
+
+    // Unknown zones are refused, in the catalog and on the command line.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = TEST_CATALOG.replace("Europe/Paris", "Europe/Atlantis");
+    let err = match storefront_server::start(file_config(&lasting_database(&dir).await, Some(&bad)))
+        .await
+    {
+        Ok(_) => panic!("an unknown zone must not load"),
+        Err(err) => err.to_string(),
+    };
+    assert!(
+        err.contains("pages[1] \"Abbey Rooms\": timezone: \"Europe/Atlantis\" is not a time zone"),
+        "{err}"
+    );
+    let mut config = TestApp::config().await;
+    config.timezone = "Moon/Base".to_owned();
+    let err = match storefront_server::start(config).await {
+        Ok(_) => panic!("an unknown --timezone must not start"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.starts_with("--timezone: \"Moon/Base\""), "{err}");
+}

@@ -36,6 +36,7 @@ title = "The Old Granary"
 [[pages]]
 slug = "abbey"
 title = "Abbey Rooms"
+timezone = "Europe/Paris"
 
 [[readers]]
 name = "door-1"

@@ -44,6 +44,8 @@ async fn a_paid_order_has_a_ticket_page_with_every_ticket_and_its_qr_code() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Your 2 tickets"), "{html}");
     assert!(html.contains("Village Fete"));
+    // The Village Green names no zone: the server's.
+    assert!(html.contains(" UTC<") || html.contains(" UTC "), "{html}");
     for code in codes(&order) {
         assert!(html.contains(&code), "{code} is on the page");
     }
@@ -102,6 +104,8 @@ async fn a_refunded_ticket_reads_refunded_on_the_page() {
     assert!(html.contains("Your ticket<"), "one of two is left: {html}");
     assert!(html.contains("Refunded"));
     assert_eq!(html.matches("<svg").count(), 1);
+    // The Abbey Rooms keep Paris time, and say so.
+    assert!(html.contains(" CET") || html.contains(" CEST"), "{html}");
 }
 
 async fn check_in(app: &TestApp, token: &str, code: &str, event: i64) -> Value {
