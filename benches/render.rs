@@ -38,6 +38,7 @@ fn many_events(n: i64) -> Vec<EventSummary> {
             sold: (i % 101) as u32,
             available: Some(100 - (i % 101).min(100) as u32),
             sold_out: i % 101 >= 100,
+            timezone: "Europe/London".into(),
         })
         .collect()
 }

@@ -409,6 +409,27 @@ mod tests {
     }
 
     #[test]
+    fn a_card_reader_is_a_kiosks_alone() {
+        let file = write("[kiosk]\nenabled = true\nreader = \"door-1\"\n");
+        let flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        let settings = Settings::resolve(&flags, no_env).unwrap();
+        assert_eq!(settings.kiosk_reader.as_deref(), Some("door-1"));
+        // An ordinary client pays on the hosted page, whatever the file says.
+        let file = write("[kiosk]\nreader = \"door-1\"\n");
+        let flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        assert_eq!(
+            Settings::resolve(&flags, no_env).unwrap().kiosk_reader,
+            None
+        );
+    }
+
+    #[test]
     fn bad_files_are_named_with_the_problem() {
         let file = write("[ui]\ntheme = \"neon\"\n");
         let flags = Flags {

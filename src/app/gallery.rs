@@ -48,6 +48,7 @@ pub fn event(
         sold,
         available,
         sold_out: capacity.is_some_and(|c| sold >= c),
+        timezone: "Europe/London".into(),
     }
 }
 

@@ -127,7 +127,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                         format!(
                             "{} × {event_name}{kind} · {} @ {}{few}",
                             ids.len(),
-                            ctx.when(*starts_at),
+                            ctx.when_at(*starts_at, ctx.event_zone(*event_id)),
                             format_amount(*unit, currency)
                         ),
                         format_amount(*unit * ids.len() as u32, currency),

@@ -31,12 +31,18 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         field(
             "When",
             {
-                let mut when = ctx.when(event.starts_at);
+                let zone = Some(event.timezone.as_str());
+                let (start, label) = ctx.venue_time(event.starts_at, zone);
+                let mut when = start
+                    .format("%a %e %b %H:%M")
+                    .to_string()
+                    .replace("  ", " ");
                 if let Some(end) = event.ends_at {
-                    when.push_str(&format!(
-                        " – {}",
-                        ctx.when(end).rsplit(' ').next().unwrap_or_default()
-                    ));
+                    let (end, _) = ctx.venue_time(end, zone);
+                    when.push_str(&format!(" – {}", end.format("%H:%M")));
+                }
+                if let Some(label) = label {
+                    when.push_str(&format!(" {label} (venue time)"));
                 }
                 when
             },

@@ -16,8 +16,8 @@ const FEW_LEFT: u32 = 5;
 
 /// Column widths for a table `total` cells wide: when, event, venue, price, availability.
 /// A narrow window leaves the venue out, to keep the event's name readable.
-pub fn columns(total: usize) -> [usize; 5] {
-    let (when, price, availability) = (16, 9, 12);
+pub fn columns(total: usize, when: usize) -> [usize; 5] {
+    let (price, availability) = (9, 12);
     // The selection marker and the spaces between columns.
     let fixed = 1 + when + price + availability + 3;
     let rest = total.saturating_sub(fixed);
@@ -90,7 +90,19 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     };
     frame.render_widget(Paragraph::new(filter), Rect { height: 1, ..area });
 
-    let widths = columns(area.width as usize);
+    // Wide enough for the longest time shown (a venue's zone may follow it).
+    let whens: Vec<String> = state
+        .events
+        .iter()
+        .map(|e| ctx.when_at(e.starts_at, Some(&e.timezone)))
+        .collect();
+    let when_width = whens
+        .iter()
+        .map(|w| crate::text::width(w))
+        .max()
+        .unwrap_or(0)
+        .clamp(16, 22);
+    let widths = columns(area.width as usize, when_width);
     let heading = row(
         &widths,
         " ",
@@ -146,7 +158,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 &widths,
                 if selected { "▸" } else { " " },
                 [
-                    ctx.when(event.starts_at),
+                    whens[i].clone(),
                     event.name.clone(),
                     venue,
                     format_amount(event.price_from, &event.currency),

@@ -13,7 +13,7 @@ mod start;
 pub mod svg;
 pub mod theme;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -33,18 +33,63 @@ pub struct Ctx<'a> {
     pub theme: Theme,
 }
 
+/// `Thu 26 Nov 19:30`.
+const WHEN: &str = "%a %e %b %H:%M";
+
 impl Ctx<'_> {
     /// `Thu 26 Nov 19:30` in the user's zone.
     pub fn when(&self, time: DateTime<Utc>) -> String {
-        const FORMAT: &str = "%a %e %b %H:%M";
-        let text = match self.app.zone {
-            Zone::Local => time
-                .with_timezone(&chrono::Local)
-                .format(FORMAT)
-                .to_string(),
-            Zone::Fixed(offset) => time.with_timezone(&offset).format(FORMAT).to_string(),
-        };
-        text.replace("  ", " ")
+        self.viewer_time(time)
+            .format(WHEN)
+            .to_string()
+            .replace("  ", " ")
+    }
+
+    fn viewer_time(&self, time: DateTime<Utc>) -> DateTime<FixedOffset> {
+        match self.app.zone {
+            Zone::Local => time.with_timezone(&chrono::Local).fixed_offset(),
+            Zone::Fixed(offset) => time.with_timezone(&offset),
+        }
+    }
+
+    /// The time as the venue in `zone` (an IANA name) keeps it, and the zone's abbreviation
+    /// when that is not the viewer's time; the viewer's time when the zone is unknown.
+    pub fn venue_time(
+        &self,
+        time: DateTime<Utc>,
+        zone: Option<&str>,
+    ) -> (DateTime<FixedOffset>, Option<String>) {
+        let viewer = self.viewer_time(time);
+        match zone.and_then(|name| name.parse::<chrono_tz::Tz>().ok()) {
+            Some(zone) => {
+                let venue = time.with_timezone(&zone);
+                let label = (venue.offset().fix() != *viewer.offset())
+                    .then(|| venue.format("%Z").to_string());
+                (venue.fixed_offset(), label)
+            }
+            None => (viewer, None),
+        }
+    }
+
+    /// `Thu 26 Nov 19:30` at the venue, `Thu 26 Nov 19:30 GMT` when the viewer keeps other time.
+    pub fn when_at(&self, time: DateTime<Utc>, zone: Option<&str>) -> String {
+        let (at, label) = self.venue_time(time, zone);
+        let text = at.format(WHEN).to_string().replace("  ", " ");
+        match label {
+            Some(label) => format!("{text} {label}"),
+            None => text,
+        }
+    }
+
+    /// The zone of an event the client has listed or opened.
+    pub fn event_zone(&self, event_id: i64) -> Option<&str> {
+        let app = self.app;
+        app.events
+            .events
+            .iter()
+            .chain(app.event.detail.as_ref().map(|d| &d.summary))
+            .find(|e| e.id == event_id)
+            .map(|e| e.timezone.as_str())
     }
 }
 

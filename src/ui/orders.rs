@@ -141,7 +141,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     let label = format!(
                         "{}{kind} · {}",
                         ticket.entry_name,
-                        ctx.when(ticket.entry_starts_at)
+                        ctx.when_at(ticket.entry_starts_at, ctx.event_zone(ticket.entry_id))
                     );
                     let rest = width.saturating_sub(27);
                     format!(

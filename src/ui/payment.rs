@@ -511,7 +511,7 @@ fn order_lines<'a>(
             let text = format!(
                 "{}{kind} · {}",
                 ticket.entry_name,
-                ctx.when(ticket.entry_starts_at)
+                ctx.when_at(ticket.entry_starts_at, ctx.event_zone(ticket.entry_id))
             );
             let code = if ticket.state == TicketState::Cancelled {
                 match order.refund.as_ref().map(|r| r.status) {

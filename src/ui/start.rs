@@ -111,7 +111,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         .filter(|e| !e.sold_out)
         .take(next.height.saturating_sub(1) as usize)
     {
-        let when = pad(&ctx.when(event.starts_at), 16);
+        let when = pad(&ctx.when_at(event.starts_at, Some(&event.timezone)), 16);
         let price = format_amount(event.price_from, &event.currency);
         let name_width = width.saturating_sub(when.chars().count() + price.chars().count() + 4);
         lines.push(

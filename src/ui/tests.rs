@@ -81,6 +81,24 @@ screens!(events_filtering_empty, |w, h| {
 
 screens!(event_signed_in, event_page);
 
+// A viewer in UTC looking at a venue in New York: its times are the venue's, labelled.
+screens!(events_in_another_zone, |w, h| {
+    let mut app = signed_in(w, h);
+    for event in &mut app.events.events {
+        event.timezone = "America/New_York".into();
+    }
+    app
+});
+
+screens!(event_in_another_zone, |w, h| {
+    let mut app = signed_in(w, h);
+    app.open_event(2);
+    let mut detail = detail();
+    detail.summary.timezone = "America/New_York".into();
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail))));
+    app
+});
+
 screens!(event_signed_out, |w, h| {
     let mut app = app(w, h);
     app.open_event(2);

@@ -192,7 +192,10 @@ async fn events_keep_their_venues_time_zone_or_the_servers() {
     // The Abbey Rooms keep Paris time; the Granary has no zone, so the server's.
     assert_eq!(zone_of("quiet-night"), "Europe/Paris");
     assert_eq!(zone_of("wren-duo"), "America/New_York");
-    assert_eq!(app.event(WREN_DUO, None).await["timezone"], "America/New_York");
+    assert_eq!(
+        app.event(WREN_DUO, None).await["timezone"],
+        "America/New_York"
+    );
 
     // Unknown zones are refused, in the catalog and on the command line.
     let dir = tempfile::tempdir().unwrap();
