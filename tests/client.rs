@@ -874,3 +874,38 @@ async fn one_purchase_takes_eight_requests_at_most() {
     // What is shown is still right: the cart is empty, the badge says so.
     assert_eq!(client.app.summary.as_ref().unwrap().items, 0);
 }
+
+#[tokio::test]
+async fn the_shop_puts_products_in_the_cart() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    let before = client.app.summary.clone().unwrap();
+
+    client.press(KeyCode::Char('s')).await;
+    assert_eq!(client.app.screen, Screen::Shop);
+    assert!(
+        !client.app.shop.products.is_empty(),
+        "the demo sells products"
+    );
+    client.press(KeyCode::Char('/')).await;
+    client.keys("tote").await;
+    client.press(KeyCode::Enter).await;
+    let tote = client.app.shop.selected().cloned().expect("the tote bag");
+    client.press(KeyCode::Char('+')).await;
+    client.press(KeyCode::Char('a')).await;
+    let after = client.app.summary.clone().unwrap();
+    assert_eq!(after.count, before.count + 2, "{:?}", client.app.status);
+    assert_eq!(after.total, before.total + tote.price * 2);
+
+    // The cart shows the line with both, added to the one already there.
+    client.press(KeyCode::Char('c')).await;
+    let cart = client.app.cart.cart.clone().unwrap();
+    let line = cart
+        .groups
+        .iter()
+        .flat_map(|g| &g.products)
+        .find(|p| p.product_id == tote.id)
+        .expect("the tote bag's line");
+    assert!(line.quantity >= 2, "{line:?}");
+}

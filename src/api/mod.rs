@@ -14,7 +14,7 @@ pub use storefront_contract::ErrorCode;
 use storefront_contract::{
     AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
     CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
-    OrderList, PayRequest, TicketList, UpdateProductRequest, User,
+    OrderList, PayRequest, ProductList, TicketList, UpdateProductRequest, User,
 };
 
 use crate::retry::Backoff;
@@ -269,6 +269,11 @@ impl ApiClient {
             path.push_str(&format!("&cursor={}", encode(cursor)));
         }
         self.get(&path, None).await
+    }
+
+    /// Everything for sale besides tickets.
+    pub async fn products(&self, token: &str) -> ApiResult<ProductList> {
+        self.get("/products", Some(token)).await
     }
 
     pub async fn event(&self, id: i64, token: Option<&str>) -> ApiResult<EventDetail> {

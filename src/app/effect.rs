@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use storefront_contract::{
     BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutResponse, EventDetail,
-    EventList, LoginResponse, Order, OrderList, PayRequest, TicketList, User,
+    EventList, LoginResponse, Order, OrderList, PayRequest, ProductList, TicketList, User,
 };
 
 use crate::api::{ApiClient, ApiError, ApiResult, ErrorCode};
@@ -71,6 +71,16 @@ pub enum Effect {
     LoadEvent {
         id: i64,
         token: Option<String>,
+    },
+    /// Everything for sale besides tickets (the shop).
+    LoadProducts {
+        token: String,
+    },
+    /// Puts `quantity` of a product in the cart.
+    AddProduct {
+        token: String,
+        product_id: i64,
+        quantity: i64,
     },
     Buy {
         token: String,
@@ -207,6 +217,12 @@ pub enum Reply {
         result: ApiResult<EventList>,
     },
     EventLoaded(ApiResult<EventDetail>),
+    ProductsLoaded(ApiResult<ProductList>),
+    ProductAdded {
+        product_id: i64,
+        quantity: i64,
+        result: ApiResult<CartSummary>,
+    },
     Bought {
         quantity: i64,
         result: ApiResult<BuyTicketsResponse>,
@@ -278,6 +294,16 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
         Effect::LoadEvent { id, token } => {
             Reply::EventLoaded(api.event(id, token.as_deref()).await)
         }
+        Effect::LoadProducts { token } => Reply::ProductsLoaded(api.products(&token).await),
+        Effect::AddProduct {
+            token,
+            product_id,
+            quantity,
+        } => Reply::ProductAdded {
+            product_id,
+            quantity,
+            result: api.add_product(&token, product_id, quantity).await,
+        },
         Effect::Buy {
             token,
             event_id,

@@ -168,6 +168,37 @@ pub fn summary(items: u32, total: i64) -> CartSummary {
     }
 }
 
+/// What the demo venues sell besides tickets.
+pub fn products() -> ProductList {
+    let granary = page(1, "old-granary", "The Old Granary");
+    let riverside = page(2, "riverside-jazz", "Riverside Jazz Club");
+    let product = |id: i64, title: &str, price: i64, page: Option<&Page>| Product {
+        id,
+        slug: format!("p{id}"),
+        title: title.into(),
+        price: Money::from_minor(price),
+        page: page.cloned(),
+    };
+    ProductList {
+        products: vec![
+            product(1, "Old Granary tote bag", 850, Some(&granary)),
+            product(2, "Riverside membership", 2500, Some(&riverside)),
+            product(3, "Pottery workshop", 3200, Some(&granary)),
+            product(4, "Gift voucher", 2000, None),
+        ],
+    }
+}
+
+/// The shop, signed in, the second product chosen two times.
+pub fn shop_screen(width: u16, height: u16) -> App {
+    let mut app = signed_in(width, height);
+    app.update(key('s'));
+    app.update(Msg::from(Reply::ProductsLoaded(Ok(products()))));
+    app.update(key('j'));
+    app.update(key('+'));
+    app
+}
+
 pub fn cart() -> Cart {
     let all = events();
     let granary = page(1, "old-granary", "The Old Granary");

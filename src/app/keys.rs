@@ -55,6 +55,9 @@ pub enum Action {
     // The cart.
     Undo,
     CopyAddress,
+    // The shop.
+    ShowShop,
+    AddProducts,
     /// A kiosk with a card reader: pay by card, or by QR code instead.
     SwitchMethod,
 }
@@ -170,10 +173,11 @@ const TAIL: &[Row] = &[
     row("?", "help", &[(K::Char('?'), A::Help)], Footer),
     row("q", "quit", &[(K::Char('q'), A::Quit)], Footer),
     row(
-        "e c o",
-        "events, cart, orders and tickets",
+        "e s c o",
+        "events, shop, cart, orders and tickets",
         &[
             (K::Char('e'), A::ShowEvents),
+            (K::Char('s'), A::ShowShop),
             (K::Char('c'), A::ShowCart),
             (K::Char('o'), A::ShowOrders),
         ],
@@ -283,6 +287,36 @@ const CART: &[Row] = &[
     .primary(),
     row("u", "undo removal", &[(K::Char('u'), A::Undo)], Everywhere)
         .only(|app| app.cart.removed.is_some()),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const SHOP: &[Row] = &[
+    row("↑↓", "move", MOVE, Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Help),
+    row(
+        "+ -",
+        "how many",
+        &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
+        Everywhere,
+    )
+    .only(|app| app.shop.selected().is_some()),
+    row(
+        "a",
+        "add to cart",
+        &[(K::Char('a'), A::AddProducts), (K::Enter, A::AddProducts)],
+        Everywhere,
+    )
+    .primary()
+    .only(|app| app.shop.selected().is_some()),
+    row("/", "filter", &[(K::Char('/'), A::Filter)], Everywhere),
+    row("r", "refresh", &[(K::Char('r'), A::Refresh)], Help),
+    row(
+        "Esc",
+        "clear the filter",
+        &[(K::Esc, A::ClearFilter)],
+        Everywhere,
+    )
+    .only(|app| !app.shop.filter.is_empty()),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
 ];
 
@@ -451,6 +485,14 @@ const KIOSK_EVENTS: &[Row] = &[
     row("↑↓", "choose", MOVE, Everywhere),
     row("Enter", "open", &[(K::Enter, A::Open)], Everywhere),
     row("/", "search", &[(K::Char('/'), A::Filter)], Everywhere),
+    // A numeric keypad has `*`.
+    row(
+        "s",
+        "shop",
+        &[(K::Char('s'), A::ShowShop), (K::Char('*'), A::ShowShop)],
+        Everywhere,
+    )
+    .only(|app| !app.shop.products.is_empty()),
     row("Esc", "start over", &[(K::Esc, A::StartOver)], Everywhere)
         .only(|app| app.events.filter.is_empty()),
 ];
@@ -478,6 +520,25 @@ const KIOSK_EVENT: &[Row] = &[
         Everywhere,
     )
     .only(App::event_buyable),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const KIOSK_SHOP: &[Row] = &[
+    row("↑↓", "choose", MOVE, Everywhere),
+    row(
+        "+ -",
+        "how many",
+        &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
+        Everywhere,
+    )
+    .only(|app| app.shop.selected().is_some()),
+    row(
+        "Enter",
+        "add to cart",
+        &[(K::Enter, A::AddProducts)],
+        Everywhere,
+    )
+    .only(|app| app.shop.selected().is_some()),
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
 ];
 
@@ -542,6 +603,8 @@ impl App {
             Screen::Payment => PAYMENT,
             Screen::Orders => ORDERS,
             Screen::Scanner => SCANNER,
+            Screen::Shop if self.shop.editing => FILTERING,
+            Screen::Shop => SHOP,
         };
         if self.is_door() {
             let rows: &[Row] = match self.screen {
@@ -555,7 +618,8 @@ impl App {
         // Screens that type text take every other key; they end with no tail.
         let typing = self.screen == Screen::SignIn
             || self.screen == Screen::Scanner
-            || (self.screen == Screen::Events && self.events.editing);
+            || (self.screen == Screen::Events && self.events.editing)
+            || (self.screen == Screen::Shop && self.shop.editing);
         let tail: &[Row] = if typing { &[] } else { TAIL };
         let mut rows: Vec<Row> = Vec::new();
         if self.is_kiosk() {
@@ -570,6 +634,8 @@ impl App {
                 Screen::Payment => own,
                 Screen::Orders => KIOSK_ORDERS,
                 Screen::Scanner => own,
+                Screen::Shop if self.shop.editing => FILTERING,
+                Screen::Shop => KIOSK_SHOP,
             };
             rows.extend(kiosk);
             // The ordinary keys still work unadvertised, except the ways out.

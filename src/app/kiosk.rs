@@ -105,10 +105,15 @@ impl App {
             kiosk.setup_error = None;
         }
         self.reconnect.reset();
-        vec![Effect::ClearCart {
+        let mut effects = vec![Effect::ClearCart {
             token,
             abandoned_order: None,
-        }]
+        }];
+        // The venue's products follow its events.
+        if !self.shop.loaded {
+            effects.extend(self.load_products());
+        }
+        effects
     }
 
     /// The box-office account could not sign in: the operator is told, and it is tried again.
@@ -294,6 +299,12 @@ impl App {
         self.event = EventState::default();
         self.cart = CartState::default();
         self.orders = OrdersState::default();
+        // The products stay (they are the venue's); what the customer chose does not.
+        self.shop = crate::app::ShopState {
+            products: std::mem::take(&mut self.shop.products),
+            loaded: self.shop.loaded,
+            ..Default::default()
+        };
         self.payment = self.payment.next();
         self.status = None;
         self.prompt = None;

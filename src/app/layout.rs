@@ -35,6 +35,17 @@ pub const EVENTS_TABLE_TOP: u16 = 2;
 pub const CART_LIST_TOP: u16 = 1;
 /// Rows below the cart's lines: a blank, the total, the notice.
 pub const CART_LIST_BOTTOM: u16 = 3;
+/// Rows above the shop's list: the title (or filter) line.
+pub const SHOP_LIST_TOP: u16 = 1;
+/// Rows below the shop's list: a blank, the selected product with its quantity.
+pub const SHOP_LIST_BOTTOM: u16 = 2;
+
+pub fn shop_rows(width: u16, height: u16) -> usize {
+    body(width, height)
+        .height
+        .saturating_sub(SHOP_LIST_TOP + SHOP_LIST_BOTTOM) as usize
+}
+
 /// Rows above the orders list: the title line.
 pub const ORDERS_LIST_TOP: u16 = 1;
 

@@ -18,6 +18,7 @@ pub mod list;
 pub mod gallery;
 mod orders;
 mod payment;
+mod shop;
 mod signin;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
@@ -32,6 +33,7 @@ pub use keys::Action;
 pub use kiosk::KioskState;
 pub use orders::{OrdersRow, OrdersState, orders_rows};
 pub use payment::{BrowserState, PaymentPhase, PaymentState};
+pub use shop::{ShopRow, ShopState};
 pub use signin::{Field, SignInState};
 
 use crate::api::ApiError;
@@ -50,6 +52,8 @@ pub enum Screen {
     Orders,
     /// At the door: scan or type ticket codes for the chosen event.
     Scanner,
+    /// What the venues sell besides tickets.
+    Shop,
 }
 
 /// How times are shown: the machine's zone, or a fixed one (tests, snapshots).
@@ -130,6 +134,7 @@ pub struct App {
     pub payment: PaymentState,
     pub orders: OrdersState,
     pub door: DoorState,
+    pub shop: ShopState,
     /// An order whose payment page the buyer left while it was being paid: watched, so that
     /// they hear how it ended on whatever screen they are.
     pub watching: Option<i64>,
@@ -170,6 +175,7 @@ impl App {
             payment: PaymentState::default(),
             orders: OrdersState::default(),
             door: DoorState::new(now, chrono::Utc::now()),
+            shop: ShopState::default(),
             watching: None,
             checkout_page: None,
             status: None,
@@ -371,6 +377,12 @@ impl App {
                 result,
             } => self.events_loaded(generation, append, result),
             Reply::EventLoaded(result) => self.event_loaded(result),
+            Reply::ProductsLoaded(result) => self.products_loaded(result),
+            Reply::ProductAdded {
+                product_id,
+                quantity,
+                result,
+            } => self.product_added(product_id, quantity, result),
             Reply::Bought { quantity, result } => self.bought(quantity, result),
             Reply::CartLoaded(result) => self.cart_loaded(result),
             Reply::SummaryLoaded(result) => match result {
@@ -455,6 +467,7 @@ impl App {
         match self.screen {
             Screen::SignIn => self.signin_text(key),
             Screen::Events if self.events.editing => self.filter_text(key),
+            Screen::Shop if self.shop.editing => self.shop_filter_text(key),
             Screen::Scanner => self.scanner_text(key),
             _ => Vec::new(),
         }
@@ -473,6 +486,7 @@ impl App {
             }
             Action::ShowEvents => self.show_events(),
             Action::ShowCart => self.show_cart(),
+            Action::ShowShop => self.show_shop(),
             // A box-office kiosk's orders are earlier customers': never shown to the next.
             Action::ShowOrders if self.is_box_office() => Vec::new(),
             Action::ShowOrders => self.show_orders(),
@@ -487,6 +501,7 @@ impl App {
                 Screen::Payment => self.payment_action(action),
                 Screen::Orders => self.orders_action(action),
                 Screen::Scanner => self.scanner_action(action),
+                Screen::Shop => self.shop_action(action),
             },
         }
     }

@@ -217,6 +217,7 @@ impl App {
             Screen::Cart => effects.extend(self.show_cart()),
             Screen::Orders => effects.extend(self.show_orders()),
             Screen::Payment => effects.extend(self.resume_payment()),
+            Screen::Shop => effects.extend(self.show_shop()),
             Screen::Start | Screen::Events | Screen::SignIn | Screen::Scanner => {}
         }
         effects

@@ -587,6 +587,72 @@ fn effects_compare_exactly_each_action_with_a_key_of_its_own() {
 }
 
 #[test]
+fn the_shop_adds_a_product_with_its_quantity() {
+    let mut app = signed_in(100, 30);
+    assert_eq!(
+        app.update(ch('s')),
+        vec![Effect::LoadProducts {
+            token: "token".into()
+        }]
+    );
+    assert_eq!(app.screen, Screen::Shop);
+    app.update(Msg::from(Reply::ProductsLoaded(Ok(products()))));
+    // Opened again, it is not fetched again.
+    app.update(key(KeyCode::Esc));
+    assert!(app.update(ch('s')).is_empty());
+    // Riverside Jazz Club comes first: Riverside membership; then the Granary's.
+    app.update(ch('j'));
+    assert_eq!(app.shop.selected().unwrap().title, "Old Granary tote bag");
+    app.update(ch('+'));
+    app.update(ch('+'));
+    assert_eq!(
+        app.update(ch('a')),
+        vec![Effect::AddProduct {
+            token: "token".into(),
+            product_id: 1,
+            quantity: 3,
+        }]
+    );
+    app.update(Msg::from(Reply::ProductAdded {
+        product_id: 1,
+        quantity: 3,
+        result: Ok(summary(8, 8500)),
+    }));
+    assert_eq!(app.summary, Some(summary(8, 8500)));
+    assert_eq!(app.shop.quantity, 1);
+    let said = &app.status.as_ref().unwrap().text;
+    assert_eq!(said, "3 × Old Granary tote bag added to your cart.");
+    // Moving to another product starts again at one.
+    app.update(ch('+'));
+    app.update(ch('j'));
+    assert_eq!(app.shop.quantity, 1);
+}
+
+#[test]
+fn the_shop_is_for_those_signed_in_and_filters_as_typed() {
+    let (mut app, _) = App::new(crate::config::Settings::default(), None, Instant::now());
+    // Browsing signed out: the shop is for those signed in.
+    app.update(key(KeyCode::Esc));
+    assert!(app.update(ch('s')).is_empty());
+    assert_eq!(app.screen, Screen::SignIn);
+    assert_eq!(app.signin.return_to, Some(Screen::Shop));
+    let mut app = signed_in(100, 30);
+    app.update(ch('s'));
+    app.update(Msg::from(Reply::ProductsLoaded(Ok(products()))));
+    app.update(ch('/'));
+    for c in "voucher".chars() {
+        app.update(ch(c));
+    }
+    assert_eq!(app.shop.visible().len(), 1);
+    assert!(app.keys().contains(&("Enter", "keep filter")));
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(
+        &app.update(ch('a'))[..],
+        [Effect::AddProduct { product_id: 4, .. }]
+    ));
+}
+
+#[test]
 fn information_fades_and_errors_stay() {
     let mut app = signed_in(100, 30);
     let start = app.now;

@@ -181,5 +181,30 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
+    let mut lines = lines;
+    // At a kiosk, what the venue sells besides tickets follows its events, where there is room.
+    let room = (body.height as usize).saturating_sub(lines.len());
+    if app.is_kiosk() && room >= 3 && state.next_cursor.is_none() && !app.shop.products.is_empty() {
+        let currency = app.currency();
+        let items: Vec<String> = app
+            .shop
+            .products
+            .iter()
+            .map(|p| format!("{} {}", p.title, format_amount(p.price, currency)))
+            .collect();
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(" Also for sale: ", theme.accent),
+            Span::raw(crate::text::fit(
+                &items.join(" · "),
+                (body.width as usize).saturating_sub(17),
+            )),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw(" Press "),
+            Span::styled("s", theme.key),
+            Span::raw(" (or * on the keypad) to buy them."),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines), body);
 }

@@ -7,6 +7,7 @@ mod events;
 mod orders;
 mod payment;
 pub mod qr;
+mod shop;
 mod signin;
 mod start;
 #[cfg(feature = "screenshots")]
@@ -112,6 +113,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         Screen::Payment => payment::draw(&ctx, frame, areas.body),
         Screen::Orders => orders::draw(&ctx, frame, areas.body),
         Screen::Scanner => door::draw(&ctx, frame, areas.body),
+        Screen::Shop => shop::draw(&ctx, frame, areas.body),
     }
     status(&ctx, frame, areas.status);
     footer(&ctx, frame, areas.footer);

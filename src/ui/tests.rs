@@ -81,6 +81,24 @@ screens!(events_filtering_empty, |w, h| {
 
 screens!(event_signed_in, event_page);
 
+screens!(shop, shop_screen);
+
+screens!(shop_filtering, |w, h| {
+    let mut app = shop_screen(w, h);
+    app.update(ch('/'));
+    for c in "GRAN".chars() {
+        app.update(ch(c));
+    }
+    app
+});
+
+screens!(kiosk_events_with_products, |w, h| {
+    let mut app = kiosk(w, h);
+    app.update(Msg::from(Reply::ProductsLoaded(Ok(products()))));
+    app.update(ch('x'));
+    app
+});
+
 // A viewer in UTC looking at a venue in New York: its times are the venue's, labelled.
 screens!(events_in_another_zone, |w, h| {
     let mut app = signed_in(w, h);
