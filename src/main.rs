@@ -305,7 +305,7 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     app.demo_reader_page = demo_reader_page;
     if !kiosk {
         // At a kiosk no previous email is ever shown.
-        app.signin.email = email.to_owned();
+        app.signin.email = email.into();
     }
     let result = storefront::terminal::run(app, effects, SessionStore::none()).await;
     server.stop().await;

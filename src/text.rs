@@ -33,30 +33,162 @@ pub fn sanitize_json(value: &mut serde_json::Value) {
     }
 }
 
-/// One line of text being typed, edited as the sign-in fields and the events filter edit
-/// it: printable characters add (up to `max`), Backspace takes the last one, Ctrl-U clears
-/// the line and Ctrl-W the last word. `true` when the text changed.
-pub fn edit_line(text: &mut String, key: crossterm::event::KeyEvent, max: usize) -> bool {
-    use crossterm::event::{KeyCode, KeyModifiers};
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Backspace => text.pop().is_some(),
-        KeyCode::Char('u') if ctrl => {
-            let changed = !text.is_empty();
-            text.clear();
-            changed
+/// One line of text being typed, with a cursor: the sign-in fields and the filters.
+/// Printable characters go in at the cursor (up to a length), Backspace and Delete take the
+/// character before and under it, Left, Right, Home and End (Ctrl-A, Ctrl-E) move it,
+/// Ctrl-U clears what is before it and Ctrl-W the word before it.
+///
+/// It reads as the `String` it holds; the cursor is kept as the number of characters after
+/// it, so that text set or cleared from outside leaves the cursor at the end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineInput {
+    text: String,
+    /// Characters after the cursor.
+    after: usize,
+}
+
+impl LineInput {
+    /// The cursor as a byte index into the text.
+    fn cursor(&self) -> usize {
+        let chars = self.text.chars().count();
+        let at = chars - self.after.min(chars);
+        self.text
+            .char_indices()
+            .nth(at)
+            .map_or(self.text.len(), |(i, _)| i)
+    }
+
+    /// Characters before the cursor.
+    fn before(&self) -> usize {
+        self.text.chars().count() - self.after.min(self.text.chars().count())
+    }
+
+    /// Applies a key; `true` when the text changed.
+    pub fn edit(&mut self, key: crossterm::event::KeyEvent, max: usize) -> bool {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let count = self.text.chars().count();
+        self.after = self.after.min(count);
+        let cursor = self.cursor();
+        match key.code {
+            KeyCode::Left => {
+                self.after = (self.after + 1).min(count);
+                false
+            }
+            KeyCode::Right => {
+                self.after = self.after.saturating_sub(1);
+                false
+            }
+            KeyCode::Home => {
+                self.after = count;
+                false
+            }
+            KeyCode::Char('a') if ctrl => {
+                self.after = count;
+                false
+            }
+            KeyCode::End => {
+                self.after = 0;
+                false
+            }
+            KeyCode::Char('e') if ctrl => {
+                self.after = 0;
+                false
+            }
+            KeyCode::Backspace => match self.text[..cursor].chars().next_back() {
+                Some(ch) => {
+                    self.text.replace_range(cursor - ch.len_utf8()..cursor, "");
+                    true
+                }
+                None => false,
+            },
+            KeyCode::Delete => match self.text[cursor..].chars().next() {
+                Some(ch) => {
+                    self.text.replace_range(cursor..cursor + ch.len_utf8(), "");
+                    self.after -= 1;
+                    true
+                }
+                None => false,
+            },
+            KeyCode::Char('u') if ctrl => {
+                self.text.replace_range(..cursor, "");
+                cursor > 0
+            }
+            KeyCode::Char('w') if ctrl => {
+                let head = &self.text[..cursor];
+                let kept = head.trim_end().rfind(' ').map_or(0, |at| at + 1);
+                self.text.replace_range(kept..cursor, "");
+                kept < cursor
+            }
+            KeyCode::Char(ch) if !ctrl && !ch.is_control() && count < max => {
+                self.text.insert(cursor, ch);
+                true
+            }
+            _ => false,
         }
-        KeyCode::Char('w') if ctrl => {
-            let kept = text.trim_end().rfind(' ').map_or(0, |at| at + 1);
-            let changed = kept < text.len();
-            text.truncate(kept);
-            changed
+    }
+
+    /// The text with `▏` at the cursor, for the field that has the focus; `mask` stands for
+    /// each character (a password's `•`).
+    pub fn with_cursor(&self, mask: Option<char>) -> String {
+        let shown: String = match mask {
+            Some(mask) => std::iter::repeat_n(mask, self.text.chars().count()).collect(),
+            None => self.text.clone(),
+        };
+        let at = self.before();
+        let mut out: String = shown.chars().take(at).collect();
+        out.push('▏');
+        out.extend(shown.chars().skip(at));
+        out
+    }
+}
+
+impl std::ops::Deref for LineInput {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for LineInput {
+    /// Text changed from outside: the cursor goes to its end.
+    fn deref_mut(&mut self) -> &mut String {
+        self.after = 0;
+        &mut self.text
+    }
+}
+
+impl From<&str> for LineInput {
+    fn from(text: &str) -> LineInput {
+        LineInput {
+            text: text.to_owned(),
+            after: 0,
         }
-        KeyCode::Char(ch) if !ctrl && !ch.is_control() && text.chars().count() < max => {
-            text.push(ch);
-            true
-        }
-        _ => false,
+    }
+}
+
+impl From<String> for LineInput {
+    fn from(text: String) -> LineInput {
+        LineInput { text, after: 0 }
+    }
+}
+
+impl PartialEq<&str> for LineInput {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl PartialEq<str> for LineInput {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl std::fmt::Display for LineInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 
@@ -110,24 +242,64 @@ mod tests {
         use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
         let plain = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
         let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
-        let mut text = String::new();
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        let mut text = LineInput::default();
         for c in "late night jazz".chars() {
-            assert!(edit_line(&mut text, plain(c), 100));
+            assert!(text.edit(plain(c), 100));
         }
-        assert!(edit_line(&mut text, ctrl('w'), 100));
+        assert!(text.edit(ctrl('w'), 100));
         assert_eq!(text, "late night ");
-        assert!(edit_line(&mut text, ctrl('w'), 100));
+        assert!(text.edit(ctrl('w'), 100));
         assert_eq!(text, "late ");
-        assert!(edit_line(
-            &mut text,
-            KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
-            100
-        ));
+        assert!(text.edit(key(KeyCode::Backspace), 100));
         assert_eq!(text, "late");
-        assert!(edit_line(&mut text, ctrl('u'), 100));
+        assert!(text.edit(ctrl('u'), 100));
         assert!(text.is_empty());
-        assert!(!edit_line(&mut text, ctrl('u'), 100));
-        assert!(!edit_line(&mut text, plain('x'), 0), "at most max");
+        assert!(!text.edit(ctrl('u'), 100));
+        assert!(!text.edit(plain('x'), 0), "at most max");
+    }
+
+    #[test]
+    fn the_cursor_moves_and_typing_goes_in_where_it_is() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let plain = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        let mut text = LineInput::from("dem@exämple.com");
+        assert_eq!(text.with_cursor(None), "dem@exämple.com▏");
+        // Home, three to the right, and the missing letter goes in.
+        assert!(!text.edit(key(KeyCode::Home), 100));
+        for _ in 0..3 {
+            text.edit(key(KeyCode::Right), 100);
+        }
+        assert!(text.edit(plain('o'), 100));
+        assert_eq!(text, "demo@exämple.com");
+        assert_eq!(text.with_cursor(None), "demo▏@exämple.com");
+        // Delete takes what is under the cursor; Backspace what is before it.
+        assert!(text.edit(key(KeyCode::Delete), 100));
+        assert_eq!(text, "demoexämple.com");
+        assert!(text.edit(key(KeyCode::Backspace), 100));
+        assert_eq!(text, "demexämple.com");
+        // Moving past either end stays at it; End and Ctrl-A, Ctrl-E.
+        for _ in 0..40 {
+            text.edit(key(KeyCode::Left), 100);
+        }
+        assert!(!text.edit(key(KeyCode::Backspace), 100));
+        assert_eq!(text.with_cursor(None), "▏demexämple.com");
+        text.edit(ctrl('e'), 100);
+        text.edit(key(KeyCode::Left), 100);
+        text.edit(key(KeyCode::Left), 100);
+        text.edit(key(KeyCode::Left), 100);
+        text.edit(key(KeyCode::Left), 100);
+        // Ctrl-U clears what is before the cursor only.
+        assert!(text.edit(ctrl('u'), 100));
+        assert_eq!(text, ".com");
+        text.edit(ctrl('a'), 100);
+        assert_eq!(text.with_cursor(Some('•')), "▏••••");
+        // Text set from outside leaves the cursor at its end.
+        text.clear();
+        text.push_str("abc");
+        assert_eq!(text.with_cursor(None), "abc▏");
     }
 
     #[test]

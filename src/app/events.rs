@@ -28,7 +28,7 @@ const FILTER_DEBOUNCE: Duration = Duration::from_millis(250);
 pub struct EventsState {
     pub events: Vec<EventSummary>,
     pub list: ListState,
-    pub filter: String,
+    pub filter: crate::text::LineInput,
     pub editing: bool,
     /// The filter was typed into at this moment and not yet sent.
     filter_changed_at: Option<Instant>,
@@ -211,7 +211,7 @@ impl App {
 
     /// A key typed into the filter.
     pub(super) fn filter_text(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if crate::text::edit_line(&mut self.events.filter, key, 100) {
+        if self.events.filter.edit(key, 100) {
             self.events.filter_changed_at = Some(self.now);
         }
         Vec::new()

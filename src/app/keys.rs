@@ -191,6 +191,13 @@ const SIGN_IN: &[Row] = &[
     row("Tab", "next field", FIELDS, Everywhere),
     row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere),
     row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere),
+    row("← → Home End", "move in the text", &[], Help),
+    row(
+        "Ctrl-U Ctrl-W",
+        "delete before the cursor, the word before it",
+        &[],
+        Help,
+    ),
 ];
 
 const FILTERING: &[Row] = &[
@@ -206,6 +213,13 @@ const FILTERING: &[Row] = &[
         "clear filter",
         &[(K::Esc, A::ClearFilter)],
         Everywhere,
+    ),
+    row("← → Home End", "move in the text", &[], Help),
+    row(
+        "Ctrl-U Ctrl-W",
+        "delete before the cursor, the word before it",
+        &[],
+        Help,
     ),
 ];
 

@@ -20,7 +20,7 @@ pub struct ShopState {
     pub selected: usize,
     /// The first row shown (headings count).
     pub offset: usize,
-    pub filter: String,
+    pub filter: crate::text::LineInput,
     pub editing: bool,
     pub quantity: u32,
     pub loading: bool,
@@ -33,7 +33,7 @@ impl Default for ShopState {
             products: Vec::new(),
             selected: 0,
             offset: 0,
-            filter: String::new(),
+            filter: Default::default(),
             editing: false,
             quantity: 1,
             loading: false,
@@ -228,7 +228,7 @@ impl App {
 
     /// A key typed into the shop's filter: the list follows at once (it is all here).
     pub(super) fn shop_filter_text(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if crate::text::edit_line(&mut self.shop.filter, key, 100) {
+        if self.shop.filter.edit(key, 100) {
             self.filter_changed();
         }
         Vec::new()

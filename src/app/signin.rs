@@ -16,8 +16,8 @@ pub enum Field {
 
 #[derive(Clone, Debug, Default)]
 pub struct SignInState {
-    pub email: String,
-    pub password: String,
+    pub email: crate::text::LineInput,
+    pub password: crate::text::LineInput,
     pub focus: Field,
     pub error: Option<String>,
     pub busy: bool,
@@ -59,7 +59,7 @@ impl App {
             Field::Email => &mut form.email,
             Field::Password => &mut form.password,
         };
-        crate::text::edit_line(field, key, 254);
+        field.edit(key, 254);
         Vec::new()
     }
 
@@ -79,7 +79,7 @@ impl App {
         form.busy = true;
         vec![Effect::Login {
             email: form.email.trim().to_owned(),
-            password: form.password.clone(),
+            password: form.password.to_string(),
         }]
     }
 

@@ -653,6 +653,23 @@ fn the_shop_is_for_those_signed_in_and_filters_as_typed() {
 }
 
 #[test]
+fn a_typo_in_the_email_is_mended_where_it_is() {
+    let (mut app, _) = App::new(crate::config::Settings::default(), None, Instant::now());
+    for c in "dem@example.com".chars() {
+        app.update(ch(c));
+    }
+    app.update(key(KeyCode::Home));
+    for _ in 0..3 {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(ch('o'));
+    assert_eq!(app.signin.email, "demo@example.com");
+    app.update(key(KeyCode::End));
+    app.update(key(KeyCode::Backspace));
+    assert_eq!(app.signin.email, "demo@example.co");
+}
+
+#[test]
 fn information_fades_and_errors_stay() {
     let mut app = signed_in(100, 30);
     let start = app.now;

@@ -60,32 +60,33 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let app = ctx.app;
     let state = &app.events;
     let theme = &ctx.theme;
+    // The count stays in sight while filtering.
+    let count = format!(
+        "   {} shown{}",
+        state.events.len(),
+        if state.next_cursor.is_some() {
+            ", more below"
+        } else {
+            ""
+        }
+    );
     let filter = if state.editing {
         Line::from(vec![
             Span::styled(" Filter: ", theme.key),
-            Span::raw(format!("{}▏", state.filter)),
+            Span::raw(state.filter.with_cursor(None)),
+            Span::styled(count, theme.muted),
         ])
     } else if !state.filter.is_empty() {
         Line::from(vec![
             Span::styled(" Filter: ", theme.muted),
-            Span::raw(state.filter.clone()),
+            Span::raw(state.filter.to_string()),
+            Span::styled(count, theme.muted),
             Span::styled("   (/ to change, Esc to clear)", theme.muted),
         ])
     } else {
         Line::from(vec![
             Span::styled(" Events", theme.title),
-            Span::styled(
-                format!(
-                    "   {} shown{}",
-                    state.events.len(),
-                    if state.next_cursor.is_some() {
-                        ", more below"
-                    } else {
-                        ""
-                    }
-                ),
-                theme.muted,
-            ),
+            Span::styled(count, theme.muted),
         ])
     };
     frame.render_widget(Paragraph::new(filter), Rect { height: 1, ..area });

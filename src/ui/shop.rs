@@ -20,13 +20,13 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let title = if shop.editing {
         Line::from(vec![
             Span::styled(" Filter: ", theme.key),
-            Span::raw(format!("{}▏", shop.filter)),
+            Span::raw(shop.filter.with_cursor(None)),
             Span::styled(count, theme.muted),
         ])
     } else if !shop.filter.is_empty() {
         Line::from(vec![
             Span::styled(" Filter: ", theme.muted),
-            Span::raw(shop.filter.clone()),
+            Span::raw(shop.filter.to_string()),
             Span::styled(count, theme.muted),
             Span::styled("   (/ to change, Esc to clear)", theme.muted),
         ])

@@ -14,17 +14,18 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let theme = &ctx.theme;
     let column = centred(area, 56);
     let field_width = column.width.saturating_sub(16) as usize;
-    let input = |label: &str, value: String, focused: bool| {
-        let shown = if focused {
-            format!("{value}▏")
-        } else {
-            value
+    let input = |label: &str, value: &crate::text::LineInput, mask: Option<char>, focused: bool| {
+        let shown = match (focused, mask) {
+            (true, _) => value.with_cursor(mask),
+            (false, Some(mask)) => std::iter::repeat_n(mask, value.chars().count()).collect(),
+            (false, None) => value.to_string(),
         };
-        // Long input shows its end, where the typing happens.
+        // Long input shows the part around the cursor, where the typing happens.
         let cells = crate::text::width(&shown);
         let shown = if cells > field_width {
-            let skip = shown.chars().count() - field_width;
-            shown.chars().skip(skip).collect()
+            let cursor = shown.chars().position(|c| c == '▏').unwrap_or(0);
+            let skip = (cursor + 1).saturating_sub(field_width);
+            shown.chars().skip(skip).take(field_width).collect()
         } else {
             shown
         };
@@ -49,11 +50,12 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         )
         .centered(),
         Line::raw(""),
-        input("Email", form.email.clone(), form.focus == Field::Email),
+        input("Email", &form.email, None, form.focus == Field::Email),
         Line::raw(""),
         input(
             "Password",
-            "•".repeat(form.password.chars().count()),
+            &form.password,
+            Some('•'),
             form.focus == Field::Password,
         ),
         Line::raw(""),
