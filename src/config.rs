@@ -92,6 +92,8 @@ impl Default for KioskSection {
 struct UiSection {
     mouse: bool,
     theme: ThemeName,
+    /// Addresses as OSC 8 links; unset means where the terminal is likely to take them.
+    hyperlinks: Option<bool>,
 }
 
 impl Default for UiSection {
@@ -99,6 +101,7 @@ impl Default for UiSection {
         UiSection {
             mouse: true,
             theme: ThemeName::Dark,
+            hyperlinks: None,
         }
     }
 }
@@ -131,6 +134,8 @@ pub struct Settings {
     pub checkin: bool,
     pub mouse: bool,
     pub theme: ThemeName,
+    /// Addresses are drawn as OSC 8 links (clickable where the terminal supports them).
+    pub hyperlinks: bool,
 }
 
 impl Default for Settings {
@@ -246,10 +251,17 @@ impl Settings {
             _ => None,
         };
         let kiosk_terminal = file.kiosk.terminal.clone().filter(|t| !t.trim().is_empty());
+        // Terminals that do not know OSC 8 ignore it, except the Linux console and dumb
+        // terminals; a kiosk shows QR codes, not links.
+        let hyperlinks = file.ui.hyperlinks.unwrap_or_else(|| {
+            !kiosk
+                && env("TERM").is_some_and(|term| !matches!(term.as_str(), "linux" | "dumb" | ""))
+        });
         let mut settings = Settings::from_file(file, kiosk);
         settings.checkin = flags.checkin && !kiosk;
         settings.kiosk_account = kiosk_account;
         settings.kiosk_terminal = kiosk_terminal;
+        settings.hyperlinks = hyperlinks;
         settings.server = flags
             .server
             .clone()
@@ -282,6 +294,7 @@ impl Settings {
             kiosk_reader: file.kiosk.reader.filter(|r| !r.trim().is_empty() && kiosk),
             checkin: false,
             mouse: file.ui.mouse,
+            hyperlinks: file.ui.hyperlinks.unwrap_or(false),
             theme: file.ui.theme,
         }
     }

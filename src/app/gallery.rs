@@ -275,10 +275,8 @@ pub fn order(status: OrderStatus) -> Order {
         created_at: at("2031-03-01T10:05:00Z"),
         paid_at: (status == OrderStatus::Paid).then(|| at("2031-03-01T10:07:00Z")),
         page: Some(page(1, "old-granary", "The Old Granary")),
-        checkout_url: Some(
-            "http://127.0.0.1:8080/sumup-sandbox/pay/6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into(),
-        ),
-        sumup_checkout_id: Some("6f1c1a52-77c4-4bd6-8e45-0a9b1f3c2d11".into()),
+        checkout_url: Some("http://127.0.0.1:8080/sumup-sandbox/pay/k3v9q2x7m1b4d".into()),
+        sumup_checkout_id: Some("k3v9q2x7m1b4d".into()),
         sumup_status: Some(if status == OrderStatus::Paid {
             CheckoutStatus::Paid
         } else {

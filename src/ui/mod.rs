@@ -94,6 +94,39 @@ impl Ctx<'_> {
     }
 }
 
+/// Draws `url` on the first row of `area` in `style`, cut with `…` if it does not fit; where
+/// the terminal takes OSC 8 links (`[ui] hyperlinks`), as a link to the whole address, so a
+/// click opens it however it was cut. Server strings are stripped of control characters when
+/// decoded, so the address cannot end the link early.
+pub fn draw_link(
+    ctx: &Ctx,
+    frame: &mut Frame,
+    area: Rect,
+    url: &str,
+    style: ratatui::style::Style,
+) {
+    let text = fit(url, usize::from(area.width));
+    let cells = width(&text);
+    frame.render_widget(
+        Paragraph::new(Line::styled(text.clone(), style)),
+        Rect { height: 1, ..area },
+    );
+    if !ctx.app.settings.hyperlinks || cells == 0 || area.height == 0 {
+        return;
+    }
+    let Some(forced) = u16::try_from(cells)
+        .ok()
+        .and_then(std::num::NonZeroU16::new)
+    else {
+        return;
+    };
+    // The first cell writes the whole link; the diff then skips the cells it covers.
+    if let Some(cell) = frame.buffer_mut().cell_mut((area.x, area.y)) {
+        cell.set_symbol(&format!("\u{1b}]8;;{url}\u{1b}\\{text}\u{1b}]8;;\u{1b}\\"))
+            .set_diff_option(ratatui::buffer::CellDiffOption::ForcedWidth(forced));
+    }
+}
+
 pub fn view(app: &App, frame: &mut Frame) {
     let theme = Theme::new(app.settings.theme, app.is_kiosk());
     let area = frame.area();

@@ -231,6 +231,46 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     {
         return;
     }
+    // The payment page's address goes on one line of its own at full width, under the rest.
+    let link = (waiting_phase && !state.confirm_cancel)
+        .then_some(state.checkout_url.as_ref())
+        .flatten();
+    let [area, link_area] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(if link.is_some() { 3 } else { 0 }),
+    ])
+    .areas(area);
+    if let Some(url) = link {
+        let inner = Rect {
+            x: link_area.x + 1,
+            y: link_area.y + 1,
+            width: link_area.width.saturating_sub(2),
+            height: 2,
+        };
+        let prompt = match state.browser {
+            BrowserState::Opened => "The payment page is open in your browser. Or open:",
+            BrowserState::Failed => "No browser could be opened: open this address by hand:",
+            _ => "Open this address, or scan the code:",
+        };
+        frame.render_widget(
+            Paragraph::new(Line::raw(crate::text::fit(
+                prompt,
+                usize::from(inner.width),
+            ))),
+            Rect { height: 1, ..inner },
+        );
+        super::draw_link(
+            ctx,
+            frame,
+            Rect {
+                y: inner.y + 1,
+                height: 1,
+                ..inner
+            },
+            url,
+            theme.accent,
+        );
+    }
     // What the QR code says: the payment page; on the confirmation the ticket page to keep
     // (or, from a server without one, the selected ticket).
     let selected_ticket = state
@@ -406,17 +446,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             theme.title,
         ));
     }
-    if waiting && let Some(url) = &state.checkout_url {
-        lines.push(Line::raw(""));
-        lines.push(Line::raw(match state.browser {
-            BrowserState::Opened => "The payment page is open in your browser. Or scan the code:",
-            BrowserState::Failed => {
-                "No browser could be opened: open this address by hand, or scan the code:"
-            }
-            _ => "Open this address or scan the code:",
-        }));
-        lines.push(Line::styled(url.clone(), theme.accent));
-    }
+
     if qr.is_some() && qr_area.is_none() {
         let (w, h) = (qr_width + min_text + 2, qr_height + 3);
         lines.push(Line::raw(""));

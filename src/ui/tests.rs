@@ -324,6 +324,43 @@ fn kiosk(width: u16, height: u16) -> App {
     kiosk
 }
 
+#[test]
+fn the_payment_address_is_a_link_where_the_terminal_takes_links() {
+    let mut app = paying(100, 30);
+    let url = app.payment.checkout_url.clone().unwrap();
+    let buffer = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal.draw(|frame| super::view(app, frame)).unwrap();
+        terminal.backend().buffer().clone()
+    };
+    let line = |buffer: &ratatui::buffer::Buffer, y: u16| -> String {
+        (1..100)
+            .map(|x| buffer[(x, y)].symbol().to_owned())
+            .collect()
+    };
+    // Off: plain text, one line, whole.
+    let plain = buffer(&app);
+    let y = (0..30u16)
+        .find(|y| line(&plain, *y).starts_with("http://"))
+        .expect("the address is on screen");
+    let line = line(&plain, y);
+    assert_eq!(line.trim_end(), url);
+    // On: the first cell writes the whole address as an OSC 8 link over its width.
+    app.settings.hyperlinks = true;
+    let linked = buffer(&app);
+    let cell = &linked[(1, y)];
+    assert_eq!(
+        cell.symbol(),
+        format!("\u{1b}]8;;{url}\u{1b}\\{url}\u{1b}]8;;\u{1b}\\")
+    );
+    assert_eq!(
+        cell.diff_option,
+        ratatui::buffer::CellDiffOption::ForcedWidth(
+            std::num::NonZeroU16::new(url.len() as u16).unwrap()
+        )
+    );
+}
+
 screens!(kiosk_start, kiosk);
 
 screens!(kiosk_still_there, |w, h| {
