@@ -192,6 +192,32 @@ impl std::fmt::Display for LineInput {
     }
 }
 
+/// Words wrapped into lines at most `max` cells wide, as evenly as the words allow: as many
+/// lines as a plain wrap needs, none of them left with one short word.
+pub fn balanced_lines(text: &str, max: usize) -> Vec<String> {
+    let wrap = |limit: usize| {
+        let mut lines: Vec<String> = Vec::new();
+        for word in text.split_whitespace() {
+            match lines.last_mut() {
+                Some(line) if width(line) + 1 + width(word) <= limit => {
+                    line.push(' ');
+                    line.push_str(word);
+                }
+                _ => lines.push(word.to_owned()),
+            }
+        }
+        lines
+    };
+    let max = max.max(1);
+    let plain = wrap(max);
+    let count = plain.len().max(1);
+    let even = width(text).div_ceil(count);
+    (even..max)
+        .map(wrap)
+        .find(|lines| lines.len() <= count)
+        .unwrap_or(plain)
+}
+
 /// The display width of text in terminal cells (wide characters count two).
 pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
@@ -300,6 +326,18 @@ mod tests {
         text.clear();
         text.push_str("abc");
         assert_eq!(text.with_cursor(None), "abc▏");
+    }
+
+    #[test]
+    fn wrapped_lines_are_balanced() {
+        let error = "Cannot reach http://127.0.0.1:8080. Check the address and your connection.";
+        let lines = balanced_lines(error, 56);
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| width(l) <= 56));
+        let (a, b) = (width(&lines[0]), width(&lines[1]));
+        assert!(a.abs_diff(b) <= 12, "{lines:?}");
+        assert_eq!(balanced_lines("Short.", 56), ["Short."]);
+        assert_eq!(lines.join(" "), error);
     }
 
     #[test]

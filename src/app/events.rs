@@ -427,14 +427,17 @@ impl App {
                     .as_ref()
                     .and_then(|d| d.summary.available)
                     .map(i64::from);
-                let message = match available {
-                    Some(left) if in_cart > left => {
-                        format!("{tickets} added to your cart. {}", few_left_warning(left))
-                    }
-                    _ => format!("{tickets} added to your cart. {}", bought.notice),
+                let warning = match available {
+                    Some(left) if in_cart > left => Some(few_left_warning(left)),
+                    _ => None,
                 };
-                self.event.added = Some(message.clone());
-                self.set_status(StatusKind::Success, message);
+                let said = format!("{tickets} added to your cart.");
+                // Said once: on the event under its figures (with the notice, or the warning
+                // when fewer are left than the cart holds).
+                self.event.added = Some(format!(
+                    "{said} {}",
+                    warning.clone().unwrap_or_else(|| bought.notice.clone())
+                ));
                 // The answer says all that changed: pending tickets hold no place, so the
                 // event's figures stand; only what the buyer holds grew.
                 if let Some(detail) = &mut self.event.detail {
@@ -443,9 +446,15 @@ impl App {
                         .saturating_add(u32::try_from(quantity).unwrap_or(0));
                 }
                 let mut effects = Vec::new();
-                // At a kiosk the next step is paying: the cart comes up by itself.
+                // At a kiosk the next step is paying: the cart comes up by itself, and says
+                // what was added there (its notice is on the cart already).
                 if self.is_kiosk() {
                     effects.extend(self.show_cart());
+                    let said = match warning {
+                        Some(warning) => format!("{said} {warning}"),
+                        None => said,
+                    };
+                    self.set_status(StatusKind::Success, said);
                 }
                 effects
             }

@@ -597,6 +597,31 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn adding_at_a_kiosk_says_what_was_added_on_the_cart_without_repeating_its_notice() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        app.open_event(2);
+        app.update(Msg::from(Reply::EventLoaded(Ok(
+            super::super::tests::detail(),
+        ))));
+        app.update(key(KeyCode::Enter));
+        app.update(Msg::from(Reply::Bought {
+            quantity: 1,
+            result: Ok(storefront_contract::BuyTicketsResponse {
+                tickets: Vec::new(),
+                cart: super::super::tests::summary(1, 1000),
+                notice: storefront_contract::SOLD_OUT_NOTICE.into(),
+            }),
+        }));
+        assert_eq!(app.screen, Screen::Cart);
+        assert_eq!(
+            app.status.as_ref().map(|s| s.text.as_str()),
+            Some("1 ticket added to your cart.")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_declined_card_tries_again_with_enter() {
         let mut app = kiosk(Instant::now());
         paying_by_card(&mut app);

@@ -630,12 +630,7 @@ impl App {
                     // "Cancel and start over": the next customer finds the start screen.
                     return self.reset_kiosk();
                 }
-                if status == OrderStatus::Cancelled {
-                    self.set_status(
-                        StatusKind::Info,
-                        "The order was cancelled and its tickets released.",
-                    );
-                }
+                // The screen says it ("This order was cancelled…"): once is enough.
                 self.settled(status)
             }
             Err(err) => {

@@ -781,6 +781,20 @@ fn adding_more_than_are_left_says_so_at_once() {
             "3 tickets added to your cart. Only 2 left: if they sell before you pay, the rest will be refunded."
         )
     );
+    // Said once, on the event: not again in the status line.
+    assert_eq!(app.status, None);
+}
+
+#[test]
+fn a_cancelled_order_is_said_once() {
+    let mut app = paying(100, 30);
+    app.update(ch('x'));
+    app.update(ch('y'));
+    app.update(Msg::from(Reply::OrderCancelled(Ok(order(
+        OrderStatus::Cancelled,
+    )))));
+    assert_eq!(app.payment.phase, PaymentPhase::Cancelled);
+    assert_eq!(app.status, None, "the screen says it");
 }
 
 #[test]

@@ -176,7 +176,12 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     )]);
     let mut footer = vec![Line::raw(""), total];
     if let Some(notice) = &cart.notice {
-        footer.push(Line::styled(format!(" {notice}"), theme.warn));
+        // One line: cut with an ellipsis, never mid-sentence without one.
+        let room = usize::from(area.width).saturating_sub(2);
+        footer.push(Line::styled(
+            format!(" {}", crate::text::fit(notice, room)),
+            theme.warn,
+        ));
     }
     frame.render_widget(
         Paragraph::new(footer),

@@ -63,7 +63,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     if form.busy {
         lines.push(Line::styled("Signing in…", theme.accent).centered());
     } else if let Some(error) = &form.error {
-        lines.push(Line::styled(error.clone(), theme.error).centered());
+        // Wrapped evenly: no word left alone on a line.
+        for line in crate::text::balanced_lines(error, usize::from(column.width)) {
+            lines.push(Line::styled(line, theme.error).centered());
+        }
     } else {
         lines.push(Line::raw(""));
     }

@@ -46,6 +46,16 @@ screens!(sign_in_error, |w, h| {
     app
 });
 
+screens!(sign_in_unreachable, |w, h| {
+    let mut app = app(w, h);
+    app.signin.email = "demo@example.com".into();
+    app.signin.error = Some(
+        "Cannot reach http://127.0.0.1:8080: the connection was refused. Check the address and your connection."
+            .into(),
+    );
+    app
+});
+
 screens!(events_signed_in, signed_in);
 
 screens!(events_signed_out, |w, h| {
