@@ -167,13 +167,10 @@ async fn timed<T>(into: &mut Vec<Duration>, work: impl Future<Output = T>) -> T 
     out
 }
 
-async fn buyer(http: reqwest::Client, origins: Vec<String>, index: usize, until: Instant) -> Times {
-    let mut servers = RoundRobin {
-        origins,
-        next: index,
-    };
+/// Signs buyer `index` in (before the clock starts: a buyer signs in once).
+async fn sign_in(http: &reqwest::Client, origin: &str, index: usize) -> String {
     let login: Value = http
-        .post(servers.url("/auth/login"))
+        .post(format!("{origin}/api/v1/auth/login"))
         .json(&json!({"email": format!("buyer{index}@example.com"), "password": PASSWORD}))
         .send()
         .await
@@ -181,7 +178,20 @@ async fn buyer(http: reqwest::Client, origins: Vec<String>, index: usize, until:
         .json()
         .await
         .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+async fn buyer(
+    http: reqwest::Client,
+    origins: Vec<String>,
+    index: usize,
+    token: String,
+    until: Instant,
+) -> Times {
+    let mut servers = RoundRobin {
+        origins,
+        next: index,
+    };
     let mut times = Times::default();
     while Instant::now() < until {
         let bought = timed(
@@ -253,10 +263,16 @@ async fn run(setup: Setup, concurrency: usize, secs: u64) {
         .pool_max_idle_per_host(256)
         .build()
         .unwrap();
+    let mut tokens = Vec::with_capacity(concurrency);
+    for i in 0..concurrency {
+        tokens.push(sign_in(&http, &origins[i % origins.len()], i).await);
+    }
     let started = Instant::now();
     let until = started + Duration::from_secs(secs);
-    let buyers: Vec<_> = (0..concurrency)
-        .map(|i| tokio::spawn(buyer(http.clone(), origins.clone(), i, until)))
+    let buyers: Vec<_> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, token)| tokio::spawn(buyer(http.clone(), origins.clone(), i, token, until)))
         .collect();
     let mut times = Times::default();
     for buyer in buyers {

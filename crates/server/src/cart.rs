@@ -14,7 +14,7 @@ use storefront_contract::{
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IdPath};
 use crate::state::AppState;
-use crate::store::{AddOutcome, CartContents, MAX_LINE_QUANTITY};
+use crate::store::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 use crate::time::to_utc;
 
 fn count(n: usize) -> u32 {
@@ -27,24 +27,18 @@ fn quantity(n: i64) -> u32 {
 
 /// The badge and totals of a cart.
 pub fn summarize(contents: &CartContents, currency: &str) -> CartSummary {
-    let product_count: u32 = contents.lines.iter().map(|l| quantity(l.quantity)).sum();
-    let product_total: Money = contents
-        .lines
-        .iter()
-        .map(|l| Money::from_minor(l.price) * quantity(l.quantity))
-        .sum();
-    let calendar_total: Money = contents
-        .bookings
-        .iter()
-        .map(|b| Money::from_minor(b.cost))
-        .sum();
-    let ticket_total: Money = contents
-        .tickets
-        .iter()
-        .map(|t| Money::from_minor(t.cost))
-        .sum();
-    let calendar_count = count(contents.bookings.len());
-    let ticket_count = count(contents.tickets.len());
+    summary_from(&contents.totals(), currency)
+}
+
+/// The contract's summary of a cart's counts and totals.
+pub fn summary_from(totals: &CartTotals, currency: &str) -> CartSummary {
+    let amount = |minor: i64| Money::from_minor(minor.max(0));
+    let product_count = count(usize::try_from(totals.product_count).unwrap_or(0));
+    let product_total = amount(totals.product_total);
+    let calendar_count = count(usize::try_from(totals.booking_count).unwrap_or(0));
+    let calendar_total = amount(totals.booking_total);
+    let ticket_count = count(usize::try_from(totals.ticket_count).unwrap_or(0));
+    let ticket_total = amount(totals.ticket_total);
     CartSummary {
         count: product_count,
         total: product_total,
@@ -147,9 +141,10 @@ pub fn group_by_page(contents: &CartContents) -> Vec<CartGroup> {
         .collect()
 }
 
-async fn summary_of(state: &AppState, user_id: i64) -> ApiResult<CartSummary> {
-    let contents = state.store().cart_contents(user_id).await?;
-    Ok(summarize(&contents, state.currency()))
+/// The summary of the user's cart, added up by the database in one statement.
+pub async fn summary_of(state: &AppState, user_id: i64) -> ApiResult<CartSummary> {
+    let totals = state.store().cart_totals(user_id).await?;
+    Ok(summary_from(&totals, state.currency()))
 }
 
 pub async fn get_summary(

@@ -59,5 +59,5 @@ pub async fn checkout(
     state.order_changed(order_id).await;
     let order = reload(&state, order_id).await?;
     let checkout = start_checkout(&state, &order).await?;
-    pay_here(&state, order_id, checkout).await
+    pay_here(&state, order, checkout).await
 }

@@ -10,7 +10,7 @@ use storefront_contract::{
     SOLD_OUT_NOTICE, TicketState,
 };
 
-use crate::cart::summarize;
+use crate::cart::summary_of;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser};
 use crate::state::AppState;
@@ -234,12 +234,12 @@ pub async fn buy_tickets(
             ));
         }
     };
-    let contents = state.store().cart_contents(user.id).await?;
+    let cart = summary_of(&state, user.id).await?;
     Ok((
         StatusCode::CREATED,
         Json(BuyTicketsResponse {
             tickets: tickets.iter().map(|t| t.to_ticket()).collect(),
-            cart: summarize(&contents, state.currency()),
+            cart,
             notice: SOLD_OUT_NOTICE.to_owned(),
         }),
     ))

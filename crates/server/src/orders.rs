@@ -49,8 +49,9 @@ pub async fn pay_order(
     let order = users_order(&state, user.id, order_id).await?;
     let with = pay_with(&state, &order, &request).await?;
     refresh_order(&state, &order, true).await?;
-    let checkout = checkout_to_pay(&state, &reload(&state, order_id).await?, &with).await?;
-    pay_here(&state, order_id, checkout).await
+    let order = reload(&state, order_id).await?;
+    let checkout = checkout_to_pay(&state, &order, &with).await?;
+    pay_here(&state, order, checkout).await
 }
 
 /// Where the request asks to pay: a reader must be named in the catalog, and be one the
@@ -87,13 +88,24 @@ async fn pay_with(state: &AppState, order: &OrderRow, request: &PayRequest) -> A
     Ok(PayWith::Reader(reader))
 }
 
-/// `201 {order, checkout_url, reader}`: the order as it is now and where to pay for it.
+/// `201 {order, checkout_url, reader}`: the order (as read before paying, with the checkout
+/// it is paid on now) and where to pay for it.
 pub async fn pay_here(
     state: &AppState,
-    order_id: i64,
+    order: OrderRow,
     checkout: CheckoutRow,
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
-    let order = order_view(state, &reload(state, order_id).await?).await?;
+    // Making a checkout reopens a failed order; nothing else of it changed.
+    let status = match order.status {
+        OrderStatus::Failed => OrderStatus::Pending,
+        other => other,
+    };
+    let order = OrderRow {
+        status,
+        checkout: Some(checkout.clone()),
+        ..order
+    };
+    let order = order_view(state, &order).await?;
     Ok((
         StatusCode::CREATED,
         Json(CheckoutResponse {
@@ -128,9 +140,13 @@ pub async fn get_order(
     let mut changes = state.subscribe_orders();
     let mut stopping = state.subscribe_stopping();
     let mut order = users_order(&state, user.id, order_id).await?;
-    refresh_order(&state, &order, false).await?;
+    // The order as read stands unless SumUp was asked about it.
+    let mut stale = refresh_order(&state, &order, false).await?;
     loop {
-        order = reload(&state, order_id).await?;
+        if stale {
+            order = reload(&state, order_id).await?;
+        }
+        stale = true;
         let now = tokio::time::Instant::now();
         if order.status != OrderStatus::Pending || now >= deadline || *stopping.borrow() {
             break;

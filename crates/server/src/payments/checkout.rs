@@ -160,6 +160,7 @@ pub async fn start_checkout(state: &AppState, order: &OrderRow) -> ApiResult<Che
         created_at: time::now(),
     };
     store.record_checkout(order.id, &row, &reference).await?;
+    state.refresh_throttle().just_asked(order.id);
     state.order_changed(order.id).await;
     Ok(row)
 }
@@ -211,6 +212,7 @@ pub async fn start_reader_checkout(
         .store()
         .record_checkout(order.id, &row, &started.client_transaction_id)
         .await?;
+    state.refresh_throttle().just_asked(order.id);
     state.order_changed(order.id).await;
     Ok(row)
 }

@@ -43,6 +43,12 @@ impl RefreshThrottle {
             }
         }
     }
+
+    /// SumUp was just told about this order (a checkout made): it has nothing new to say for
+    /// a moment, and webhooks say when it has.
+    pub fn just_asked(&self, order_id: i64) {
+        self.take_turn(order_id, Instant::now());
+    }
 }
 
 /// Which of an order's SumUp checkouts is meant: the one being paid now, or an earlier one.
@@ -54,8 +60,8 @@ pub enum Attempt {
 
 /// Reads the order's newest checkout back from SumUp and applies it (at most once a second
 /// per order unless `force`); retries a refund that is due. SumUp failures are logged and
-/// leave the order as it is.
-pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<()> {
+/// leave the order as it is. `true` when SumUp was asked (the order may have changed).
+pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<bool> {
     // A failed order's newest hosted checkout may still be paid: SumUp's page lets a
     // declined buyer try again.
     let needs_status = match order.status {
@@ -69,11 +75,14 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
     if !(needs_status || needs_refund)
         || (!force && !state.refresh_throttle().take_turn(order.id, Instant::now()))
     {
-        return Ok(());
+        return Ok(false);
     }
     if needs_status && let Some(checkout) = &order.checkout {
         match read_checkout(state, order, checkout).await {
-            Ok(remote) => return settle(state, order, checkout, &remote, Attempt::Newest).await,
+            Ok(remote) => {
+                settle(state, order, checkout, &remote, Attempt::Newest).await?;
+                return Ok(true);
+            }
             Err(err) => {
                 tracing::warn!(order_id = order.id, error = %err, "could not read the checkout")
             }
@@ -82,7 +91,7 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
     if needs_refund {
         try_refund(state, order.id).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
@@ -94,6 +103,10 @@ pub async fn refresh_checkout(state: &AppState, key: CheckoutKey<'_>) -> ApiResu
     let Some(order) = state.store().order(order_id).await? else {
         return Ok(());
     };
+    // Settled already (SumUp sends more than one notice of a payment): nothing can change.
+    if order.status == OrderStatus::Paid && checkout.status == CheckoutStatus::Paid {
+        return Ok(());
+    }
     let remote = match read_checkout(state, &order, &checkout).await {
         Ok(remote) => remote,
         Err(err) => {

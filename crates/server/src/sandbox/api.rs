@@ -198,19 +198,33 @@ pub(super) async fn create_checkout(
         redirect_url: text("redirect_url"),
         reader_id: None,
     };
-    match state.store.sandbox_create(&new, time::now()).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return sumup_error(
-                StatusCode::CONFLICT,
-                "DUPLICATED_CHECKOUT",
-                "Checkout with this checkout reference and pay to email already exists",
-                None,
-            );
+    let now = time::now();
+    match state.store.sandbox_create(&new, now).await {
+        // A new checkout has no transactions yet: answered as made, without reading it back.
+        Ok(true) => {
+            let row = SandboxCheckoutRow {
+                id: id.clone(),
+                reference: new.reference.to_owned(),
+                merchant_code: new.merchant_code.to_owned(),
+                amount,
+                currency: new.currency.to_owned(),
+                description: new.description.map(str::to_owned),
+                return_url: new.return_url.map(str::to_owned),
+                redirect_url: new.redirect_url.map(str::to_owned),
+                status: CheckoutStatus::Pending,
+                created_at: now,
+                reader_id: None,
+            };
+            (StatusCode::CREATED, Json(checkout_json(&state, &row, &[]))).into_response()
         }
-        Err(err) => return internal(err),
+        Ok(false) => sumup_error(
+            StatusCode::CONFLICT,
+            "DUPLICATED_CHECKOUT",
+            "Checkout with this checkout reference and pay to email already exists",
+            None,
+        ),
+        Err(err) => internal(err),
     }
-    checkout_answer(&state, &id, StatusCode::CREATED).await
 }
 
 pub(super) async fn get_checkout(

@@ -129,7 +129,15 @@ pub(super) async fn submit_payment(
         }
     };
     match record_attempt(&state, &row, paid).await {
-        Ok(true) => {}
+        // The page as the attempt left it, without reading it back.
+        Ok(true) => {
+            let status = if paid {
+                CheckoutStatus::Paid
+            } else {
+                CheckoutStatus::Failed
+            };
+            Html(render_page(&SandboxCheckoutRow { status, ..row }, None)).into_response()
+        }
         Ok(false) => {
             // Paid or expired meanwhile: show what it is now.
             let current = state
@@ -139,11 +147,10 @@ pub(super) async fn submit_payment(
                 .ok()
                 .flatten()
                 .unwrap_or(row);
-            return (StatusCode::CONFLICT, Html(render_page(&current, None))).into_response();
+            (StatusCode::CONFLICT, Html(render_page(&current, None))).into_response()
         }
-        Err(err) => return internal(err),
+        Err(err) => internal(err),
     }
-    page_answer(&state, &id).await
 }
 
 /// Records one attempt to pay the checkout (a new transaction) and tells the shop; `false`

@@ -27,6 +27,17 @@ impl CartLineRow {
     }
 }
 
+/// Counts and totals (minor units) of what a cart holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct CartTotals {
+    pub product_count: i64,
+    pub product_total: i64,
+    pub booking_count: i64,
+    pub booking_total: i64,
+    pub ticket_count: i64,
+    pub ticket_total: i64,
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct BookingRow {
     pub id: i64,
@@ -92,6 +103,20 @@ const PRODUCT_SELECT: &str = "\
 SELECT pr.id, pr.slug, pr.title, pr.price, p.id AS page_id, p.slug AS page_slug, p.title AS page_title \
 FROM products pr LEFT JOIN pages p ON p.id = pr.page_id";
 
+impl CartContents {
+    /// Its counts and totals, as [`Store::cart_totals`] adds them up.
+    pub fn totals(&self) -> CartTotals {
+        CartTotals {
+            product_count: self.lines.iter().map(|l| l.quantity).sum(),
+            product_total: self.lines.iter().map(|l| l.price * l.quantity).sum(),
+            booking_count: self.bookings.len() as i64,
+            booking_total: self.bookings.iter().map(|b| b.cost).sum(),
+            ticket_count: self.tickets.len() as i64,
+            ticket_total: self.tickets.iter().map(|t| t.cost).sum(),
+        }
+    }
+}
+
 impl Store {
     pub async fn cart_contents(&self, user_id: i64) -> Result<CartContents, sqlx::Error> {
         let lines = sqlx::query_as::<_, CartLineRow>(
@@ -120,6 +145,30 @@ impl Store {
             bookings,
             tickets,
         })
+    }
+
+    /// What the user's cart adds up to, in one statement: counts and totals of its product
+    /// lines, pending bookings and pending tickets.
+    pub async fn cart_totals(&self, user_id: i64) -> Result<CartTotals, sqlx::Error> {
+        sqlx::query_as::<_, CartTotals>(
+            "SELECT \
+               CAST(COALESCE((SELECT SUM(l.quantity) FROM cart_lines l \
+                 WHERE l.user_id = $1 AND l.order_id IS NULL), 0) AS BIGINT) AS product_count, \
+               CAST(COALESCE((SELECT SUM(l.quantity * pr.price) FROM cart_lines l \
+                 JOIN products pr ON pr.id = l.product_id \
+                 WHERE l.user_id = $1 AND l.order_id IS NULL), 0) AS BIGINT) AS product_total, \
+               (SELECT COUNT(*) FROM bookings b WHERE b.user_id = $1 AND b.state = 'pending') \
+                 AS booking_count, \
+               CAST(COALESCE((SELECT SUM(b.cost) FROM bookings b \
+                 WHERE b.user_id = $1 AND b.state = 'pending'), 0) AS BIGINT) AS booking_total, \
+               (SELECT COUNT(*) FROM tickets t WHERE t.user_id = $1 AND t.state = 'pending') \
+                 AS ticket_count, \
+               CAST(COALESCE((SELECT SUM(t.cost) FROM tickets t \
+                 WHERE t.user_id = $1 AND t.state = 'pending'), 0) AS BIGINT) AS ticket_total",
+        )
+        .bind(user_id)
+        .fetch_one(&self.read)
+        .await
     }
 
     pub async fn products(&self, page_slug: Option<&str>) -> Result<Vec<Product>, sqlx::Error> {

@@ -25,7 +25,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 use storefront_contract::UnknownName;
 
-pub use cart::{AddOutcome, CartContents, MAX_LINE_QUANTITY};
+pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
@@ -200,6 +200,9 @@ fn sqlite_pool(connections: u32) -> AnyPoolOptions {
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
+        // An in-process database does not drop connections: no round trip to the
+        // connection's thread to ask before every use.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {

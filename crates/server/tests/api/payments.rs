@@ -448,7 +448,8 @@ async fn a_checkout_pending_for_half_an_hour_expires() {
         .execute(app.server.state().store().pool())
         .await
         .unwrap();
-    let order = app.order(&ann, id, 0).await;
+    // SumUp was asked when the checkout was made: it is asked again a second later.
+    let order = app.order(&ann, id, 5).await;
     assert_eq!(order["status"], "failed");
     assert_eq!(order["sumup_status"], "EXPIRED");
     let page = app
