@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::payments::settle::RefreshThrottle;
+use crate::payments::settle::{NoticesInFlight, RefreshThrottle};
 use crate::sandbox::SandboxState;
 use crate::store::Store;
 use crate::sumup::SumUpClient;
@@ -25,6 +25,7 @@ pub struct AppState {
     /// The id of every order that changes, to wake the long-polls waiting on it.
     order_changes: broadcast::Sender<i64>,
     refresh_throttle: Arc<RefreshThrottle>,
+    notices_in_flight: Arc<NoticesInFlight>,
     timing: Timing,
     /// SumUp's webhook signing secret, when notifications must be signed.
     webhook_secret: Option<Arc<str>>,
@@ -68,6 +69,7 @@ impl AppState {
             sandbox,
             order_changes: broadcast::channel(ORDER_CHANGES_KEPT).0,
             refresh_throttle: Arc::default(),
+            notices_in_flight: Arc::default(),
             timing,
             webhook_secret: webhook_secret.map(Arc::from),
             stopping: Arc::new(watch::Sender::new(false)),
@@ -149,6 +151,10 @@ impl AppState {
 
     pub fn refresh_throttle(&self) -> &RefreshThrottle {
         &self.refresh_throttle
+    }
+
+    pub fn notices_in_flight(&self) -> &NoticesInFlight {
+        &self.notices_in_flight
     }
 
     pub fn poll_interval(&self) -> Duration {

@@ -8,7 +8,7 @@ use axum::response::Html;
 use storefront_contract::{NoticeSubject, WebhookNotice};
 
 use crate::error::ApiError;
-use crate::payments::settle::refresh_checkout;
+use crate::payments::settle::on_notice;
 use crate::state::AppState;
 use crate::store::CheckoutKey;
 
@@ -46,7 +46,7 @@ pub async fn sumup_webhook(
             Some(NoticeSubject::ReaderPayment(id)) => CheckoutKey::ReaderPayment(id),
             None => return,
         };
-        if let Err(err) = refresh_checkout(&state, key).await {
+        if let Err(err) = on_notice(&state, key).await {
             tracing::warn!(error = %err, "webhook handling failed");
         }
     });

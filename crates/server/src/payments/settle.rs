@@ -51,6 +51,68 @@ impl RefreshThrottle {
     }
 }
 
+/// Notices being handled, by what they are about. SumUp sends more than one notice of a
+/// change (the `return_url` callback and the event notification, at once): a notice that
+/// arrives while the same checkout is being re-read is not read in parallel; the read in
+/// flight goes round once more when it is done, and by then the checkout is usually settled
+/// and needs no asking.
+#[derive(Default)]
+pub struct NoticesInFlight {
+    /// Checkouts being re-read, and whether another notice came meanwhile.
+    again: Mutex<HashMap<String, bool>>,
+}
+
+impl NoticesInFlight {
+    /// `true` when the caller is to handle the notice; `false` when a read in flight takes it.
+    fn begin(&self, key: &str) -> bool {
+        let mut again = self.again.lock().unwrap_or_else(|e| e.into_inner());
+        match again.get_mut(key) {
+            Some(flag) => {
+                *flag = true;
+                false
+            }
+            None => {
+                again.insert(key.to_owned(), false);
+                true
+            }
+        }
+    }
+
+    /// `true` when another notice came during the read: read once more.
+    fn end(&self, key: &str) -> bool {
+        let mut again = self.again.lock().unwrap_or_else(|e| e.into_inner());
+        match again.get_mut(key) {
+            Some(flag) if *flag => {
+                *flag = false;
+                true
+            }
+            _ => {
+                again.remove(key);
+                false
+            }
+        }
+    }
+}
+
+/// Handles a notice about a checkout, unless one about it is being handled (which then
+/// goes round once more).
+pub async fn on_notice(state: &AppState, key: CheckoutKey<'_>) -> ApiResult<()> {
+    let name = match key {
+        CheckoutKey::Id(id) => format!("checkout {id}"),
+        CheckoutKey::ReaderPayment(id) => format!("reader payment {id}"),
+    };
+    if !state.notices_in_flight().begin(&name) {
+        return Ok(());
+    }
+    loop {
+        let done = refresh_checkout(state, key).await;
+        let again = state.notices_in_flight().end(&name);
+        if done.is_err() || !again {
+            return done;
+        }
+    }
+}
+
 /// Which of an order's SumUp checkouts is meant: the one being paid now, or an earlier one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attempt {
@@ -227,6 +289,20 @@ async fn apply_checkout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_notice_during_a_read_makes_it_go_round_once_more() {
+        let notices = NoticesInFlight::default();
+        assert!(notices.begin("c1"));
+        assert!(!notices.begin("c1"), "the read in flight takes it");
+        assert!(!notices.begin("c1"));
+        assert!(notices.begin("c2"), "another checkout is read at once");
+        assert!(notices.end("c1"), "once more");
+        assert!(!notices.end("c1"), "then done");
+        assert!(notices.begin("c1"), "a later notice is read again");
+        assert!(!notices.end("c1"));
+        assert!(!notices.end("c2"));
+    }
 
     #[test]
     fn an_order_is_asked_about_once_a_second() {
