@@ -158,6 +158,29 @@ fn box_office(dir: &Path, terminal: &str) -> String {
     )
 }
 
+/// A box-office kiosk (terminal `terminal`, `[kiosk]` lines `extra` besides its account) in
+/// a `width`×`height` window, on its start screen.
+fn start_kiosk(
+    binary: &Path,
+    dir: &Path,
+    backend: &Backend,
+    (width, height): (u16, u16),
+    terminal: &str,
+    extra: &str,
+) -> Terminal {
+    let kiosk = Terminal::start(dir, width, height);
+    kiosk.type_text(&client_command(
+        binary,
+        dir,
+        backend,
+        &format!("[kiosk]\n{extra}{}", box_office(dir, terminal)),
+        "--kiosk",
+    ));
+    kiosk.press(&["Enter"]);
+    kiosk.wait_for("Press any key to start");
+    kiosk
+}
+
 /// A walk-up buyer at a kiosk on its start screen: the first event's ticket, into the cart
 /// with no sign-in, paid on the hosted page as a phone would. The confirmation on screen.
 fn walk_up_sale(kiosk: &Terminal) -> String {
@@ -305,19 +328,14 @@ fn a_small_terminal_at_80x24_signs_in_and_quits_cleanly() {
 fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
     tools();
     let (dir, binary, backend) = setup();
-    let terminal = Terminal::start(dir.path(), 120, 40);
-    terminal.type_text(&client_command(
+    let terminal = start_kiosk(
         &binary,
         dir.path(),
         &backend,
-        &format!(
-            "[kiosk]\nidle_timeout_secs = 10\nreset_after_purchase_secs = 3\ntitle = \"Door 1\"\n{}",
-            box_office(dir.path(), "door-1")
-        ),
-        "--kiosk",
-    ));
-    terminal.press(&["Enter"]);
-    terminal.wait_for("Press any key to start");
+        (120, 40),
+        "door-1",
+        "idle_timeout_secs = 10\nreset_after_purchase_secs = 3\ntitle = \"Door 1\"\n",
+    );
     terminal.wait_for("Door 1");
     // Customers cannot leave.
     terminal.press(&["q"]);
@@ -378,19 +396,14 @@ fn at_the_reader(backend: &Backend, reader_id: &str, outcome: &str) {
 fn a_walk_up_buyer_pays_by_card_on_the_reader_after_a_decline() {
     tools();
     let (dir, binary, backend) = setup();
-    let kiosk = Terminal::start(dir.path(), 100, 30);
-    kiosk.type_text(&client_command(
+    let kiosk = start_kiosk(
         &binary,
         dir.path(),
         &backend,
-        &format!(
-            "[kiosk]\nreset_after_purchase_secs = 600\nreader = \"door-1\"\n{}",
-            box_office(dir.path(), "door-3")
-        ),
-        "--kiosk",
-    ));
-    kiosk.press(&["Enter"]);
-    kiosk.wait_for("Press any key to start");
+        (100, 30),
+        "door-3",
+        "reset_after_purchase_secs = 600\nreader = \"door-1\"\n",
+    );
     kiosk.press(&["Enter"]);
     kiosk.wait_for("start over");
     kiosk.press(&["Enter"]);
@@ -436,19 +449,14 @@ fn a_ticket_bought_at_the_kiosk_is_checked_in_once_at_the_door() {
     std::fs::create_dir_all(&door_dir).unwrap();
 
     // At the kiosk: one ticket for the first event, paid on the hosted page.
-    let kiosk = Terminal::start(&kiosk_dir, 120, 40);
-    kiosk.type_text(&client_command(
+    let kiosk = start_kiosk(
         &binary,
         &kiosk_dir,
         &backend,
-        &format!(
-            "[kiosk]\nreset_after_purchase_secs = 600\n{}",
-            box_office(&kiosk_dir, "door-2")
-        ),
-        "--kiosk",
-    ));
-    kiosk.press(&["Enter"]);
-    kiosk.wait_for("Press any key to start");
+        (120, 40),
+        "door-2",
+        "reset_after_purchase_secs = 600\n",
+    );
     let confirmation = walk_up_sale(&kiosk);
     assert!(
         confirmation.contains("/t/"),

@@ -471,14 +471,19 @@ pub fn paying(width: u16, height: u16) -> App {
     app
 }
 
-/// Paid: the confirmation with the ticket codes.
-pub fn paid(width: u16, height: u16) -> App {
-    let mut app = paying(width, height);
+/// The long-poll answers: the order being paid is now `status`.
+pub fn payment_ends(app: &mut App, status: OrderStatus) {
     let generation = app.payment.generation;
     app.update(Msg::from(Reply::OrderUpdate {
         generation,
-        result: Ok(order(OrderStatus::Paid)),
+        result: Ok(order(status)),
     }));
+}
+
+/// Paid: the confirmation with the ticket codes.
+pub fn paid(width: u16, height: u16) -> App {
+    let mut app = paying(width, height);
+    payment_ends(&mut app, OrderStatus::Paid);
     app
 }
 

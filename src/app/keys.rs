@@ -304,16 +304,19 @@ const CART: &[Row] = &[
     row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
 ];
 
+/// How many of the chosen product, in the shop.
+const SHOP_QUANTITY: Row = row(
+    "+ -",
+    "how many",
+    &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
+    Everywhere,
+)
+.only(|app| app.shop.selected().is_some());
+
 const SHOP: &[Row] = &[
     row("↑↓", "move", MOVE, Everywhere),
     row("PgUp PgDn Home End", "page", PAGE, Help),
-    row(
-        "+ -",
-        "how many",
-        &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
-        Everywhere,
-    )
-    .only(|app| app.shop.selected().is_some()),
+    SHOP_QUANTITY,
     row(
         "a",
         "add to cart",
@@ -539,13 +542,7 @@ const KIOSK_EVENT: &[Row] = &[
 
 const KIOSK_SHOP: &[Row] = &[
     row("↑↓", "choose", MOVE, Everywhere),
-    row(
-        "+ -",
-        "how many",
-        &[(K::Char('+'), A::More), (K::Char('-'), A::Fewer)],
-        Everywhere,
-    )
-    .only(|app| app.shop.selected().is_some()),
+    SHOP_QUANTITY,
     row(
         "Enter",
         "add to cart",

@@ -334,7 +334,7 @@ mod tests {
     use storefront_contract::{CheckoutResponse, OrderStatus, PayRequest, PaymentMethod};
     use tokio::time::{Instant, advance};
 
-    use super::super::tests::{cart, ch, key, order};
+    use super::super::tests::{cart, ch, key, order, payment_ends};
     use super::*;
     use crate::app::{Msg, PaymentPhase, Reply, Session, Zone};
     use crate::config::Settings;
@@ -448,11 +448,7 @@ mod tests {
             checkout_url: Some("http://pay/7".into()),
             reader: None,
         }))));
-        let generation = app.payment.generation;
-        app.update(Msg::from(Reply::OrderUpdate {
-            generation,
-            result: Ok(order(OrderStatus::Paid)),
-        }));
+        payment_ends(&mut app, OrderStatus::Paid);
         tick(&mut app, Duration::from_millis(200)).await;
         let reset_at = app.kiosk.as_ref().unwrap().reset_at;
         assert_eq!(KioskState::seconds_left(reset_at, app.now), Some(30));
@@ -569,11 +565,7 @@ mod tests {
         paying_by_card(&mut app);
         on_reader(&mut app);
         // The payment's own wait ends; then the idle countdown; then the reset.
-        let generation = app.payment.generation;
-        app.update(Msg::from(Reply::OrderUpdate {
-            generation,
-            result: Ok(order(OrderStatus::Failed)),
-        }));
+        payment_ends(&mut app, OrderStatus::Failed);
         let effects = app.reset_kiosk();
         assert!(
             effects.contains(&Effect::ClearCart {
@@ -626,11 +618,7 @@ mod tests {
         let mut app = kiosk(Instant::now());
         paying_by_card(&mut app);
         on_reader(&mut app);
-        let generation = app.payment.generation;
-        app.update(Msg::from(Reply::OrderUpdate {
-            generation,
-            result: Ok(order(OrderStatus::Failed)),
-        }));
+        payment_ends(&mut app, OrderStatus::Failed);
         assert_eq!(app.payment.phase, PaymentPhase::Failed);
         assert!(app.keys().contains(&("Enter", "try again")));
         assert!(app.keys().contains(&("Tab", "pay by QR code instead")));

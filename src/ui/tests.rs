@@ -162,11 +162,7 @@ screens!(payment_waiting, paying);
 
 screens!(payment_failed, |w, h| {
     let mut app = paying(w, h);
-    let generation = app.payment.generation;
-    app.update(Msg::from(Reply::OrderUpdate {
-        generation,
-        result: Ok(order(OrderStatus::Failed)),
-    }));
+    payment_ends(&mut app, OrderStatus::Failed);
     app
 });
 
@@ -430,21 +426,13 @@ screens!(kiosk_card, kiosk_on_reader);
 
 screens!(kiosk_card_declined, |w, h| {
     let mut app = kiosk_on_reader(w, h);
-    let generation = app.payment.generation;
-    app.update(Msg::from(Reply::OrderUpdate {
-        generation,
-        result: Ok(order(OrderStatus::Failed)),
-    }));
+    payment_ends(&mut app, OrderStatus::Failed);
     app
 });
 
 screens!(kiosk_paid, |w, h| {
     let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
-    let generation = app.payment.generation;
-    app.update(Msg::from(Reply::OrderUpdate {
-        generation,
-        result: Ok(order(OrderStatus::Paid)),
-    }));
+    payment_ends(&mut app, OrderStatus::Paid);
     app
 });
 
