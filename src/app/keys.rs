@@ -187,17 +187,21 @@ const TAIL: &[Row] = &[
     row("q", "quit (Ctrl-C too)", &[], Help),
 ];
 
+/// What a line being typed takes besides text (`LineInput`), said in the help.
+const MOVE_IN_TEXT: Row = row("← → Home End", "move in the text", &[], Help);
+const DELETE_IN_TEXT: Row = row(
+    "Ctrl-U Ctrl-W",
+    "delete before the cursor, the word before it",
+    &[],
+    Help,
+);
+
 const SIGN_IN: &[Row] = &[
     row("Tab", "next field", FIELDS, Everywhere),
     row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere),
     row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere),
-    row("← → Home End", "move in the text", &[], Help),
-    row(
-        "Ctrl-U Ctrl-W",
-        "delete before the cursor, the word before it",
-        &[],
-        Help,
-    ),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
 ];
 
 const FILTERING: &[Row] = &[
@@ -214,13 +218,8 @@ const FILTERING: &[Row] = &[
         &[(K::Esc, A::ClearFilter)],
         Everywhere,
     ),
-    row("← → Home End", "move in the text", &[], Help),
-    row(
-        "Ctrl-U Ctrl-W",
-        "delete before the cursor, the word before it",
-        &[],
-        Help,
-    ),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
 ];
 
 const EVENTS: &[Row] = &[

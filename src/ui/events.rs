@@ -70,25 +70,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             ""
         }
     );
-    let filter = if state.editing {
-        Line::from(vec![
-            Span::styled(" Filter: ", theme.key),
-            Span::raw(state.filter.with_cursor(None)),
-            Span::styled(count, theme.muted),
-        ])
-    } else if !state.filter.is_empty() {
-        Line::from(vec![
-            Span::styled(" Filter: ", theme.muted),
-            Span::raw(state.filter.to_string()),
-            Span::styled(count, theme.muted),
-            Span::styled("   (/ to change, Esc to clear)", theme.muted),
-        ])
-    } else {
-        Line::from(vec![
-            Span::styled(" Events", theme.title),
-            Span::styled(count, theme.muted),
-        ])
-    };
+    let filter = super::title_or_filter(ctx, "Events", &state.filter, state.editing, count);
     frame.render_widget(Paragraph::new(filter), Rect { height: 1, ..area });
 
     // Wide enough for the longest time shown (a venue's zone may follow it).

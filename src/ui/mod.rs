@@ -127,6 +127,37 @@ pub fn draw_link(
     }
 }
 
+/// A list's top line: its title and count, or the filter being typed (with its cursor) or
+/// kept, the count still in sight.
+pub fn title_or_filter<'a>(
+    ctx: &Ctx,
+    title: &'a str,
+    filter: &crate::text::LineInput,
+    editing: bool,
+    count: String,
+) -> Line<'a> {
+    let theme = &ctx.theme;
+    if editing {
+        Line::from(vec![
+            Span::styled(" Filter: ", theme.key),
+            Span::raw(filter.with_cursor(None)),
+            Span::styled(count, theme.muted),
+        ])
+    } else if !filter.is_empty() {
+        Line::from(vec![
+            Span::styled(" Filter: ", theme.muted),
+            Span::raw(filter.to_string()),
+            Span::styled(count, theme.muted),
+            Span::styled("   (/ to change, Esc to clear)", theme.muted),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(format!(" {title}"), theme.title),
+            Span::styled(count, theme.muted),
+        ])
+    }
+}
+
 pub fn view(app: &App, frame: &mut Frame) {
     let theme = Theme::new(app.settings.theme, app.is_kiosk());
     let area = frame.area();

@@ -17,25 +17,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let theme = &ctx.theme;
     let visible = shop.visible();
     let count = format!("   {} shown", visible.len());
-    let title = if shop.editing {
-        Line::from(vec![
-            Span::styled(" Filter: ", theme.key),
-            Span::raw(shop.filter.with_cursor(None)),
-            Span::styled(count, theme.muted),
-        ])
-    } else if !shop.filter.is_empty() {
-        Line::from(vec![
-            Span::styled(" Filter: ", theme.muted),
-            Span::raw(shop.filter.to_string()),
-            Span::styled(count, theme.muted),
-            Span::styled("   (/ to change, Esc to clear)", theme.muted),
-        ])
-    } else {
-        Line::from(vec![
-            Span::styled(" Shop", theme.title),
-            Span::styled(count, theme.muted),
-        ])
-    };
+    let title = super::title_or_filter(ctx, "Shop", &shop.filter, shop.editing, count);
     frame.render_widget(Paragraph::new(title), Rect { height: 1, ..area });
 
     let list = Rect {
