@@ -317,14 +317,19 @@ impl SumUpClient {
 
     /// A reader payment as SumUp sees it now; once paid, with the transaction that took the
     /// money (read from SumUp's transactions by the payment's `client_transaction_id`).
+    ///
+    /// SumUp's API may answer `null` where the SDK's types want a string (`card_type`,
+    /// `payment_status`, …): when the answer cannot be read, the payment's transaction says
+    /// how it stands instead.
     pub async fn get_reader_checkout(
         &self,
         merchant_code: &str,
         reader_id: &str,
         checkout_id: &str,
+        client_transaction_id: &str,
     ) -> Result<Checkout, SumUpError> {
         use sumup::readers::GetReaderCheckoutResponseDataStatus as Status;
-        let data = self
+        let answer = self
             .sdk
             .readers()
             .get_checkout(
@@ -333,8 +338,25 @@ impl SumUpClient {
                 urlencode(checkout_id),
             )
             .await
-            .map_err(SumUpError::from_sdk)?
-            .data;
+            .map_err(SumUpError::from_sdk);
+        let data = match answer {
+            Ok(answer) => answer.data,
+            Err(SumUpError::Decode(why)) => {
+                tracing::info!(
+                    checkout_id,
+                    why,
+                    "reader checkout unreadable; asking its transaction"
+                );
+                return self
+                    .reader_payment_by_transaction(
+                        merchant_code,
+                        checkout_id,
+                        client_transaction_id,
+                    )
+                    .await;
+            }
+            Err(err) => return Err(err),
+        };
         let status = match &data.status {
             Status::Pending => CheckoutStatus::Pending,
             Status::Successful => CheckoutStatus::Paid,
@@ -363,6 +385,43 @@ impl SumUpClient {
         Ok(Checkout {
             id: data.checkout_id,
             checkout_reference: Some(data.client_transaction_id),
+            status,
+            hosted_checkout_url: None,
+            transaction_id,
+        })
+    }
+
+    /// A reader payment as its transaction tells it: none yet is still pending.
+    async fn reader_payment_by_transaction(
+        &self,
+        merchant_code: &str,
+        checkout_id: &str,
+        client_transaction_id: &str,
+    ) -> Result<Checkout, SumUpError> {
+        use sumup::common::TransactionStatus as Status;
+        let params = sumup::transactions::GetParams::builder()
+            .client_transaction_id(client_transaction_id.to_owned())
+            .build();
+        let (status, transaction_id) = match self
+            .sdk
+            .transactions()
+            .get(urlencode(merchant_code), params)
+            .await
+            .map_err(SumUpError::from_sdk)
+        {
+            Ok(transaction) => match transaction.status {
+                Some(Status::Successful | Status::Refunded) => {
+                    (CheckoutStatus::Paid, transaction.id)
+                }
+                Some(Status::Failed | Status::Cancelled) => (CheckoutStatus::Failed, None),
+                _ => (CheckoutStatus::Pending, None),
+            },
+            Err(SumUpError::Api { status: 404, .. }) => (CheckoutStatus::Pending, None),
+            Err(err) => return Err(err),
+        };
+        Ok(Checkout {
+            id: checkout_id.to_owned(),
+            checkout_reference: Some(client_transaction_id.to_owned()),
             status,
             hosted_checkout_url: None,
             transaction_id,

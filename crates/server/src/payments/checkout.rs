@@ -225,10 +225,19 @@ pub async fn read_checkout(
 ) -> Result<Checkout, SumUpError> {
     match &checkout.place {
         PayPlace::Hosted { .. } => state.sumup().get_checkout(&checkout.sumup_id).await,
-        PayPlace::Reader { reader_id, .. } => {
+        PayPlace::Reader {
+            reader_id,
+            client_transaction_id,
+            ..
+        } => {
             state
                 .sumup()
-                .get_reader_checkout(&merchant_code(state, order), reader_id, &checkout.sumup_id)
+                .get_reader_checkout(
+                    &merchant_code(state, order),
+                    reader_id,
+                    &checkout.sumup_id,
+                    client_transaction_id,
+                )
                 .await
         }
     }

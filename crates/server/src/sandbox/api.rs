@@ -419,6 +419,9 @@ pub(super) struct Faults {
     /// These readers (by id) refuse payments as offline readers do, until the next call.
     #[serde(default)]
     readers_offline: Vec<String>,
+    /// Reader checkouts read back with `null` in the fields SumUp's spec makes nullable.
+    #[serde(default)]
+    reader_nulls: bool,
 }
 
 /// `POST /faults`: makes the sandbox fail as SumUp sometimes does, to see the shop recover.
@@ -438,5 +441,8 @@ pub(super) async fn faults(
         .readers_offline
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = faults.readers_offline.into_iter().collect();
+    state
+        .reader_nulls
+        .store(faults.reader_nulls, std::sync::atomic::Ordering::SeqCst);
     StatusCode::NO_CONTENT.into_response()
 }

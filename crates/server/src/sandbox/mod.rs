@@ -74,6 +74,8 @@ pub struct SandboxState {
     refunds_unavailable: Arc<AtomicU32>,
     /// Readers that refuse payments as an offline reader does.
     readers_offline: Arc<Mutex<HashSet<String>>>,
+    /// Reader checkouts are read back with `null` where SumUp's spec allows it.
+    reader_nulls: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SandboxState {
@@ -96,6 +98,7 @@ impl SandboxState {
                 .build()?,
             refunds_unavailable: Arc::default(),
             readers_offline: Arc::default(),
+            reader_nulls: Arc::default(),
         })
     }
 

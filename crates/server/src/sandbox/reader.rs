@@ -153,14 +153,17 @@ pub(super) async fn get_checkout(
         _ => "",
     };
     let created = time::to_utc(row.created_at);
+    // SumUp's spec lets these be null; SumUp's SDK wants them filled.
+    let nulls = state.reader_nulls.load(std::sync::atomic::Ordering::SeqCst);
+    let or_null = |value: Value| if nulls { Value::Null } else { value };
     Json(json!({"data": {
-        "card_type": "debit",
+        "card_type": or_null(json!("debit")),
         "checkout_id": row.id,
         "client_transaction_id": row.reference,
         "created_at": created,
-        "installments": 1,
-        "payment_failure_reason": failure,
-        "payment_status": row.status.as_str(),
+        "installments": or_null(json!(1)),
+        "payment_failure_reason": or_null(json!(failure)),
+        "payment_status": or_null(json!(row.status.as_str())),
         "payment_type": "card",
         "reader_firmware_version": "3.3.28.0",
         "reader_serial_number": format!("VIRTUAL-{reader}"),

@@ -434,3 +434,43 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
     let again = pay(json!({})).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
 }
+
+#[tokio::test]
+async fn a_reader_answering_nulls_as_sumups_spec_allows_still_settles() {
+    let app = TestApp::start().await;
+    let faults = app
+        .client
+        .post(format!("{}{SANDBOX_PATH}/faults", app.server.origin()))
+        .bearer_auth("k")
+        .json(&json!({"reader_nulls": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), StatusCode::NO_CONTENT);
+    // SumUp's own SDK cannot read such an answer.
+    let ann = app.ann().await;
+    app.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let (order, _) = app.checkout_ok(&ann, None).await;
+    let checkout = app.pay_on_ok(&ann, order, "door-1").await;
+    assert!(
+        sdk(&app)
+            .readers()
+            .get_checkout("MSANDBOX", DOOR_READER, &checkout)
+            .await
+            .is_err()
+    );
+    // Still waiting: its transaction does not exist yet.
+    assert_eq!(app.order(&ann, order, 0).await["status"], "pending");
+    app.present(DOOR_READER, &checkout, "pay").await;
+    assert_eq!(app.order(&ann, order, 10).await["status"], "paid");
+    let transaction: Option<String> =
+        sqlx::query_scalar("SELECT transaction_id FROM checkouts WHERE sumup_id = $1")
+            .bind(&checkout)
+            .fetch_one(app.server.state().store().pool())
+            .await
+            .unwrap();
+    assert!(
+        transaction.is_some(),
+        "the paying transaction is kept for refunds"
+    );
+}
