@@ -56,7 +56,7 @@ pub async fn checkout(
         )
         .await?
         .ok_or(ApiError::EmptyCart)?;
-    state.order_changed(order_id).await;
+    // No one waits on it yet: no one knows its id before this answer.
     let order = reload(&state, order_id).await?;
     let checkout = start_checkout(&state, &order).await?;
     pay_here(&state, order, checkout).await
