@@ -536,6 +536,7 @@ impl App {
             Screen::Events => self.events_mouse(mouse),
             Screen::Cart => self.cart_mouse(mouse),
             Screen::Orders => self.orders_mouse(mouse),
+            Screen::Shop => self.shop_mouse(mouse),
             _ => Vec::new(),
         }
     }

@@ -1,7 +1,7 @@
 //! The shop: what the venues sell besides tickets (a tote bag, a membership), grouped by
 //! venue, filtered as typed, and put in the cart with a quantity.
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use storefront_contract::{CartSummary, Product, ProductList};
 
 use super::keys::Action;
@@ -222,6 +222,38 @@ impl App {
             }
             Action::Refresh => return self.load_products(),
             _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The wheel moves the selection; a click chooses the product under it.
+    pub(super) fn shop_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let visible = self.shop_visible_rows();
+        let len = self.shop.visible().len();
+        let target = match mouse.kind {
+            MouseEventKind::ScrollDown => Some(self.shop.selected + 3),
+            MouseEventKind::ScrollUp => Some(self.shop.selected.saturating_sub(3)),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let top = layout::list_top(self.size, layout::SHOP_LIST_TOP);
+                mouse
+                    .row
+                    .checked_sub(top)
+                    .map(|row| self.shop.offset + usize::from(row))
+                    .filter(|row| *row < self.shop.offset + visible)
+                    .and_then(|row| match self.shop.rows().get(row) {
+                        Some(ShopRow::Product(i)) => Some(*i),
+                        _ => None,
+                    })
+            }
+            _ => None,
+        };
+        if let Some(target) = target {
+            let target = target.min(len.saturating_sub(1));
+            if target != self.shop.selected {
+                self.shop.quantity = 1;
+            }
+            self.shop.selected = target;
+            self.shop.follow(visible);
         }
         Vec::new()
     }

@@ -629,6 +629,29 @@ fn the_shop_adds_a_product_with_its_quantity() {
 }
 
 #[test]
+fn a_click_in_the_shop_chooses_the_product_under_it() {
+    let mut app = shop_screen(100, 30);
+    let click = |row: u16| {
+        Msg::Mouse(crossterm::event::MouseEvent {
+            kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Rows from the body's second line: Riverside heading, membership, Granary heading, …
+    let top = crate::app::layout::list_top(app.size, crate::app::layout::SHOP_LIST_TOP);
+    app.update(click(top + 1));
+    assert_eq!(app.shop.selected().unwrap().title, "Riverside membership");
+    assert_eq!(app.shop.quantity, 1, "another product starts at one");
+    // A heading chooses nothing.
+    app.update(click(top + 2));
+    assert_eq!(app.shop.selected().unwrap().title, "Riverside membership");
+    app.update(click(top + 4));
+    assert_eq!(app.shop.selected().unwrap().title, "Pottery workshop");
+}
+
+#[test]
 fn the_shop_is_for_those_signed_in_and_filters_as_typed() {
     let (mut app, _) = App::new(crate::config::Settings::default(), None, Instant::now());
     // Browsing signed out: the shop is for those signed in.
