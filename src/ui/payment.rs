@@ -377,11 +377,14 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             }
         }
         PaymentPhase::Failed if app.is_kiosk() => {
+            let expired = state.order.as_ref().is_some_and(|o| {
+                o.sumup_status == Some(storefront_contract::CheckoutStatus::Expired)
+            });
             lines.push(Line::styled(
-                if state.reader.is_some() {
-                    "Your card was declined. Nothing was taken."
-                } else {
-                    "The payment did not go through. Nothing was taken."
+                match (state.reader.is_some(), expired) {
+                    (true, true) => "The reader stopped waiting for a card. Nothing was taken.",
+                    (true, false) => "Your card was declined. Nothing was taken.",
+                    (false, _) => "The payment did not go through. Nothing was taken.",
                 },
                 theme.error,
             ));

@@ -430,6 +430,18 @@ screens!(kiosk_card_declined, |w, h| {
     app
 });
 
+screens!(kiosk_card_timed_out, |w, h| {
+    let mut app = kiosk_on_reader(w, h);
+    let generation = app.payment.generation;
+    let mut ended = order(OrderStatus::Failed);
+    ended.sumup_status = Some(storefront_contract::CheckoutStatus::Expired);
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(ended),
+    }));
+    app
+});
+
 screens!(kiosk_paid, |w, h| {
     let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
     payment_ends(&mut app, OrderStatus::Paid);
