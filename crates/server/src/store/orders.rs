@@ -470,6 +470,9 @@ impl Store {
             ItemScope::Order(id) => ("= $1", id),
             ItemScope::User(id) => ("IN (SELECT id FROM orders WHERE user_id = $1)", id),
         };
+        // One connection for the three reads: the pool checks a connection each time it
+        // takes it back, a round trip saved per read.
+        let mut conn = self.read.acquire().await?;
         let mut items: HashMap<i64, OrderItems> = HashMap::new();
         let lines: Vec<OrderLineRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
@@ -477,7 +480,7 @@ impl Store {
                  WHERE l.order_id {filter} ORDER BY l.id"
         )))
         .bind(id)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *conn)
         .await?;
         for line in lines {
             // A line is priced when it joins an order; the columns are filled together.
@@ -509,7 +512,7 @@ impl Store {
                  WHERE b.order_id {filter} ORDER BY b.starts_at, b.id"
             )))
             .bind(id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *conn)
             .await?;
         for booking in bookings {
             let entry = CartBooking {
@@ -530,7 +533,7 @@ impl Store {
             "{TICKET_SELECT} WHERE t.order_id {filter} ORDER BY t.id"
         )))
         .bind(id)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *conn)
         .await?;
         for ticket in tickets {
             if let Some(order_id) = ticket.order_id {
