@@ -174,7 +174,7 @@ const TAIL: &[Row] = &[
     row("q", "quit", &[(K::Char('q'), A::Quit)], Footer),
     row(
         "e s c o",
-        "events, shop, cart, orders and tickets",
+        "events, shop, cart, orders",
         &[
             (K::Char('e'), A::ShowEvents),
             (K::Char('s'), A::ShowShop),

@@ -71,17 +71,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
 
     if let Some(product) = shop.selected() {
         let total = format_amount(product.price * shop.quantity, currency);
+        // The footer says which keys change it and add it.
         let line = Line::from(vec![
             Span::raw(format!(" {} × {} = ", shop.quantity, product.title)),
             Span::styled(total, theme.title),
-            Span::styled(
-                if app.is_kiosk() {
-                    "   + - how many · Enter adds it to your cart"
-                } else {
-                    "   + - how many · a adds it to your cart"
-                },
-                theme.muted,
-            ),
         ]);
         frame.render_widget(
             Paragraph::new(line),
