@@ -614,6 +614,31 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_product_added_at_a_kiosk_brings_up_the_cart() {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        app.update(Msg::from(Reply::ProductsLoaded(Ok(
+            super::super::tests::products(),
+        ))));
+        assert!(app.keys().contains(&("s", "shop")));
+        app.update(ch('*'));
+        assert_eq!(app.screen, Screen::Shop);
+        let effects = app.update(key(KeyCode::Enter));
+        assert!(matches!(
+            &effects[..],
+            [Effect::AddProduct { quantity: 1, .. }]
+        ));
+        let effects = app.update(Msg::from(Reply::ProductAdded {
+            product_id: 2,
+            quantity: 1,
+            result: Ok(super::super::tests::summary(1, 2500)),
+        }));
+        assert_eq!(app.screen, Screen::Cart);
+        assert!(matches!(&effects[..], [Effect::LoadCart { .. }]));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_declined_card_tries_again_with_enter() {
         let mut app = kiosk(Instant::now());
         paying_by_card(&mut app);

@@ -309,6 +309,10 @@ impl App {
                     StatusKind::Success,
                     format!("{quantity} × {title} added to your cart."),
                 );
+                // At a kiosk the next step is paying: the cart comes up, as after tickets.
+                if self.is_kiosk() {
+                    return self.show_cart();
+                }
                 Vec::new()
             }
             Err(err) => self.on_error(err, None),
