@@ -909,3 +909,71 @@ async fn the_shop_puts_products_in_the_cart() {
         .expect("the tote bag's line");
     assert!(line.quantity >= 2, "{line:?}");
 }
+
+/// Presents a card (`pay`) or declines on the sandbox's virtual Solo for `checkout`.
+async fn at_the_reader(server: &RunningServer, checkout: &str, outcome: &str) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/sumup-sandbox/readers/rdr_demo_door1",
+            server.origin()
+        ))
+        .form(&[("checkout", checkout), ("outcome", outcome)])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn a_walk_up_buyer_pays_by_card_after_a_decline() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let settings = Settings {
+        kiosk_reader: Some("door-1".to_owned()),
+        ..box_office_kiosk(&server, "door-1")
+    };
+    let mut kiosk = Driver::new(settings, SessionStore::none()).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Down).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Cart, "added without signing in");
+    kiosk.press(KeyCode::Enter).await;
+    kiosk
+        .until("the amount is on the reader", |app| {
+            app.payment.reader.is_some() && app.payment.phase == PaymentPhase::Waiting
+        })
+        .await;
+    assert_eq!(kiosk.app.payment.checkout_url, None, "no QR code meanwhile");
+    let checkout = |kiosk: &Driver| {
+        kiosk
+            .app
+            .payment
+            .order
+            .as_ref()
+            .and_then(|o| o.sumup_checkout_id.clone())
+            .unwrap()
+    };
+    let first = checkout(&kiosk);
+    at_the_reader(&server, &first, "decline").await;
+    kiosk
+        .until("declined", |app| app.payment.phase == PaymentPhase::Failed)
+        .await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk
+        .until("on the reader again", |app| {
+            app.payment.phase == PaymentPhase::Waiting
+        })
+        .await;
+    let second = checkout(&kiosk);
+    assert_ne!(first, second, "a new payment on the reader");
+    at_the_reader(&server, &second, "pay").await;
+    kiosk
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    let order = kiosk.app.payment.order.clone().unwrap();
+    assert_eq!(
+        order.payment_method,
+        storefront_contract::PaymentMethod::Reader
+    );
+    assert_eq!(order.terminal.as_deref(), Some("door-1"));
+}
