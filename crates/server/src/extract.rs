@@ -37,8 +37,11 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalA
         let headers = request.headers();
         let has_body = match headers.get(axum::http::header::CONTENT_LENGTH) {
             Some(length) => length != "0",
-            // A streamed body says what it is.
-            None => headers.contains_key(axum::http::header::CONTENT_TYPE),
+            // A streamed body: read it (and refuse it if it does not say it is JSON).
+            None => {
+                headers.contains_key(axum::http::header::CONTENT_TYPE)
+                    || headers.contains_key(axum::http::header::TRANSFER_ENCODING)
+            }
         };
         if !has_body {
             return Ok(OptionalApiJson(T::default()));

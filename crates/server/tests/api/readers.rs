@@ -393,6 +393,16 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
     }
     let answer = pay(json!({"method": "card"})).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    // A body that does not say it is JSON is refused, not taken for the hosted page.
+    let untyped = app
+        .client
+        .post(app.url(&pay_path))
+        .bearer_auth(&ann)
+        .body(r#"{"method": "reader", "reader": "door-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), StatusCode::BAD_REQUEST);
 
     // An offline reader refuses: the order is kept and the QR code still pays.
     let faults = app
