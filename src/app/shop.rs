@@ -106,6 +106,17 @@ impl ShopState {
         follow_rows(&mut self.offset, top, at, count, visible);
     }
 
+    /// Chooses product `target` (clamped to the list), one of it to start with if it is
+    /// another, and scrolls it into `visible` rows.
+    fn choose(&mut self, target: usize, visible: usize) {
+        let target = target.min(self.visible().len().saturating_sub(1));
+        if target != self.selected {
+            self.quantity = 1;
+        }
+        self.selected = target;
+        self.follow(visible);
+    }
+
     fn products_loaded(&mut self, mut products: Vec<Product>) {
         // Venues in order of title, products of no venue last, then products by title.
         products.sort_by(|a, b| {
@@ -194,12 +205,7 @@ impl App {
             _ => None,
         };
         if let Some(target) = target {
-            let target = target.min(len.saturating_sub(1));
-            if target != self.shop.selected {
-                self.shop.quantity = 1;
-            }
-            self.shop.selected = target;
-            self.shop.follow(visible);
+            self.shop.choose(target, visible);
             return Vec::new();
         }
         match action {
@@ -229,7 +235,6 @@ impl App {
     /// The wheel moves the selection; a click chooses the product under it.
     pub(super) fn shop_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
         let visible = self.shop_visible_rows();
-        let len = self.shop.visible().len();
         let target = match mouse.kind {
             MouseEventKind::ScrollDown => Some(self.shop.selected + 3),
             MouseEventKind::ScrollUp => Some(self.shop.selected.saturating_sub(3)),
@@ -248,12 +253,7 @@ impl App {
             _ => None,
         };
         if let Some(target) = target {
-            let target = target.min(len.saturating_sub(1));
-            if target != self.shop.selected {
-                self.shop.quantity = 1;
-            }
-            self.shop.selected = target;
-            self.shop.follow(visible);
+            self.shop.choose(target, visible);
         }
         Vec::new()
     }
