@@ -1,5 +1,6 @@
 //! The cart: product lines, pending bookings, and (through `tickets`) pending tickets.
 
+use sqlx::Connection;
 use storefront_contract::{Money, Page, Product};
 
 use super::Store;
@@ -199,7 +200,8 @@ impl Store {
         product_id: i64,
         quantity: i64,
     ) -> Result<AddOutcome, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
             .bind(product_id)
             .fetch_optional(&mut *tx)
@@ -246,7 +248,7 @@ impl Store {
             )
             .bind(line_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await?
         } else {
             sqlx::query(
@@ -256,7 +258,7 @@ impl Store {
             .bind(line_id)
             .bind(user_id)
             .bind(quantity)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await?
         };
         Ok(done.rows_affected() == 1)
@@ -265,7 +267,8 @@ impl Store {
     /// Empties the user's cart in one transaction: pending tickets become cancelled, product
     /// lines leave, pending bookings become cancelled. Orders are untouched.
     pub async fn clear_cart(&self, user_id: i64) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query(
             "UPDATE tickets SET state = 'cancelled' \
              WHERE user_id = $1 AND state = 'pending' AND order_id IS NULL",
@@ -294,7 +297,7 @@ impl Store {
         )
         .bind(id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
     }

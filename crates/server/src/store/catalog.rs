@@ -1,5 +1,6 @@
 //! Loading a validated catalog into an empty database, all or nothing.
 
+use sqlx::Connection;
 use storefront_contract::TicketState;
 
 use super::Store;
@@ -16,7 +17,8 @@ impl Store {
         password_hashes: &[String],
         now: Timestamp,
     ) -> Result<bool, CatalogError> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         let existing: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM pages) \
                   + (SELECT COUNT(*) FROM calendars) + (SELECT COUNT(*) FROM products)",

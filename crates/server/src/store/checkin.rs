@@ -48,7 +48,7 @@ impl Store {
              LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id WHERE t.code = $1",
         )
         .bind(code)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.write)
         .await
     }
 
@@ -66,7 +66,7 @@ impl Store {
         .bind(code)
         .bind(event_id)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?
         .rows_affected()
             == 1;

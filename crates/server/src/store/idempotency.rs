@@ -38,7 +38,7 @@ impl Store {
         .bind(key)
         .bind(now - KEY_LIFETIME_SECS)
         .bind(now - ABANDONED_AFTER_SECS)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, created_at) \
@@ -48,7 +48,7 @@ impl Store {
         .bind(key)
         .bind(request_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(KeyClaim::Fresh);
@@ -59,7 +59,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.write)
         .await?;
         Ok(match row {
             // Deleted between our statements by its own request failing: treat as running.
@@ -88,7 +88,7 @@ impl Store {
         .bind(key)
         .bind(i64::from(status))
         .bind(body)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(())
     }
@@ -102,7 +102,7 @@ impl Store {
         sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
             .bind(user_id)
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await?;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! The per-order limit: an event's `max_per_order` counts the buyer's pending tickets for it
 //! plus the ones being added, and checkout checks it again per event.
 
+use sqlx::Connection;
+
 use super::tickets::{NewTickets, TicketRow, insert_ticket};
 use super::{Backend, Store};
 use crate::time::Timestamp;
@@ -24,7 +26,8 @@ impl Store {
         limit: i64,
         now: Timestamp,
     ) -> Result<Result<Vec<TicketRow>, i64>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
                 .bind(new.user_id)
@@ -47,6 +50,8 @@ impl Store {
             ids.push(insert_ticket(&mut tx, new, now).await?);
         }
         tx.commit().await?;
+        // The writer goes back before the read, which on an in-memory database needs it.
+        drop(conn);
         Ok(Ok(self.tickets_by_ids(&ids).await?))
     }
 

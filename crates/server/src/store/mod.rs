@@ -1,4 +1,5 @@
-//! The store: every SQL statement the server runs, over one `AnyPool` (SQLite or PostgreSQL).
+//! The store: every SQL statement the server runs, on SQLite or PostgreSQL through sqlx's `Any`
+//! driver.
 //!
 //! Queries use `$1` placeholders and portable SQL; money is integer minor units and times are
 //! Unix seconds. State changes are single conditional statements or short transactions, never
@@ -7,6 +8,7 @@
 pub(crate) mod cart;
 mod catalog;
 mod checkin;
+mod connections;
 mod events;
 mod idempotency;
 mod limits;
@@ -22,8 +24,11 @@ mod users;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, Connection, Row};
 use storefront_contract::UnknownName;
+
+pub use connections::Conn;
+use connections::Connections;
 
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor};
@@ -53,10 +58,10 @@ pub enum Backend {
 pub struct Store {
     /// Every write, and every read inside a write's transaction. On SQLite one connection,
     /// so that writers queue here instead of failing on SQLite's lock.
-    pool: AnyPool,
+    write: Connections,
     /// Reads that stand alone. On a SQLite file, a few connections beside the writer (WAL
-    /// lets them read while it writes); elsewhere the same pool as `pool`.
-    read: AnyPool,
+    /// lets them read while it writes); elsewhere the same connections as `write`.
+    read: Connections,
     backend: Backend,
     url: String,
 }
@@ -152,9 +157,10 @@ async fn open(url: &str) -> Result<Store, Failure> {
             .await?;
         // Several servers starting at once: sqlx takes an advisory lock while migrating.
         POSTGRES_MIGRATIONS.run(&pool).await?;
+        let write = Connections::Pool(pool);
         return Ok(Store {
-            read: pool.clone(),
-            pool,
+            read: write.clone(),
+            write,
             backend: Backend::Postgres,
             url: url.to_owned(),
         });
@@ -170,51 +176,44 @@ async fn open(url: &str) -> Result<Store, Failure> {
     // writes fails at once (not after a wait) when another connection wrote meanwhile. One
     // writing connection serialises every write instead; it also keeps an in-memory database
     // alive and shared.
-    let pool = sqlite_pool(1).connect(&url).await?;
+    let mut writer = sqlite_connection(&url).await?;
     if !memory {
         // Readers no longer wait for the writer, and a commit is one append to the log.
         sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&pool)
+            .execute(&mut writer)
             .await?;
     }
-    SQLITE_MIGRATIONS.run(&pool).await?;
+    SQLITE_MIGRATIONS.run(&mut writer).await?;
+    let write = Connections::held(vec![writer]);
     let read = if memory {
-        pool.clone()
+        write.clone()
     } else {
-        sqlite_pool(SQLITE_READERS).connect(&url).await?
+        let mut readers = Vec::new();
+        for _ in 0..SQLITE_READERS {
+            readers.push(sqlite_connection(&url).await?);
+        }
+        Connections::held(readers)
     };
     Ok(Store {
-        pool,
+        write,
         read,
         backend: Backend::Sqlite,
         url,
     })
 }
 
-/// A pool of SQLite connections set up alike: commits without waiting for the disk on every
-/// one (WAL keeps the database consistent; a power cut may lose the last moments), and a
-/// wait instead of an error when the database is busy.
-fn sqlite_pool(connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new()
-        .max_connections(connections)
-        .min_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        // An in-process database does not drop connections: no round trip to the
-        // connection's thread to ask before every use.
-        .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::query("PRAGMA synchronous = NORMAL")
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
+/// An SQLite connection, set up like every other: commits without waiting for the disk on
+/// every one (WAL keeps the database consistent; a power cut may lose the last moments), and
+/// a wait instead of an error when the database is busy.
+async fn sqlite_connection(url: &str) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = AnyConnection::connect(url).await?;
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query("PRAGMA busy_timeout = 5000")
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
 }
 
 fn is_memory(url: &str) -> bool {
@@ -233,14 +232,27 @@ fn sqlite_url(url: &str) -> String {
 }
 
 impl Store {
-    /// The pool itself, for tests and tools that must reach the database directly.
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// A connection for writing (and reading in a transaction), waiting for its turn. Held
+    /// until dropped: on SQLite no other write (and in memory, no read) runs meanwhile, so
+    /// it is let go before the store is asked anything else.
+    async fn writing(&self) -> Result<Conn<'_>, sqlx::Error> {
+        self.write.get().await
+    }
+
+    /// A connection for a read that stands alone.
+    async fn reading(&self) -> Result<Conn<'_>, sqlx::Error> {
+        self.read.get().await
+    }
+
+    /// The writing connection, for tests and tools that must reach the database directly.
+    pub async fn connection(&self) -> Result<Conn<'_>, sqlx::Error> {
+        self.writing().await
     }
 
     pub async fn close(&self) {
+        // In memory both are the same connection: the second close finds it closed.
         self.read.close().await;
-        self.pool.close().await;
+        self.write.close().await;
     }
 
     pub fn backend(&self) -> Backend {
@@ -255,7 +267,7 @@ impl Store {
     /// The deployment's currency, set by the catalog; GBP when none was given.
     pub async fn currency(&self) -> Result<String, sqlx::Error> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = 'currency'")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.write)
             .await?;
         Ok(match row {
             Some(row) => row.try_get("value")?,

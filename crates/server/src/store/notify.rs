@@ -18,7 +18,7 @@ impl Store {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
                 .bind(order_id.to_string())
-                .execute(&self.pool)
+                .execute(&self.write)
                 .await?;
         }
         Ok(())

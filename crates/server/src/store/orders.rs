@@ -1,5 +1,6 @@
 //! Orders: made from the cart at checkout, their SumUp checkouts, and settling them.
 
+use sqlx::Connection;
 use std::collections::HashMap;
 
 use storefront_contract::{
@@ -274,7 +275,8 @@ impl Store {
         default_merchant_code: &str,
         now: Timestamp,
     ) -> Result<Option<i64>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         let order_id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (user_id, status, total, currency, created_at) \
              VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
@@ -325,42 +327,31 @@ impl Store {
             return Ok(None);
         }
 
-        // The total is what was claimed, priced by the server.
-        let total: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
-                  + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
-                  + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines WHERE order_id = $1), 0) \
-                  AS BIGINT)",
-        )
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        // The order belongs to a page when everything in it does.
-        let pages: Vec<(Option<i64>,)> = sqlx::query_as(
-            "SELECT DISTINCT scope.page_id FROM ( \
-               SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
-                 JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
-               UNION ALL SELECT c.page_id FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
-                 WHERE b.order_id = $1 \
-               UNION ALL SELECT pr.page_id FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
-                 WHERE l.order_id = $1) scope",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let order_page = match pages.as_slice() {
-            [(Some(page),)] => Some(*page),
-            _ => None,
-        };
-        let page_merchant: Option<String> = match order_page {
-            Some(page) => {
-                sqlx::query_scalar("SELECT sumup_merchant_code FROM pages WHERE id = $1")
-                    .bind(page)
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-            None => None,
-        };
+        // The total is what was claimed, priced by the server. The order belongs to a page
+        // (and is paid to its merchant) when everything in it does.
+        let (total, order_page, page_merchant): (i64, Option<i64>, Option<String>) =
+            sqlx::query_as(
+                "SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
+                      + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
+                      + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines WHERE order_id = $1), 0) \
+                      AS BIGINT), \
+                        scope.page_id, p.sumup_merchant_code \
+                 FROM (SELECT CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
+                                    AND COUNT(items.page_id) = COUNT(*) \
+                               THEN MIN(items.page_id) END AS page_id \
+                       FROM ( \
+                         SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
+                           JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
+                         UNION ALL SELECT c.page_id FROM bookings b \
+                           JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
+                         UNION ALL SELECT pr.page_id FROM cart_lines l \
+                           JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
+                      ) scope \
+                 LEFT JOIN pages p ON p.id = scope.page_id",
+            )
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await?;
         sqlx::query("UPDATE orders SET total = $2, page_id = $3, merchant_code = $4 WHERE id = $1")
             .bind(order_id)
             .bind(total)
@@ -404,7 +395,7 @@ impl Store {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM orders WHERE status = 'paid' AND tickets_secret IS NULL",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.write)
         .await?;
         let mut given = 0;
         for id in ids {
@@ -413,7 +404,7 @@ impl Store {
             )
             .bind(id)
             .bind(secret())
-            .execute(&self.pool)
+            .execute(&self.write)
             .await?
             .rows_affected();
         }
@@ -472,7 +463,7 @@ impl Store {
         };
         // One connection for the three reads: the pool checks a connection each time it
         // takes it back, a round trip saved per read.
-        let mut conn = self.read.acquire().await?;
+        let mut conn = self.reading().await?;
         let mut items: HashMap<i64, OrderItems> = HashMap::new();
         let lines: Vec<OrderLineRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
@@ -578,7 +569,8 @@ impl Store {
                 name, reader_id, ..
             } => (Some(name.as_str()), Some(reader_id.as_str())),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query(
             "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at, \
                  method, reader, reader_id) \
@@ -649,7 +641,7 @@ impl Store {
             sqlx::query("UPDATE checkouts SET status = $2 WHERE sumup_id = $1 AND status <> $2")
                 .bind(sumup_id)
                 .bind(status.as_str())
-                .execute(&self.pool)
+                .execute(&self.write)
                 .await?;
         Ok(done.rows_affected() > 0)
     }

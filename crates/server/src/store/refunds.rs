@@ -66,7 +66,7 @@ impl Store {
         .bind(order_id)
         .bind(now)
         .bind(now - REFUND_CLAIM_SECS)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?
         .rows_affected();
         if claimed == 0 {
@@ -79,7 +79,7 @@ impl Store {
              FROM orders o WHERE o.id = $1",
         )
         .bind(order_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.write)
         .await?;
         match row {
             Some((amount, attempts, Some(merchant_code), Some(transaction_id))) => {
@@ -119,7 +119,7 @@ impl Store {
         .bind(state.as_str())
         .bind(message)
         .bind(next_at)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The SumUp sandbox's checkouts and their transactions, kept in the database so that they
 //! survive a restart.
 
+use sqlx::Connection;
 use storefront_contract::CheckoutStatus;
 
 use super::Store;
@@ -101,7 +102,7 @@ impl Store {
         .bind(new.redirect_url)
         .bind(now)
         .bind(new.reader_id)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -198,7 +199,7 @@ impl Store {
              WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
         )
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -218,7 +219,8 @@ impl Store {
         } else {
             (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
         };
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         let done = sqlx::query(
             "UPDATE sandbox_checkouts SET status = $2 \
              WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
@@ -268,7 +270,7 @@ impl Store {
         .bind(merchant_code)
         .bind(transaction_id)
         .bind(amount)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         if done.rows_affected() == 1 {
             return Ok(SandboxRefund::Refunded);

@@ -4,6 +4,7 @@
 
 use super::{Backend, Store};
 use crate::time::Timestamp;
+use sqlx::Connection;
 
 /// What confirming a payment did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,18 +16,23 @@ pub struct Settlement {
 }
 
 impl Store {
-    /// Holds the event's row until the transaction ends. SQLite needs nothing: its one
-    /// writing connection runs one transaction at a time.
-    async fn lock_event(
+    /// Holds the rows of the events the order has confirmed tickets for until the
+    /// transaction ends, taken in id order. SQLite needs nothing: its one writing connection
+    /// runs one transaction at a time.
+    async fn lock_events_of(
         &self,
         conn: &mut sqlx::AnyConnection,
-        event_id: i64,
+        order_id: i64,
     ) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM events WHERE id = $1 FOR UPDATE")
-                .bind(event_id)
-                .fetch_optional(conn)
-                .await?;
+            sqlx::query(
+                "SELECT id FROM events WHERE id IN \
+                   (SELECT event_id FROM tickets WHERE order_id = $1 AND state = 'confirmed') \
+                 ORDER BY id FOR UPDATE",
+            )
+            .bind(order_id)
+            .fetch_all(conn)
+            .await?;
         }
         Ok(())
     }
@@ -41,7 +47,7 @@ impl Store {
         )
         .bind(order_id)
         .bind(sumup_id)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -59,7 +65,8 @@ impl Store {
         tickets_secret: &str,
         now: Timestamp,
     ) -> Result<Option<Settlement>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         let won = sqlx::query(
             "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
              WHERE id = $1 AND status IN ('pending', 'failed')",
@@ -94,9 +101,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        let events: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT DISTINCT e.id, e.ticket_count FROM tickets t JOIN events e ON e.id = t.event_id \
-             WHERE t.order_id = $1 AND t.state = 'confirmed' AND e.ticket_count IS NOT NULL \
+        // Two orders of one event settling at once (on two servers) take turns here, so the
+        // second counts the first's tickets.
+        self.lock_events_of(&mut tx, order_id).await?;
+        let events: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT e.id, e.ticket_count, (SELECT COUNT(*) FROM tickets h \
+                 WHERE h.event_id = e.id AND h.state IN ('confirmed', 'checked_in')) \
+             FROM events e WHERE e.ticket_count IS NOT NULL AND e.id IN \
+               (SELECT t.event_id FROM tickets t WHERE t.order_id = $1 AND t.state = 'confirmed') \
              ORDER BY e.id",
         )
         .bind(order_id)
@@ -106,16 +118,7 @@ impl Store {
             cancelled_tickets: 0,
             refund: 0,
         };
-        for (event_id, capacity) in events {
-            // Two orders of one event settling at once (on two servers) take turns here, so
-            // the second counts the first's tickets; events are taken in id order.
-            self.lock_event(&mut tx, event_id).await?;
-            let held: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND state IN ('confirmed', 'checked_in')",
-            )
-            .bind(event_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        for (event_id, capacity, held) in events {
             let excess = held - capacity;
             if excess <= 0 {
                 continue;
@@ -158,7 +161,8 @@ impl Store {
     /// Cancels a pending or failed order and releases its tickets and bookings; `false` when
     /// the order is no longer pending or failed.
     pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.writing().await?;
+        let mut tx = conn.begin().await?;
         let done = sqlx::query(
             "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
         )

@@ -122,7 +122,7 @@ impl Store {
         )
         .bind(id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
     }

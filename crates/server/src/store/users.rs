@@ -73,9 +73,9 @@ impl Store {
         .bind(now)
         .bind(account.id)
         .bind(terminal)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
-        Ok(find().fetch_one(&self.pool).await?.into())
+        Ok(find().fetch_one(&self.write).await?.into())
     }
 
     pub async fn create_session(
@@ -93,7 +93,7 @@ impl Store {
         .bind(token_hash)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(())
     }
@@ -125,7 +125,7 @@ impl Store {
         )
         .bind(token_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.write)
         .await?;
         Ok(())
     }
@@ -141,7 +141,7 @@ impl Store {
         sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2")
             .bind(email)
             .bind(since)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.write)
             .await
     }
 
@@ -155,12 +155,12 @@ impl Store {
         sqlx::query("DELETE FROM login_failures WHERE email = $1 AND at <= $2")
             .bind(email)
             .bind(forget_before)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await?;
         sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
             .bind(email)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await?;
         Ok(())
     }

@@ -417,7 +417,7 @@ impl TestApp {
                 "SELECT {column} FROM orders WHERE id = $1"
             )))
             .bind(id)
-            .fetch_one(self.server.state().store().pool())
+            .fetch_one(&mut *self.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
             if stored.as_deref() == Some(value) {

@@ -125,7 +125,7 @@ async fn a_cursor_is_stable_when_events_are_added_before_it() {
     assert_eq!(names(&first), ["Full House", "Wren Duo"]);
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     // A new event that sorts first, and one that sorts last, appear meanwhile.
-    let pool = app.server.state().store().pool();
+    let store = app.server.state().store();
     for (slug, days) in [("early-bird", 0), ("late-comer", 30)] {
         let starts = chrono::Utc::now().timestamp() + 3600 + days * 86_400;
         sqlx::query(
@@ -134,7 +134,7 @@ async fn a_cursor_is_stable_when_events_are_added_before_it() {
         )
         .bind(slug)
         .bind(starts)
-        .execute(pool)
+        .execute(&mut *store.connection().await.unwrap())
         .await
         .unwrap();
     }

@@ -91,7 +91,7 @@ async fn a_key_still_running_is_in_progress() {
     assert_eq!(first.status, StatusCode::CREATED);
     // Make the stored key look like a request that has not answered yet.
     sqlx::query("UPDATE idempotency_keys SET response_status = NULL, response_body = NULL")
-        .execute(app.server.state().store().pool())
+        .execute(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap();
     let during = buy_with_key(&app, &ann, "slow", 1).await;
@@ -109,7 +109,7 @@ async fn keys_expire_after_a_day() {
         StatusCode::CREATED
     );
     sqlx::query("UPDATE idempotency_keys SET created_at = created_at - 86401")
-        .execute(app.server.state().store().pool())
+        .execute(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap();
     let again = buy_with_key(&app, &ann, "old", 1).await;

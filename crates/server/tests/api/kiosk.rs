@@ -138,7 +138,7 @@ async fn clearing_the_cart_cancels_what_a_customer_left() {
     assert_eq!(cart["groups"].as_array().unwrap().len(), 0);
     let cancelled: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE state = 'cancelled'")
-            .fetch_one(app.server.state().store().pool())
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
     assert_eq!(cancelled, 3);

@@ -136,7 +136,7 @@ async fn decline_then_pay_again() {
     assert_eq!(retry.json["order"]["status"], "pending");
     let reference: String =
         sqlx::query_scalar("SELECT reference FROM checkouts ORDER BY id DESC LIMIT 1")
-            .fetch_one(app.server.state().store().pool())
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
     assert_eq!(reference, format!("order-{id}-2"));
@@ -263,7 +263,7 @@ async fn the_later_payer_gets_exactly_the_excess_refunded() {
     assert_eq!(quiet["sold_out"], true);
     let refunded: i64 =
         sqlx::query_scalar("SELECT refunded FROM sandbox_transactions WHERE refunded > 0")
-            .fetch_one(app.server.state().store().pool())
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
     assert_eq!(refunded, 950);
@@ -295,10 +295,10 @@ async fn poll_and_webhooks_at_once_confirm_once_and_refund_once() {
     assert!(hooks.iter().all(|a| a.status == StatusCode::NO_CONTENT));
     let order = app.order(&bob, bob_order, 0).await;
     assert_eq!(order["refund"]["amount"], "9.50");
-    let pool = app.server.state().store().pool();
+    let store = app.server.state().store();
     let cancelled: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE state = 'cancelled'")
-            .fetch_one(pool)
+            .fetch_one(&mut *store.connection().await.unwrap())
             .await
             .unwrap();
     assert_eq!(cancelled, 1);
@@ -306,7 +306,7 @@ async fn poll_and_webhooks_at_once_confirm_once_and_refund_once() {
     app.until_refunded(bob_order).await;
     let refunded: Vec<i64> =
         sqlx::query_scalar("SELECT refunded FROM sandbox_transactions WHERE refunded > 0")
-            .fetch_all(pool)
+            .fetch_all(&mut *store.connection().await.unwrap())
             .await
             .unwrap();
     assert_eq!(refunded, [950]);
@@ -445,7 +445,7 @@ async fn a_checkout_pending_for_half_an_hour_expires() {
     let ann = app.ann().await;
     let (id, url) = app.checkout_ok(&ann, None).await;
     sqlx::query("UPDATE checkouts SET created_at = created_at - 1801")
-        .execute(app.server.state().store().pool())
+        .execute(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap();
     // SumUp was asked when the checkout was made: it is asked again a second later.

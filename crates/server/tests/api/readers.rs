@@ -59,7 +59,7 @@ impl TestApp {
     async fn sandbox_status(&self, checkout: &str) -> String {
         sqlx::query_scalar("SELECT status FROM sandbox_checkouts WHERE id = $1")
             .bind(checkout)
-            .fetch_one(self.server.state().store().pool())
+            .fetch_one(&mut *self.server.state().store().connection().await.unwrap())
             .await
             .unwrap()
     }
@@ -290,7 +290,7 @@ async fn webhooks_polls_and_a_cancel_at_once_settle_a_card_payment_once() {
     let client_id: String =
         sqlx::query_scalar("SELECT reference FROM sandbox_checkouts WHERE id = $1")
             .bind(&checkout)
-            .fetch_one(app.server.state().store().pool())
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
     app.present(DOOR_READER, &checkout, "pay").await;
@@ -330,7 +330,7 @@ async fn webhooks_polls_and_a_cancel_at_once_settle_a_card_payment_once() {
         "SELECT COUNT(*) FROM tickets WHERE order_id = $1 AND state = 'confirmed'",
     )
     .bind(order)
-    .fetch_one(app.server.state().store().pool())
+    .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
     .await
     .unwrap();
     assert_eq!(confirmed, 3);
@@ -360,7 +360,7 @@ async fn a_card_payment_for_a_sold_out_event_refunds_the_excess() {
          JOIN sandbox_checkouts c ON c.id = t.checkout_id WHERE c.id = $1",
     )
     .bind(&checkout)
-    .fetch_one(app.server.state().store().pool())
+    .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
     .await
     .unwrap();
     assert_eq!(refunded, 950);
@@ -476,7 +476,7 @@ async fn a_reader_answering_nulls_as_sumups_spec_allows_still_settles() {
     let transaction: Option<String> =
         sqlx::query_scalar("SELECT transaction_id FROM checkouts WHERE sumup_id = $1")
             .bind(&checkout)
-            .fetch_one(app.server.state().store().pool())
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
     assert!(

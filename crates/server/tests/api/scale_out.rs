@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sqlx::Connection;
 use storefront_contract::ErrorCode;
 use storefront_server::ServerConfig;
 
@@ -112,7 +113,8 @@ async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing(
     let (bob_order, bob_url) = b.checkout_ok(&bob, None).await;
     // Hold every ticket, so that both settlements queue behind this and then run at the
     // same moment, each on its own server.
-    let mut gate = a.server.state().store().pool().begin().await.unwrap();
+    let mut held = a.server.state().store().connection().await.unwrap();
+    let mut gate = held.begin().await.unwrap();
     sqlx::query("SELECT id FROM tickets FOR UPDATE")
         .fetch_all(&mut *gate)
         .await

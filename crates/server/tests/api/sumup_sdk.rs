@@ -305,7 +305,7 @@ async fn sandbox_faults(app: &TestApp, faults: Value) {
 
 async fn refunded_in_sandbox(app: &TestApp) -> Vec<i64> {
     sqlx::query_scalar("SELECT refunded FROM sandbox_transactions WHERE refunded > 0")
-        .fetch_all(app.server.state().store().pool())
+        .fetch_all(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap()
 }
@@ -313,7 +313,7 @@ async fn refunded_in_sandbox(app: &TestApp) -> Vec<i64> {
 async fn refund_attempts(app: &TestApp, order: i64) -> i64 {
     sqlx::query_scalar("SELECT refund_attempts FROM orders WHERE id = $1")
         .bind(order)
-        .fetch_one(app.server.state().store().pool())
+        .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap()
 }
@@ -365,7 +365,7 @@ async fn a_refund_sumup_refuses_for_good_fails_and_is_not_retried() {
         "SELECT transaction_id FROM checkouts WHERE order_id = $1 AND status = 'PAID'",
     )
     .bind(order)
-    .fetch_one(app.server.state().store().pool())
+    .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
     .await
     .unwrap();
     sdk(&app)
@@ -404,7 +404,7 @@ async fn a_refund_sumup_refuses_for_good_fails_and_is_not_retried() {
     assert_eq!(refund_attempts(&app, order).await, 1);
     let stored: String = sqlx::query_scalar("SELECT refund_status FROM orders WHERE id = $1")
         .bind(order)
-        .fetch_one(app.server.state().store().pool())
+        .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap();
     assert_eq!(stored, "failed");
@@ -441,7 +441,7 @@ async fn post_webhook(app: &TestApp, body: &Value, signature: Option<String>) ->
 async fn stored_status(app: &TestApp, order: i64) -> String {
     sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(order)
-        .fetch_one(app.server.state().store().pool())
+        .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap()
 }
@@ -459,7 +459,7 @@ async fn only_signed_fresh_notifications_are_taken() {
     // Reading the order asked SumUp; put it back to pending to see what the webhook does.
     sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1")
         .bind(order)
-        .execute(app.server.state().store().pool())
+        .execute(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .ok();
     let event = json!({
@@ -514,7 +514,7 @@ async fn every_kind_of_notification_is_read_again_from_sumup() {
             .to_owned();
         sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1")
             .bind(order)
-            .execute(app.server.state().store().pool())
+            .execute(&mut *app.server.state().store().connection().await.unwrap())
             .await
             .unwrap();
         orders.push((order, checkout));

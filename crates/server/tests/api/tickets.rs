@@ -238,7 +238,7 @@ async fn the_per_order_limit_counts_what_is_already_in_the_cart() {
     // The limit is lowered after the cart was filled: checkout refuses, naming the event.
     sqlx::query("UPDATE events SET max_per_order = 2 WHERE id = $1")
         .bind(WREN_DUO)
-        .execute(app.server.state().store().pool())
+        .execute(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .unwrap();
     let refused = app.checkout(&ann, None).await;
