@@ -200,39 +200,42 @@ impl Store {
         product_id: i64,
         quantity: i64,
     ) -> Result<AddOutcome, sqlx::Error> {
-        let mut conn = self.writing().await?;
-        let mut tx = conn.begin().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
+        self.in_turn(move |store| async move {
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
+                .bind(product_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Ok(AddOutcome::UnknownProduct);
+            }
+            let current: Option<i64> = sqlx::query_scalar(
+                "SELECT quantity FROM cart_lines \
+             WHERE user_id = $1 AND product_id = $2 AND order_id IS NULL",
+            )
+            .bind(user_id)
             .bind(product_id)
             .fetch_optional(&mut *tx)
             .await?;
-        if exists.is_none() {
-            return Ok(AddOutcome::UnknownProduct);
-        }
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT quantity FROM cart_lines \
-             WHERE user_id = $1 AND product_id = $2 AND order_id IS NULL",
-        )
-        .bind(user_id)
-        .bind(product_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let current = current.unwrap_or(0);
-        if current + quantity > MAX_LINE_QUANTITY {
-            return Ok(AddOutcome::OverLimit { current });
-        }
-        sqlx::query(
-            "INSERT INTO cart_lines (user_id, product_id, quantity) VALUES ($1, $2, $3) \
+            let current = current.unwrap_or(0);
+            if current + quantity > MAX_LINE_QUANTITY {
+                return Ok(AddOutcome::OverLimit { current });
+            }
+            sqlx::query(
+                "INSERT INTO cart_lines (user_id, product_id, quantity) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, product_id) WHERE order_id IS NULL \
              DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity",
-        )
-        .bind(user_id)
-        .bind(product_id)
-        .bind(quantity)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(AddOutcome::Added)
+            )
+            .bind(user_id)
+            .bind(product_id)
+            .bind(quantity)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(AddOutcome::Added)
+        })
+        .await
     }
 
     /// Sets an open line's quantity (0 removes it); `false` if the user has no such line.
@@ -267,26 +270,29 @@ impl Store {
     /// Empties the user's cart in one transaction: pending tickets become cancelled, product
     /// lines leave, pending bookings become cancelled. Orders are untouched.
     pub async fn clear_cart(&self, user_id: i64) -> Result<(), sqlx::Error> {
-        let mut conn = self.writing().await?;
-        let mut tx = conn.begin().await?;
-        sqlx::query(
-            "UPDATE tickets SET state = 'cancelled' \
+        self.in_turn(move |store| async move {
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            sqlx::query(
+                "UPDATE tickets SET state = 'cancelled' \
              WHERE user_id = $1 AND state = 'pending' AND order_id IS NULL",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND order_id IS NULL")
+            )
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE bookings SET state = 'cancelled' WHERE user_id = $1 AND state = 'pending'",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+            sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND order_id IS NULL")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE bookings SET state = 'cancelled' WHERE user_id = $1 AND state = 'pending'",
+            )
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })
+        .await
     }
 
     /// Takes a pending booking out of the user's cart; `false` if there is no such booking.

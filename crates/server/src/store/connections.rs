@@ -8,6 +8,11 @@
 //! writing connection a wait that every write queued behind it shares. The store's own
 //! SQLite connections go back at once instead.
 //!
+//! SQLite's one writing connection is also the narrow point every write passes: while a write
+//! transaction holds it, its next statement waits for the task to be run again, behind every
+//! other request on the runtime. So writes on SQLite run on a thread of their own
+//! ([`WriterThread`]), where a transaction goes on the moment its statement is answered.
+//!
 //! A statement or transaction cut off midway (its request dropped) leaves nothing behind on
 //! an SQLite connection: its thread finishes the statement, and a dropped transaction's
 //! rollback is queued before whatever the next holder sends.
@@ -17,10 +22,10 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
-use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Either, Execute, Executor, SqlStr};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 /// A set of connections to take one from, for a statement or a transaction.
 #[derive(Clone, Debug)]
@@ -36,6 +41,53 @@ pub struct Held {
     idle: Mutex<Vec<AnyConnection>>,
     turns: Semaphore,
     count: u32,
+    /// Where statements on these connections run, when not where they are asked for.
+    thread: Option<WriterThread>,
+}
+
+/// A thread that runs the work given to it (on a runtime of its own) and nothing else, until
+/// the last holder lets go of it.
+#[derive(Debug)]
+pub struct WriterThread {
+    runtime: tokio::runtime::Handle,
+    _stop: oneshot::Sender<()>,
+}
+
+impl WriterThread {
+    pub fn start() -> std::io::Result<WriterThread> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("storefront-writer".to_owned())
+            .spawn(move || {
+                runtime.block_on(async {
+                    // Sent never: dropped with the last holder.
+                    let _ = stopped.await;
+                });
+            })?;
+        Ok(WriterThread {
+            runtime: handle,
+            _stop: stop,
+        })
+    }
+
+    /// Runs `work` on the thread, to its end even if the caller stops waiting. A panic in it
+    /// goes on in the caller.
+    pub async fn run<F>(&self, work: F) -> Result<F::Output, sqlx::Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.runtime.spawn(work).await {
+            Ok(out) => Ok(out),
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            // The thread stopped: the store is gone.
+            Err(_) => Err(sqlx::Error::PoolClosed),
+        }
+    }
 }
 
 /// One connection, for as long as this is held.
@@ -49,14 +101,24 @@ pub enum Conn<'a> {
 }
 
 impl Connections {
-    /// Holds `connections` itself.
-    pub fn held(connections: Vec<AnyConnection>) -> Connections {
+    /// Holds `connections` itself; statements on them run where they are asked for, or on
+    /// `thread`.
+    pub fn held(connections: Vec<AnyConnection>, thread: Option<WriterThread>) -> Connections {
         let count = u32::try_from(connections.len()).unwrap_or(u32::MAX);
         Connections::Held(Arc::new(Held {
             turns: Semaphore::new(connections.len()),
             idle: Mutex::new(connections),
             count,
+            thread,
         }))
+    }
+
+    /// The thread the statements on these connections run on, if not the caller's.
+    pub fn thread(&self) -> Option<&WriterThread> {
+        match self {
+            Connections::Held(held) => held.thread.as_ref(),
+            Connections::Pool(_) => None,
+        }
     }
 
     /// A connection, waiting for one to be free.
@@ -114,6 +176,18 @@ impl<'c> Executor<'c> for &'c Connections {
         // The store's statements answer a few rows: read them all, then give the
         // connection back before they are looked at.
         let all = async move {
+            if let Some(thread) = self.thread() {
+                let (sql, arguments, persistent) = owned(query)?;
+                let connections = self.clone();
+                return thread
+                    .run(async move {
+                        let mut conn = connections.get().await?;
+                        conn.fetch_many(sqlx::query_with(sql, arguments).persistent(persistent))
+                            .try_collect::<Vec<_>>()
+                            .await
+                    })
+                    .await?;
+            }
             let mut conn = self.get().await?;
             conn.fetch_many(query).try_collect::<Vec<_>>().await
         };
@@ -132,8 +206,18 @@ impl<'c> Executor<'c> for &'c Connections {
         E: 'q + Execute<'q, Any>,
     {
         Box::pin(async move {
-            let mut conn = self.get().await?;
-            conn.fetch_optional(query).await
+            if let Some(thread) = self.thread() {
+                let (sql, arguments, persistent) = owned(query)?;
+                let connections = self.clone();
+                return thread
+                    .run(async move {
+                        let mut conn = connections.get().await?;
+                        conn.fetch_optional(sqlx::query_with(sql, arguments).persistent(persistent))
+                            .await
+                    })
+                    .await?;
+            }
+            self.get().await?.fetch_optional(query).await
         })
     }
 
@@ -154,6 +238,18 @@ impl<'c> Executor<'c> for &'c Connections {
     {
         Box::pin(async move { self.get().await?.describe(sql).await })
     }
+}
+
+/// A statement's text and values, to be run elsewhere.
+fn owned<'q>(
+    mut query: impl Execute<'q, Any>,
+) -> Result<(SqlStr, AnyArguments, bool), sqlx::Error> {
+    let persistent = query.persistent();
+    let arguments = query
+        .take_arguments()
+        .map_err(sqlx::Error::Encode)?
+        .unwrap_or_default();
+    Ok((query.sql(), arguments, persistent))
 }
 
 impl Held {
@@ -208,7 +304,7 @@ mod tests {
     async fn one_connection() -> Connections {
         install_default_drivers();
         let conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
-        Connections::held(vec![conn])
+        Connections::held(vec![conn], None)
     }
 
     #[tokio::test]
@@ -273,6 +369,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    #[tokio::test]
+    async fn statements_run_on_the_writer_thread_when_there_is_one() {
+        install_default_drivers();
+        let conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
+        let connections = Connections::held(vec![conn], Some(WriterThread::start().unwrap()));
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&connections)
+            .await
+            .unwrap();
+        let inserted: i64 = sqlx::query_scalar("INSERT INTO t VALUES ($1) RETURNING x")
+            .bind(7_i64)
+            .fetch_one(&connections)
+            .await
+            .unwrap();
+        assert_eq!(inserted, 7);
+        let thread = connections.thread().unwrap();
+        let name = thread
+            .run(async { std::thread::current().name().map(str::to_owned) })
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("storefront-writer"));
+    }
+
+    #[tokio::test]
+    async fn work_on_the_writer_thread_ends_even_when_no_one_waits() {
+        let thread = WriterThread::start().unwrap();
+        let (done, finished) = oneshot::channel();
+        let work = thread.run(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            done.send(()).ok();
+        });
+        // The caller gives up at once.
+        drop(tokio::time::timeout(Duration::from_millis(1), work).await);
+        finished.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_panic_on_the_writer_thread_goes_on_in_the_caller() {
+        let thread = WriterThread::start().unwrap();
+        let caller = tokio::spawn(async move {
+            thread.run(async { panic!("in the writer") }).await.ok();
+        });
+        assert!(caller.await.unwrap_err().is_panic());
     }
 
     #[tokio::test]

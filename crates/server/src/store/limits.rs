@@ -26,9 +26,11 @@ impl Store {
         limit: i64,
         now: Timestamp,
     ) -> Result<Result<Vec<TicketRow>, i64>, sqlx::Error> {
-        let mut conn = self.writing().await?;
+        let new = new.clone();
+        let created = self.in_turn(move |store| async move {
+        let mut conn = store.writing().await?;
         let mut tx = conn.begin().await?;
-        if self.backend == Backend::Postgres {
+        if store.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
                 .bind(new.user_id)
                 .fetch_optional(&mut *tx)
@@ -47,12 +49,16 @@ impl Store {
         }
         let mut ids = Vec::with_capacity(new.quantity as usize);
         for _ in 0..new.quantity {
-            ids.push(insert_ticket(&mut tx, new, now).await?);
+            ids.push(insert_ticket(&mut tx, &new, now).await?);
         }
         tx.commit().await?;
-        // The writer goes back before the read, which on an in-memory database needs it.
-        drop(conn);
-        Ok(Ok(self.tickets_by_ids(&ids).await?))
+        Ok(Ok(ids))
+        })
+        .await?;
+        match created {
+            Ok(ids) => Ok(Ok(self.tickets_by_ids(&ids).await?)),
+            Err(pending) => Ok(Err(pending)),
+        }
     }
 
     /// Events (of one page, or the whole cart) with more pending tickets in the user's cart

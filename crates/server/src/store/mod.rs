@@ -28,7 +28,7 @@ use sqlx::{AnyConnection, Connection, Row};
 use storefront_contract::UnknownName;
 
 pub use connections::Conn;
-use connections::Connections;
+use connections::{Connections, WriterThread};
 
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor};
@@ -95,6 +95,12 @@ enum Failure {
 impl From<sqlx::Error> for Failure {
     fn from(err: sqlx::Error) -> Failure {
         Failure::Database(err)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(err: std::io::Error) -> Failure {
+        Failure::Database(sqlx::Error::Io(err))
     }
 }
 
@@ -184,7 +190,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
             .await?;
     }
     SQLITE_MIGRATIONS.run(&mut writer).await?;
-    let write = Connections::held(vec![writer]);
+    let write = Connections::held(vec![writer], Some(WriterThread::start()?));
     let read = if memory {
         write.clone()
     } else {
@@ -192,7 +198,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
         for _ in 0..SQLITE_READERS {
             readers.push(sqlite_connection(&url).await?);
         }
-        Connections::held(readers)
+        Connections::held(readers, None)
     };
     Ok(Store {
         write,
@@ -242,6 +248,21 @@ impl Store {
     /// A connection for a read that stands alone.
     async fn reading(&self) -> Result<Conn<'_>, sqlx::Error> {
         self.read.get().await
+    }
+
+    /// Runs a write transaction where writes run: on SQLite's writer thread (to its end, even
+    /// if the caller stops waiting), here on PostgreSQL. `work` gets the store.
+    async fn in_turn<T, F, Fut>(&self, work: F) -> Result<T, sqlx::Error>
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let work = work(self.clone());
+        match self.write.thread() {
+            Some(thread) => thread.run(work).await?,
+            None => work.await,
+        }
     }
 
     /// The writing connection, for tests and tools that must reach the database directly.

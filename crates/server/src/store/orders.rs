@@ -275,7 +275,10 @@ impl Store {
         default_merchant_code: &str,
         now: Timestamp,
     ) -> Result<Option<i64>, sqlx::Error> {
-        let mut conn = self.writing().await?;
+        let (currency, default_merchant_code) =
+            (currency.to_owned(), default_merchant_code.to_owned());
+        self.in_turn(move |store| async move {
+        let mut conn = store.writing().await?;
         let mut tx = conn.begin().await?;
         let order_id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (user_id, status, total, currency, created_at) \
@@ -361,6 +364,8 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Some(order_id))
+        })
+        .await
     }
 
     pub async fn order(&self, order_id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
@@ -563,37 +568,41 @@ impl Store {
         checkout: &CheckoutRow,
         reference: &str,
     ) -> Result<(), sqlx::Error> {
-        let (reader, reader_id) = match &checkout.place {
-            PayPlace::Hosted { .. } => (None, None),
-            PayPlace::Reader {
-                name, reader_id, ..
-            } => (Some(name.as_str()), Some(reader_id.as_str())),
-        };
-        let mut conn = self.writing().await?;
-        let mut tx = conn.begin().await?;
-        sqlx::query(
-            "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at, \
+        let (checkout, reference) = (checkout.clone(), reference.to_owned());
+        self.in_turn(move |store| async move {
+            let (reader, reader_id) = match &checkout.place {
+                PayPlace::Hosted { .. } => (None, None),
+                PayPlace::Reader {
+                    name, reader_id, ..
+                } => (Some(name.as_str()), Some(reader_id.as_str())),
+            };
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            sqlx::query(
+                "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at, \
                  method, reader, reader_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sumup_id) DO NOTHING",
-        )
-        .bind(order_id)
-        .bind(&checkout.sumup_id)
-        .bind(reference)
-        .bind(checkout.place.url().unwrap_or_default())
-        .bind(checkout.status.as_str())
-        .bind(checkout.created_at)
-        .bind(checkout.place.method().as_str())
-        .bind(reader)
-        .bind(reader_id)
-        .execute(&mut *tx)
-        .await?;
-        // A new attempt: a failed order waits for this payment now.
-        sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
+            )
             .bind(order_id)
+            .bind(&checkout.sumup_id)
+            .bind(reference)
+            .bind(checkout.place.url().unwrap_or_default())
+            .bind(checkout.status.as_str())
+            .bind(checkout.created_at)
+            .bind(checkout.place.method().as_str())
+            .bind(reader)
+            .bind(reader_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+            // A new attempt: a failed order waits for this payment now.
+            sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// A checkout we made, and the order it was made for: by SumUp's checkout id, or (for a

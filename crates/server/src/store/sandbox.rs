@@ -214,12 +214,15 @@ impl Store {
         transaction: (&str, &str),
         now: Timestamp,
     ) -> Result<bool, sqlx::Error> {
+        let checkout = checkout.clone();
+        let transaction = (transaction.0.to_owned(), transaction.1.to_owned());
+        self.in_turn(move |store| async move {
         let (status, transaction_status) = if paid {
             (CheckoutStatus::Paid, SandboxTransactionStatus::Successful)
         } else {
             (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
         };
-        let mut conn = self.writing().await?;
+        let mut conn = store.writing().await?;
         let mut tx = conn.begin().await?;
         let done = sqlx::query(
             "UPDATE sandbox_checkouts SET status = $2 \
@@ -251,6 +254,8 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 
     /// Refunds `amount` (everything left when `None`) of a paid transaction, in one guarded

@@ -65,103 +65,112 @@ impl Store {
         tickets_secret: &str,
         now: Timestamp,
     ) -> Result<Option<Settlement>, sqlx::Error> {
-        let mut conn = self.writing().await?;
-        let mut tx = conn.begin().await?;
-        let won = sqlx::query(
-            "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
+        let (sumup_id, transaction_id, tickets_secret) = (
+            sumup_id.to_owned(),
+            transaction_id.map(str::to_owned),
+            tickets_secret.to_owned(),
+        );
+        self.in_turn(move |store| async move {
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            let won = sqlx::query(
+                "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
              WHERE id = $1 AND status IN ('pending', 'failed')",
-        )
-        .bind(order_id)
-        .bind(now)
-        .bind(tickets_secret)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if won == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        sqlx::query(
-            "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
-        )
-        .bind(sumup_id)
-        .bind(transaction_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+            )
+            .bind(order_id)
+            .bind(now)
+            .bind(tickets_secret)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if won == 0 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            sqlx::query(
+                "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
+            )
+            .bind(sumup_id)
+            .bind(transaction_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
 
-        // Two orders of one event settling at once (on two servers) take turns here, so the
-        // second counts the first's tickets.
-        self.lock_events_of(&mut tx, order_id).await?;
-        let events: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT e.id, e.ticket_count, (SELECT COUNT(*) FROM tickets h \
+            // Two orders of one event settling at once (on two servers) take turns here, so the
+            // second counts the first's tickets.
+            store.lock_events_of(&mut tx, order_id).await?;
+            let events: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT e.id, e.ticket_count, (SELECT COUNT(*) FROM tickets h \
                  WHERE h.event_id = e.id AND h.state IN ('confirmed', 'checked_in')) \
              FROM events e WHERE e.ticket_count IS NOT NULL AND e.id IN \
                (SELECT t.event_id FROM tickets t WHERE t.order_id = $1 AND t.state = 'confirmed') \
              ORDER BY e.id",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut settlement = Settlement {
-            cancelled_tickets: 0,
-            refund: 0,
-        };
-        for (event_id, capacity, held) in events {
-            let excess = held - capacity;
-            if excess <= 0 {
-                continue;
-            }
-            // The event sold out before this payment completed: this order's newest tickets
-            // for it, as many as the excess, are cancelled.
-            let over: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT id, cost FROM tickets WHERE order_id = $1 AND event_id = $2 \
-                 AND state = 'confirmed' ORDER BY id DESC LIMIT $3",
             )
             .bind(order_id)
-            .bind(event_id)
-            .bind(excess)
             .fetch_all(&mut *tx)
             .await?;
-            for (ticket_id, cost) in over {
-                sqlx::query(
+            let mut settlement = Settlement {
+                cancelled_tickets: 0,
+                refund: 0,
+            };
+            for (event_id, capacity, held) in events {
+                let excess = held - capacity;
+                if excess <= 0 {
+                    continue;
+                }
+                // The event sold out before this payment completed: this order's newest tickets
+                // for it, as many as the excess, are cancelled.
+                let over: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, cost FROM tickets WHERE order_id = $1 AND event_id = $2 \
+                 AND state = 'confirmed' ORDER BY id DESC LIMIT $3",
+                )
+                .bind(order_id)
+                .bind(event_id)
+                .bind(excess)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (ticket_id, cost) in over {
+                    sqlx::query(
                     "UPDATE tickets SET state = 'cancelled' WHERE id = $1 AND state = 'confirmed'",
                 )
                 .bind(ticket_id)
                 .execute(&mut *tx)
                 .await?;
-                settlement.cancelled_tickets += 1;
-                settlement.refund += cost;
+                    settlement.cancelled_tickets += 1;
+                    settlement.refund += cost;
+                }
             }
-        }
-        if settlement.refund > 0 {
-            sqlx::query(
-                "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
-            )
-            .bind(order_id)
-            .bind(settlement.refund)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Some(settlement))
+            if settlement.refund > 0 {
+                sqlx::query(
+                    "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
+                )
+                .bind(order_id)
+                .bind(settlement.refund)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(settlement))
+        })
+        .await
     }
 
     /// Cancels a pending or failed order and releases its tickets and bookings; `false` when
     /// the order is no longer pending or failed.
     pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
-        let mut conn = self.writing().await?;
+        self.in_turn(move |store| async move {
+        let mut conn = store.writing().await?;
         let mut tx = conn.begin().await?;
         let done = sqlx::query(
             "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
@@ -188,5 +197,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 }

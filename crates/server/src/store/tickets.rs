@@ -80,6 +80,7 @@ pub(super) fn new_ticket_code() -> String {
 }
 
 /// What a purchase creates: `quantity` tickets of one event and type at one price.
+#[derive(Clone, Debug)]
 pub struct NewTickets {
     pub event_id: i64,
     pub user_id: i64,
