@@ -190,7 +190,15 @@ async fn open(url: &str) -> Result<Store, Failure> {
             .await?;
     }
     SQLITE_MIGRATIONS.run(&mut writer).await?;
-    let write = Connections::held(vec![writer], Some(WriterThread::start()?));
+    // Writes run on a thread of their own (see `connections`); not in memory, where one
+    // connection serves the reads too, in their requests' tasks, and the hop would only add
+    // to every read's wait.
+    let thread = if memory {
+        None
+    } else {
+        Some(WriterThread::start()?)
+    };
+    let write = Connections::held(vec![writer], thread);
     let read = if memory {
         write.clone()
     } else {

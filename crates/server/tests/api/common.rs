@@ -206,13 +206,31 @@ pub fn on_postgres() -> bool {
     std::env::var("STOREFRONT_TEST_DATABASE").is_ok_and(|db| db == "postgres")
 }
 
-/// A new, empty database: in memory, or on the PostgreSQL cluster.
+/// A new, empty database: in memory, on the PostgreSQL cluster, or with
+/// `STOREFRONT_TEST_DATABASE=sqlite-file` in a file (as `storefront serve` keeps one: WAL,
+/// readers beside the writer, writes on the writer thread), under Cargo's `target/tmp`.
 pub async fn test_database() -> String {
     if on_postgres() {
         crate::postgres::fresh_database().await
+    } else if std::env::var("STOREFRONT_TEST_DATABASE").is_ok_and(|db| db == "sqlite-file") {
+        sqlite_file()
     } else {
         "sqlite::memory:".to_owned()
     }
+}
+
+/// A new database file for this run; the files of earlier runs are removed first.
+fn sqlite_file() -> String {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = DIR.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("api-sqlite");
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    });
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("sqlite://{}", dir.join(format!("{n}.db")).display())
 }
 
 /// A new, empty database that outlives a server's restart: a file in `dir`, or on the
