@@ -1,9 +1,9 @@
 //! The per-order limit: an event's `max_per_order` counts the buyer's pending tickets for it
 //! plus the ones being added, and checkout checks it again per event.
 
-use sqlx::Connection;
+use sqlx::{AnyConnection, Connection};
 
-use super::tickets::{NewTickets, TicketRow, insert_ticket};
+use super::tickets::{NewTickets, TicketRow, insert_ticket, new_ticket_code};
 use super::{Backend, Store};
 use crate::time::Timestamp;
 
@@ -27,34 +27,23 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<Vec<TicketRow>, i64>, sqlx::Error> {
         let new = new.clone();
-        let created = self.in_turn(move |store| async move {
-        let mut conn = store.writing().await?;
-        let mut tx = conn.begin().await?;
-        if store.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(new.user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND user_id = $2 AND state = 'pending'",
-        )
-        .bind(new.event_id)
-        .bind(new.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if pending + i64::from(new.quantity) > limit {
-            tx.rollback().await?;
-            return Ok(Err(pending));
-        }
-        let mut ids = Vec::with_capacity(new.quantity as usize);
-        for _ in 0..new.quantity {
-            ids.push(insert_ticket(&mut tx, &new, now).await?);
-        }
-        tx.commit().await?;
-        Ok(Ok(ids))
-        })
-        .await?;
+        let created = self
+            .in_turn(move |store| async move {
+                let mut conn = store.writing().await?;
+                if store.backend == Backend::Sqlite {
+                    // One statement, which SQLite's one writer runs alone.
+                    return insert_within(&mut conn, &new, limit, now).await;
+                }
+                let mut tx = conn.begin().await?;
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                    .bind(new.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let created = insert_within(&mut tx, &new, limit, now).await?;
+                tx.commit().await?;
+                Ok(created)
+            })
+            .await?;
         match created {
             Ok(ids) => Ok(Ok(self.tickets_by_ids(&ids).await?)),
             Err(pending) => Ok(Err(pending)),
@@ -83,4 +72,55 @@ impl Store {
         .fetch_all(&self.read)
         .await
     }
+}
+
+/// Inserts the tickets in one statement that first counts the buyer's pending tickets for the
+/// event: all of them, or none (over the limit) and `Err` with that count.
+async fn insert_within(
+    conn: &mut AnyConnection,
+    new: &NewTickets,
+    limit: i64,
+    now: Timestamp,
+) -> Result<Result<Vec<i64>, i64>, sqlx::Error> {
+    let quantity = i64::from(new.quantity);
+    // `$9` on: one new code per ticket.
+    let codes: Vec<String> = (0..new.quantity).map(|i| format!("(${})", i + 9)).collect();
+    let mut insert = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
+         SELECT codes.column1, $1, $2, $3, $4, $5, $6 FROM (VALUES {}) AS codes \
+         WHERE (SELECT COUNT(*) FROM tickets \
+                WHERE event_id = $1 AND user_id = $2 AND state = 'pending') + $7 <= $8 \
+         ON CONFLICT (code) DO NOTHING RETURNING id",
+        codes.join(", ")
+    )))
+    .bind(new.event_id)
+    .bind(new.user_id)
+    .bind(new.ticket_type_id)
+    .bind(new.cost)
+    .bind(new.state.as_str())
+    .bind(now)
+    .bind(quantity)
+    .bind(limit);
+    for _ in 0..new.quantity {
+        insert = insert.bind(new_ticket_code());
+    }
+    let mut ids: Vec<i64> = insert.fetch_all(&mut *conn).await?;
+    if ids.is_empty() {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND user_id = $2 AND state = 'pending'",
+        )
+        .bind(new.event_id)
+        .bind(new.user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if pending + quantity > limit {
+            return Ok(Err(pending));
+        }
+    }
+    // A code that was taken already (as likely as a lottery win) left its ticket out; the
+    // limit held for all of them, and no other purchase of this buyer runs meanwhile.
+    while ids.len() < new.quantity as usize {
+        ids.push(insert_ticket(conn, new, now).await?);
+    }
+    Ok(Ok(ids))
 }

@@ -278,92 +278,92 @@ impl Store {
         let (currency, default_merchant_code) =
             (currency.to_owned(), default_merchant_code.to_owned());
         self.in_turn(move |store| async move {
-        let mut conn = store.writing().await?;
-        let mut tx = conn.begin().await?;
-        let order_id: i64 = sqlx::query_scalar(
-            "INSERT INTO orders (user_id, status, total, currency, created_at) \
-             VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(currency)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-
-        // `$3` is the page in scope; NULL means the whole cart.
-        let claimed_tickets = sqlx::query(
-            "UPDATE tickets SET state = 'reserved', order_id = $1 \
-             WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR event_id IN \
-               (SELECT e.id FROM events e JOIN calendars c ON c.id = e.calendar_id WHERE c.page_id = $3))",
-        )
-        .bind(order_id)
-        .bind(user_id)
-        .bind(page_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let claimed_bookings = sqlx::query(
-            "UPDATE bookings SET state = 'ordered', order_id = $1 \
-             WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR calendar_id IN \
-               (SELECT c.id FROM calendars c WHERE c.page_id = $3))",
-        )
-        .bind(order_id)
-        .bind(user_id)
-        .bind(page_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let claimed_lines = sqlx::query(
-            "UPDATE cart_lines SET order_id = $1, \
-                 unit_price = (SELECT pr.price FROM products pr WHERE pr.id = cart_lines.product_id) \
-             WHERE user_id = $2 AND order_id IS NULL AND ($3 IS NULL OR product_id IN \
-               (SELECT pr.id FROM products pr WHERE pr.page_id = $3))",
-        )
-        .bind(order_id)
-        .bind(user_id)
-        .bind(page_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed_tickets + claimed_bookings + claimed_lines == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-
-        // The total is what was claimed, priced by the server. The order belongs to a page
-        // (and is paid to its merchant) when everything in it does.
-        let (total, order_page, page_merchant): (i64, Option<i64>, Option<String>) =
-            sqlx::query_as(
-                "SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
-                      + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
-                      + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines WHERE order_id = $1), 0) \
-                      AS BIGINT), \
-                        scope.page_id, p.sumup_merchant_code \
-                 FROM (SELECT CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
-                                    AND COUNT(items.page_id) = COUNT(*) \
-                               THEN MIN(items.page_id) END AS page_id \
-                       FROM ( \
-                         SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
-                           JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
-                         UNION ALL SELECT c.page_id FROM bookings b \
-                           JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
-                         UNION ALL SELECT pr.page_id FROM cart_lines l \
-                           JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
-                      ) scope \
-                 LEFT JOIN pages p ON p.id = scope.page_id",
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            let order_id: i64 = sqlx::query_scalar(
+                "INSERT INTO orders (user_id, status, total, currency, created_at) \
+                 VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
             )
-            .bind(order_id)
+            .bind(user_id)
+            .bind(currency)
+            .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query("UPDATE orders SET total = $2, page_id = $3, merchant_code = $4 WHERE id = $1")
+
+            // `$3` is the page in scope; NULL means the whole cart.
+            let claimed_tickets = sqlx::query(
+                "UPDATE tickets SET state = 'reserved', order_id = $1 \
+                 WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR event_id IN \
+                   (SELECT e.id FROM events e JOIN calendars c ON c.id = e.calendar_id WHERE c.page_id = $3))",
+            )
             .bind(order_id)
-            .bind(total)
-            .bind(order_page.or(page_id))
-            .bind(page_merchant.unwrap_or_else(|| default_merchant_code.to_owned()))
+            .bind(user_id)
+            .bind(page_id)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Some(order_id))
+            .await?
+            .rows_affected();
+            let claimed_bookings = sqlx::query(
+                "UPDATE bookings SET state = 'ordered', order_id = $1 \
+                 WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR calendar_id IN \
+                   (SELECT c.id FROM calendars c WHERE c.page_id = $3))",
+            )
+            .bind(order_id)
+            .bind(user_id)
+            .bind(page_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let claimed_lines = sqlx::query(
+                "UPDATE cart_lines SET order_id = $1, \
+                     unit_price = (SELECT pr.price FROM products pr WHERE pr.id = cart_lines.product_id) \
+                 WHERE user_id = $2 AND order_id IS NULL AND ($3 IS NULL OR product_id IN \
+                   (SELECT pr.id FROM products pr WHERE pr.page_id = $3))",
+            )
+            .bind(order_id)
+            .bind(user_id)
+            .bind(page_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed_tickets + claimed_bookings + claimed_lines == 0 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+
+            // The total is what was claimed, priced by the server. The order belongs to a page
+            // (and is paid to its merchant) when everything in it does.
+            let (total, order_page, page_merchant): (i64, Option<i64>, Option<String>) =
+                sqlx::query_as(
+                    "SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
+                          + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
+                          + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines WHERE order_id = $1), 0) \
+                          AS BIGINT), \
+                            scope.page_id, p.sumup_merchant_code \
+                     FROM (SELECT CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
+                                        AND COUNT(items.page_id) = COUNT(*) \
+                                   THEN MIN(items.page_id) END AS page_id \
+                           FROM ( \
+                             SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
+                               JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
+                             UNION ALL SELECT c.page_id FROM bookings b \
+                               JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
+                             UNION ALL SELECT pr.page_id FROM cart_lines l \
+                               JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
+                          ) scope \
+                     LEFT JOIN pages p ON p.id = scope.page_id",
+                )
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE orders SET total = $2, page_id = $3, merchant_code = $4 WHERE id = $1")
+                .bind(order_id)
+                .bind(total)
+                .bind(order_page.or(page_id))
+                .bind(page_merchant.unwrap_or_else(|| default_merchant_code.to_owned()))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Some(order_id))
         })
         .await
     }

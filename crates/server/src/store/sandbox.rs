@@ -217,43 +217,43 @@ impl Store {
         let checkout = checkout.clone();
         let transaction = (transaction.0.to_owned(), transaction.1.to_owned());
         self.in_turn(move |store| async move {
-        let (status, transaction_status) = if paid {
-            (CheckoutStatus::Paid, SandboxTransactionStatus::Successful)
-        } else {
-            (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
-        };
-        let mut conn = store.writing().await?;
-        let mut tx = conn.begin().await?;
-        let done = sqlx::query(
-            "UPDATE sandbox_checkouts SET status = $2 \
-             WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
-        )
-        .bind(&checkout.id)
-        .bind(status.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
-                 transaction_code, amount, currency, status, created_at) \
-             VALUES ($1, $2, (SELECT COUNT(*) + 1 FROM sandbox_transactions WHERE checkout_id = $2), \
-                     $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(transaction.0)
-        .bind(&checkout.id)
-        .bind(&checkout.merchant_code)
-        .bind(transaction.1)
-        .bind(checkout.amount)
-        .bind(&checkout.currency)
-        .bind(transaction_status.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+            let (status, transaction_status) = if paid {
+                (CheckoutStatus::Paid, SandboxTransactionStatus::Successful)
+            } else {
+                (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
+            };
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            let done = sqlx::query(
+                "UPDATE sandbox_checkouts SET status = $2 \
+                 WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
+            )
+            .bind(&checkout.id)
+            .bind(status.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
+                     transaction_code, amount, currency, status, created_at) \
+                 VALUES ($1, $2, (SELECT COUNT(*) + 1 FROM sandbox_transactions WHERE checkout_id = $2), \
+                         $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(transaction.0)
+            .bind(&checkout.id)
+            .bind(&checkout.merchant_code)
+            .bind(transaction.1)
+            .bind(checkout.amount)
+            .bind(&checkout.currency)
+            .bind(transaction_status.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
         })
         .await
     }

@@ -170,33 +170,33 @@ impl Store {
     /// the order is no longer pending or failed.
     pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
         self.in_turn(move |store| async move {
-        let mut conn = store.writing().await?;
-        let mut tx = conn.begin().await?;
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if done == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE tickets SET state = 'cancelled' WHERE order_id = $1 AND state = 'reserved'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            let done = sqlx::query(
+                "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            sqlx::query(
+                "UPDATE tickets SET state = 'cancelled' WHERE order_id = $1 AND state = 'reserved'",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
         })
         .await
     }
