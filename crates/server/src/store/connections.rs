@@ -19,6 +19,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -26,6 +27,9 @@ use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo}
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Either, Execute, Executor, SqlStr};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
+
+/// How long a statement waits for a connection before it fails.
+const TURN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A set of connections to take one from, for a statement or a transaction.
 #[derive(Clone, Debug)]
@@ -126,10 +130,10 @@ impl Connections {
         match self {
             Connections::Pool(pool) => Ok(Conn::Pooled(pool.acquire().await?)),
             Connections::Held(held) => {
-                let turn = held
-                    .turns
-                    .acquire()
+                // As long as sqlx's pool would wait, then an error rather than a hang.
+                let turn = tokio::time::timeout(TURN_TIMEOUT, held.turns.acquire())
                     .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?
                     .map_err(|_| sqlx::Error::PoolClosed)?;
                 // A turn is given back only after its connection is, so one is idle now.
                 let conn = held.lock().pop().ok_or(sqlx::Error::PoolClosed)?;
