@@ -121,7 +121,11 @@ fn description(order: &OrderRow) -> String {
 /// Makes a new SumUp checkout for the order and stores it before anyone sees its URL.
 pub async fn start_checkout(state: &AppState, order: &OrderRow) -> ApiResult<CheckoutRow> {
     let store = state.store();
-    let attempt = store.checkout_attempts(order.id).await? + 1;
+    // The order as read shows its newest checkout: none means this is the first.
+    let attempt = match order.checkout {
+        None => 1,
+        Some(_) => store.checkout_attempts(order.id).await? + 1,
+    };
     let reference = checkout_reference(order.id, attempt);
     let description = description(order);
     let merchant_code = merchant_code(state, order);
