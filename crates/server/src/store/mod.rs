@@ -182,7 +182,23 @@ async fn open(url: &str) -> Result<Store, Failure> {
     // writes fails at once (not after a wait) when another connection wrote meanwhile. One
     // writing connection serialises every write instead; it also keeps an in-memory database
     // alive and shared.
-    let mut writer = sqlite_connection(&url).await?;
+    // Writes run on a thread of their own (see `connections`), which opens the writing
+    // connection so that the two share a core; not in memory, where one connection serves the
+    // reads too, in their requests' tasks, and the hop would only add to every read's wait.
+    let thread = if memory {
+        None
+    } else {
+        Some(WriterThread::start()?)
+    };
+    let mut writer = match &thread {
+        Some(thread) => {
+            let url = url.clone();
+            thread
+                .run(async move { sqlite_connection(&url).await })
+                .await??
+        }
+        None => sqlite_connection(&url).await?,
+    };
     if !memory {
         // Readers no longer wait for the writer, and a commit is one append to the log.
         sqlx::query("PRAGMA journal_mode = WAL")
@@ -190,14 +206,6 @@ async fn open(url: &str) -> Result<Store, Failure> {
             .await?;
     }
     SQLITE_MIGRATIONS.run(&mut writer).await?;
-    // Writes run on a thread of their own (see `connections`); not in memory, where one
-    // connection serves the reads too, in their requests' tasks, and the hop would only add
-    // to every read's wait.
-    let thread = if memory {
-        None
-    } else {
-        Some(WriterThread::start()?)
-    };
     let write = Connections::held(vec![writer], thread);
     let read = if memory {
         write.clone()
