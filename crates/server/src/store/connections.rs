@@ -197,16 +197,11 @@ impl<'c> Executor<'c> for &'c Connections {
         // connection back before they are looked at.
         let all = async move {
             if let Some(thread) = self.thread() {
-                let (sql, arguments, persistent) = owned(query)?;
-                let connections = self.clone();
-                return thread
-                    .run(async move {
-                        let mut conn = connections.get().await?;
-                        conn.fetch_many(sqlx::query_with(sql, arguments).persistent(persistent))
-                            .try_collect::<Vec<_>>()
-                            .await
+                return self
+                    .on_thread(thread, query, |conn, statement| {
+                        Box::pin(conn.fetch_many(statement).try_collect())
                     })
-                    .await?;
+                    .await;
             }
             let mut conn = self.get().await?;
             conn.fetch_many(query).try_collect::<Vec<_>>().await
@@ -227,15 +222,11 @@ impl<'c> Executor<'c> for &'c Connections {
     {
         Box::pin(async move {
             if let Some(thread) = self.thread() {
-                let (sql, arguments, persistent) = owned(query)?;
-                let connections = self.clone();
-                return thread
-                    .run(async move {
-                        let mut conn = connections.get().await?;
-                        conn.fetch_optional(sqlx::query_with(sql, arguments).persistent(persistent))
-                            .await
+                return self
+                    .on_thread(thread, query, |conn, statement| {
+                        conn.fetch_optional(statement)
                     })
-                    .await?;
+                    .await;
             }
             self.get().await?.fetch_optional(query).await
         })
@@ -260,16 +251,34 @@ impl<'c> Executor<'c> for &'c Connections {
     }
 }
 
-/// A statement's text and values, to be run elsewhere.
-fn owned<'q>(
-    mut query: impl Execute<'q, Any>,
-) -> Result<(SqlStr, AnyArguments, bool), sqlx::Error> {
-    let persistent = query.persistent();
-    let arguments = query
-        .take_arguments()
-        .map_err(sqlx::Error::Encode)?
-        .unwrap_or_default();
-    Ok((query.sql(), arguments, persistent))
+/// A statement with its text and values of its own, to be run on another thread.
+type OwnedStatement = sqlx::query::Query<'static, Any, AnyArguments>;
+
+impl Connections {
+    /// Runs `query` with `run` on a connection of these, on `thread`.
+    async fn on_thread<'q, T: Send + 'static>(
+        &self,
+        thread: &WriterThread,
+        mut query: impl Execute<'q, Any>,
+        run: for<'a> fn(
+            &'a mut AnyConnection,
+            OwnedStatement,
+        ) -> BoxFuture<'a, Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        let persistent = query.persistent();
+        let arguments = query
+            .take_arguments()
+            .map_err(sqlx::Error::Encode)?
+            .unwrap_or_default();
+        let statement = sqlx::query_with(query.sql(), arguments).persistent(persistent);
+        let connections = self.clone();
+        thread
+            .run(async move {
+                let mut conn = connections.get().await?;
+                run(&mut conn, statement).await
+            })
+            .await?
+    }
 }
 
 impl Held {
