@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, Connection};
 
-use super::tickets::{NewTickets, TicketRow, insert_ticket, new_ticket_code};
+use super::tickets::{NewTickets, TicketRow, insert_ticket, new_ticket_code, ticket_values};
 use super::{Backend, Store};
 use crate::time::Timestamp;
 
@@ -85,22 +85,15 @@ async fn insert_within(
     let quantity = i64::from(new.quantity);
     // `$9` on: one new code per ticket.
     let codes: Vec<String> = (0..new.quantity).map(|i| format!("(${})", i + 9)).collect();
-    let mut insert = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let insert = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
          SELECT codes.column1, $1, $2, $3, $4, $5, $6 FROM (VALUES {}) AS codes \
          WHERE (SELECT COUNT(*) FROM tickets \
                 WHERE event_id = $1 AND user_id = $2 AND state = 'pending') + $7 <= $8 \
          ON CONFLICT (code) DO NOTHING RETURNING id",
         codes.join(", ")
-    )))
-    .bind(new.event_id)
-    .bind(new.user_id)
-    .bind(new.ticket_type_id)
-    .bind(new.cost)
-    .bind(new.state.as_str())
-    .bind(now)
-    .bind(quantity)
-    .bind(limit);
+    )));
+    let mut insert = ticket_values(insert, new, now).bind(quantity).bind(limit);
     for _ in 0..new.quantity {
         insert = insert.bind(new_ticket_code());
     }

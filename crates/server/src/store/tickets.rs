@@ -129,6 +129,26 @@ impl Store {
     }
 }
 
+/// An insert of tickets returning their ids.
+pub(super) type TicketInsert<'q> =
+    sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>;
+
+/// Binds what every new ticket is given, as `$1`–`$6`: event, buyer, ticket type, cost,
+/// state and time.
+pub(super) fn ticket_values<'q>(
+    insert: TicketInsert<'q>,
+    new: &NewTickets,
+    now: Timestamp,
+) -> TicketInsert<'q> {
+    insert
+        .bind(new.event_id)
+        .bind(new.user_id)
+        .bind(new.ticket_type_id)
+        .bind(new.cost)
+        .bind(new.state.as_str())
+        .bind(now)
+}
+
 /// Inserts one ticket, drawing a new code in the (astronomically rare) case of a clash.
 pub(super) async fn insert_ticket(
     conn: &mut sqlx::AnyConnection,
@@ -136,19 +156,14 @@ pub(super) async fn insert_ticket(
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
     loop {
-        let id: Option<i64> = sqlx::query_scalar(
+        let insert = sqlx::query_scalar(
             "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING RETURNING id",
-        )
-        .bind(new_ticket_code())
-        .bind(new.event_id)
-        .bind(new.user_id)
-        .bind(new.ticket_type_id)
-        .bind(new.cost)
-        .bind(new.state.as_str())
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
+             VALUES ($7, $1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING id",
+        );
+        let id: Option<i64> = ticket_values(insert, new, now)
+            .bind(new_ticket_code())
+            .fetch_optional(&mut *conn)
+            .await?;
         if let Some(id) = id {
             return Ok(id);
         }
