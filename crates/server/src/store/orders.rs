@@ -466,8 +466,8 @@ impl Store {
             ItemScope::Order(id) => ("= $1", id),
             ItemScope::User(id) => ("IN (SELECT id FROM orders WHERE user_id = $1)", id),
         };
-        // One connection for the three reads: the pool checks a connection each time it
-        // takes it back, a round trip saved per read.
+        // One connection for the three reads: one turn to wait for (and on PostgreSQL one
+        // check of the connection when the pool takes it back) instead of three.
         let mut conn = self.reading().await?;
         let mut items: HashMap<i64, OrderItems> = HashMap::new();
         let lines: Vec<OrderLineRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
