@@ -188,7 +188,7 @@ pub async fn cancel_order(
         return Err(not_payable(order.status));
     }
     if !close_open_checkout(&state, &order).await? && state.store().cancel_order(order_id).await? {
-        state.order_changed(order_id).await;
+        state.order_changed(order_id);
     }
     let order = reload(&state, order_id).await?;
     Ok(Json(order_view(&state, &order).await?))

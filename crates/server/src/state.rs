@@ -119,11 +119,9 @@ impl AppState {
 
     /// Wakes the long-polls waiting on this order, on this server and, through the
     /// database, on every other.
-    pub async fn order_changed(&self, order_id: i64) {
+    pub fn order_changed(&self, order_id: i64) {
         self.wake_order_waiters(order_id);
-        if let Err(err) = self.store.notify_order_changed(order_id).await {
-            tracing::warn!(order_id, error = %err, "could not tell other servers that an order changed");
-        }
+        self.store.notify_order_changed(order_id);
     }
 
     fn wake_order_waiters(&self, order_id: i64) {

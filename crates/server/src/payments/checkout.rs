@@ -165,7 +165,7 @@ pub async fn start_checkout(state: &AppState, order: &OrderRow) -> ApiResult<Che
     };
     store.record_checkout(order.id, &row, &reference).await?;
     state.refresh_throttle().just_asked(order.id);
-    state.order_changed(order.id).await;
+    state.order_changed(order.id);
     Ok(row)
 }
 
@@ -217,7 +217,7 @@ pub async fn start_reader_checkout(
         .record_checkout(order.id, &row, &started.client_transaction_id)
         .await?;
     state.refresh_throttle().just_asked(order.id);
-    state.order_changed(order.id).await;
+    state.order_changed(order.id);
     Ok(row)
 }
 

@@ -43,7 +43,7 @@ pub async fn try_refund(state: &AppState, order_id: i64) -> ApiResult<()> {
         Err(err) => outcome_of_refusal(order_id, &err, claim.attempts, state, now),
     };
     store.finish_refund(order_id, &outcome).await?;
-    state.order_changed(order_id).await;
+    state.order_changed(order_id);
     Ok(())
 }
 

@@ -20,6 +20,9 @@ use crate::time;
 /// SumUp is asked about one order at most this often.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// A checkout this young (in whole seconds of its `created_at`) has nothing new to say.
+const JUST_MADE_SECS: time::Timestamp = 1;
+
 /// Remembers when SumUp was last asked about each order, so that many waiting buyers
 /// (or one impatient one) cost SumUp one request a second per order.
 #[derive(Default)]
@@ -133,6 +136,15 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
         }),
         _ => false,
     };
+    // A checkout made a moment ago, by this server or another, was just asked about: its
+    // webhook says when it is paid. Across servers this is what spares SumUp a second
+    // request when the buyer's long-poll reaches another server than their checkout did.
+    let needs_status = needs_status
+        && (force
+            || !order
+                .checkout
+                .as_ref()
+                .is_some_and(|c| just_made(c, time::now())));
     let needs_refund = order.refund.is_some_and(|refund| refund.state.is_open());
     if !(needs_status || needs_refund)
         || (!force && !state.refresh_throttle().take_turn(order.id, Instant::now()))
@@ -154,6 +166,11 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
         try_refund(state, order.id).await?;
     }
     Ok(true)
+}
+
+/// Whether the checkout was made this second or the last (its time is kept in seconds).
+fn just_made(checkout: &CheckoutRow, now: time::Timestamp) -> bool {
+    now - checkout.created_at <= JUST_MADE_SECS
 }
 
 /// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
@@ -198,7 +215,7 @@ pub async fn settle(
         try_refund(state, order_id).await?;
     }
     if applied.changed {
-        state.order_changed(order_id).await;
+        state.order_changed(order_id);
     }
     Ok(())
 }
@@ -312,5 +329,20 @@ mod tests {
         assert!(!throttle.take_turn(1, start + Duration::from_millis(999)));
         assert!(throttle.take_turn(2, start));
         assert!(throttle.take_turn(1, start + REFRESH_INTERVAL));
+    }
+
+    #[test]
+    fn a_checkout_is_just_made_for_the_second_it_was_made_in_and_the_next() {
+        let checkout = CheckoutRow {
+            sumup_id: "c1".to_owned(),
+            place: PayPlace::Hosted {
+                url: "https://pay.example/c1".to_owned(),
+            },
+            status: CheckoutStatus::Pending,
+            created_at: 1_000,
+        };
+        assert!(just_made(&checkout, 1_000));
+        assert!(just_made(&checkout, 1_001));
+        assert!(!just_made(&checkout, 1_002), "then SumUp is asked");
     }
 }

@@ -29,6 +29,7 @@ use storefront_contract::UnknownName;
 
 pub use connections::Conn;
 use connections::{Connections, WriterThread};
+use notify::Notices;
 
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor};
@@ -64,6 +65,8 @@ pub struct Store {
     read: Connections,
     backend: Backend,
     url: String,
+    /// On PostgreSQL, what this server tells the others.
+    notices: Option<Notices>,
 }
 
 /// Why the database could not be opened.
@@ -133,8 +136,14 @@ where
     })
 }
 
-/// PostgreSQL connections per server.
-const POSTGRES_CONNECTIONS: u32 = 16;
+/// PostgreSQL connections per server: two per core of this machine, and two more for the
+/// moments all of those wait on the network (6 on two cores). More only queue inside
+/// PostgreSQL instead of here, and every server on the database opens as many: measured on
+/// two cores, 16 per server sold 10 % less with one server and 15 % less with two.
+fn postgres_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(cores * 2 + 2).unwrap_or(u32::MAX)
+}
 /// Reading connections beside SQLite's one writer.
 const SQLITE_READERS: u32 = 4;
 
@@ -157,7 +166,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
     install_default_drivers();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = AnyPoolOptions::new()
-            .max_connections(POSTGRES_CONNECTIONS)
+            .max_connections(postgres_connections())
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
@@ -169,6 +178,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
             write,
             backend: Backend::Postgres,
             url: url.to_owned(),
+            notices: Some(Notices::start(url)),
         });
     }
     if !url.starts_with("sqlite:") {
@@ -221,6 +231,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
         read,
         backend: Backend::Sqlite,
         url,
+        notices: None,
     })
 }
 
@@ -290,6 +301,9 @@ impl Store {
         // In memory both are the same connection: the second close finds it closed.
         self.read.close().await;
         self.write.close().await;
+        if let Some(notices) = &self.notices {
+            notices.close().await;
+        }
     }
 
     pub fn backend(&self) -> Backend {

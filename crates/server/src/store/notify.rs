@@ -4,24 +4,116 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
-use tokio::sync::watch;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgListener};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{Backend, Store};
 
 const CHANNEL: &str = "storefront_orders";
 
-impl Store {
-    /// Tells the other servers on this database that an order changed.
-    pub async fn notify_order_changed(&self, order_id: i64) -> Result<(), sqlx::Error> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(order_id.to_string())
-                .execute(&self.write)
-                .await?;
+/// Most changes sent in one statement.
+const MOST_AT_ONCE: usize = 256;
+
+/// The changes this server has to tell the others, sent by a task of their own on a
+/// connection of its own: a request that changed an order neither waits for a turn on the
+/// pool nor for the notice to go out, and changes that come together go out in one statement.
+#[derive(Clone, Debug)]
+pub(super) struct Notices {
+    queue: mpsc::UnboundedSender<Notice>,
+}
+
+#[derive(Debug)]
+enum Notice {
+    Changed(i64),
+    /// Send what came before, close the connection, then say so.
+    Close(oneshot::Sender<()>),
+}
+
+impl Notices {
+    /// Starts the task that sends them to the database at `url`.
+    pub(super) fn start(url: &str) -> Notices {
+        let (queue, notices) = mpsc::unbounded_channel();
+        tokio::spawn(send_notices(url.to_owned(), notices));
+        Notices { queue }
+    }
+
+    /// Sends what is queued and stops.
+    pub(super) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.queue.send(Notice::Close(done)).is_ok() {
+            let _ = closed.await;
         }
-        Ok(())
+    }
+}
+
+async fn send_notices(url: String, mut queue: mpsc::UnboundedReceiver<Notice>) {
+    let mut connection: Option<PgConnection> = None;
+    let mut notices = Vec::new();
+    let mut changed = Vec::new();
+    while queue.recv_many(&mut notices, MOST_AT_ONCE).await > 0 {
+        let mut closed = None;
+        for notice in notices.drain(..) {
+            match notice {
+                Notice::Changed(order_id) => changed.push(order_id),
+                Notice::Close(done) => closed = Some(done),
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        if !changed.is_empty() {
+            send(&url, &mut connection, &changed).await;
+            changed.clear();
+        }
+        if let Some(done) = closed {
+            if let Some(connection) = connection.take() {
+                connection.close().await.ok();
+            }
+            let _ = done.send(());
+            return;
+        }
+    }
+}
+
+/// Sends the changes, opening the connection when there is none; a connection that fails is
+/// opened again once. Changes that cannot be sent are only logged: a long-poll also asks
+/// SumUp itself now and then.
+async fn send(url: &str, connection: &mut Option<PgConnection>, changed: &[i64]) {
+    for _ in 0..2 {
+        let open = match connection {
+            Some(open) => open,
+            None => match PgConnection::connect(url).await {
+                Ok(open) => connection.insert(open),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot tell other servers that orders changed");
+                    return;
+                }
+            },
+        };
+        match sqlx::query("SELECT pg_notify($1, id::text) FROM unnest($2::int8[]) AS id")
+            .bind(CHANNEL)
+            .bind(changed)
+            .execute(open)
+            .await
+        {
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "lost the connection that tells other servers of changes");
+                *connection = None;
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Tells the other servers on this database that an order changed (soon, without
+    /// waiting: see [`Notices`]).
+    pub fn notify_order_changed(&self, order_id: i64) {
+        if let Some(notices) = &self.notices
+            && notices.queue.send(Notice::Changed(order_id)).is_err()
+        {
+            tracing::debug!(order_id, "the store is closed; other servers are not told");
+        }
     }
 
     /// Calls `changed` with the order's id whenever any server says an order changed, until
