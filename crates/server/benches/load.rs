@@ -3,8 +3,12 @@
 //! It starts the servers itself and prints purchases per second and the p50/p99 of each
 //! step, and checks that the tickets sold equal the purchases completed.
 //!
+//! A shared machine's speed drifts by more than the differences worth measuring, so each
+//! concurrency is run in rounds, every setup once per round in turn, and the round with the
+//! median purchases/s is shown beside the slowest and fastest.
+//!
 //! `cargo bench -p storefront-server --bench load`, or with options after `--`:
-//! `--secs 10`, `--concurrency 1,8,32`,
+//! `--secs 10`, `--rounds 3`, `--concurrency 1,8,32`,
 //! `--setups sqlite-file,sqlite-memory,postgres,postgres-2`.
 //! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`.
 
@@ -51,6 +55,7 @@ impl Setup {
 
 struct Options {
     secs: u64,
+    rounds: usize,
     concurrency: Vec<usize>,
     setups: Vec<Setup>,
 }
@@ -58,6 +63,7 @@ struct Options {
 fn options() -> Options {
     let mut options = Options {
         secs: 5,
+        rounds: 3,
         concurrency: vec![1, 8, 32],
         setups: vec![
             Setup::SqliteFile,
@@ -71,6 +77,7 @@ fn options() -> Options {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--secs" => options.secs = args.next().unwrap().parse().unwrap(),
+            "--rounds" => options.rounds = args.next().unwrap().parse().unwrap(),
             "--concurrency" => {
                 options.concurrency = args
                     .next()
@@ -255,7 +262,13 @@ fn percentile(times: &mut [Duration], p: f64) -> f64 {
     times[at].as_secs_f64() * 1000.0
 }
 
-async fn run(setup: Setup, concurrency: usize, secs: u64) {
+/// One run's figures: purchases/s, and the rest of its row.
+struct Measured {
+    rate: f64,
+    steps: String,
+}
+
+async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let servers = start(setup, concurrency, &dir).await;
     let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
@@ -289,11 +302,8 @@ async fn run(setup: Setup, concurrency: usize, secs: u64) {
         .await
         .unwrap();
     let sold = event["sold"].as_u64().unwrap() as usize;
-    println!(
-        "| {:<13} | {:>3} | {:>7.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {} |",
-        setup.name(),
-        concurrency,
-        completed as f64 / elapsed,
+    let steps = format!(
+        "{:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {}",
         percentile(&mut times.buy, 0.5),
         percentile(&mut times.buy, 0.99),
         percentile(&mut times.checkout, 0.5),
@@ -315,6 +325,26 @@ async fn run(setup: Setup, concurrency: usize, secs: u64) {
     for server in servers {
         server.stop().await;
     }
+    Measured {
+        rate: completed as f64 / elapsed,
+        steps,
+    }
+}
+
+/// Prints the row of the round with the median purchases/s, and the range of all rounds.
+fn print_row(setup: Setup, concurrency: usize, mut rounds: Vec<Measured>) {
+    rounds.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let (slowest, fastest) = (rounds[0].rate, rounds[rounds.len() - 1].rate);
+    let median = &rounds[rounds.len() / 2];
+    println!(
+        "| {:<13} | {:>3} | {:>7.1} | {:>5.0}–{:<5.0} | {} |",
+        setup.name(),
+        concurrency,
+        median.rate,
+        slowest,
+        fastest,
+        median.steps
+    );
 }
 
 fn main() {
@@ -324,20 +354,28 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "{} s per run on {} cores; times in ms (p50 / p99)\n",
+        "{} s per run, {} rounds on {} cores; times in ms (p50 / p99) of the median round\n",
         options.secs,
+        options.rounds,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "| setup         |   N | purch/s | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
+        "| setup         |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
     );
     println!(
-        "|---------------|-----|---------|---------------|------------------|---------------|---------------|------------------|"
+        "|---------------|-----|---------|-------------|---------------|------------------|---------------|---------------|------------------|"
     );
     runtime.block_on(async {
-        for &setup in &options.setups {
-            for &concurrency in &options.concurrency {
-                run(setup, concurrency, options.secs).await;
+        for &concurrency in &options.concurrency {
+            let mut measured: Vec<Vec<Measured>> =
+                options.setups.iter().map(|_| Vec::new()).collect();
+            for _ in 0..options.rounds.max(1) {
+                for (setup, rounds) in options.setups.iter().zip(&mut measured) {
+                    rounds.push(run(*setup, concurrency, options.secs).await);
+                }
+            }
+            for (setup, rounds) in options.setups.iter().zip(measured) {
+                print_row(*setup, concurrency, rounds);
             }
         }
     });
