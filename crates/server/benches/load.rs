@@ -97,13 +97,14 @@ fn options() -> Options {
     options
 }
 
-/// One event without a capacity (nothing sells out) and a buyer per concurrent client.
+/// One event with a capacity no run reaches (so every payment runs the sold-out rule, and
+/// nothing sells out) and a buyer per concurrent client.
 fn catalog(buyers: usize) -> String {
     let mut catalog = String::from(
         "[[pages]]\nslug = \"hall\"\ntitle = \"Hall\"\n\
          [[calendars]]\nslug = \"main\"\nname = \"Main\"\npage = \"hall\"\n\
          [[events]]\nslug = \"big-night\"\ncalendar = \"main\"\nname = \"Big Night\"\n\
-         starts_at = \"+3d 19:00\"\nticket_price = \"12.50\"\nmax_per_order = 10\n",
+         starts_at = \"+3d 19:00\"\nticket_price = \"12.50\"\nmax_per_order = 10\nticket_count = 1000000\n",
     );
     for i in 0..buyers {
         catalog.push_str(&format!(

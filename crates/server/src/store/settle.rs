@@ -16,9 +16,10 @@ pub struct Settlement {
 }
 
 impl Store {
-    /// Holds the rows of the events the order has confirmed tickets for until the
-    /// transaction ends, taken in id order. SQLite needs nothing: its one writing connection
-    /// runs one transaction at a time.
+    /// Holds the rows of the events with a capacity that the order has confirmed tickets for
+    /// until the transaction ends, taken in id order (an event without one cannot sell out,
+    /// and its payments need not wait for each other). SQLite needs nothing: its one writing
+    /// connection runs one transaction at a time.
     async fn lock_events_of(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -26,7 +27,7 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
             sqlx::query(
-                "SELECT id FROM events WHERE id IN \
+                "SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
                    (SELECT event_id FROM tickets WHERE order_id = $1 AND state = 'confirmed') \
                  ORDER BY id FOR UPDATE",
             )
