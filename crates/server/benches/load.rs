@@ -114,41 +114,7 @@ fn catalog(buyers: usize) -> String {
     catalog
 }
 
-/// A server on a runtime of its own, as a `storefront serve` process of its own runs, apart
-/// from the buyers' runtime.
-struct Served {
-    server: RunningServer,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Served {
-    async fn start(config: ServerConfig) -> Served {
-        tokio::task::spawn_blocking(|| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .thread_name("server")
-                .enable_all()
-                .build()
-                .unwrap();
-            let server = runtime
-                .block_on(storefront_server::start(config))
-                .expect("the server starts");
-            Served { server, runtime }
-        })
-        .await
-        .unwrap()
-    }
-
-    async fn stop(self) {
-        tokio::task::spawn_blocking(move || {
-            let Served { server, runtime } = self;
-            runtime.block_on(server.stop());
-        })
-        .await
-        .unwrap();
-    }
-}
-
-async fn start(setup: Setup, buyers: usize, dir: &tempfile::TempDir) -> Vec<Served> {
+async fn start(setup: Setup, buyers: usize, dir: &tempfile::TempDir) -> Vec<RunningServer> {
     let database_url = match setup {
         Setup::SqliteFile => format!("sqlite://{}", dir.path().join("load.db").display()),
         Setup::SqliteMemory => "sqlite::memory:".to_owned(),
@@ -157,13 +123,14 @@ async fn start(setup: Setup, buyers: usize, dir: &tempfile::TempDir) -> Vec<Serv
     let count = if setup == Setup::PostgresTwo { 2 } else { 1 };
     let mut servers = Vec::new();
     for _ in 0..count {
-        let server = Served::start(ServerConfig {
+        let server = storefront_server::start(ServerConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
             database_url: database_url.clone(),
             catalog: Some(catalog(buyers)),
             ..ServerConfig::default()
         })
-        .await;
+        .await
+        .expect("the server starts");
         servers.push(server);
     }
     servers
@@ -305,7 +272,7 @@ struct Measured {
 async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let servers = start(setup, concurrency, &dir).await;
-    let origins: Vec<String> = servers.iter().map(|s| s.server.origin()).collect();
+    let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
