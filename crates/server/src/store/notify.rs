@@ -15,6 +15,10 @@ const CHANNEL: &str = "storefront_orders";
 /// Most changes sent in one statement.
 const MOST_AT_ONCE: usize = 256;
 
+/// How long closing waits for the queued changes to go out (a database that does not answer
+/// must not hold up a server that is stopping).
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 /// The changes this server has to tell the others, sent by a task of their own on a
 /// connection of its own: a request that changed an order neither waits for a turn on the
 /// pool nor for the notice to go out, and changes that come together go out in one statement.
@@ -38,11 +42,13 @@ impl Notices {
         Notices { queue }
     }
 
-    /// Sends what is queued and stops.
+    /// Sends what is queued and stops (waiting at most [`CLOSE_WAIT`]).
     pub(super) async fn close(&self) {
         let (done, closed) = oneshot::channel();
-        if self.queue.send(Notice::Close(done)).is_ok() {
-            let _ = closed.await;
+        if self.queue.send(Notice::Close(done)).is_ok()
+            && tokio::time::timeout(CLOSE_WAIT, closed).await.is_err()
+        {
+            tracing::warn!("stopped before the last order changes were told to other servers");
         }
     }
 }

@@ -285,3 +285,37 @@ async fn a_restart_on_the_same_database_keeps_carts_orders_and_tickets() {
         ["confirmed", "confirmed"]
     );
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn changes_told_as_a_server_stops_still_reach_the_others() {
+    let database_url = fresh_database().await;
+    let (a, b) = two_servers_on(&database_url).await;
+    let mut other = sqlx::postgres::PgListener::connect(&database_url)
+        .await
+        .unwrap();
+    other.listen("storefront_orders").await.unwrap();
+    // Told together (nothing else runs between them on the test's one thread), the changes go
+    // out in one statement, each order once, and none is lost to the stop that follows.
+    for order_id in [7, 8, 7, 9] {
+        a.server.state().store().notify_order_changed(order_id);
+    }
+    a.server.stop().await;
+    let mut told = Vec::new();
+    while told.len() < 3 {
+        let notice = tokio::time::timeout(Duration::from_secs(5), other.recv())
+            .await
+            .expect("every change is told before the server stops")
+            .unwrap();
+        told.push(notice.payload().to_owned());
+    }
+    told.sort();
+    assert_eq!(told, ["7", "8", "9"]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), other.recv())
+            .await
+            .is_err(),
+        "order 7 was told once"
+    );
+    b.server.stop().await;
+}
