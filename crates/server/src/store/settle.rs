@@ -15,22 +15,67 @@ pub struct Settlement {
     pub refund: i64,
 }
 
+/// How a settlement on PostgreSQL holds the events with a capacity that it counts, until
+/// its transaction ends. On SQLite nothing is held (its one writing connection runs one
+/// transaction at a time) and every settlement counts as one held alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hold {
+    /// While what is sold (reserved, confirmed, checked in) fits the capacity, no payment can
+    /// oversell the event: settlements go side by side, each holding the event against the
+    /// one that must count alone.
+    Shared,
+    /// More is sold than fits: settlements take turns, so that each counts what the one
+    /// before confirmed, and the later one cancels its excess.
+    Alone,
+}
+
+/// A payment to confirm.
+#[derive(Clone, Copy)]
+struct Paid<'a> {
+    order_id: i64,
+    sumup_id: &'a str,
+    transaction_id: Option<&'a str>,
+    tickets_secret: &'a str,
+    now: Timestamp,
+}
+
+/// How an attempt at confirming a payment ended.
+enum Attempt {
+    /// Confirmed (and what it cancelled), or `None` when the order was already settled.
+    Done(Option<Settlement>),
+    /// Held shared, the events showed more sold than fits: nothing changed; again, alone.
+    HoldAlone,
+}
+
+/// An event of the order, as counted once held.
+#[derive(sqlx::FromRow)]
+struct Counted {
+    id: i64,
+    capacity: i64,
+    sold: i64,
+    confirmed: i64,
+}
+
 impl Store {
-    /// Holds the rows of the events with a capacity that the order has confirmed tickets for
-    /// until the transaction ends, taken in id order (an event without one cannot sell out,
-    /// and its payments need not wait for each other). SQLite needs nothing: its one writing
-    /// connection runs one transaction at a time.
-    async fn lock_events_of(
+    /// Holds the rows of the events with a capacity that the order has confirmed tickets for,
+    /// taken in id order (an event without one cannot sell out, and its payments need not
+    /// wait for each other).
+    async fn hold_events_of(
         &self,
         conn: &mut sqlx::AnyConnection,
         order_id: i64,
+        hold: Hold,
     ) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
-            sqlx::query(
+            let mode = match hold {
+                Hold::Shared => "FOR SHARE",
+                Hold::Alone => "FOR UPDATE",
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
                    (SELECT event_id FROM tickets WHERE order_id = $1 AND state = 'confirmed') \
-                 ORDER BY id FOR UPDATE",
-            )
+                 ORDER BY id {mode}"
+            )))
             .bind(order_id)
             .fetch_all(conn)
             .await?;
@@ -73,98 +118,136 @@ impl Store {
         );
         self.in_turn(move |store| async move {
             let mut conn = store.writing().await?;
-            let mut tx = conn.begin().await?;
-            let won = sqlx::query(
-                "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
-             WHERE id = $1 AND status IN ('pending', 'failed')",
-            )
-            .bind(order_id)
-            .bind(now)
-            .bind(tickets_secret)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if won == 0 {
-                tx.rollback().await?;
-                return Ok(None);
+            let paid = Paid {
+                order_id,
+                sumup_id: &sumup_id,
+                transaction_id: transaction_id.as_deref(),
+                tickets_secret: &tickets_secret,
+                now,
+            };
+            let mut hold = match store.backend {
+                Backend::Postgres => Hold::Shared,
+                Backend::Sqlite => Hold::Alone,
+            };
+            loop {
+                match store.confirm(&mut conn, &paid, hold).await? {
+                    Attempt::Done(settled) => return Ok(settled),
+                    Attempt::HoldAlone => hold = Hold::Alone,
+                }
             }
-            sqlx::query(
-                "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
-            )
-            .bind(sumup_id)
-            .bind(transaction_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
-            )
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
-            )
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
+        })
+        .await
+    }
 
-            // Two orders of one event settling at once (on two servers) take turns here, so the
-            // second counts the first's tickets.
-            store.lock_events_of(&mut tx, order_id).await?;
-            let events: Vec<(i64, i64, i64)> = sqlx::query_as(
-                "SELECT e.id, e.ticket_count, (SELECT COUNT(*) FROM tickets h \
-                 WHERE h.event_id = e.id AND h.state IN ('confirmed', 'checked_in')) \
-             FROM events e WHERE e.ticket_count IS NOT NULL AND e.id IN \
+    /// One attempt at confirming a payment, in one transaction.
+    async fn confirm(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        paid: &Paid<'_>,
+        hold: Hold,
+    ) -> Result<Attempt, sqlx::Error> {
+        let Paid {
+            order_id,
+            sumup_id,
+            transaction_id,
+            tickets_secret,
+            now,
+        } = *paid;
+        let mut tx = conn.begin().await?;
+        let won = sqlx::query(
+            "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
+             WHERE id = $1 AND status IN ('pending', 'failed')",
+        )
+        .bind(order_id)
+        .bind(now)
+        .bind(tickets_secret)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if won == 0 {
+            tx.rollback().await?;
+            return Ok(Attempt::Done(None));
+        }
+        sqlx::query(
+            "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
+        )
+        .bind(sumup_id)
+        .bind(transaction_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+
+        // Counted once held, so that what another settlement committed meanwhile is seen.
+        self.hold_events_of(&mut tx, order_id, hold).await?;
+        let events: Vec<Counted> = sqlx::query_as(
+            "SELECT e.id, e.ticket_count AS capacity, COUNT(h.id) AS sold, \
+               SUM(CASE WHEN h.state = 'reserved' THEN 0 ELSE 1 END) AS confirmed \
+             FROM events e JOIN tickets h ON h.event_id = e.id \
+               AND h.state IN ('reserved', 'confirmed', 'checked_in') \
+             WHERE e.ticket_count IS NOT NULL AND e.id IN \
                (SELECT t.event_id FROM tickets t WHERE t.order_id = $1 AND t.state = 'confirmed') \
-             ORDER BY e.id",
+             GROUP BY e.id, e.ticket_count ORDER BY e.id",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if hold == Hold::Shared && events.iter().any(|e| e.sold > e.capacity) {
+            tx.rollback().await?;
+            return Ok(Attempt::HoldAlone);
+        }
+        let mut settlement = Settlement {
+            cancelled_tickets: 0,
+            refund: 0,
+        };
+        for event in events {
+            let excess = event.confirmed - event.capacity;
+            if excess <= 0 {
+                continue;
+            }
+            // The event sold out before this payment completed: this order's newest tickets
+            // for it, as many as the excess, are cancelled.
+            let over: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, cost FROM tickets WHERE order_id = $1 AND event_id = $2 \
+                 AND state = 'confirmed' ORDER BY id DESC LIMIT $3",
             )
             .bind(order_id)
+            .bind(event.id)
+            .bind(excess)
             .fetch_all(&mut *tx)
             .await?;
-            let mut settlement = Settlement {
-                cancelled_tickets: 0,
-                refund: 0,
-            };
-            for (event_id, capacity, held) in events {
-                let excess = held - capacity;
-                if excess <= 0 {
-                    continue;
-                }
-                // The event sold out before this payment completed: this order's newest tickets
-                // for it, as many as the excess, are cancelled.
-                let over: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT id, cost FROM tickets WHERE order_id = $1 AND event_id = $2 \
-                 AND state = 'confirmed' ORDER BY id DESC LIMIT $3",
-                )
-                .bind(order_id)
-                .bind(event_id)
-                .bind(excess)
-                .fetch_all(&mut *tx)
-                .await?;
-                for (ticket_id, cost) in over {
-                    sqlx::query(
+            for (ticket_id, cost) in over {
+                sqlx::query(
                     "UPDATE tickets SET state = 'cancelled' WHERE id = $1 AND state = 'confirmed'",
                 )
                 .bind(ticket_id)
                 .execute(&mut *tx)
                 .await?;
-                    settlement.cancelled_tickets += 1;
-                    settlement.refund += cost;
-                }
+                settlement.cancelled_tickets += 1;
+                settlement.refund += cost;
             }
-            if settlement.refund > 0 {
-                sqlx::query(
-                    "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
-                )
-                .bind(order_id)
-                .bind(settlement.refund)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(Some(settlement))
-        })
-        .await
+        }
+        if settlement.refund > 0 {
+            sqlx::query(
+                "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
+            )
+            .bind(order_id)
+            .bind(settlement.refund)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Attempt::Done(Some(settlement)))
     }
 
     /// Cancels a pending or failed order and releases its tickets and bookings; `false` when

@@ -166,6 +166,72 @@ async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing(
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn two_payments_that_fit_settle_side_by_side_on_two_servers_and_refund_nothing() {
+    let database_url = fresh_database().await;
+    let config = || ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        catalog: Some(race_catalog()),
+        ..ServerConfig::default()
+    };
+    let a = TestApp::with_config(config()).await;
+    let b = TestApp::with_config(config()).await;
+    // Every event holds two: Ann takes one of each on A, Bob one of each on B.
+    let (ann, bob) = (a.ann().await, b.bob().await);
+    for event in 1..=RACED_EVENTS {
+        a.buy(&ann, event, 1, None).await;
+        b.buy(&bob, event, 1, None).await;
+    }
+    let (ann_order, ann_url) = a.checkout_ok(&ann, None).await;
+    let (bob_order, bob_url) = b.checkout_ok(&bob, None).await;
+    // Both settlements queue behind this, then hold the same eight events at once.
+    let mut held = a.server.state().store().connection().await.unwrap();
+    let mut gate = held.begin().await.unwrap();
+    sqlx::query("SELECT id FROM tickets FOR UPDATE")
+        .fetch_all(&mut *gate)
+        .await
+        .unwrap();
+    tokio::join!(a.press(&ann_url, "pay"), b.press(&bob_url, "pay"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gate.commit().await.unwrap();
+    let (ann_paid, bob_paid) =
+        tokio::join!(b.order(&ann, ann_order, 10), a.order(&bob, bob_order, 10));
+    for order in [&ann_paid, &bob_paid] {
+        assert_eq!(order["status"], "paid");
+        assert_eq!(ticket_states(order), ["confirmed"; RACED_EVENTS as usize]);
+        assert!(order["refund"].is_null(), "{order}");
+    }
+    for event in 1..=RACED_EVENTS {
+        assert_eq!(a.event(event, None).await["sold"], 2);
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_payment_that_fits_does_not_wait_for_another_settling_the_same_event() {
+    let (a, b) = two_servers().await;
+    let ann = a.ann().await;
+    a.buy(&ann, WREN_DUO, 1, Some(STANDARD)).await;
+    let (order_id, url) = a.checkout_ok(&ann, None).await;
+    // Another settlement of the event, on another server, is midway: it holds the event.
+    let mut other = b.server.state().store().connection().await.unwrap();
+    let mut settling = other.begin().await.unwrap();
+    sqlx::query("SELECT id FROM events FOR SHARE")
+        .fetch_all(&mut *settling)
+        .await
+        .unwrap();
+    let settled = tokio::time::timeout(Duration::from_secs(10), async {
+        a.press(&url, "pay").await;
+        a.order(&ann, order_id, 5).await
+    })
+    .await;
+    settling.commit().await.unwrap();
+    let order = settled.expect("the payment settled while the other held the event");
+    assert_eq!(order["status"], "paid", "{order}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn a_payment_settled_on_one_server_wakes_a_long_poll_on_the_other() {
     let (a, b) = two_servers().await;
     let ann = a.ann().await;
