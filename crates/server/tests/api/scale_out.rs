@@ -91,9 +91,18 @@ fn race_catalog() -> String {
 
 const RACED_EVENTS: i64 = 8;
 
-#[tokio::test]
-#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
-async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing() {
+/// Two servers, Ann and Bob each with a paid order for `each` tickets of every raced event
+/// (Ann's made on A, Bob's on B), both payments settled at the same moment.
+struct Raced {
+    a: TestApp,
+    b: TestApp,
+    ann: String,
+    bob: String,
+    ann_order: i64,
+    bob_order: i64,
+}
+
+async fn race(each: i64) -> Raced {
     let database_url = fresh_database().await;
     let config = || ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -103,11 +112,10 @@ async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing(
     };
     let a = TestApp::with_config(config()).await;
     let b = TestApp::with_config(config()).await;
-    // Every event holds two: Ann takes two of each on A, Bob two of each on B.
     let (ann, bob) = (a.ann().await, b.bob().await);
     for event in 1..=RACED_EVENTS {
-        a.buy(&ann, event, 2, None).await;
-        b.buy(&bob, event, 2, None).await;
+        a.buy(&ann, event, each, None).await;
+        b.buy(&bob, event, each, None).await;
     }
     let (ann_order, ann_url) = a.checkout_ok(&ann, None).await;
     let (bob_order, bob_url) = b.checkout_ok(&bob, None).await;
@@ -122,10 +130,33 @@ async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing(
     tokio::join!(a.press(&ann_url, "pay"), b.press(&bob_url, "pay"));
     tokio::time::sleep(Duration::from_millis(500)).await;
     gate.commit().await.unwrap();
+    drop(held);
     let (ann_paid, bob_paid) =
         tokio::join!(b.order(&ann, ann_order, 10), a.order(&bob, bob_order, 10));
     assert_eq!(ann_paid["status"], "paid");
     assert_eq!(bob_paid["status"], "paid");
+    Raced {
+        a,
+        b,
+        ann,
+        bob,
+        ann_order,
+        bob_order,
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing() {
+    // Every event holds two: Ann takes two of each on A, Bob two of each on B.
+    let Raced {
+        a,
+        b,
+        ann,
+        bob,
+        ann_order,
+        bob_order,
+    } = race(2).await;
     for event in 1..=RACED_EVENTS {
         let shown = a.event(event, None).await;
         assert_eq!(shown["sold"], 2, "event {event} holds exactly its capacity");
@@ -167,35 +198,17 @@ async fn two_buyers_racing_for_the_last_tickets_on_two_servers_oversell_nothing(
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn two_payments_that_fit_settle_side_by_side_on_two_servers_and_refund_nothing() {
-    let database_url = fresh_database().await;
-    let config = || ServerConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.clone(),
-        catalog: Some(race_catalog()),
-        ..ServerConfig::default()
-    };
-    let a = TestApp::with_config(config()).await;
-    let b = TestApp::with_config(config()).await;
     // Every event holds two: Ann takes one of each on A, Bob one of each on B.
-    let (ann, bob) = (a.ann().await, b.bob().await);
-    for event in 1..=RACED_EVENTS {
-        a.buy(&ann, event, 1, None).await;
-        b.buy(&bob, event, 1, None).await;
-    }
-    let (ann_order, ann_url) = a.checkout_ok(&ann, None).await;
-    let (bob_order, bob_url) = b.checkout_ok(&bob, None).await;
-    // Both settlements queue behind this, then hold the same eight events at once.
-    let mut held = a.server.state().store().connection().await.unwrap();
-    let mut gate = held.begin().await.unwrap();
-    sqlx::query("SELECT id FROM tickets FOR UPDATE")
-        .fetch_all(&mut *gate)
-        .await
-        .unwrap();
-    tokio::join!(a.press(&ann_url, "pay"), b.press(&bob_url, "pay"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    gate.commit().await.unwrap();
-    let (ann_paid, bob_paid) =
-        tokio::join!(b.order(&ann, ann_order, 10), a.order(&bob, bob_order, 10));
+    let Raced {
+        a,
+        b,
+        ann,
+        bob,
+        ann_order,
+        bob_order,
+    } = race(1).await;
+    let ann_paid = b.order(&ann, ann_order, 0).await;
+    let bob_paid = a.order(&bob, bob_order, 0).await;
     for order in [&ann_paid, &bob_paid] {
         assert_eq!(order["status"], "paid");
         assert_eq!(ticket_states(order), ["confirmed"; RACED_EVENTS as usize]);
