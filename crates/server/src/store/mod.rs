@@ -144,6 +144,7 @@ fn postgres_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     u32::try_from(cores * 2 + 2).unwrap_or(u32::MAX)
 }
+
 /// Reading connections beside SQLite's one writer.
 const SQLITE_READERS: u32 = 4;
 
