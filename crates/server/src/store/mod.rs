@@ -145,6 +145,9 @@ fn postgres_connections() -> u32 {
     u32::try_from(cores * 2 + 2).unwrap_or(u32::MAX)
 }
 
+/// How long a PostgreSQL connection sits idle before it is checked when taken.
+const POSTGRES_IDLE_CHECK: Duration = Duration::from_secs(1);
+
 /// Reading connections beside SQLite's one writer.
 const SQLITE_READERS: u32 = 4;
 
@@ -168,6 +171,18 @@ async fn open(url: &str) -> Result<Store, Failure> {
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = AnyPoolOptions::new()
             .max_connections(postgres_connections())
+            // sqlx asks PostgreSQL whether a connection is alive each time one is taken: a
+            // round trip before every statement. One just given back is: only a connection
+            // that sat idle (PostgreSQL restarted, a firewall dropped it) is asked first.
+            .test_before_acquire(false)
+            .before_acquire(|conn, taken| {
+                Box::pin(async move {
+                    if taken.idle_for >= POSTGRES_IDLE_CHECK {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;

@@ -398,3 +398,31 @@ async fn changes_told_as_a_server_stops_still_reach_the_others() {
     );
     b.server.stop().await;
 }
+
+/// PostgreSQL restarted, or a firewall dropped the idle connections: a server checks a
+/// connection that sat idle before using it, so the next requests are answered as usual.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn connections_the_database_cut_are_replaced_before_the_next_request() {
+    let database_url = fresh_database().await;
+    let (a, b) = two_servers_on(&database_url).await;
+    let ann = a.ann().await;
+    let cart = a.cart(&ann).await;
+    let mut admin = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    let cut: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()) cut",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(cut > 0, "the servers' connections were cut");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    for server in [&a, &b] {
+        for _ in 0..20 {
+            assert_eq!(server.cart(&ann).await, cart);
+        }
+    }
+    b.buy(&ann, VILLAGE_FETE, 1, None).await;
+    assert_eq!(a.cart(&ann).await["summary"]["ticket_count"], 1);
+}
