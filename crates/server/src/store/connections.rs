@@ -1,52 +1,76 @@
-//! Where the store's statements run: sqlx's pool on PostgreSQL; on SQLite, connections the
-//! store holds itself.
+//! Where the store's statements run: connections the store holds itself, taken in turn.
 //!
-//! sqlx's pool checks every connection when it takes it back, with a round trip to the
-//! connection. Over a network that catches a connection the server dropped; an SQLite
-//! connection lives in this process (each on a thread of its own), so the check is only a
-//! hand-off between threads — one per statement that stands alone, and on SQLite's one
-//! writing connection a wait that every write queued behind it shares. The store's own
-//! SQLite connections go back at once instead.
+//! sqlx's pool asks the database whether a connection is alive each time one comes back (and,
+//! unless told otherwise, each time one is taken): a round trip for every statement that stands
+//! alone and every transaction. On PostgreSQL those round trips cost more than most of the
+//! statements, and more with every server on the database; on SQLite each is a hand-off between
+//! threads, and on the one writing connection a wait every write queued behind it shares. The
+//! store's connections go back at once instead. A PostgreSQL connection is checked only when
+//! there is reason to doubt it: it sat idle (PostgreSQL restarted, a firewall dropped it), or a
+//! statement on one of the store's connections found its connection lost. One that does not
+//! answer is opened again, and so is one that was never opened.
 //!
 //! SQLite's one writing connection is also the narrow point every write passes: while a write
 //! transaction holds it, its next statement waits for the task to be run again, behind every
 //! other request on the runtime. So writes on SQLite run on a thread of their own
 //! ([`WriterThread`]), where a transaction goes on the moment its statement is answered.
 //!
-//! A statement or transaction cut off midway (its request dropped) leaves nothing behind on
-//! an SQLite connection: its thread finishes the statement, and a dropped transaction's
-//! rollback is queued before whatever the next holder sends.
+//! A statement or transaction cut off midway (its request dropped) leaves nothing behind: an
+//! SQLite connection's thread finishes the statement, a PostgreSQL connection reads what was
+//! left unanswered before its next statement, and a dropped transaction's rollback is queued
+//! before whatever the next holder sends.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Either, Execute, Executor, SqlStr};
+use sqlx::{Any, AnyConnection, Connection, Either, Execute, Executor, SqlStr};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 /// How long a statement waits for a connection before it fails.
 const TURN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A set of connections to take one from, for a statement or a transaction.
-#[derive(Clone, Debug)]
-pub enum Connections {
-    Pool(AnyPool),
-    Held(Arc<Held>),
-}
+/// How long a PostgreSQL connection sits idle before it is checked when taken.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
-/// SQLite connections held by the store: taken in turn (first come, first served) and given
-/// back without a check.
-#[derive(Debug)]
+/// A set of connections to take one from, for a statement or a transaction: taken in turn
+/// (first come, first served) and given back without a check.
+#[derive(Clone, Debug)]
+pub struct Connections(Arc<Held>);
+
 pub struct Held {
-    idle: Mutex<Vec<AnyConnection>>,
+    idle: Mutex<Vec<Idle>>,
     turns: Semaphore,
     count: u32,
     /// Where statements on these connections run, when not where they are asked for.
     thread: Option<WriterThread>,
+    /// Where a lost connection is opened again (PostgreSQL); SQLite's are never lost.
+    reopen: Option<String>,
+    /// Times a statement found its connection lost: every connection given back before the
+    /// last of them is checked when next taken.
+    doubts: AtomicU64,
+}
+
+impl std::fmt::Debug for Held {
+    // Without the database's address, which may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("count", &self.count)
+            .field("reopened", &self.reopen.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection waiting to be taken (or the place of one not open).
+struct Idle {
+    conn: Option<AnyConnection>,
+    since: Instant,
+    /// [`Held::doubts`] when it was given back.
+    doubts: u64,
 }
 
 /// A thread that runs the work given to it (on a runtime of its own) and nothing else, until
@@ -111,73 +135,140 @@ impl WriterThread {
 }
 
 /// One connection, for as long as this is held.
-pub enum Conn<'a> {
-    Pooled(PoolConnection<Any>),
-    Held {
-        conn: Option<AnyConnection>,
-        from: &'a Held,
-        _turn: SemaphorePermit<'a>,
-    },
+pub struct Conn<'a> {
+    idle: Idle,
+    from: &'a Held,
+    _turn: SemaphorePermit<'a>,
+}
+
+/// Whether `err` says the connection it ran on is gone (rather than the statement failed).
+pub fn is_lost_connection(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+        // PostgreSQL's classes 08 (connection exception) and 57P (shut down, terminated).
+        sqlx::Error::Database(err) => err
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }
 
 impl Connections {
     /// Holds `connections` itself; statements on them run where they are asked for, or on
-    /// `thread`.
+    /// `thread`. They are never checked nor opened again (SQLite's).
     pub fn held(connections: Vec<AnyConnection>, thread: Option<WriterThread>) -> Connections {
-        let count = u32::try_from(connections.len()).unwrap_or(u32::MAX);
-        Connections::Held(Arc::new(Held {
-            turns: Semaphore::new(connections.len()),
-            idle: Mutex::new(connections),
+        let now = Instant::now();
+        let idle = connections
+            .into_iter()
+            .map(|conn| Idle {
+                conn: Some(conn),
+                since: now,
+                doubts: 0,
+            })
+            .collect();
+        Connections::new(idle, thread, None)
+    }
+
+    /// Up to `count` connections to `url`, `first` among them and the others opened when first
+    /// needed; one in doubt is checked when taken, and opened again if it does not answer
+    /// (PostgreSQL's).
+    pub fn reopened(url: &str, first: AnyConnection, count: u32) -> Connections {
+        let now = Instant::now();
+        let idle = std::iter::once(Some(first))
+            .chain(std::iter::repeat_with(|| None))
+            .take(count.max(1) as usize)
+            .map(|conn| Idle {
+                conn,
+                since: now,
+                doubts: 0,
+            })
+            .collect();
+        Connections::new(idle, None, Some(url.to_owned()))
+    }
+
+    fn new(idle: Vec<Idle>, thread: Option<WriterThread>, reopen: Option<String>) -> Connections {
+        let count = u32::try_from(idle.len()).unwrap_or(u32::MAX);
+        Connections(Arc::new(Held {
+            turns: Semaphore::new(idle.len()),
+            idle: Mutex::new(idle),
             count,
             thread,
+            reopen,
+            doubts: AtomicU64::new(0),
         }))
     }
 
     /// The thread the statements on these connections run on, if not the caller's.
     pub fn thread(&self) -> Option<&WriterThread> {
-        match self {
-            Connections::Held(held) => held.thread.as_ref(),
-            Connections::Pool(_) => None,
-        }
+        self.0.thread.as_ref()
     }
 
     /// A connection, waiting for one to be free.
     pub async fn get(&self) -> Result<Conn<'_>, sqlx::Error> {
-        match self {
-            Connections::Pool(pool) => Ok(Conn::Pooled(pool.acquire().await?)),
-            Connections::Held(held) => {
-                // As long as sqlx's pool would wait, then an error rather than a hang.
-                let turn = tokio::time::timeout(TURN_TIMEOUT, held.turns.acquire())
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)?
-                    .map_err(|_| sqlx::Error::PoolClosed)?;
-                // A turn is given back only after its connection is, so one is idle now.
-                let conn = held.lock().pop().ok_or(sqlx::Error::PoolClosed)?;
-                Ok(Conn::Held {
-                    conn: Some(conn),
-                    from: held,
-                    _turn: turn,
-                })
-            }
+        let held = &*self.0;
+        // As long as sqlx's pool would wait, then an error rather than a hang.
+        let turn = tokio::time::timeout(TURN_TIMEOUT, held.turns.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        // A turn is given back only after its connection is, so one is idle now.
+        let idle = held.lock().pop().ok_or(sqlx::Error::PoolClosed)?;
+        // From here the place goes back when dropped, open or not, even if this is cut off.
+        let mut conn = Conn {
+            idle,
+            from: held,
+            _turn: turn,
+        };
+        conn.make_ready().await?;
+        Ok(conn)
+    }
+
+    /// Notes that `result` found its connection lost, if it did: the connections given back
+    /// until now are checked before they are used again.
+    pub fn note<T>(&self, result: &Result<T, sqlx::Error>) {
+        if let Err(err) = result
+            && self.0.reopen.is_some()
+            && is_lost_connection(err)
+        {
+            self.0.doubts.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Closes every connection, waiting for those in use to come back; afterwards `get` fails.
     pub async fn close(&self) {
-        match self {
-            Connections::Pool(pool) => pool.close().await,
-            Connections::Held(held) => {
-                // Every turn taken back: no connection is in use.
-                let _all = held.turns.acquire_many(held.count).await;
-                held.turns.close();
-                let connections = std::mem::take(&mut *held.lock());
-                for conn in connections {
-                    if let Err(err) = conn.close().await {
-                        tracing::warn!(error = %err, "closing a database connection");
-                    }
-                }
+        let held = &*self.0;
+        // Every turn taken back: no connection is in use.
+        let _all = held.turns.acquire_many(held.count).await;
+        held.turns.close();
+        let idle = std::mem::take(&mut *held.lock());
+        for conn in idle.into_iter().filter_map(|idle| idle.conn) {
+            if let Err(err) = conn.close().await {
+                tracing::warn!(error = %err, "closing a database connection");
             }
         }
+    }
+}
+
+impl Conn<'_> {
+    /// Checks the connection if there is reason to doubt it, and opens one in its place if it
+    /// does not answer (or was never opened).
+    async fn make_ready(&mut self) -> Result<(), sqlx::Error> {
+        let Some(url) = &self.from.reopen else {
+            return Ok(());
+        };
+        let doubted = self.idle.since.elapsed() >= IDLE_CHECK
+            || self.idle.doubts < self.from.doubts.load(Ordering::Relaxed);
+        if doubted
+            && let Some(conn) = &mut self.idle.conn
+            && let Err(err) = conn.ping().await
+        {
+            tracing::info!(error = %err, "a database connection was lost; opening another");
+            self.idle.conn = None;
+        }
+        if self.idle.conn.is_none() {
+            self.idle.conn = Some(AnyConnection::connect(url).await?);
+        }
+        Ok(())
     }
 }
 
@@ -203,8 +294,17 @@ impl<'c> Executor<'c> for &'c Connections {
                     })
                     .await;
             }
-            let mut conn = self.get().await?;
-            conn.fetch_many(query).try_collect::<Vec<_>>().await
+            let rows = async {
+                self.get()
+                    .await?
+                    .fetch_many(query)
+                    .try_collect::<Vec<_>>()
+                    .await
+            }
+            .await;
+            // Its connection given back first, to be checked if the statement lost it.
+            self.note(&rows);
+            rows
         };
         stream::once(all)
             .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
@@ -228,7 +328,9 @@ impl<'c> Executor<'c> for &'c Connections {
                     })
                     .await;
             }
-            self.get().await?.fetch_optional(query).await
+            let row = async { self.get().await?.fetch_optional(query).await }.await;
+            self.note(&row);
+            row
         })
     }
 
@@ -282,7 +384,7 @@ impl Connections {
 }
 
 impl Held {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<AnyConnection>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         // The list is only pushed to and popped from: a panic elsewhere cannot leave it torn.
         self.idle
             .lock()
@@ -294,31 +396,26 @@ impl Deref for Conn<'_> {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
-        match self {
-            Conn::Pooled(conn) => conn,
-            // Present until dropped.
-            Conn::Held { conn, .. } => conn.as_ref().unwrap_or_else(|| unreachable!()),
-        }
+        // Open from `get` until dropped.
+        self.idle.conn.as_ref().unwrap_or_else(|| unreachable!())
     }
 }
 
 impl DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        match self {
-            Conn::Pooled(conn) => conn,
-            Conn::Held { conn, .. } => conn.as_mut().unwrap_or_else(|| unreachable!()),
-        }
+        self.idle.conn.as_mut().unwrap_or_else(|| unreachable!())
     }
 }
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if let Conn::Held { conn, from, .. } = self
-            && let Some(conn) = conn.take()
-        {
-            // Back before the turn is (the turn is a field, dropped after this).
-            from.lock().push(conn);
-        }
+        let idle = Idle {
+            conn: self.idle.conn.take(),
+            since: Instant::now(),
+            doubts: self.from.doubts.load(Ordering::Relaxed),
+        };
+        // Back before the turn is (the turn is a field, dropped after this).
+        self.from.lock().push(idle);
     }
 }
 
@@ -460,6 +557,26 @@ mod tests {
             thread.run(async { panic!("in the writer") }).await.ok();
         });
         assert!(caller.await.unwrap_err().is_panic());
+    }
+
+    #[test]
+    fn a_lost_connection_is_told_from_a_failed_statement() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(is_lost_connection(&sqlx::Error::Io(reset)));
+        assert!(is_lost_connection(&sqlx::Error::Protocol("eof".to_owned())));
+        assert!(!is_lost_connection(&sqlx::Error::RowNotFound));
+        assert!(!is_lost_connection(&sqlx::Error::PoolTimedOut));
+    }
+
+    #[tokio::test]
+    async fn a_failed_statement_leaves_its_connection_trusted() {
+        let connections = one_connection().await;
+        let failed = sqlx::query("SELECT * FROM nowhere")
+            .execute(&connections)
+            .await;
+        connections.note(&failed);
+        // Only a lost connection raises doubts (and SQLite's are never lost).
+        assert_eq!(connections.0.doubts.load(Ordering::Relaxed), 0);
     }
 
     #[tokio::test]

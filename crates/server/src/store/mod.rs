@@ -21,9 +21,7 @@ mod settle;
 pub(crate) mod tickets;
 mod users;
 
-use std::time::Duration;
-
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::install_default_drivers;
 use sqlx::{AnyConnection, Connection, Row};
 use storefront_contract::UnknownName;
 
@@ -145,9 +143,6 @@ fn postgres_connections() -> u32 {
     u32::try_from(cores * 2 + 2).unwrap_or(u32::MAX)
 }
 
-/// How long a PostgreSQL connection sits idle before it is checked when taken.
-const POSTGRES_IDLE_CHECK: Duration = Duration::from_secs(1);
-
 /// Reading connections beside SQLite's one writer.
 const SQLITE_READERS: u32 = 4;
 
@@ -169,26 +164,10 @@ pub async fn connect_database(url: &str) -> Result<Store, OpenError> {
 async fn open(url: &str) -> Result<Store, Failure> {
     install_default_drivers();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let pool = AnyPoolOptions::new()
-            .max_connections(postgres_connections())
-            // sqlx asks PostgreSQL whether a connection is alive each time one is taken: a
-            // round trip before every statement. One just given back is: only a connection
-            // that sat idle (PostgreSQL restarted, a firewall dropped it) is asked first.
-            .test_before_acquire(false)
-            .before_acquire(|conn, taken| {
-                Box::pin(async move {
-                    if taken.idle_for >= POSTGRES_IDLE_CHECK {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
-            .await?;
+        let mut first = AnyConnection::connect(url).await?;
         // Several servers starting at once: sqlx takes an advisory lock while migrating.
-        POSTGRES_MIGRATIONS.run(&pool).await?;
-        let write = Connections::Pool(pool);
+        POSTGRES_MIGRATIONS.run(&mut first).await?;
+        let write = Connections::reopened(url, first, postgres_connections());
         return Ok(Store {
             read: write.clone(),
             write,
@@ -302,10 +281,12 @@ impl Store {
         T: Send + 'static,
     {
         let work = work(self.clone());
-        match self.write.thread() {
+        let done = match self.write.thread() {
             Some(thread) => thread.run(work).await?,
             None => work.await,
-        }
+        };
+        self.write.note(&done);
+        done
     }
 
     /// The writing connection, for tests and tools that must reach the database directly.
