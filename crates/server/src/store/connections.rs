@@ -31,7 +31,7 @@ use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo}
 use sqlx::{Any, AnyConnection, Connection, Either, Execute, Executor, SqlStr};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
-/// How long a statement waits for a connection before it fails.
+/// How long a statement waits for a connection (its turn, or one opened) before it fails.
 const TURN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a PostgreSQL connection sits idle before it is checked when taken.
@@ -266,7 +266,10 @@ impl Conn<'_> {
             self.idle.conn = None;
         }
         if self.idle.conn.is_none() {
-            self.idle.conn = Some(AnyConnection::connect(url).await?);
+            let opened = tokio::time::timeout(TURN_TIMEOUT, AnyConnection::connect(url))
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            self.idle.conn = Some(opened);
         }
         Ok(())
     }
