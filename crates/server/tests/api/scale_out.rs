@@ -450,4 +450,15 @@ async fn connections_the_database_cut_are_replaced_before_the_next_request() {
     }
     b.buy(&ann, VILLAGE_FETE, 1, None).await;
     assert_eq!(a.cart(&ann).await["summary"]["ticket_count"], 1);
+
+    // The servers hear each other again: a payment on A wakes a long-poll on B (which,
+    // polling once a minute, can only have been woken through the database).
+    let (order_id, url) = a.checkout_ok(&ann, None).await;
+    let started = Instant::now();
+    let (order, ()) = tokio::join!(b.order(&ann, order_id, 20), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        a.press(&url, "pay").await;
+    });
+    assert_eq!(order["status"], "paid");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
