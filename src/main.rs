@@ -61,7 +61,7 @@ const SERVE_HELP: &str = "\
 Production: SQLite (--database sqlite:///var/lib/storefront/shop.db) serves one process.
 --database postgres://USER:PASSWORD@HOST/DB lets several servers share one database behind a
 reverse proxy; give them all the same --public-url (where buyers and SumUp reach the shop).
-Each server opens 2 connections per core + 4: size PostgreSQL's max_connections to match.
+Each server opens up to 1 connection per core + 4: size PostgreSQL's max_connections to match.
 SumUp's webhook is <public url>/api/v1/webhooks/sumup, and any server may take it.
 Back up with: sqlite3 shop.db \"VACUUM INTO 'backup.db'\"  or  pg_dump.
 The README's \"Running in production\" section has an nginx example and a systemd unit.";
