@@ -578,6 +578,8 @@ impl Store {
             };
             let mut conn = store.writing().await?;
             let mut tx = conn.begin().await?;
+            // Against the end of the checkout before this one being applied meanwhile.
+            store.hold_order(&mut tx, order_id).await?;
             sqlx::query(
                 "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at, \
                  method, reader, reader_id) \

@@ -83,19 +83,46 @@ impl Store {
         Ok(())
     }
 
+    /// Holds the order's row until the transaction ends, on PostgreSQL (on SQLite one
+    /// transaction runs at a time). Whatever the holder reads next is read after every change
+    /// by an earlier holder: a statement that only waited for the row inside an `UPDATE` would
+    /// check its row again, but not what its subqueries read.
+    pub(super) async fn hold_order(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        order_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
+                .bind(order_id)
+                .fetch_optional(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The payment on the order's newest checkout failed or expired: a pending order becomes
-    /// failed (and payable again). An older checkout's end changes nothing.
+    /// failed (and payable again). An older checkout's end changes nothing, also when a new
+    /// checkout is being recorded at that moment (both hold the order).
     pub async fn fail_order(&self, order_id: i64, sumup_id: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending' \
-             AND $2 = (SELECT ch.sumup_id FROM checkouts ch WHERE ch.order_id = $1 \
-                       ORDER BY ch.id DESC LIMIT 1)",
-        )
-        .bind(order_id)
-        .bind(sumup_id)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let sumup_id = sumup_id.to_owned();
+        self.in_turn(move |store| async move {
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            store.hold_order(&mut tx, order_id).await?;
+            let done = sqlx::query(
+                "UPDATE orders SET status = 'failed' WHERE id = $1 AND status = 'pending' \
+                 AND $2 = (SELECT ch.sumup_id FROM checkouts ch WHERE ch.order_id = $1 \
+                           ORDER BY ch.id DESC LIMIT 1)",
+            )
+            .bind(order_id)
+            .bind(sumup_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Confirms a paid order exactly once, however many times the payment is noticed: the

@@ -462,3 +462,51 @@ async fn connections_the_database_cut_are_replaced_before_the_next_request() {
     assert_eq!(order["status"], "paid");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// The end of an order's checkout (closed by paying on a reader instead) applied while the new
+/// checkout is being recorded, on another connection: it waits for the record, sees that its
+/// checkout is no longer the newest, and leaves the order waiting for the new one.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn an_old_checkout_ending_while_a_new_one_is_recorded_fails_nothing() {
+    let database_url = fresh_database().await;
+    let (a, _b) = two_servers_on(&database_url).await;
+    let ann = a.ann().await;
+    a.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let (order_id, _) = a.checkout_ok(&ann, None).await;
+    let mut recording = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    let old: String = sqlx::query_scalar("SELECT sumup_id FROM checkouts WHERE order_id = $1")
+        .bind(order_id)
+        .fetch_one(&mut recording)
+        .await
+        .unwrap();
+    // What recording a checkout does, held open midway.
+    let mut tx = recording.begin().await.unwrap();
+    sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at) \
+         VALUES ($1, 'the-new-one', 'the-new-one', '', 'PENDING', 0)",
+    )
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+
+    let store = a.server.state().store().clone();
+    let failing = tokio::spawn(async move { store.fail_order(order_id, &old).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !failing.is_finished(),
+        "waits for the order held by the record"
+    );
+    tx.commit().await.unwrap();
+    assert!(
+        !failing.await.unwrap(),
+        "the ended checkout is no longer the newest"
+    );
+    assert_eq!(a.order(&ann, order_id, 0).await["status"], "pending");
+}
