@@ -142,7 +142,7 @@ pub struct Conn<'a> {
 }
 
 /// Whether `err` says the connection it ran on is gone (rather than the statement failed).
-pub fn is_lost_connection(err: &sqlx::Error) -> bool {
+fn is_lost_connection(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
         // PostgreSQL's classes 08 (connection exception) and 57P (shut down, terminated).
