@@ -157,36 +157,35 @@ impl Connections {
     /// Holds `connections` itself; statements on them run where they are asked for, or on
     /// `thread`. They are never checked nor opened again (SQLite's).
     pub fn held(connections: Vec<AnyConnection>, thread: Option<WriterThread>) -> Connections {
-        let now = Instant::now();
-        let idle = connections
-            .into_iter()
-            .map(|conn| Idle {
-                conn: Some(conn),
-                since: now,
-                doubts: 0,
-            })
-            .collect();
-        Connections::new(idle, thread, None)
+        Connections::new(connections.into_iter().map(Some).collect(), thread, None)
     }
 
     /// Up to `count` connections to `url`, `first` among them and the others opened when first
     /// needed; one in doubt is checked when taken, and opened again if it does not answer
     /// (PostgreSQL's).
     pub fn reopened(url: &str, first: AnyConnection, count: u32) -> Connections {
-        let now = Instant::now();
-        let idle = std::iter::once(Some(first))
+        let places = std::iter::once(Some(first))
             .chain(std::iter::repeat_with(|| None))
             .take(count.max(1) as usize)
+            .collect();
+        Connections::new(places, None, Some(url.to_owned()))
+    }
+
+    /// Connections in `places` (a `None` is one not open yet), idle from now.
+    fn new(
+        places: Vec<Option<AnyConnection>>,
+        thread: Option<WriterThread>,
+        reopen: Option<String>,
+    ) -> Connections {
+        let now = Instant::now();
+        let idle: Vec<Idle> = places
+            .into_iter()
             .map(|conn| Idle {
                 conn,
                 since: now,
                 doubts: 0,
             })
             .collect();
-        Connections::new(idle, None, Some(url.to_owned()))
-    }
-
-    fn new(idle: Vec<Idle>, thread: Option<WriterThread>, reopen: Option<String>) -> Connections {
         let count = u32::try_from(idle.len()).unwrap_or(u32::MAX);
         Connections(Arc::new(Held {
             turns: Semaphore::new(idle.len()),
