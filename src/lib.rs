@@ -8,7 +8,6 @@ pub mod api;
 pub mod app;
 pub mod browser;
 pub mod config;
-pub mod retry;
 pub mod session;
 pub mod terminal;
 pub mod text;

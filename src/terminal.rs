@@ -81,6 +81,7 @@ async fn event_loop(
     let runner = Runner {
         outside: Arc::new(Outside {
             api: ApiClient::new(&app.settings.server)
+                .map_err(|err| io::Error::other(format!("cannot make an HTTP client: {err}")))?
                 .with_terminal(app.settings.kiosk_terminal.clone()),
             session,
             keys: KeyMaker::new(),

@@ -183,7 +183,7 @@ async fn demo_server() -> RunningServer {
 
 /// Signs in as the demo user, puts a ticket in the cart and checks out.
 async fn checkout(server: &RunningServer, event: i64) -> (String, i64, String) {
-    let api = storefront::api::ApiClient::new(&server.origin());
+    let api = storefront::api::ApiClient::new(&server.origin()).unwrap();
     let token = api.login("demo@example.com", "demo").await.unwrap().token;
     let request = storefront_contract::BuyTicketsRequest {
         quantity: 1,
@@ -240,7 +240,7 @@ async fn pay_in_browser(
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(shots.join(format!("sandbox-{outcome}.png")), &after).unwrap();
 
-    let api = storefront::api::ApiClient::new(&server.origin());
+    let api = storefront::api::ApiClient::new(&server.origin()).unwrap();
     let order = api.order(&token, order_id, 10).await.unwrap();
     assert_eq!(order.status, expected_status);
 }

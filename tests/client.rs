@@ -45,7 +45,9 @@ struct Driver {
 impl Driver {
     async fn new(settings: Settings, session: SessionStore) -> Driver {
         let token = session.load(&settings.server);
-        let api = ApiClient::new(&settings.server).with_terminal(settings.kiosk_terminal.clone());
+        let api = ApiClient::new(&settings.server)
+            .unwrap()
+            .with_terminal(settings.kiosk_terminal.clone());
         let (mut app, effects) = App::new(settings, token, tokio::time::Instant::now());
         app.size = (100, 30);
         let (tx, rx) = mpsc::unbounded_channel();
@@ -360,6 +362,7 @@ async fn sign_out_and_an_expired_session() {
 
     // The session dies on the server (signed out elsewhere): back to sign-in, then back here.
     ApiClient::new(&server.origin())
+        .unwrap()
         .logout(&token)
         .await
         .unwrap();
@@ -780,7 +783,9 @@ async fn a_walk_up_buyer_needs_no_account_and_the_next_starts_clean() {
     );
 
     // What they left is cancelled on the server: the next customer starts clean.
-    let api = ApiClient::new(&server.origin()).with_terminal(Some("door-1".to_owned()));
+    let api = ApiClient::new(&server.origin())
+        .unwrap()
+        .with_terminal(Some("door-1".to_owned()));
     let token = kiosk.app.token().unwrap().to_owned();
     assert_eq!(api.cart(&token).await.unwrap().summary.items, 0);
     kiosk.press(KeyCode::Enter).await;
@@ -808,7 +813,9 @@ async fn a_walk_up_buyer_needs_no_account_and_the_next_starts_clean() {
 
     // Another kiosk on the same account has a cart and orders of its own.
     let other = Driver::new(box_office_kiosk(&server, "door-2"), SessionStore::none()).await;
-    let other_api = ApiClient::new(&server.origin()).with_terminal(Some("door-2".to_owned()));
+    let other_api = ApiClient::new(&server.origin())
+        .unwrap()
+        .with_terminal(Some("door-2".to_owned()));
     let other_token = other.app.token().unwrap().to_owned();
     assert_eq!(
         other_api.orders(&other_token).await.unwrap().orders.len(),

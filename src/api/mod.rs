@@ -17,8 +17,8 @@ use storefront_contract::{
     OrderList, PayRequest, ProductList, TicketList, UpdateProductRequest, User,
 };
 
-use crate::retry::Backoff;
 use crate::text::sanitize_json;
+use storefront_contract::Backoff;
 
 /// Why a request did not give the answer hoped for, in words a person can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,20 +90,21 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    pub fn new(server: &str) -> ApiClient {
+    /// Fails only when no HTTP client can be built (no TLS roots, say): a client without its
+    /// timeouts would hang on a server that stops answering, so there is no fallback.
+    pub fn new(server: &str) -> Result<ApiClient, reqwest::Error> {
         let server = server.trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .user_agent(concat!("storefront/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        ApiClient {
+            .build()?;
+        Ok(ApiClient {
             base: format!("{server}/api/v1"),
             server,
             http,
             terminal: None,
-        }
+        })
     }
 
     /// Names the kiosk terminal every request comes from.

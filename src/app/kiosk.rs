@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use storefront_contract::Backoff;
 use tokio::time::Instant;
 
 use super::{App, CartState, Effect, EventState, OrdersState, PaymentPhase, Screen, SignInState};
@@ -52,13 +53,12 @@ impl KioskState {
     /// The wait before the next PIN after `failures` wrong ones in a row: none for the first
     /// two, then 30 s, doubling each time, at most an hour.
     pub fn pin_wait(failures: u32) -> Duration {
-        match failures {
-            0..=2 => Duration::ZERO,
-            n => PIN_WAIT
-                .checked_mul(1 << (n - 3).min(7))
-                .unwrap_or(Duration::from_secs(3600))
-                .min(Duration::from_secs(3600)),
-        }
+        // The first two are typing slips; the third starts the backoff.
+        Backoff::after_failures(
+            PIN_WAIT,
+            Duration::from_secs(3600),
+            failures.saturating_sub(2),
+        )
     }
 
     /// Whole seconds left until `deadline` (for countdowns on screen).

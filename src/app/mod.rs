@@ -38,7 +38,7 @@ pub use signin::{Field, SignInState};
 
 use crate::api::ApiError;
 use crate::config::Settings;
-use crate::retry::Backoff;
+use storefront_contract::Backoff;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {

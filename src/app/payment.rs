@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::keys::Action;
 use super::{App, Effect, Screen, StatusKind};
 use crate::api::{ApiError, ApiResult, ErrorCode};
-use crate::retry::Backoff;
+use storefront_contract::Backoff;
 
 /// How long one long-poll asks the server to wait.
 pub const WAIT_SECS: u64 = 25;

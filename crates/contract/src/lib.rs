@@ -2,11 +2,13 @@
 //!
 //! Every response type ignores unknown fields when decoded, as the contract asks of clients.
 
+mod backoff;
 mod checkin;
 mod money;
 #[macro_use]
 mod names;
 
+pub use backoff::Backoff;
 pub use checkin::{
     CheckedTicket, CheckinBatch, CheckinBatchResult, CheckinOutcome, CheckinRequest, CheckinResult,
     CodeState, EventCheckins, OfflineScan, normalize_ticket_code,

@@ -1,5 +1,6 @@
-//! Credentials: argon2id password hashes, opaque bearer tokens stored hashed, and the limit
-//! on failed sign-ins per email. No HTTP here; `auth` answers the requests.
+//! Credentials: argon2id password hashes, opaque bearer tokens stored hashed, the limit on
+//! failed sign-ins per email, and the secrets of ticket pages. No HTTP here; `http::auth`
+//! answers the requests.
 
 use std::sync::OnceLock;
 
@@ -11,6 +12,18 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::time::Timestamp;
+
+/// A new ticket page secret: 128 random bits, URL-safe base64.
+pub fn new_ticket_secret() -> String {
+    random_text::<16>()
+}
+
+/// `N` random bytes as URL-safe base64.
+fn random_text<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
 
 /// Sessions last this long.
 pub const SESSION_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
@@ -58,9 +71,7 @@ pub fn decoy_hash() -> &'static str {
 
 /// A new bearer token: 256 random bits, URL-safe base64.
 pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    random_text::<32>()
 }
 
 /// Tokens are stored as their SHA-256, so a copy of the database signs nobody in.
@@ -85,6 +96,17 @@ pub fn login_allowed(failures: i64, oldest: Option<Timestamp>, now: Timestamp) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_secrets_are_long_and_different() {
+        let a = new_ticket_secret();
+        assert_eq!(a.len(), 22, "128 bits in URL-safe base64");
+        assert_ne!(a, new_ticket_secret());
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+    }
 
     #[test]
     fn passwords_verify_against_their_hash_only() {

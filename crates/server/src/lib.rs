@@ -1,26 +1,19 @@
 //! storefront's reference backend: the contract's HTTP API over SQLite (or PostgreSQL).
 
-mod auth;
-mod cart;
+mod capacity;
 pub mod catalog;
-mod checkin;
-mod checkout;
 mod credentials;
 mod error;
-mod events;
-mod extract;
 mod html;
-mod idempotency;
-mod orders;
+mod http;
 mod payments;
+mod pricing;
 mod routes;
 pub mod sandbox;
 mod state;
 mod store;
 pub mod sumup;
-mod ticket_link;
 mod time;
-mod webhooks;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -30,10 +23,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::catalog::{Catalog, CatalogError};
+pub use crate::payments::{Timing, webhook_url};
 pub use crate::routes::{api_routes, router};
-pub use crate::state::{AppState, Timing, webhook_url};
+pub use crate::state::AppState;
 pub use crate::store::{OpenError, Store, connect_database};
 pub use crate::sumup::SumUpConfig;
+
+/// How long a stopping server waits for the notices it is handling.
+const NOTICES_AT_STOP: Duration = Duration::from_secs(5);
 
 /// The demo catalog, compiled into the binary.
 pub const DEMO_CATALOG: &str = include_str!("../../../assets/demo-catalog.toml");
@@ -128,6 +125,12 @@ impl RunningServer {
         &self.state
     }
 
+    /// Returns once every SumUp notice this server has answered is handled (they are
+    /// handled after the answer, on tasks of their own).
+    pub async fn notices_handled(&self) {
+        self.state.payments().notices_handled().await;
+    }
+
     /// Stops accepting connections, lets open requests finish, and closes the database.
     pub async fn stop(mut self) {
         self.state.stop();
@@ -137,6 +140,8 @@ impl RunningServer {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        // A notice answered just before the stop is applied before the store closes.
+        let _ = tokio::time::timeout(NOTICES_AT_STOP, self.notices_handled()).await;
         self.state.store().close().await;
     }
 }
@@ -199,23 +204,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         ),
     };
     let sumup = sumup::SumUpClient::new(&sumup_config)?;
-    let state = AppState::new(
+    let payments = payments::Payments::new(
         store,
-        &public_url,
         sumup,
-        sandbox,
+        &public_url,
         Timing {
             poll_interval: config.order_poll_interval,
             refund_retry: config.refund_retry,
             refund_sweep_interval: config.refund_sweep_interval,
         },
-        config.webhook_secret.clone(),
-        timezone,
-    )
-    .await?;
+    );
+    let state = AppState::new(payments.clone(), config.webhook_secret.clone(), timezone).await?;
     let given = state
         .store()
-        .give_ticket_pages(ticket_link::new_secret)
+        .give_ticket_pages(credentials::new_ticket_secret)
         .await?;
     if given > 0 {
         tracing::info!(
@@ -223,10 +225,19 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             "ticket pages given to orders paid before they existed"
         );
     }
-    state.listen_to_other_servers();
-    state.sweep_refunds();
+    // The workers beside the server: they end when it stops.
+    tokio::spawn(
+        payments
+            .clone()
+            .listen_to_other_servers(state.subscribe_stopping()),
+    );
+    tokio::spawn(payments::refund::run_refund_worker(
+        payments,
+        state.subscribe_stopping(),
+    ));
+    let sandbox = sandbox.map(|sandbox| (sandbox::SANDBOX_PATH, sandbox::router(sandbox)));
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(state.clone());
+    let app = router(state.clone(), sandbox);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

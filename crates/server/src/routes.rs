@@ -14,9 +14,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
-use crate::sandbox::{self, SANDBOX_PATH};
+use crate::http::{
+    auth, cart, checkin, checkout, events, idempotency, orders, ticket_page, webhooks,
+};
 use crate::state::AppState;
-use crate::{auth, cart, checkin, checkout, events, idempotency, orders, ticket_link, webhooks};
 
 /// Request bodies larger than this are refused.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -100,7 +101,9 @@ pub fn api_routes() -> Vec<(Method, &'static str)> {
         .collect()
 }
 
-pub fn router(state: AppState) -> Router {
+/// The API and its pages, with `mounted` (a path and a router of its own there, such as the
+/// SumUp sandbox) served beside them under the same middleware.
+pub fn router(state: AppState, mounted: Option<(&str, Router)>) -> Router {
     let api = endpoints()
         .into_iter()
         .fold(Router::new(), |router, e| {
@@ -121,9 +124,9 @@ pub fn router(state: AppState) -> Router {
             "/checkout/return",
             axum::routing::get(webhooks::return_page),
         )
-        .route("/t/{secret}", axum::routing::get(ticket_link::tickets_page));
-    if let Some(sandbox) = state.sandbox() {
-        app = app.nest_service(SANDBOX_PATH, sandbox::router(sandbox.clone()));
+        .route("/t/{secret}", axum::routing::get(ticket_page::tickets_page));
+    if let Some((path, service)) = mounted {
+        app = app.nest_service(path, service);
     }
     app.fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,20 +1,19 @@
-//! Paying for orders through SumUp: making and reusing checkouts ([`checkout`]), confirming
-//! paid orders exactly once and cancelling what they oversold ([`settle`]), refunding that
-//! excess ([`refund`]), and the order as the API shows it ([`view`]).
+//! Paying for orders through SumUp, apart from the web server: what payments need
+//! ([`context`]), what they ask SumUp ([`remote`]), the settle rule ([`decide`], pure) and the
+//! I/O around it ([`settle`]), an order's payment attempts ([`attempts`]), refunding what an
+//! order oversold and the worker that sends refunds ([`refund`]), and the order as the API
+//! shows it ([`view`]). Failures are [`PaymentError`]s; the API's answer is made at the edge.
 
-pub mod checkout;
+pub mod attempts;
+pub mod context;
+pub mod decide;
+pub mod error;
+#[cfg(test)]
+mod properties;
 pub mod refund;
+pub mod remote;
 pub mod settle;
 pub mod view;
 
-use crate::error::ApiError;
-use crate::sumup::SumUpError;
-
-/// The contract's error for a SumUp failure, keeping the order.
-fn provider_error(order_id: i64, err: &SumUpError) -> ApiError {
-    tracing::warn!(order_id, error = %err, "SumUp failed");
-    ApiError::PaymentProvider {
-        message: "The payment service is unavailable right now. Your order is kept; try paying again in a moment.".to_owned(),
-        order_id: Some(order_id),
-    }
-}
+pub use context::{OwnedCheckoutKey, Payments, Timing, webhook_url};
+pub use error::PaymentError;

@@ -1,12 +1,14 @@
 //! Refunding what an order oversold: claiming the refund so that one request at a time goes
-//! to SumUp, sending it, recording the answer, and the sentence that tells the buyer.
+//! to SumUp, sending it, deciding from SumUp's answer how it ends (pure: [`outcome`]), the
+//! worker that sends every due refund, and the sentence that tells the buyer.
 
 use std::time::Duration;
 
-use storefront_contract::{Money, Refund, RefundStatus, TicketState, format_amount};
+use storefront_contract::{Backoff, Money, Refund, RefundStatus, TicketState, format_amount};
+use tokio::sync::watch;
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use super::context::Payments;
+use super::error::PaymentResult;
 use crate::store::{OrderItems, RefundOutcome, RefundRow, RefundState};
 use crate::sumup::SumUpError;
 use crate::time::{self, Timestamp};
@@ -14,75 +16,105 @@ use crate::time::{self, Timestamp};
 /// The longest wait between two tries of a refund SumUp could not take.
 const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
 
+/// A refund SumUp has not taken for this long, try after try, is given up: the venue refunds
+/// by hand. Every refund ends.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// What the buyer is told when SumUp refused their refund for good.
 pub const REFUND_BY_HAND: &str =
     "The automatic refund did not go through; the venue will refund you by hand.";
 
+/// SumUp's answer to a refund request, as the refund rule sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundAnswer {
+    Accepted,
+    /// Refused for good (404, 409, 422): asking again will not change it.
+    Refused(String),
+    /// Not taken for now (network, 5xx, 429).
+    Unavailable(String),
+}
+
+impl RefundAnswer {
+    fn of(result: Result<(), SumUpError>) -> RefundAnswer {
+        match result {
+            Ok(()) => RefundAnswer::Accepted,
+            Err(err) if err.is_final() => RefundAnswer::Refused(err.to_string()),
+            Err(err) => RefundAnswer::Unavailable(err.to_string()),
+        }
+    }
+}
+
+/// How a refund ends after SumUp's `answer`, when `failures` earlier requests were not taken
+/// and the first retry waits `first_wait`: refunded, failed for good, or due again after the
+/// backoff's wait; given up once the waits add up to a day.
+pub fn outcome(
+    answer: RefundAnswer,
+    failures: u32,
+    first_wait: Duration,
+    now: Timestamp,
+) -> RefundOutcome {
+    match answer {
+        RefundAnswer::Accepted => RefundOutcome::Refunded,
+        RefundAnswer::Refused(reason) => RefundOutcome::Failed { reason },
+        RefundAnswer::Unavailable(reason) => {
+            let failures = failures.saturating_add(1);
+            if Backoff::waited_after(first_wait, LONGEST_WAIT, failures) >= GIVE_UP_AFTER {
+                return RefundOutcome::Failed {
+                    reason: format!("SumUp did not take the refund for a day; last: {reason}"),
+                };
+            }
+            let wait = Backoff::after_failures(first_wait, LONGEST_WAIT, failures);
+            RefundOutcome::RetryAt {
+                at: now.saturating_add(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2)),
+            }
+        }
+    }
+}
+
 /// Asks SumUp to refund what is due on the order, if it is due now and nobody else is
-/// asking. SumUp's answer ends it: refunded, failed for good (404, 409, 422: logged with
-/// SumUp's reason), or due again after a wait that doubles with each temporary failure.
-pub async fn try_refund(state: &AppState, order_id: i64) -> ApiResult<()> {
-    let store = state.store();
+/// asking, and records how it ended.
+pub async fn try_refund(payments: &Payments, order_id: i64) -> PaymentResult<()> {
+    let store = payments.store();
     let now = time::now();
     let Some(claim) = store.claim_refund(order_id, now).await? else {
         return Ok(());
     };
-    let result = state
-        .sumup()
-        .refund(
-            &claim.merchant_code,
-            &claim.transaction_id,
-            Money::from_minor(claim.amount),
-        )
-        .await;
-    let outcome = match result {
-        Ok(()) => {
-            tracing::info!(order_id, amount = claim.amount, "refund accepted");
-            RefundOutcome::Refunded
+    let answer = RefundAnswer::of(
+        payments
+            .sumup()
+            .refund(
+                &claim.merchant_code,
+                &claim.transaction_id,
+                Money::from_minor(claim.amount),
+            )
+            .await,
+    );
+    let failures = u32::try_from(claim.attempts.max(0)).unwrap_or(u32::MAX);
+    let outcome = outcome(answer, failures, payments.timing().refund_retry, now);
+    match &outcome {
+        RefundOutcome::Refunded => {
+            tracing::info!(order_id, amount = claim.amount, "refund accepted")
         }
-        Err(err) => outcome_of_refusal(order_id, &err, claim.attempts, state, now),
-    };
+        RefundOutcome::Failed { reason } => tracing::error!(
+            order_id,
+            reason,
+            "SumUp did not take the refund; the venue must refund the buyer by hand"
+        ),
+        RefundOutcome::RetryAt { at } => tracing::warn!(
+            order_id,
+            attempts = failures + 1,
+            retry_in_secs = at - now,
+            "refund not taken for now; it stays due"
+        ),
+    }
     store.finish_refund(order_id, &outcome).await?;
-    state.order_changed(order_id);
+    payments.order_changed(order_id);
     Ok(())
 }
 
-fn outcome_of_refusal(
-    order_id: i64,
-    err: &SumUpError,
-    attempts: i64,
-    state: &AppState,
-    now: Timestamp,
-) -> RefundOutcome {
-    if err.is_final() {
-        tracing::error!(
-            order_id,
-            error = %err,
-            "SumUp refused the refund for good; the venue must refund the buyer by hand"
-        );
-        return RefundOutcome::Failed {
-            reason: err.to_string(),
-        };
-    }
-    let wait = retry_wait(state.timing().refund_retry, attempts);
-    tracing::warn!(order_id, error = %err, attempts = attempts + 1, retry_in = ?wait, "refund not taken for now; it stays due");
-    RefundOutcome::RetryAt {
-        at: now + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2),
-    }
-}
-
-/// `first`, doubled for each earlier failure, at most an hour.
-fn retry_wait(first: Duration, attempts: i64) -> Duration {
-    let doublings = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
-    first
-        .checked_mul(1 << doublings)
-        .unwrap_or(LONGEST_WAIT)
-        .min(LONGEST_WAIT)
-}
-
-/// Sends every refund that is due now (one sweep of the background task).
-pub async fn send_due_refunds(state: &AppState) {
-    let orders = match state.store().refunds_to_send(time::now()).await {
+/// Sends every refund that is due now (one sweep of the worker).
+pub async fn send_due_refunds(payments: &Payments) {
+    let orders = match payments.store().refunds_to_send(time::now()).await {
         Ok(orders) => orders,
         Err(err) => {
             tracing::warn!(error = %err, "could not look for due refunds");
@@ -90,8 +122,23 @@ pub async fn send_due_refunds(state: &AppState) {
         }
     };
     for order_id in orders {
-        if let Err(err) = try_refund(state, order_id).await {
+        if let Err(err) = try_refund(payments, order_id).await {
             tracing::warn!(order_id, error = %err, "could not send a due refund");
+        }
+    }
+}
+
+/// The refund worker beside the server: sends due refunds every sweep interval, on this
+/// server as on every other (each refund is claimed before it is sent, so one request goes
+/// to SumUp), until `stop` turns true.
+pub async fn run_refund_worker(payments: Payments, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(payments.timing().refund_sweep_interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => send_due_refunds(&payments).await,
+            // (The guard `wait_for` answers is not `Send`: dropped before the select ends.)
+            _ = async { stop.wait_for(|stopping| *stopping).await.map(|_| ()) } => return,
         }
     }
 }
@@ -154,14 +201,61 @@ pub fn refund_sentence(items: &OrderItems, refund: &Refund, currency: &str) -> S
 mod tests {
     use super::*;
 
+    const FIRST: Duration = Duration::from_secs(10);
+
     #[test]
-    fn waits_double_up_to_an_hour() {
-        let first = Duration::from_secs(10);
-        assert_eq!(retry_wait(first, 0), first);
-        assert_eq!(retry_wait(first, 1), Duration::from_secs(20));
-        assert_eq!(retry_wait(first, 3), Duration::from_secs(80));
-        assert_eq!(retry_wait(first, 12), LONGEST_WAIT);
-        assert_eq!(retry_wait(first, i64::MAX), LONGEST_WAIT);
+    fn an_accepted_refund_is_refunded_and_a_refused_one_failed() {
+        assert_eq!(
+            outcome(RefundAnswer::Accepted, 3, FIRST, 100),
+            RefundOutcome::Refunded
+        );
+        assert_eq!(
+            outcome(RefundAnswer::Refused("404 NOT_FOUND".into()), 0, FIRST, 100),
+            RefundOutcome::Failed {
+                reason: "404 NOT_FOUND".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unavailable_sumup_is_asked_again_after_a_doubling_wait() {
+        let at =
+            |failures| match outcome(RefundAnswer::Unavailable("503".into()), failures, FIRST, 0) {
+                RefundOutcome::RetryAt { at } => at,
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(at(0), 10);
+        assert_eq!(at(1), 20);
+        assert_eq!(at(3), 80);
+        assert_eq!(at(12), 3600, "at most an hour");
+    }
+
+    #[test]
+    fn a_refund_not_taken_for_a_day_is_given_up_to_the_venue() {
+        let mut waited = 0;
+        let mut failures = 0;
+        loop {
+            match outcome(
+                RefundAnswer::Unavailable("503".into()),
+                failures,
+                FIRST,
+                waited,
+            ) {
+                RefundOutcome::RetryAt { at } => waited = at,
+                RefundOutcome::Failed { reason } => {
+                    assert!(reason.contains("503"), "{reason}");
+                    break;
+                }
+                RefundOutcome::Refunded => panic!("never refunded by a 503"),
+            }
+            failures += 1;
+            assert!(failures < 100, "the refund never ends");
+        }
+        let day = 24 * 60 * 60;
+        assert!(
+            (day - 3600..day + 3600).contains(&waited),
+            "gave up after {waited} s"
+        );
     }
 
     #[test]

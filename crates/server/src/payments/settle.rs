@@ -1,132 +1,51 @@
-//! Settling an order from what SumUp says of its checkout: a payment confirms the order's
-//! tickets exactly once (and cancels what the event oversold, making a refund due); a failure
-//! or expiry of the newest attempt makes the order payable again. SumUp is asked, never told.
+//! Settling an order from what SumUp says of its checkout: asking SumUp, taking the step
+//! [`decide`] gives, asking for any refund it made due, and waking those who wait. SumUp is
+//! asked, never told; the rule itself is in `decide`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use storefront_contract::{CheckoutStatus, OrderStatus};
 
-use super::checkout::{Closed, close_at_sumup, has_expired, read_checkout};
+use super::context::Payments;
+use super::decide::{Attempt, Step, decide};
+use super::error::PaymentResult;
 use super::refund::try_refund;
-use crate::error::ApiResult;
-use crate::state::AppState;
+use super::remote::{Closed, close_at_sumup, read_checkout};
+use crate::credentials::new_ticket_secret;
 use crate::store::{CheckoutKey, CheckoutRow, OrderRow, PayPlace};
 use crate::sumup::Checkout;
-use crate::ticket_link;
 use crate::time;
-
-/// SumUp is asked about one order at most this often.
-const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A checkout this young (in whole seconds of its `created_at`) has nothing new to say.
 const JUST_MADE_SECS: time::Timestamp = 1;
 
-/// Remembers when SumUp was last asked about each order, so that many waiting buyers
-/// (or one impatient one) cost SumUp one request a second per order.
-#[derive(Default)]
-pub struct RefreshThrottle {
-    asked_at: Mutex<HashMap<i64, Instant>>,
-}
-
-impl RefreshThrottle {
-    /// Whether enough time passed since SumUp was last asked about this order; if so, the
-    /// caller asks now.
-    fn take_turn(&self, order_id: i64, now: Instant) -> bool {
-        let mut asked_at = self.asked_at.lock().unwrap_or_else(|e| e.into_inner());
-        match asked_at.get(&order_id) {
-            Some(at) if now.duration_since(*at) < REFRESH_INTERVAL => false,
-            _ => {
-                if asked_at.len() > 10_000 {
-                    asked_at.retain(|_, at| now.duration_since(*at) < REFRESH_INTERVAL);
-                }
-                asked_at.insert(order_id, now);
-                true
-            }
-        }
-    }
-
-    /// SumUp was just told about this order (a checkout made): it has nothing new to say for
-    /// a moment, and webhooks say when it has.
-    pub fn just_asked(&self, order_id: i64) {
-        self.take_turn(order_id, Instant::now());
-    }
-}
-
-/// Notices being handled, by what they are about. SumUp sends more than one notice of a
-/// change (the `return_url` callback and the event notification, at once): a notice that
-/// arrives while the same checkout is being re-read is not read in parallel; the read in
-/// flight goes round once more when it is done, and by then the checkout is usually settled
-/// and needs no asking.
-#[derive(Default)]
-pub struct NoticesInFlight {
-    /// Checkouts being re-read, and whether another notice came meanwhile.
-    again: Mutex<HashMap<String, bool>>,
-}
-
-impl NoticesInFlight {
-    /// `true` when the caller is to handle the notice; `false` when a read in flight takes it.
-    fn begin(&self, key: &str) -> bool {
-        let mut again = self.again.lock().unwrap_or_else(|e| e.into_inner());
-        match again.get_mut(key) {
-            Some(flag) => {
-                *flag = true;
-                false
-            }
-            None => {
-                again.insert(key.to_owned(), false);
-                true
-            }
-        }
-    }
-
-    /// `true` when another notice came during the read: read once more.
-    fn end(&self, key: &str) -> bool {
-        let mut again = self.again.lock().unwrap_or_else(|e| e.into_inner());
-        match again.get_mut(key) {
-            Some(flag) if *flag => {
-                *flag = false;
-                true
-            }
-            _ => {
-                again.remove(key);
-                false
-            }
-        }
-    }
-}
-
 /// Handles a notice about a checkout, unless one about it is being handled (which then
 /// goes round once more).
-pub async fn on_notice(state: &AppState, key: CheckoutKey<'_>) -> ApiResult<()> {
+pub async fn on_notice(payments: &Payments, key: CheckoutKey<'_>) -> PaymentResult<()> {
     let name = match key {
         CheckoutKey::Id(id) => format!("checkout {id}"),
         CheckoutKey::ReaderPayment(id) => format!("reader payment {id}"),
     };
-    if !state.notices_in_flight().begin(&name) {
+    if !payments.notices_in_flight().begin(&name) {
         return Ok(());
     }
     loop {
-        let done = refresh_checkout(state, key).await;
-        let again = state.notices_in_flight().end(&name);
+        let done = refresh_checkout(payments, key).await;
+        let again = payments.notices_in_flight().end(&name);
         if done.is_err() || !again {
             return done;
         }
     }
 }
 
-/// Which of an order's SumUp checkouts is meant: the one being paid now, or an earlier one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Attempt {
-    Newest,
-    Older,
-}
-
 /// Reads the order's newest checkout back from SumUp and applies it (at most once a second
 /// per order unless `force`); retries a refund that is due. SumUp failures are logged and
 /// leave the order as it is. `true` when SumUp was asked (the order may have changed).
-pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> ApiResult<bool> {
+pub async fn refresh_order(
+    payments: &Payments,
+    order: &OrderRow,
+    force: bool,
+) -> PaymentResult<bool> {
     // A failed order's newest hosted checkout may still be paid: SumUp's page lets a
     // declined buyer try again.
     let needs_status = match order.status {
@@ -147,14 +66,17 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
                 .is_some_and(|c| just_made(c, time::now())));
     let needs_refund = order.refund.is_some_and(|refund| refund.state.is_open());
     if !(needs_status || needs_refund)
-        || (!force && !state.refresh_throttle().take_turn(order.id, Instant::now()))
+        || (!force
+            && !payments
+                .refresh_throttle()
+                .take_turn(order.id, Instant::now()))
     {
         return Ok(false);
     }
     if needs_status && let Some(checkout) = &order.checkout {
-        match read_checkout(state, order, checkout).await {
+        match read_checkout(payments, order, checkout).await {
             Ok(remote) => {
-                settle(state, order, checkout, &remote, Attempt::Newest).await?;
+                settle(payments, order, checkout, &remote, Attempt::Newest).await?;
                 return Ok(true);
             }
             Err(err) => {
@@ -163,7 +85,7 @@ pub async fn refresh_order(state: &AppState, order: &OrderRow, force: bool) -> A
         }
     }
     if needs_refund {
-        try_refund(state, order.id).await?;
+        try_refund(payments, order.id).await?;
     }
     Ok(true)
 }
@@ -174,19 +96,20 @@ fn just_made(checkout: &CheckoutRow, now: time::Timestamp) -> bool {
 }
 
 /// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
-pub async fn refresh_checkout(state: &AppState, key: CheckoutKey<'_>) -> ApiResult<()> {
-    let Some((order_id, checkout)) = state.store().checkout_of(key).await? else {
+pub async fn refresh_checkout(payments: &Payments, key: CheckoutKey<'_>) -> PaymentResult<()> {
+    let store = payments.store();
+    let Some((order_id, checkout)) = store.checkout_of(key).await? else {
         tracing::info!(?key, "webhook for a checkout we did not make");
         return Ok(());
     };
-    let Some(order) = state.store().order(order_id).await? else {
+    let Some(order) = store.order(order_id).await? else {
         return Ok(());
     };
     // Settled already (SumUp sends more than one notice of a payment): nothing can change.
     if order.status == OrderStatus::Paid && checkout.status == CheckoutStatus::Paid {
         return Ok(());
     }
-    let remote = match read_checkout(state, &order, &checkout).await {
+    let remote = match read_checkout(payments, &order, &checkout).await {
         Ok(remote) => remote,
         Err(err) => {
             tracing::warn!(order_id, error = %err, "could not read the checkout of a webhook");
@@ -197,25 +120,25 @@ pub async fn refresh_checkout(state: &AppState, key: CheckoutKey<'_>) -> ApiResu
         Some(newest) if newest.sumup_id == checkout.sumup_id => Attempt::Newest,
         _ => Attempt::Older,
     };
-    settle(state, &order, &checkout, &remote, attempt).await
+    settle(payments, &order, &checkout, &remote, attempt).await
 }
 
 /// Applies SumUp's view of one checkout to its order, then asks for any refund it made due,
 /// and only then wakes those waiting on the order, so that they see the refund's outcome.
 pub async fn settle(
-    state: &AppState,
+    payments: &Payments,
     order: &OrderRow,
     local: &CheckoutRow,
     remote: &Checkout,
     attempt: Attempt,
-) -> ApiResult<()> {
+) -> PaymentResult<()> {
     let order_id = order.id;
-    let applied = apply_checkout(state, order, local, remote, attempt).await?;
+    let applied = apply(payments, order, local, remote, attempt).await?;
     if applied.refund_due {
-        try_refund(state, order_id).await?;
+        try_refund(payments, order_id).await?;
     }
     if applied.changed {
-        state.order_changed(order_id);
+        payments.order_changed(order_id);
     }
     Ok(())
 }
@@ -238,98 +161,77 @@ impl Applied {
     }
 }
 
-/// Applies SumUp's view of one checkout to its order. A payment is honoured whichever
-/// attempt it came through; failures and expiry only count for the newest attempt.
-async fn apply_checkout(
-    state: &AppState,
+/// Takes the step the rule gives for SumUp's view of one checkout; closing an abandoned
+/// checkout at SumUp first when the rule says so.
+async fn apply(
+    payments: &Payments,
     order: &OrderRow,
     local: &CheckoutRow,
     remote: &Checkout,
     attempt: Attempt,
-) -> ApiResult<Applied> {
+) -> PaymentResult<Applied> {
     let order_id = order.id;
-    let store = state.store();
-    let mut status = remote.status;
-    let expired = attempt == Attempt::Newest && has_expired(local, time::now());
-    if status == CheckoutStatus::Pending && expired {
-        // Too old to be paid now: close it at SumUp first, so it cannot be paid later.
-        match close_at_sumup(state, order, local).await {
-            Ok(Closed::Closed) => status = CheckoutStatus::Expired,
-            Ok(Closed::Paid(paid)) => {
-                return Box::pin(apply_checkout(state, order, local, &paid, attempt)).await;
-            }
-            Err(err) => {
-                tracing::warn!(order_id, error = %err, "could not expire an old checkout");
-                return Ok(Applied::default());
-            }
-        }
-    }
-    Ok(match status {
-        CheckoutStatus::Paid => {
-            let transaction = remote.transaction_id.as_deref();
-            match store
-                .confirm_tickets_and_cancel_oversold(
-                    order_id,
-                    &remote.id,
-                    transaction,
-                    &ticket_link::new_secret(),
-                    time::now(),
-                )
-                .await?
-            {
-                Some(settlement) => {
-                    tracing::info!(
-                        order_id,
-                        refunded_tickets = settlement.cancelled_tickets,
-                        "order paid"
-                    );
-                    Applied {
-                        changed: true,
-                        refund_due: settlement.refund > 0,
-                    }
+    let store = payments.store();
+    let mut remote = remote.clone();
+    let step = loop {
+        match decide(order.status, local, remote.status, attempt, time::now()) {
+            // Closing ends in a paid or an expired checkout, and neither closes again.
+            Step::CloseAtSumUp => match close_at_sumup(payments, order, local).await {
+                Ok(Closed::Closed) => remote.status = CheckoutStatus::Expired,
+                Ok(Closed::Paid(paid)) => remote = paid,
+                Err(err) => {
+                    tracing::warn!(order_id, error = %err, "could not expire an old checkout");
+                    return Ok(Applied::default());
                 }
-                None => Applied::changed(store.set_checkout_status(&remote.id, status).await?),
-            }
+            },
+            step => break step,
         }
-        CheckoutStatus::Failed | CheckoutStatus::Expired => {
+    };
+    Ok(match step {
+        Step::Confirm => match store
+            .confirm_tickets_and_cancel_oversold(
+                order_id,
+                &remote.id,
+                remote.transaction_id.as_deref(),
+                &new_ticket_secret(),
+                time::now(),
+            )
+            .await?
+        {
+            Some(settlement) => {
+                tracing::info!(
+                    order_id,
+                    refunded_tickets = settlement.cancelled_tickets,
+                    "order paid"
+                );
+                Applied {
+                    changed: true,
+                    refund_due: settlement.refund > 0,
+                }
+            }
+            // Another notice settled it a moment ago.
+            None => Applied::changed(store.set_checkout_status(&remote.id, remote.status).await?),
+        },
+        Step::Fail(status) => {
             let checkout_changed = store.set_checkout_status(&remote.id, status).await?;
-            let newest = attempt == Attempt::Newest;
-            let order_changed = newest && store.fail_order(order_id, &remote.id).await?;
+            let order_changed = store.fail_order(order_id, &remote.id).await?;
             Applied::changed(checkout_changed || order_changed)
         }
-        CheckoutStatus::Pending => {
+        Step::Record(status) => {
             Applied::changed(store.set_checkout_status(&remote.id, status).await?)
         }
+        // (The loop above has closed what was to be closed: still pending here means waiting.)
+        Step::Wait | Step::CloseAtSumUp => Applied::changed(
+            store
+                .set_checkout_status(&remote.id, CheckoutStatus::Pending)
+                .await?,
+        ),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_notice_during_a_read_makes_it_go_round_once_more() {
-        let notices = NoticesInFlight::default();
-        assert!(notices.begin("c1"));
-        assert!(!notices.begin("c1"), "the read in flight takes it");
-        assert!(!notices.begin("c1"));
-        assert!(notices.begin("c2"), "another checkout is read at once");
-        assert!(notices.end("c1"), "once more");
-        assert!(!notices.end("c1"), "then done");
-        assert!(notices.begin("c1"), "a later notice is read again");
-        assert!(!notices.end("c1"));
-        assert!(!notices.end("c2"));
-    }
-
-    #[test]
-    fn an_order_is_asked_about_once_a_second() {
-        let throttle = RefreshThrottle::default();
-        let start = Instant::now();
-        assert!(throttle.take_turn(1, start));
-        assert!(!throttle.take_turn(1, start + Duration::from_millis(999)));
-        assert!(throttle.take_turn(2, start));
-        assert!(throttle.take_turn(1, start + REFRESH_INTERVAL));
-    }
 
     #[test]
     fn a_checkout_is_just_made_for_the_second_it_was_made_in_and_the_next() {

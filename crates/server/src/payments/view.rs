@@ -3,35 +3,34 @@
 
 use storefront_contract::{Money, Order, OrderStatus, SOLD_OUT_NOTICE, TicketState};
 
+use super::context::Payments;
+use super::error::PaymentResult;
 use super::refund::{refund_sentence, refund_view};
-use crate::error::ApiResult;
-use crate::state::AppState;
 use crate::store::{OrderItems, OrderRow};
-use crate::ticket_link;
 use crate::time::to_utc;
 
 /// One order as the API shows it.
-pub async fn order_view(state: &AppState, order: &OrderRow) -> ApiResult<Order> {
-    let items = state.store().order_items(order.id).await?;
-    Ok(order_with_items(order, &items, state.public_url()))
+pub async fn order_view(payments: &Payments, order: &OrderRow) -> PaymentResult<Order> {
+    let items = payments.store().order_items(order.id).await?;
+    Ok(order_with_items(order, &items, payments))
 }
 
 /// All of a user's orders as the API shows them, newest first, read in a fixed number of
 /// queries however many there are.
-pub async fn users_orders_view(state: &AppState, user_id: i64) -> ApiResult<Vec<Order>> {
-    let store = state.store();
+pub async fn users_orders_view(payments: &Payments, user_id: i64) -> PaymentResult<Vec<Order>> {
+    let store = payments.store();
     let orders = store.users_orders(user_id).await?;
     let mut items = store.users_order_items(user_id).await?;
     Ok(orders
         .iter()
         .map(|order| {
             let items = items.remove(&order.id).unwrap_or_default();
-            order_with_items(order, &items, state.public_url())
+            order_with_items(order, &items, payments)
         })
         .collect())
 }
 
-fn order_with_items(order: &OrderRow, items: &OrderItems, public_url: &str) -> Order {
+fn order_with_items(order: &OrderRow, items: &OrderItems, payments: &Payments) -> Order {
     let refund = order.refund.map(refund_view);
     let holds_tickets = items
         .tickets
@@ -62,7 +61,7 @@ fn order_with_items(order: &OrderRow, items: &OrderItems, public_url: &str) -> O
         refund,
         notice,
         tickets_url: match (order.status, &order.tickets_secret) {
-            (OrderStatus::Paid, Some(secret)) => Some(ticket_link::url(public_url, secret)),
+            (OrderStatus::Paid, Some(secret)) => Some(payments.tickets_url(secret)),
             _ => None,
         },
         terminal: order.terminal.clone(),

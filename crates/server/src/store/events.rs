@@ -6,6 +6,24 @@ use storefront_contract::{CalendarRef, Money, Page, TicketType};
 use super::Store;
 use crate::time::Timestamp;
 
+/// A ticket type of an event, its cost in minor units.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TicketTypeRow {
+    pub id: i64,
+    pub name: String,
+    pub cost: i64,
+}
+
+impl TicketTypeRow {
+    pub fn to_ticket_type(&self) -> TicketType {
+        TicketType {
+            id: self.id,
+            name: self.name.clone(),
+            cost: Money::from_minor(self.cost),
+        }
+    }
+}
+
 /// One listed event as read from the database, with its sold count.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EventRow {
@@ -179,21 +197,13 @@ impl Store {
             .await
     }
 
-    pub async fn ticket_types(&self, event_id: i64) -> Result<Vec<TicketType>, sqlx::Error> {
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+    pub async fn ticket_types(&self, event_id: i64) -> Result<Vec<TicketTypeRow>, sqlx::Error> {
+        sqlx::query_as(
             "SELECT id, name, cost FROM ticket_types WHERE event_id = $1 ORDER BY cost, id",
         )
         .bind(event_id)
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, cost)| TicketType {
-                id,
-                name,
-                cost: Money::from_minor(cost),
-            })
-            .collect())
+        .await
     }
 
     /// How many pending tickets for this event the user has in their cart.

@@ -30,7 +30,7 @@ use connections::{Connections, WriterThread};
 use notify::Notices;
 
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
-pub use events::{EventFilter, EventRow, ListCursor};
+pub use events::{EventFilter, EventRow, ListCursor, TicketTypeRow};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 

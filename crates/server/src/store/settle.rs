@@ -238,8 +238,8 @@ impl Store {
             refund: 0,
         };
         for event in events {
-            let excess = event.confirmed - event.capacity;
-            if excess <= 0 {
+            let excess = crate::capacity::oversold(event.capacity, event.confirmed);
+            if excess == 0 {
                 continue;
             }
             // The event sold out before this payment completed: this order's newest tickets

@@ -105,10 +105,23 @@ async fn a_forged_webhook_changes_nothing() {
     for body in [
         json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": checkout}),
         json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "made-up"}),
+        // A body that says the checkout was paid: only SumUp's own answer counts.
+        json!({"id": "evt_forged", "event_type": "checkout.status.updated",
+               "payload": {"checkout_id": checkout, "status": "PAID"},
+               "timestamp": "2026-12-03T10:00:00Z"}),
     ] {
         let answer = app.post("/webhooks/sumup", None, body).await;
         assert_eq!(answer.status, StatusCode::NO_CONTENT);
     }
+    // Answered at once, handled after: wait for the handling, then look at the database
+    // (reading the order through the API would ask SumUp itself).
+    app.server.notices_handled().await;
+    let stored: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored, "pending");
     assert_eq!(app.order(&ann, id, 0).await["status"], "pending");
     let junk = app.post("/webhooks/sumup", None, json!({"nope": 1})).await;
     assert_eq!(junk.status, StatusCode::BAD_REQUEST);

@@ -8,8 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use super::extract::user_of;
 use crate::error::ApiError;
-use crate::extract::user_of;
 use crate::state::AppState;
 use crate::store::KeyClaim;
 use crate::time;

@@ -11,9 +11,10 @@ use storefront_contract::{
 };
 use tokio::sync::broadcast;
 
+use super::extract::{ApiQuery, AuthUser, IdPath, OptionalApiJson};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, AuthUser, IdPath, OptionalApiJson};
-use crate::payments::checkout::{PayWith, checkout_to_pay, close_open_checkout, not_payable};
+use crate::payments::PaymentError;
+use crate::payments::attempts::{PayWith, checkout_to_pay, close_open_checkout};
 use crate::payments::settle::refresh_order;
 use crate::payments::view::{order_view, users_orders_view};
 use crate::state::AppState;
@@ -48,9 +49,10 @@ pub async fn pay_order(
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
     let order = users_order(&state, user.id, order_id).await?;
     let with = pay_with(&state, &order, &request).await?;
-    refresh_order(&state, &order, true).await?;
+    let payments = state.payments();
+    refresh_order(payments, &order, true).await?;
     let order = reload(&state, order_id).await?;
-    let checkout = checkout_to_pay(&state, &order, &with).await?;
+    let checkout = checkout_to_pay(payments, &order, &with).await?;
     pay_here(&state, order, checkout).await
 }
 
@@ -105,7 +107,7 @@ pub async fn pay_here(
         checkout: Some(checkout.clone()),
         ..order
     };
-    let order = order_view(state, &order).await?;
+    let order = order_view(state.payments(), &order).await?;
     Ok((
         StatusCode::CREATED,
         Json(CheckoutResponse {
@@ -137,11 +139,12 @@ pub async fn get_order(
         ));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
-    let mut changes = state.subscribe_orders();
+    let payments = state.payments();
+    let mut changes = payments.subscribe_orders();
     let mut stopping = state.subscribe_stopping();
     let mut order = users_order(&state, user.id, order_id).await?;
     // The order as read stands unless SumUp was asked about it.
-    let mut stale = refresh_order(&state, &order, false).await?;
+    let mut stale = refresh_order(payments, &order, false).await?;
     loop {
         if stale {
             order = reload(&state, order_id).await?;
@@ -151,16 +154,16 @@ pub async fn get_order(
         if order.status != OrderStatus::Pending || now >= deadline || *stopping.borrow() {
             break;
         }
-        let nap = state.poll_interval().min(deadline - now);
+        let nap = payments.timing().poll_interval.min(deadline - now);
         tokio::select! {
             _ = this_order_changed(&mut changes, order_id) => {}
             _ = stopping.changed() => {}
             _ = tokio::time::sleep(nap) => {
-                refresh_order(&state, &order, false).await?;
+                refresh_order(payments, &order, false).await?;
             }
         }
     }
-    Ok(Json(order_view(&state, &order).await?))
+    Ok(Json(order_view(payments, &order).await?))
 }
 
 /// Returns when the order changes, or when changes were missed and it may have.
@@ -185,13 +188,15 @@ pub async fn cancel_order(
 ) -> ApiResult<Json<Order>> {
     let order = users_order(&state, user.id, order_id).await?;
     if !order.status.is_payable() {
-        return Err(not_payable(order.status));
+        return Err(PaymentError::NotPayable(order.status).into());
     }
-    if !close_open_checkout(&state, &order).await? && state.store().cancel_order(order_id).await? {
-        state.order_changed(order_id);
+    let payments = state.payments();
+    if !close_open_checkout(payments, &order).await? && state.store().cancel_order(order_id).await?
+    {
+        payments.order_changed(order_id);
     }
     let order = reload(&state, order_id).await?;
-    Ok(Json(order_view(&state, &order).await?))
+    Ok(Json(order_view(payments, &order).await?))
 }
 
 pub async fn list_orders(
@@ -199,7 +204,7 @@ pub async fn list_orders(
     AuthUser(user): AuthUser,
 ) -> ApiResult<Json<OrderList>> {
     Ok(Json(OrderList {
-        orders: users_orders_view(&state, user.id).await?,
+        orders: users_orders_view(state.payments(), user.id).await?,
     }))
 }
 

@@ -10,8 +10,8 @@ use storefront_contract::{
     Role, TicketState, normalize_ticket_code,
 };
 
+use super::extract::{ApiJson, AuthUser, IdPath};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, AuthUser, IdPath};
 use crate::state::AppState;
 use crate::time::{self, Timestamp, to_utc};
 

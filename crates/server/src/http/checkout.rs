@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use storefront_contract::{CheckoutRequest, CheckoutResponse};
 
+use super::extract::{ApiJson, AuthUser};
+use super::orders::{pay_here, reload};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, AuthUser};
-use crate::orders::{pay_here, reload};
-use crate::payments::checkout::start_checkout;
+use crate::payments::attempts::start_checkout;
 use crate::state::AppState;
 use crate::time;
 
@@ -51,13 +51,13 @@ pub async fn checkout(
             user.id,
             page_id,
             state.currency(),
-            state.sumup().merchant_code(),
+            state.payments().sumup().merchant_code(),
             time::now(),
         )
         .await?
         .ok_or(ApiError::EmptyCart)?;
     // No one waits on it yet: no one knows its id before this answer.
     let order = reload(&state, order_id).await?;
-    let checkout = start_checkout(&state, &order).await?;
+    let checkout = start_checkout(state.payments(), &order).await?;
     pay_here(&state, order, checkout).await
 }

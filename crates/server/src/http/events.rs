@@ -10,9 +10,11 @@ use storefront_contract::{
     SOLD_OUT_NOTICE, TicketState,
 };
 
-use crate::cart::summary_of;
+use super::cart::summary_of;
+use super::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser};
+use crate::capacity::availability;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser};
+use crate::pricing::ticket_price;
 use crate::state::AppState;
 use crate::store::NewTickets;
 use crate::store::{EventFilter, EventRow, ListCursor};
@@ -27,16 +29,6 @@ pub struct ListQuery {
     page: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
-}
-
-/// The sold / available / sold-out figures of the contract, from capacity and sold.
-pub fn availability(capacity: Option<i64>, sold: i64) -> (Option<u32>, u32, Option<u32>, bool) {
-    let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-    let sold = clamp(sold);
-    let capacity = capacity.map(clamp);
-    let available = capacity.map(|cap| cap.saturating_sub(sold));
-    let sold_out = capacity.is_some_and(|cap| sold >= cap);
-    (capacity, sold, available, sold_out)
 }
 
 /// The event as the API lists it; its times are in its venue's zone (`default_zone` when
@@ -155,7 +147,7 @@ pub async fn get_event(
         description: row.description.clone(),
         location: row.location.clone(),
         ticket_price: row.ticket_price.map(Money::from_minor),
-        ticket_types,
+        ticket_types: ticket_types.iter().map(|t| t.to_ticket_type()).collect(),
         max_per_order: u32::try_from(row.max_per_order).unwrap_or(1),
         in_my_cart: u32::try_from(in_my_cart).unwrap_or(u32::MAX),
     }))
@@ -177,30 +169,11 @@ pub async fn buy_tickets(
         ));
     }
     let types = state.store().ticket_types(event.id).await?;
-    let (ticket_type_id, cost) = match (request.ticket_type_id, types.is_empty()) {
-        (None, true) => (None, event.ticket_price.unwrap_or(0)),
-        (Some(_), true) => {
-            return Err(ApiError::validation(
-                "ticket_type_id",
-                "This event has no ticket types; leave ticket_type_id out.",
-            ));
-        }
-        (None, false) => {
-            return Err(ApiError::validation(
-                "ticket_type_id",
-                "Choose a ticket type for this event.",
-            ));
-        }
-        (Some(type_id), false) => match types.iter().find(|t| t.id == type_id) {
-            Some(ticket_type) => (Some(type_id), ticket_type.cost.to_minor().unwrap_or(0)),
-            None => {
-                return Err(ApiError::validation(
-                    "ticket_type_id",
-                    "That ticket type is not one of this event's.",
-                ));
-            }
-        },
-    };
+    let (ticket_type_id, cost) = ticket_price(event.ticket_price, &types, request.ticket_type_id)
+        .map_err(|err| match err.is_request_error() {
+        true => ApiError::validation("ticket_type_id", err.to_string()),
+        false => ApiError::internal(format!("event {}: {err}", event.id)),
+    })?;
     let new = NewTickets {
         event_id: event.id,
         user_id: user.id,
@@ -248,16 +221,6 @@ pub async fn buy_tickets(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn availability_follows_the_contract() {
-        assert_eq!(availability(None, 5), (None, 5, None, false));
-        assert_eq!(availability(Some(10), 8), (Some(10), 8, Some(2), false));
-        assert_eq!(availability(Some(10), 10), (Some(10), 10, Some(0), true));
-        // Oversold (two payments raced): available never goes negative.
-        assert_eq!(availability(Some(10), 12), (Some(10), 12, Some(0), true));
-        assert_eq!(availability(Some(0), 0), (Some(0), 0, Some(0), true));
-    }
 
     #[test]
     fn cursors_round_trip_and_reject_junk() {

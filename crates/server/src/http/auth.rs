@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use storefront_contract::{LoginRequest, LoginResponse, User};
 
+use super::extract::{ApiJson, AuthUser, BearerToken};
 use crate::credentials::{
     FAILURE_WINDOW_SECS, SESSION_LIFETIME_SECS, decoy_hash, login_allowed, new_token, token_hash,
     verify_password,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, AuthUser, BearerToken};
 use crate::state::AppState;
 use crate::time::{self, to_utc};
 

@@ -8,9 +8,8 @@ use axum::response::Html;
 use storefront_contract::{NoticeSubject, WebhookNotice};
 
 use crate::error::ApiError;
-use crate::payments::settle::on_notice;
+use crate::payments::OwnedCheckoutKey;
 use crate::state::AppState;
-use crate::store::CheckoutKey;
 
 /// With a signing secret, only a notification signed with it in the last 5 minutes is taken
 /// (checked by SumUp's own SDK); a refused one changes nothing. Either way the body only says
@@ -36,20 +35,15 @@ pub async fn sumup_webhook(
             "The body is not a notification SumUp sends: {err}."
         ))
     })?;
-    if notice.subject().is_none() {
-        tracing::info!(?notice, "webhook about something other than a checkout");
-        return Ok(StatusCode::NO_CONTENT);
-    }
-    tokio::spawn(async move {
-        let key = match notice.subject() {
-            Some(NoticeSubject::Checkout(id)) => CheckoutKey::Id(id),
-            Some(NoticeSubject::ReaderPayment(id)) => CheckoutKey::ReaderPayment(id),
-            None => return,
-        };
-        if let Err(err) = on_notice(&state, key).await {
-            tracing::warn!(error = %err, "webhook handling failed");
+    let key = match notice.subject() {
+        Some(NoticeSubject::Checkout(id)) => OwnedCheckoutKey::Id(id.to_owned()),
+        Some(NoticeSubject::ReaderPayment(id)) => OwnedCheckoutKey::ReaderPayment(id.to_owned()),
+        None => {
+            tracing::info!(?notice, "webhook about something other than a checkout");
+            return Ok(StatusCode::NO_CONTENT);
         }
-    });
+    };
+    state.payments().hear_notice(key);
     Ok(StatusCode::NO_CONTENT)
 }
 

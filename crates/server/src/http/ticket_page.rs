@@ -5,8 +5,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use base64::Engine;
-use rand::RngCore;
 use storefront_contract::TicketState;
 
 use crate::error::ApiError;
@@ -15,18 +13,6 @@ use crate::state::AppState;
 use crate::store::OrderRow;
 use crate::store::tickets::TicketRow;
 use crate::time::to_utc;
-
-/// A new ticket page secret: 128 random bits, URL-safe base64.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Where the ticket page of an order with this secret is.
-pub fn url(public_url: &str, secret: &str) -> String {
-    format!("{}/t/{secret}", public_url.trim_end_matches('/'))
-}
 
 /// `GET /t/{secret}`: the order's tickets; any other secret is 404, with nothing of any order.
 pub async fn tickets_page(
@@ -161,17 +147,6 @@ fn render(order: &OrderRow, tickets: &[TicketRow], default_zone: chrono_tz::Tz) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_are_long_and_different() {
-        let a = new_secret();
-        assert_eq!(a.len(), 22, "128 bits in URL-safe base64");
-        assert_ne!(a, new_secret());
-        assert!(
-            a.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        );
-    }
 
     #[test]
     fn qr_codes_are_svg() {

@@ -11,8 +11,8 @@ use storefront_contract::{
     ProductList, SOLD_OUT_NOTICE, UpdateProductRequest,
 };
 
+use super::extract::{ApiJson, ApiQuery, AuthUser, IdPath};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, AuthUser, IdPath};
 use crate::state::AppState;
 use crate::store::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 use crate::time::to_utc;
