@@ -398,7 +398,6 @@ impl SumUpClient {
         checkout_id: &str,
         client_transaction_id: &str,
     ) -> Result<Checkout, SumUpError> {
-        use sumup::common::TransactionStatus as Status;
         let params = sumup::transactions::GetParams::builder()
             .client_transaction_id(client_transaction_id.to_owned())
             .build();
@@ -409,13 +408,13 @@ impl SumUpClient {
             .await
             .map_err(SumUpError::from_sdk)
         {
-            Ok(transaction) => match transaction.status {
-                Some(Status::Successful | Status::Refunded) => {
-                    (CheckoutStatus::Paid, transaction.id)
-                }
-                Some(Status::Failed | Status::Cancelled) => (CheckoutStatus::Failed, None),
-                _ => (CheckoutStatus::Pending, None),
-            },
+            Ok(transaction) => {
+                let status = paid_by_transaction(transaction.status.as_ref()).map_err(|why| {
+                    SumUpError::Decode(format!("reader payment {client_transaction_id}: {why}"))
+                })?;
+                let paid = status == CheckoutStatus::Paid;
+                (status, transaction.id.filter(|_| paid))
+            }
             Err(SumUpError::Api { status: 404, .. }) => (CheckoutStatus::Pending, None),
             Err(err) => return Err(err),
         };
@@ -482,7 +481,7 @@ fn checkout_from_value(
     #[derive(Deserialize)]
     struct TransactionShape {
         id: Option<String>,
-        status: Option<String>,
+        status: Option<sumup::common::TransactionStatus>,
     }
     let value = value.map_err(|err| SumUpError::Decode(err.to_string()))?;
     let shape: Shape =
@@ -496,8 +495,10 @@ fn checkout_from_value(
         .parse()
         .map_err(|err: storefront_contract::UnknownName| SumUpError::Decode(err.to_string()))?;
     // Paid, and perhaps refunded since: either way the transaction that took the money.
-    let took_money =
-        |t: &TransactionShape| matches!(t.status.as_deref(), Some("SUCCESSFUL" | "REFUNDED"));
+    let took_money = |t: &TransactionShape| {
+        use sumup::common::TransactionStatus as Status;
+        matches!(t.status, Some(Status::Successful | Status::Refunded))
+    };
     let transaction_id = shape
         .transactions
         .iter()
@@ -511,6 +512,21 @@ fn checkout_from_value(
         hosted_checkout_url: shape.hosted_checkout_url,
         transaction_id,
     })
+}
+
+/// How a reader payment stands by its transaction's status. An unknown or missing status is
+/// an error, never guessed: the payment stays as we last knew it.
+fn paid_by_transaction(
+    status: Option<&sumup::common::TransactionStatus>,
+) -> Result<CheckoutStatus, String> {
+    use sumup::common::TransactionStatus as Status;
+    match status {
+        Some(Status::Successful | Status::Refunded) => Ok(CheckoutStatus::Paid),
+        Some(Status::Failed | Status::Cancelled) => Ok(CheckoutStatus::Failed),
+        Some(Status::Pending) => Ok(CheckoutStatus::Pending),
+        Some(Status::Other(other)) => Err(format!("unknown transaction status {other:?}")),
+        None => Err("a transaction without a status".to_owned()),
+    }
 }
 
 fn urlencode(segment: &str) -> String {
@@ -612,6 +628,36 @@ mod tests {
             checkout_from_value(Ok(serde_json::json!({"id": "c4", "status": "SOMETHING"})))
                 .is_err()
         );
+        // A transaction in a state SumUp may add later took no money we know of.
+        let unknown = checkout_from_value(Ok(serde_json::json!({
+            "id": "c5", "status": "PAID", "transaction_id": "t5",
+            "transactions": [{"id": "t4", "status": "CHARGEBACK"}]
+        })))
+        .unwrap();
+        assert_eq!(unknown.transaction_id.as_deref(), Some("t5"));
+    }
+
+    #[test]
+    fn a_reader_payment_stands_as_its_transaction_says_and_nothing_is_guessed() {
+        use sumup::common::TransactionStatus as Status;
+        assert_eq!(
+            paid_by_transaction(Some(&Status::Successful)),
+            Ok(CheckoutStatus::Paid)
+        );
+        assert_eq!(
+            paid_by_transaction(Some(&Status::Refunded)),
+            Ok(CheckoutStatus::Paid)
+        );
+        assert_eq!(
+            paid_by_transaction(Some(&Status::Cancelled)),
+            Ok(CheckoutStatus::Failed)
+        );
+        assert_eq!(
+            paid_by_transaction(Some(&Status::Pending)),
+            Ok(CheckoutStatus::Pending)
+        );
+        assert!(paid_by_transaction(Some(&Status::Other("CHARGEBACK".into()))).is_err());
+        assert!(paid_by_transaction(None).is_err());
     }
 
     #[test]
