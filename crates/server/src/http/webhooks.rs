@@ -9,6 +9,7 @@ use storefront_contract::{NoticeSubject, WebhookNotice};
 
 use crate::error::ApiError;
 use crate::payments::OwnedCheckoutKey;
+use crate::payments::settle::hear_notice;
 use crate::state::AppState;
 
 /// With a signing secret, only a notification signed with it in the last 5 minutes is taken
@@ -43,7 +44,7 @@ pub async fn sumup_webhook(
             return Ok(StatusCode::NO_CONTENT);
         }
     };
-    state.payments().hear_notice(key);
+    hear_notice(state.payments(), key);
     Ok(StatusCode::NO_CONTENT)
 }
 

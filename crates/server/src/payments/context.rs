@@ -130,17 +130,9 @@ impl Payments {
             .await;
     }
 
-    /// Handles a notice about a checkout on a task of its own, so that SumUp is answered at
-    /// once.
-    pub fn hear_notice(&self, key: OwnedCheckoutKey) {
-        let payments = self.clone();
-        let handling = Handling::begin(&self.notices_handled);
-        tokio::spawn(async move {
-            if let Err(err) = super::settle::on_notice(&payments, key.as_key()).await {
-                tracing::warn!(error = %err, "webhook handling failed");
-            }
-            drop(handling);
-        });
+    /// Counts a notice as being handled until the guard is dropped.
+    pub(super) fn handling_notice(&self) -> Handling {
+        Handling::begin(&self.notices_handled)
     }
 
     /// Returns once every notice heard so far has been handled.
@@ -152,7 +144,7 @@ impl Payments {
 }
 
 /// One notice being handled; counted until dropped, also when its task panics.
-struct Handling(Arc<watch::Sender<usize>>);
+pub(super) struct Handling(Arc<watch::Sender<usize>>);
 
 impl Handling {
     fn begin(count: &Arc<watch::Sender<usize>>) -> Handling {

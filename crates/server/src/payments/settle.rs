@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use storefront_contract::{CheckoutStatus, OrderStatus};
 
-use super::context::Payments;
+use super::context::{OwnedCheckoutKey, Payments};
 use super::decide::{Attempt, Step, decide};
 use super::error::PaymentResult;
 use super::refund::try_refund;
@@ -18,6 +18,19 @@ use crate::time;
 
 /// A checkout this young (in whole seconds of its `created_at`) has nothing new to say.
 const JUST_MADE_SECS: time::Timestamp = 1;
+
+/// Handles a notice about a checkout on a task of its own, so that SumUp is answered at
+/// once; [`Payments::notices_handled`] waits for it.
+pub fn hear_notice(payments: &Payments, key: OwnedCheckoutKey) {
+    let payments = payments.clone();
+    let handling = payments.handling_notice();
+    tokio::spawn(async move {
+        if let Err(err) = on_notice(&payments, key.as_key()).await {
+            tracing::warn!(error = %err, "webhook handling failed");
+        }
+        drop(handling);
+    });
+}
 
 /// Handles a notice about a checkout, unless one about it is being handled (which then
 /// goes round once more).

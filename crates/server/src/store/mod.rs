@@ -12,7 +12,7 @@ mod connections;
 mod events;
 mod idempotency;
 mod limits;
-mod notify;
+mod notices;
 mod orders;
 mod readers;
 mod refunds;
@@ -27,7 +27,7 @@ use storefront_contract::UnknownName;
 
 pub use connections::Conn;
 use connections::{Connections, WriterThread};
-use notify::Notices;
+use notices::Notices;
 
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use events::{EventFilter, EventRow, ListCursor, TicketTypeRow};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnection, PgListener};
+use storefront_contract::Backoff;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{Backend, Store};
@@ -134,17 +135,16 @@ impl Store {
         if self.backend != Backend::Postgres {
             return;
         }
-        let mut pause = Duration::from_millis(200);
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         while !*stop.borrow() {
             let mut listener = match PgListener::connect(&self.url).await {
                 Ok(listener) => listener,
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot listen for order changes; retrying");
                     tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
+                        _ = tokio::time::sleep(backoff.next_delay()) => {}
                         _ = stop.changed() => {}
                     }
-                    pause = (pause * 2).min(Duration::from_secs(10));
                     continue;
                 }
             };
@@ -152,7 +152,7 @@ impl Store {
                 tracing::warn!(error = %err, "cannot listen for order changes; retrying");
                 continue;
             }
-            pause = Duration::from_millis(200);
+            backoff.reset();
             loop {
                 tokio::select! {
                     notice = listener.recv() => match notice {
