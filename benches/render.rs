@@ -54,6 +54,7 @@ fn big_cart(lines: i64) -> Cart {
                     unit_price: Money::from_minor(250 + i),
                     quantity: 2,
                     line_total: Money::from_minor(2 * (250 + i)),
+                    previous_unit_price: None,
                 })
                 .collect();
             CartGroup {

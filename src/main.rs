@@ -55,6 +55,30 @@ enum Command {
     /// Run the backend in-process (demo catalog, in-memory database, SumUp sandbox) and the
     /// client against it.
     Demo(ClientArgs),
+    /// Check a catalog against a database, or apply it (the venue's catalog, live).
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Print what the catalog would change (or why it is refused); change nothing. Exits 0
+    /// when it would apply, 1 when refused.
+    Check {
+        /// The catalog (TOML).
+        file: PathBuf,
+        /// The database to compare with (default: an empty one).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Apply the catalog to the database in one transaction (same output as check).
+    Apply {
+        /// The catalog (TOML).
+        file: PathBuf,
+        /// The database to apply it to (sqlite://PATH or postgres://...).
+        #[arg(long)]
+        database: String,
+    },
 }
 
 const SERVE_HELP: &str = "\
@@ -139,7 +163,7 @@ fn has_terminal() -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runs_client = !matches!(cli.command, Some(Command::Serve(_)));
+    let runs_client = !matches!(cli.command, Some(Command::Serve(_) | Command::Catalog(_)));
     if runs_client && !has_terminal() {
         eprintln!(
             "storefront: the client needs a terminal (stdin and stdout must be one); \
@@ -160,10 +184,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    let result: Result<(), String> = runtime.block_on(async {
         match cli.command {
             None => client(&flags(cli.server.clone(), &cli.client)).await,
             Some(Command::Serve(args)) => serve(*args).await,
+            Some(Command::Catalog(command)) => catalog(command).await,
             // The demo runs its own server: none is named.
             Some(Command::Demo(args)) => demo(&flags(None, &args)).await,
         }
@@ -203,6 +228,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (None, false) => None,
     };
     let sumup = args.sumup()?;
+    let catalog_path = args.catalog.clone();
     let server = storefront_server::start(ServerConfig {
         bind: args.bind,
         database_url: args.database,
@@ -220,7 +246,35 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         _ => err.to_string(),
     })?;
     println!("listening on {}", server.origin());
-    run_until_signal(server).await
+    run_until_signal(server, catalog_path).await
+}
+
+/// `storefront catalog check|apply`: prints the changes or the refusals.
+async fn catalog(command: CatalogCommand) -> Result<(), String> {
+    let (file, database, apply) = match command {
+        CatalogCommand::Check { file, database } => (
+            file,
+            database.unwrap_or_else(|| "sqlite::memory:".to_owned()),
+            false,
+        ),
+        CatalogCommand::Apply { file, database } => (file, database, true),
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|err| format!("cannot read the catalog {}: {err}", file.display()))?;
+    let store = storefront_server::connect_database(&database)
+        .await
+        .map_err(|err| err.to_string())?;
+    let result = if apply {
+        storefront_server::catalog::apply_catalog(&store, &text, None).await
+    } else {
+        storefront_server::catalog::check_catalog(&store, &text).await
+    };
+    store.close().await;
+    println!("{}", storefront_server::catalog::report(&result));
+    match result {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!("{}: the catalog was refused", file.display())),
+    }
 }
 
 fn settings(flags: &Flags) -> Result<Settings, String> {
@@ -313,8 +367,46 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     result.map_err(|err| format!("the terminal failed: {err}"))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
-async fn run_until_signal(server: RunningServer) -> Result<(), String> {
+/// Applies the catalog file again whenever the process gets SIGHUP (with `serve --catalog`).
+async fn reload_on_hangup(server: &RunningServer, catalog: Option<PathBuf>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Some(path), Ok(mut hangups)) = (catalog, signal(SignalKind::hangup())) else {
+            return std::future::pending().await;
+        };
+        while hangups.recv().await.is_some() {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(err) => {
+                    tracing::error!(file = %path.display(), error = %err, "cannot read the catalog");
+                    continue;
+                }
+            };
+            match server.apply_catalog(&text).await {
+                Ok(applied) => tracing::info!(
+                    file = %path.display(),
+                    changes = applied.changes.len(),
+                    "catalog applied on SIGHUP"
+                ),
+                Err(err) => tracing::error!(
+                    file = %path.display(),
+                    error = %err,
+                    "the catalog was refused on SIGHUP; nothing changed"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (server, catalog);
+        std::future::pending().await
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully; SIGHUP applies the catalog
+/// file again.
+async fn run_until_signal(server: RunningServer, catalog: Option<PathBuf>) -> Result<(), String> {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -330,6 +422,7 @@ async fn run_until_signal(server: RunningServer) -> Result<(), String> {
     tokio::select! {
         _ = ctrl_c => {}
         _ = terminate => {}
+        _ = reload_on_hangup(&server, catalog) => {}
     }
     server.stop().await;
     Ok(())

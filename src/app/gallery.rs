@@ -151,6 +151,7 @@ pub fn ticket(
         calendar_container_type: event.page.as_ref().map(|_| "page".into()),
         order_id: None,
         created_at: at("2031-03-01T10:00:00Z"),
+        previous_cost: None,
     }
 }
 
@@ -218,6 +219,7 @@ pub fn cart() -> Cart {
                     unit_price: Money::from_minor(850),
                     quantity: 1,
                     line_total: Money::from_minor(850),
+                    previous_unit_price: None,
                 }],
                 calendar_entries: vec![CartBooking {
                     id: 1,
@@ -289,6 +291,7 @@ pub fn order(status: OrderStatus) -> Order {
             unit_price: Money::from_minor(850),
             quantity: 1,
             line_total: Money::from_minor(850),
+            previous_unit_price: None,
         }],
         calendar_entries: vec![],
         tickets,

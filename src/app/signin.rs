@@ -156,10 +156,7 @@ impl App {
     /// At the door only staff go on; anyone else is told and signed out again.
     fn door_signed_in(&mut self, token: String) -> Vec<Effect> {
         let user = self.user().cloned();
-        if user
-            .as_ref()
-            .is_some_and(|u| u.role == storefront_contract::Role::Staff)
-        {
+        if user.as_ref().is_some_and(|u| u.role.checks_in()) {
             let name = user.map(|u| u.name).unwrap_or_default();
             if self.signin.return_to.take() == Some(Screen::Scanner)
                 && let Some(event_id) = self.door.event_id

@@ -41,13 +41,22 @@ pub struct User {
 }
 
 named_enum! {
-    /// What a user is to the venue: a buyer, a box-office terminal, or door staff.
+    /// What a user is to the venue: a buyer, a box-office terminal, door staff, or a
+    /// manager (everything staff may do, and the venue's administration).
     #[derive(Default)]
     pub enum Role {
         #[default]
         Customer = "customer",
         Kiosk = "kiosk",
         Staff = "staff",
+        Manager = "manager",
+    }
+}
+
+impl Role {
+    /// Door staff and managers check tickets in.
+    pub fn checks_in(self) -> bool {
+        matches!(self, Role::Staff | Role::Manager)
     }
 }
 
@@ -165,6 +174,51 @@ pub struct Ticket {
     pub calendar_container_type: Option<String>,
     pub order_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// A pending ticket's price when it was put in the cart, when the venue has changed it
+    /// since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_cost: Option<Money>,
+}
+
+named_enum! {
+    /// What a catalog change is about.
+    pub enum CatalogEntity {
+        Currency = "currency",
+        Page = "page",
+        Calendar = "calendar",
+        Event = "event",
+        TicketType = "ticket_type",
+        Product = "product",
+        User = "user",
+        Reader = "reader",
+    }
+}
+
+named_enum! {
+    /// How a catalog entry changes: new, different, or gone from the file (retired, never
+    /// deleted).
+    pub enum CatalogChangeKind {
+        Added = "added",
+        Changed = "changed",
+        Retired = "retired",
+    }
+}
+
+/// One change a catalog makes (`POST /admin/catalog`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogChange {
+    pub kind: CatalogEntity,
+    pub key: String,
+    pub change: CatalogChangeKind,
+    pub detail: String,
+}
+
+/// `POST /admin/catalog`: what the catalog changes, and whether it was applied (`false` for a
+/// dry run, or when nothing was to change).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogApplied {
+    pub applied: bool,
+    pub changes: Vec<CatalogChange>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,6 +278,9 @@ pub struct CartProduct {
     pub unit_price: Money,
     pub quantity: u32,
     pub line_total: Money,
+    /// The price when the line was put in the cart, when the venue has changed it since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_unit_price: Option<Money>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

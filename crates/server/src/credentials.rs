@@ -47,12 +47,6 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|err| HashError::Hash(err.to_string()))
 }
 
-/// Hashes passwords off the async threads (argon2 is deliberately slow).
-pub async fn hash_passwords(passwords: Vec<String>) -> Result<Vec<String>, HashError> {
-    tokio::task::spawn_blocking(move || passwords.iter().map(|p| hash_password(p)).collect())
-        .await?
-}
-
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()

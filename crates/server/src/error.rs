@@ -18,6 +18,8 @@ pub enum ApiError {
     LoginRequired,
     #[error("That email and password do not match an account.")]
     InvalidCredentials,
+    #[error("This account has been disabled by the venue. Ask the box office if you need it.")]
+    AccountDisabled,
     #[error("{0}")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -70,7 +72,8 @@ impl ApiError {
             ApiError::Unauthorized
             | ApiError::BadSignature(_)
             | ApiError::LoginRequired
-            | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            | ApiError::InvalidCredentials
+            | ApiError::AccountDisabled => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -89,7 +92,9 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
-            ApiError::Unauthorized | ApiError::BadSignature(_) => ErrorCode::Unauthorized,
+            ApiError::Unauthorized | ApiError::BadSignature(_) | ApiError::AccountDisabled => {
+                ErrorCode::Unauthorized
+            }
             ApiError::LoginRequired => ErrorCode::LoginRequired,
             ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ApiError::NotFound(_) => ErrorCode::NotFound,

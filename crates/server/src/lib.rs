@@ -40,7 +40,7 @@ pub const DEMO_CATALOG: &str = include_str!("../../../assets/demo-catalog.toml")
 pub struct ServerConfig {
     pub bind: SocketAddr,
     pub database_url: String,
-    /// A catalog's TOML text, loaded when the database is empty.
+    /// A catalog's TOML text, applied at start (to an empty database, or as a sync).
     pub catalog: Option<String>,
     /// The origin buyers' browsers and SumUp reach us at; `http://<bound address>` if unset.
     pub public_url: Option<String>,
@@ -81,6 +81,36 @@ impl Default for ServerConfig {
     }
 }
 
+/// Says in the log what applying a catalog changed.
+fn log_catalog(applied: &catalog::Applied) {
+    if !applied.applied {
+        tracing::info!("the catalog is as the database holds it: nothing to change");
+        return;
+    }
+    let count = |change| {
+        applied
+            .changes
+            .iter()
+            .filter(|c| c.change == change)
+            .count()
+    };
+    tracing::info!(
+        added = count(catalog::ChangeKind::Added),
+        changed = count(catalog::ChangeKind::Changed),
+        retired = count(catalog::ChangeKind::Retired),
+        "catalog applied"
+    );
+    for change in &applied.changes {
+        tracing::info!(
+            kind = %change.kind,
+            key = %change.key,
+            change = %change.change,
+            detail = %change.detail,
+            "catalog change"
+        );
+    }
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -88,12 +118,10 @@ pub enum StartError {
     Open(#[from] OpenError),
     #[error("cannot read the database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("the catalog was not loaded: {0}")]
+    #[error("the catalog was not applied: {0}")]
     Catalog(#[from] CatalogError),
     #[error("--timezone: {0}")]
     Timezone(String),
-    #[error("the catalog's passwords could not be hashed: {0}")]
-    Hash(#[from] credentials::HashError),
     #[error("cannot make an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -123,6 +151,15 @@ impl RunningServer {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Applies a catalog to the running server's database (`SIGHUP` with `serve --catalog`);
+    /// refused as a whole with nothing changed, as at start.
+    pub async fn apply_catalog(&self, text: &str) -> Result<catalog::Applied, CatalogError> {
+        let applied = catalog::apply_catalog(self.state.store(), text, None).await?;
+        log_catalog(&applied);
+        self.state.refresh_currency().await;
+        Ok(applied)
     }
 
     /// Returns once every SumUp notice this server has answered is handled (they are
@@ -158,17 +195,7 @@ impl Drop for RunningServer {
 /// Opens the database, loads the catalog into it if it is empty, and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let timezone = time::zone(&config.timezone).map_err(StartError::Timezone)?;
-    let store = connect_database(&config.database_url).await?;
-    if let Some(text) = &config.catalog {
-        let now = time::now();
-        let plan = Catalog::parse(text)?.validate(now)?;
-        let passwords = plan.users.iter().map(|u| u.password.clone()).collect();
-        let hashes = credentials::hash_passwords(passwords).await?;
-        match store.load_catalog(&plan, &hashes, now).await? {
-            true => tracing::info!("catalog loaded"),
-            false => tracing::info!("the database already has data; the catalog was not loaded"),
-        }
-    }
+    // Bound first: a port in use must not leave a catalog applied by a start that failed.
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {
@@ -179,6 +206,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.bind,
         source,
     })?;
+    let store = connect_database(&config.database_url).await?;
+    if let Some(text) = &config.catalog {
+        let applied = catalog::apply_catalog(&store, text, None).await?;
+        log_catalog(&applied);
+    }
     let local_origin = format!("http://{addr}");
     let public_url = config
         .public_url
@@ -235,15 +267,19 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         payments,
         state.subscribe_stopping(),
     ));
+    tokio::spawn(state.clone().follow_catalog());
     let sandbox = sandbox.map(|sandbox| (sandbox::SANDBOX_PATH, sandbox::router(sandbox)));
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(state.clone(), sandbox);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
     });
     Ok(RunningServer {
         addr,

@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::http::{
-    auth, cart, checkin, checkout, events, idempotency, orders, ticket_page, webhooks,
+    admin, auth, cart, checkin, checkout, events, idempotency, orders, ticket_page, webhooks,
 };
 use crate::state::AppState;
 
@@ -89,6 +89,7 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/checkin", checkin::check_in),
         endpoint(M::POST, "/checkin/batch", checkin::check_in_batch),
         endpoint(M::GET, "/events/{id}/checkins", checkin::event_checkins),
+        endpoint(M::POST, "/admin/catalog", admin::apply_catalog),
     ]
 }
 

@@ -1,18 +1,24 @@
 //! The state every request handler shares: the store, the payments context, the deployment's
 //! currency and zone, the webhook secret, and the signal that the server is stopping.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::payments::Payments;
 use crate::store::Store;
 
+/// How often a server looks again at what it keeps of the catalog.
+const CATALOG_FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
+
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
     payments: Payments,
-    currency: Arc<str>,
+    /// Set by the catalog; followed from the database, since another server or `catalog
+    /// apply` may change it (only while there are no orders).
+    currency: Arc<RwLock<Arc<str>>>,
     /// Where venues without a zone of their own keep time.
     timezone: chrono_tz::Tz,
     /// SumUp's webhook signing secret, when notifications must be signed.
@@ -32,7 +38,7 @@ impl AppState {
         Ok(AppState {
             store,
             payments,
-            currency: currency.into(),
+            currency: Arc::new(RwLock::new(currency.into())),
             timezone,
             webhook_secret: webhook_secret.map(Arc::from),
             stopping: Arc::new(watch::Sender::new(false)),
@@ -48,8 +54,36 @@ impl AppState {
     }
 
     /// The deployment's one currency (ISO 4217).
-    pub fn currency(&self) -> &str {
-        &self.currency
+    pub fn currency(&self) -> Arc<str> {
+        Arc::clone(&self.currency.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Reads the currency again from the database.
+    pub async fn refresh_currency(&self) {
+        match self.store.currency().await {
+            Ok(currency) => {
+                let mut now = self.currency.write().unwrap_or_else(|e| e.into_inner());
+                if **now != *currency {
+                    tracing::info!(currency, "the catalog's currency changed");
+                    *now = currency.into();
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not read the currency"),
+        }
+    }
+
+    /// A worker beside the server: what this server keeps of the catalog (its currency)
+    /// follows the database within a second, whoever applied it.
+    pub async fn follow_catalog(self) {
+        let mut stop = self.subscribe_stopping();
+        let mut every = tokio::time::interval(CATALOG_FOLLOW_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => self.refresh_currency().await,
+                _ = async { stop.wait_for(|stopping| *stopping).await.map(|_| ()) } => return,
+            }
+        }
     }
 
     /// The server's zone (`--timezone`), for venues without their own.

@@ -29,7 +29,7 @@ pub async fn login(
 
     let found = state.store().user_with_password(&email).await?;
     let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
+        Some((user, hash, disabled)) => (Some((user, disabled)), hash),
         None => (None, decoy_hash().to_owned()),
     };
     let password = request.password;
@@ -37,7 +37,9 @@ pub async fn login(
         .await
         .map_err(ApiError::internal)?;
     let user = match user {
-        Some(user) if matches => user,
+        // Said only to someone who knows the password.
+        Some((_, true)) if matches => return Err(ApiError::AccountDisabled),
+        Some((user, false)) if matches => user,
         _ => {
             store
                 .record_login_failure(&email, time::now(), now - FAILURE_WINDOW_SECS)

@@ -102,6 +102,10 @@ pub fn group_by_page(contents: &CartContents) -> Vec<CartGroup> {
             unit_price,
             quantity: qty,
             line_total: unit_price * qty,
+            previous_unit_price: line
+                .added_price
+                .filter(|added| *added != line.price)
+                .map(Money::from_minor),
         });
         group.product_count += qty;
         group.product_total += unit_price * qty;
@@ -144,7 +148,7 @@ pub fn group_by_page(contents: &CartContents) -> Vec<CartGroup> {
 /// The summary of the user's cart, added up by the database in one statement.
 pub async fn summary_of(state: &AppState, user_id: i64) -> ApiResult<CartSummary> {
     let totals = state.store().cart_totals(user_id).await?;
-    Ok(summary_from(&totals, state.currency()))
+    Ok(summary_from(&totals, &state.currency()))
 }
 
 pub async fn get_summary(
@@ -161,7 +165,7 @@ pub async fn get_cart(
     let contents = state.store().cart_contents(user.id).await?;
     Ok(Json(Cart {
         groups: group_by_page(&contents),
-        summary: summarize(&contents, state.currency()),
+        summary: summarize(&contents, &state.currency()),
         notice: (!contents.tickets.is_empty()).then(|| SOLD_OUT_NOTICE.to_owned()),
     }))
 }
@@ -310,6 +314,7 @@ mod tests {
             page_id: p.0,
             page_slug: p.1,
             page_title: p.2,
+            added_price: Some(price),
         }
     }
 
@@ -330,6 +335,7 @@ mod tests {
             page_timezone: None,
             order_id: None,
             created_at: 0,
+            previous_cost: None,
         }
     }
 

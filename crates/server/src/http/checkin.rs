@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use storefront_contract::{
     CheckinBatch, CheckinBatchResult, CheckinOutcome, CheckinRequest, CheckinResult, EventCheckins,
-    Role, TicketState, normalize_ticket_code,
+    TicketState, normalize_ticket_code,
 };
 
 use super::extract::{ApiJson, AuthUser, IdPath};
@@ -26,7 +26,7 @@ impl FromRequestParts<AppState> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        if user.role == Role::Staff {
+        if user.role.checks_in() {
             Ok(Staff)
         } else {
             Err(ApiError::Forbidden("Only door staff can check tickets in."))

@@ -50,7 +50,7 @@ pub async fn checkout(
         .create_order_from_cart(
             user.id,
             page_id,
-            state.currency(),
+            &state.currency(),
             state.payments().sumup().merchant_code(),
             time::now(),
         )

@@ -117,7 +117,7 @@ pub async fn list_events(
     Ok(Json(EventList {
         events: rows
             .iter()
-            .map(|row| event_summary(row, state.currency(), state.timezone().name()))
+            .map(|row| event_summary(row, &state.currency(), state.timezone().name()))
             .collect(),
         next_cursor,
     }))
@@ -143,7 +143,7 @@ pub async fn get_event(
         None => 0,
     };
     Ok(Json(EventDetail {
-        summary: event_summary(&row, state.currency(), state.timezone().name()),
+        summary: event_summary(&row, &state.currency(), state.timezone().name()),
         description: row.description.clone(),
         location: row.location.clone(),
         ticket_price: row.ticket_price.map(Money::from_minor),

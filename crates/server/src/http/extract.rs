@@ -162,7 +162,8 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             .user_for_session(&token_hash(token), time::now())
             .await?
         {
-            Some(user) if user.role == Role::Kiosk => match terminal(parts)? {
+            Some((_, true)) => return Err(ApiError::AccountDisabled),
+            Some((user, false)) if user.role == Role::Kiosk => match terminal(parts)? {
                 Some(name) => Caller::User(
                     state
                         .store()
@@ -171,7 +172,7 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
                 ),
                 None => Caller::User(user),
             },
-            Some(user) => Caller::User(user),
+            Some((user, false)) => Caller::User(user),
             None => Caller::Invalid,
         },
     )

@@ -1,6 +1,7 @@
 //! The HTTP edge: one file per resource, each handler extracting the request, calling the
 //! store or a domain module, and answering in the contract's shapes. No rule lives here.
 
+pub mod admin;
 pub mod auth;
 pub mod cart;
 pub mod checkin;

@@ -20,6 +20,8 @@ pub struct CartLineRow {
     pub page_id: Option<i64>,
     pub page_slug: Option<String>,
     pub page_title: Option<String>,
+    /// The price when the line was put in the cart.
+    pub added_price: Option<i64>,
 }
 
 impl CartLineRow {
@@ -122,7 +124,7 @@ impl Store {
     pub async fn cart_contents(&self, user_id: i64) -> Result<CartContents, sqlx::Error> {
         let lines = sqlx::query_as::<_, CartLineRow>(
             "SELECT l.id, l.product_id, pr.title, pr.price, l.quantity, \
-                    p.id AS page_id, p.slug AS page_slug, p.title AS page_title \
+                    p.id AS page_id, p.slug AS page_slug, p.title AS page_title, l.added_price \
              FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
              LEFT JOIN pages p ON p.id = pr.page_id \
              WHERE l.user_id = $1 AND l.order_id IS NULL ORDER BY l.id",
@@ -176,7 +178,8 @@ impl Store {
         let rows = match page_slug {
             Some(slug) => {
                 sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(format!(
-                    "{PRODUCT_SELECT} WHERE p.slug = $1 ORDER BY pr.title, pr.id"
+                    "{PRODUCT_SELECT} WHERE p.slug = $1 AND pr.withdrawn_at IS NULL \
+                     ORDER BY pr.title, pr.id"
                 )))
                 .bind(slug)
                 .fetch_all(&self.read)
@@ -184,7 +187,7 @@ impl Store {
             }
             None => {
                 sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(format!(
-                    "{PRODUCT_SELECT} ORDER BY pr.title, pr.id"
+                    "{PRODUCT_SELECT} WHERE pr.withdrawn_at IS NULL ORDER BY pr.title, pr.id"
                 )))
                 .fetch_all(&self.read)
                 .await?
@@ -203,13 +206,15 @@ impl Store {
         self.in_turn(move |store| async move {
             let mut conn = store.writing().await?;
             let mut tx = conn.begin().await?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
-                .bind(product_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if exists.is_none() {
+            let price: Option<i64> = sqlx::query_scalar(
+                "SELECT price FROM products WHERE id = $1 AND withdrawn_at IS NULL",
+            )
+            .bind(product_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(price) = price else {
                 return Ok(AddOutcome::UnknownProduct);
-            }
+            };
             let current: Option<i64> = sqlx::query_scalar(
                 "SELECT quantity FROM cart_lines \
              WHERE user_id = $1 AND product_id = $2 AND order_id IS NULL",
@@ -223,13 +228,15 @@ impl Store {
                 return Ok(AddOutcome::OverLimit { current });
             }
             sqlx::query(
-                "INSERT INTO cart_lines (user_id, product_id, quantity) VALUES ($1, $2, $3) \
+                "INSERT INTO cart_lines (user_id, product_id, quantity, added_price) \
+                 VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, product_id) WHERE order_id IS NULL \
              DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity",
             )
             .bind(user_id)
             .bind(product_id)
             .bind(quantity)
+            .bind(price)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

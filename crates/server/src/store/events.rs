@@ -106,16 +106,18 @@ SELECT e.id, e.slug, e.name, e.starts_at, e.ends_at, e.ticket_price, e.ticket_co
        c.id AS calendar_id, c.slug AS calendar_slug, c.name AS calendar_name, \
        p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
        p.timezone AS page_timezone, \
-       (SELECT MIN(tt.cost) FROM ticket_types tt WHERE tt.event_id = e.id) AS min_type_cost, \
+       (SELECT MIN(tt.cost) FROM ticket_types tt WHERE tt.event_id = e.id \
+          AND tt.retired_at IS NULL) AS min_type_cost, \
        (SELECT COUNT(*) FROM tickets t WHERE t.event_id = e.id \
           AND t.state IN ('reserved', 'confirmed', 'checked_in')) AS sold \
 FROM events e \
 JOIN calendars c ON c.id = e.calendar_id \
 LEFT JOIN pages p ON p.id = c.page_id \
-WHERE e.state = 'confirmed' \
+WHERE e.state = 'confirmed' AND e.archived_at IS NULL \
   AND COALESCE(e.ends_at, e.starts_at) > $1 \
   AND (e.ticket_price IS NOT NULL \
-       OR EXISTS (SELECT 1 FROM ticket_types tt WHERE tt.event_id = e.id))";
+       OR EXISTS (SELECT 1 FROM ticket_types tt WHERE tt.event_id = e.id \
+                    AND tt.retired_at IS NULL))";
 
 /// Escapes `%`, `_` and `\` so that user text matches itself in a `LIKE ... ESCAPE '\'`.
 fn like_pattern(text: &str) -> String {
@@ -184,7 +186,7 @@ impl Store {
             .await
     }
 
-    /// The event if it is listed (confirmed, not ended, ticketed).
+    /// The event if it is listed (confirmed, not archived, not ended, ticketed).
     pub async fn listed_event(
         &self,
         id: i64,
@@ -199,7 +201,8 @@ impl Store {
 
     pub async fn ticket_types(&self, event_id: i64) -> Result<Vec<TicketTypeRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id, name, cost FROM ticket_types WHERE event_id = $1 ORDER BY cost, id",
+            "SELECT id, name, cost FROM ticket_types WHERE event_id = $1 AND retired_at IS NULL \
+             ORDER BY cost, id",
         )
         .bind(event_id)
         .fetch_all(&self.read)

@@ -30,6 +30,7 @@ use connections::{Connections, WriterThread};
 use notices::Notices;
 
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
+pub use catalog::{AuditEntry, CatalogMode, CatalogPasswords};
 pub use events::{EventFilter, EventRow, ListCursor, TicketTypeRow};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;

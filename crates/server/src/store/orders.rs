@@ -494,6 +494,7 @@ impl Store {
                 unit_price,
                 quantity,
                 line_total: unit_price * quantity,
+                previous_unit_price: None,
             };
             items
                 .entry(line.order_id)

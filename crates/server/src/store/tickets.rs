@@ -26,6 +26,8 @@ pub struct TicketRow {
     pub page_timezone: Option<String>,
     pub order_id: Option<i64>,
     pub created_at: i64,
+    /// The cost before the catalog changed the price of this pending ticket.
+    pub previous_cost: Option<i64>,
 }
 
 impl TicketRow {
@@ -48,6 +50,10 @@ impl TicketRow {
             calendar_container_type: self.page_id.map(|_| "page".to_owned()),
             order_id: self.order_id,
             created_at: to_utc(self.created_at),
+            previous_cost: self
+                .previous_cost
+                .filter(|_| self.state == TicketState::Pending)
+                .map(Money::from_minor),
         }
     }
 }
@@ -56,7 +62,7 @@ pub(super) const TICKET_SELECT: &str = "\
 SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, e.starts_at AS event_starts_at, \
        t.ticket_type_id, tt.name AS ticket_type_name, t.cost, \
        c.page_id, p.slug AS page_slug, p.title AS page_title, p.timezone AS page_timezone, \
-       t.order_id, t.created_at \
+       t.order_id, t.created_at, t.previous_cost \
 FROM tickets t \
 JOIN events e ON e.id = t.event_id \
 JOIN calendars c ON c.id = e.calendar_id \

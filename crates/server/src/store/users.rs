@@ -26,24 +26,29 @@ impl From<UserRow> for User {
 }
 
 impl Store {
-    /// The user with this (lower-cased) email and their password hash.
+    /// The user with this (lower-cased) email, their password hash, and whether the catalog
+    /// disabled them.
     pub async fn user_with_password(
         &self,
         email: &str,
-    ) -> Result<Option<(User, String)>, sqlx::Error> {
+    ) -> Result<Option<(User, String, bool)>, sqlx::Error> {
         #[derive(sqlx::FromRow)]
         struct WithHash {
             #[sqlx(flatten)]
             user: UserRow,
             password_hash: String,
+            disabled_at: Option<i64>,
         }
         let row: Option<WithHash> = sqlx::query_as(
-            "SELECT id, email, name, role, password_hash FROM users WHERE email = $1",
+            "SELECT id, email, name, role, password_hash, disabled_at FROM users WHERE email = $1",
         )
         .bind(email)
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(|row| (User::from(row.user), row.password_hash)))
+        Ok(row.map(|row| {
+            let disabled = row.disabled_at.is_some();
+            (User::from(row.user), row.password_hash, disabled)
+        }))
     }
 
     /// The user a kiosk account's terminal acts as (its cart, its orders), made on first use.
@@ -98,21 +103,32 @@ impl Store {
         Ok(())
     }
 
-    /// The user a live (unexpired, unrevoked) session token belongs to.
+    /// The user a live (unexpired, unrevoked) session token belongs to, and whether the
+    /// catalog has disabled them since.
     pub async fn user_for_session(
         &self,
         token_hash: &str,
         now: Timestamp,
-    ) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.email, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
+    ) -> Result<Option<(User, bool)>, sqlx::Error> {
+        #[derive(sqlx::FromRow)]
+        struct SessionUser {
+            #[sqlx(flatten)]
+            user: UserRow,
+            disabled_at: Option<i64>,
+        }
+        let row: Option<SessionUser> = sqlx::query_as(
+            "SELECT u.id, u.email, u.name, u.role, u.disabled_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(User::from))
+        Ok(row.map(|row| {
+            let disabled = row.disabled_at.is_some();
+            (User::from(row.user), disabled)
+        }))
     }
 
     pub async fn revoke_session(

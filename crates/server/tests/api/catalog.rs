@@ -51,7 +51,7 @@ async fn a_bad_catalog_names_the_entry_and_loads_nothing() {
     };
     assert_eq!(
         err,
-        "the catalog was not loaded: events[2] \"Village Fete\": unknown calendar \"meadow\""
+        "the catalog was not applied: events[2] \"Village Fete\": unknown calendar \"meadow\""
     );
     // Started without a catalog, the same database is empty.
     let app = TestApp::with_config(file_config(&db, None)).await;

@@ -1,4 +1,5 @@
-//! The catalog file (TOML): parsed, validated as a whole, then loaded in one transaction.
+//! The catalog file (TOML): parsed, then validated as a whole into a plan with every
+//! reference resolved and every value parsed.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,27 +8,8 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Deserialize;
 use storefront_contract::{Money, Role, TicketState, UnknownName};
 
+use super::CatalogError;
 use crate::time::Timestamp;
-
-/// Why a catalog was rejected; nothing of it was loaded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CatalogError {
-    #[error("the catalog is not valid TOML: {0}")]
-    Syntax(String),
-    /// `entry` names the offending entry, like `events[3] "Wren Duo"`.
-    #[error("{entry}: {message}")]
-    Entry { entry: String, message: String },
-    #[error("the catalog could not be loaded: {0}")]
-    Load(String),
-    #[error("the catalog is empty: it has no events, pages or users")]
-    Empty,
-}
-
-impl From<sqlx::Error> for CatalogError {
-    fn from(err: sqlx::Error) -> CatalogError {
-        CatalogError::Load(err.to_string())
-    }
-}
 
 /// The catalog as written.
 #[derive(Debug, Deserialize)]
@@ -550,7 +532,7 @@ impl Catalog {
                 None => Role::Customer,
                 Some(role) => role.parse().map_err(|_| {
                     entry.error(format!(
-                        "role must be customer, kiosk or staff, not {role:?}"
+                        "role must be customer, kiosk, staff or manager, not {role:?}"
                     ))
                 })?,
             };
