@@ -188,6 +188,14 @@ impl Diff {
     }
 }
 
+/// `1 ticket`, `52 tickets`.
+fn tickets(n: i64) -> String {
+    match n {
+        1 => "1 ticket".to_owned(),
+        n => format!("{n} tickets"),
+    }
+}
+
 fn money(minor: i64) -> String {
     Money::from_minor(minor).to_string()
 }
@@ -366,9 +374,9 @@ fn events(plan: &CatalogPlan, current: &Current, diff: &mut Diff) {
             && count < now.sold
         {
             diff.refusals.push(format!(
-                "{}: ticket_count {count} is below the {} tickets sold",
+                "{}: ticket_count {count} is below the {} sold",
                 event_entry(i, event),
-                now.sold
+                tickets(now.sold)
             ));
         }
         let calendar = &plan.calendars[event.calendar].slug;
@@ -430,7 +438,7 @@ fn events(plan: &CatalogPlan, current: &Current, diff: &mut Diff) {
             let sold = match now.sold {
                 0 => String::new(),
                 1 => "; its 1 ticket sold stays valid".to_owned(),
-                n => format!("; its {n} tickets sold stay valid"),
+                n => format!("; its {} sold stay valid", tickets(n)),
             };
             diff.push(
                 EntityKind::Event,
@@ -485,10 +493,10 @@ fn ticket_types(i: usize, event: &PlanEvent, now: &CurrentEvent, diff: &mut Diff
         }
         if ty.sold > 0 {
             diff.refusals.push(format!(
-                "{}: ticket type {:?} has {} tickets sold and cannot be removed or renamed",
+                "{}: ticket type {:?} has {} sold and cannot be removed or renamed",
                 event_entry(i, event),
                 ty.name,
-                ty.sold
+                tickets(ty.sold)
             ));
         } else {
             diff.push(

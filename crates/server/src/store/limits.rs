@@ -39,6 +39,16 @@ impl Store {
                     .bind(new.user_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+                // The price's row, held against a catalog changing it meanwhile: whichever
+                // goes second sees the other's work (its price, or this pending ticket).
+                let price_row = match new.ticket_type_id {
+                    Some(_) => "SELECT id FROM ticket_types WHERE id = $1 FOR SHARE",
+                    None => "SELECT id FROM events WHERE id = $1 FOR SHARE",
+                };
+                sqlx::query(price_row)
+                    .bind(new.ticket_type_id.unwrap_or(new.event_id))
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 let created = insert_within(&mut tx, &new, limit, now).await?;
                 tx.commit().await?;
                 Ok(created)
@@ -85,9 +95,14 @@ async fn insert_within(
     let quantity = i64::from(new.quantity);
     // `$9` on: one new code per ticket.
     let codes: Vec<String> = (0..new.quantity).map(|i| format!("(${})", i + 9)).collect();
+    // The cost as the database holds it when the tickets are made, should a catalog have
+    // changed it since `$4` was read.
     let insert = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
-         SELECT codes.column1, $1, $2, $3, $4, $5, $6 FROM (VALUES {}) AS codes \
+         SELECT codes.column1, $1, $2, $3, \
+                COALESCE((SELECT tt.cost FROM ticket_types tt WHERE tt.id = $3), \
+                         (SELECT e.ticket_price FROM events e WHERE e.id = $1), $4), \
+                $5, $6 FROM (VALUES {}) AS codes \
          WHERE (SELECT COUNT(*) FROM tickets \
                 WHERE event_id = $1 AND user_id = $2 AND state = 'pending') + $7 <= $8 \
          ON CONFLICT (code) DO NOTHING RETURNING id",

@@ -29,6 +29,12 @@ password = "door-pass"
 name = "Dee"
 role = "staff"
 
+[[users]]
+email = "max@example.com"
+password = "max-pass"
+name = "Max"
+role = "manager"
+
 [[pages]]
 slug = "granary"
 title = "The Old Granary"
@@ -344,6 +350,34 @@ impl TestApp {
     /// Door staff.
     pub async fn door(&self) -> String {
         self.login("door@example.com", "door-pass").await
+    }
+
+    /// The venue's manager.
+    pub async fn manager(&self) -> String {
+        self.login("max@example.com", "max-pass").await
+    }
+
+    /// `POST /admin/catalog` with a catalog's TOML.
+    pub async fn post_catalog(&self, token: Option<&str>, catalog: &str, dry_run: bool) -> Answer {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/admin/catalog?dry_run={dry_run}")))
+            .header("content-type", "application/toml")
+            .body(catalog.to_owned());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     /// Buys tickets and insists that it worked.

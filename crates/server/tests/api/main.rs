@@ -6,6 +6,7 @@
 mod auth;
 mod cart;
 mod catalog;
+mod catalog_live;
 mod common;
 mod door;
 mod events;
