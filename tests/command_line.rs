@@ -110,13 +110,181 @@ fn first_log_line(extra: &[&str]) -> String {
 #[test]
 fn server_logs_are_plain_off_a_terminal_or_json_when_asked() {
     let text = first_log_line(&[]);
-    assert!(text.contains("catalog loaded"), "{text}");
+    assert!(text.contains("catalog applied"), "{text}");
     assert!(
         !text.contains('\u{1b}'),
         "no colour codes for journald: {text:?}"
     );
     let json = first_log_line(&["--log-format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["fields"]["message"], "catalog loaded", "{json}");
+    assert_eq!(value["fields"]["message"], "catalog applied", "{json}");
     assert_eq!(value["level"], "INFO");
+}
+
+/// A venue's catalog with fixed times, so that what `catalog check` prints stays the same.
+const VENUE: &str = r#"
+[[users]]
+email = "ann@example.com"
+password = "ann-pass"
+name = "Ann"
+
+[[pages]]
+slug = "granary"
+title = "The Old Granary"
+
+[[calendars]]
+slug = "barn"
+name = "Barn"
+page = "granary"
+
+[[events]]
+slug = "wren-duo"
+calendar = "barn"
+name = "Wren Duo"
+starts_at = "2030-12-20T19:30:00Z"
+ticket_count = 40
+[[events.ticket_types]]
+name = "Standard"
+cost = "12.00"
+
+[[events]]
+slug = "last-month"
+calendar = "barn"
+name = "Last Month's Show"
+starts_at = "2030-11-01T19:30:00Z"
+ticket_price = "9.00"
+
+[[tickets]]
+event = "wren-duo"
+user = "ann@example.com"
+quantity = 3
+ticket_type = "Standard"
+"#;
+
+/// `(exit code, stdout)` of `storefront catalog ARGS… FILE`, with the catalog's text in FILE.
+fn catalog_command(dir: &std::path::Path, args: &[&str], text: &str) -> (i32, String) {
+    let file = dir.join("catalog.toml");
+    std::fs::write(&file, text).unwrap();
+    let mut all = vec!["catalog", args[0], file.to_str().unwrap()];
+    all.extend_from_slice(&args[1..]);
+    let (code, stdout, stderr) = run(&all);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (code, stdout)
+}
+
+#[test]
+fn catalog_check_says_each_change_and_apply_makes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let db = database.as_str();
+
+    // Checked against no database, then applied to a new one.
+    let (code, checked) = catalog_command(dir.path(), &["check"], VENUE);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("catalog_check_new", checked);
+    let (code, applied) = catalog_command(dir.path(), &["apply", "--database", db], VENUE);
+    assert_eq!(code, 0);
+    assert!(applied.ends_with("6 changes applied.\n"), "{applied}");
+
+    // A week later: a new show, a higher price, last month's show archived.
+    let next = VENUE
+        .replace("cost = \"12.00\"", "cost = \"14.00\"")
+        .replace(
+            "[[events]]\nslug = \"last-month\"\ncalendar = \"barn\"\nname = \"Last Month's Show\"\nstarts_at = \"2030-11-01T19:30:00Z\"\nticket_price = \"9.00\"\n",
+            "[[events]]\nslug = \"new-year\"\ncalendar = \"barn\"\nname = \"New Year Ceilidh\"\nstarts_at = \"2030-12-31T20:00:00Z\"\nticket_price = \"15.00\"\n",
+        );
+    let (code, checked) = catalog_command(dir.path(), &["check", "--database", db], &next);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("catalog_check_changes", checked);
+    let (code, applied) = catalog_command(dir.path(), &["apply", "--database", db], &next);
+    assert_eq!(
+        (code, applied),
+        (0, checked.replace("would be applied", "applied"))
+    );
+    let (code, again) = catalog_command(dir.path(), &["apply", "--database", db], &next);
+    assert_eq!(code, 0);
+    assert_eq!(
+        again,
+        "Nothing to change: the database holds this catalog.\n"
+    );
+
+    // Three are sold: a room of two is refused, and so is taking the type away.
+    let smaller = next
+        .replace("ticket_count = 40", "ticket_count = 2")
+        .replace("name = \"Standard\"", "name = \"Regular\"")
+        .replace("ticket_type = \"Standard\"", "ticket_type = \"Regular\"");
+    let (code, refused) = catalog_command(dir.path(), &["check", "--database", db], &smaller);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("catalog_check_refused", refused);
+    let (code, _) = catalog_command(dir.path(), &["apply", "--database", db], &smaller);
+    assert_eq!(code, 1);
+    let (_, unchanged) = catalog_command(dir.path(), &["check", "--database", db], &next);
+    assert_eq!(
+        unchanged,
+        "Nothing to change: the database holds this catalog.\n"
+    );
+}
+
+#[tokio::test]
+async fn serve_applies_its_catalog_again_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(&catalog, VENUE).unwrap();
+    let database = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let mut child = storefront()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+            "--catalog",
+        ])
+        .arg(&catalog)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let origin = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let names = || async {
+        let events: serde_json::Value = reqwest::get(format!("{origin}/api/v1/events"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names().await, ["Last Month's Show", "Wren Duo"]);
+
+    std::fs::write(&catalog, VENUE.replace("Wren Duo", "Wren Duo: Encore")).unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while names().await != ["Last Month's Show", "Wren Duo: Encore"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {:?}",
+            names().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -673,3 +673,226 @@ fn readers(plan: &CatalogPlan, current: &Current, diff: &mut Diff) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    const NOW: Timestamp = 1_796_000_000;
+
+    const FILE: &str = r#"
+[[users]]
+email = "ann@example.com"
+password = "ann-pass"
+name = "Ann"
+
+[[pages]]
+slug = "granary"
+title = "The Old Granary"
+
+[[calendars]]
+slug = "barn"
+name = "Barn"
+page = "granary"
+
+[[events]]
+slug = "wren-duo"
+calendar = "barn"
+name = "Wren Duo"
+starts_at = "2026-12-20T19:30:00Z"
+ticket_count = 40
+[[events.ticket_types]]
+name = "Standard"
+cost = "12.00"
+"#;
+
+    fn plan(text: &str) -> CatalogPlan {
+        Catalog::parse(text).unwrap().validate(NOW).unwrap()
+    }
+
+    /// What the database holds after `FILE` was applied, with `sold` tickets of the type.
+    fn current(sold: i64) -> Current {
+        Current {
+            currency: Some("GBP".into()),
+            has_orders: sold > 0,
+            pages: vec![CurrentPage {
+                id: 1,
+                slug: "granary".into(),
+                title: "The Old Granary".into(),
+                sumup_merchant_code: None,
+                timezone: None,
+            }],
+            calendars: vec![CurrentCalendar {
+                id: 1,
+                slug: "barn".into(),
+                name: "Barn".into(),
+                page: Some("granary".into()),
+            }],
+            events: vec![CurrentEvent {
+                id: 1,
+                slug: "wren-duo".into(),
+                calendar: "barn".into(),
+                name: "Wren Duo".into(),
+                starts_at: 1_797_795_000,
+                ends_at: None,
+                state: "confirmed".into(),
+                ticket_price: None,
+                ticket_count: Some(40),
+                description: None,
+                location: None,
+                max_per_order: 10,
+                archived: false,
+                sold,
+                types: vec![CurrentTicketType {
+                    id: 1,
+                    name: "Standard".into(),
+                    cost: 1200,
+                    sold,
+                    retired: false,
+                }],
+            }],
+            products: vec![],
+            users: vec![CurrentUser {
+                id: 1,
+                email: "ann@example.com".into(),
+                name: "Ann".into(),
+                role: Role::Customer,
+                from_catalog: true,
+                disabled: false,
+            }],
+            readers: vec![],
+        }
+    }
+
+    fn said(diff: &Diff) -> Vec<String> {
+        diff.changes
+            .iter()
+            .map(|c| format!("{} {} {}: {}", c.change, c.kind, c.key, c.detail))
+            .collect()
+    }
+
+    #[test]
+    fn the_file_as_the_database_holds_it_changes_nothing() {
+        let diff = diff(&plan(FILE), &current(5), &HashSet::new());
+        assert_eq!(diff, Diff::default());
+    }
+
+    #[test]
+    fn an_empty_database_gets_everything_added() {
+        let diff = diff(&plan(FILE), &Current::default(), &HashSet::new());
+        assert!(diff.refusals.is_empty());
+        assert_eq!(
+            said(&diff),
+            [
+                "added currency GBP: GBP",
+                "added page granary: \"The Old Granary\"",
+                "added calendar barn: \"Barn\"",
+                "added event wren-duo: \"Wren Duo\" at 2026-12-20T19:30:00Z",
+                "added user ann@example.com: \"Ann\", customer",
+            ]
+        );
+    }
+
+    #[test]
+    fn each_changed_field_is_said_old_to_new() {
+        let file = FILE
+            .replace(
+                "ticket_count = 40",
+                "ticket_count = 60\nlocation = \"Loft\"",
+            )
+            .replace("cost = \"12.00\"", "cost = \"14.00\"")
+            .replace("19:30:00Z", "20:00:00Z");
+        let diff = diff(&plan(&file), &current(5), &HashSet::new());
+        assert_eq!(
+            said(&diff),
+            [
+                "changed event wren-duo: starts_at 2026-12-20T19:30:00Z → 2026-12-20T20:00:00Z; \
+                 ticket_count 40 → 60; location none → \"Loft\"",
+                "changed ticket_type wren-duo/Standard: cost 12.00 → 14.00",
+            ]
+        );
+        assert_eq!(
+            diff.changes[1].op,
+            Op::UpdateTicketType {
+                id: 1,
+                cost: 1400,
+                reprice: true
+            }
+        );
+    }
+
+    #[test]
+    fn what_leaves_the_file_is_retired_and_only_what_a_catalog_brought_in() {
+        let mut now = current(3);
+        now.users.push(CurrentUser {
+            id: 2,
+            email: "self@example.com".into(),
+            name: "Signed Up".into(),
+            role: Role::Customer,
+            from_catalog: false,
+            disabled: false,
+        });
+        let file = "[[pages]]\nslug = \"granary\"\ntitle = \"The Old Granary\"\n";
+        let diff = diff(&plan(file), &now, &HashSet::new());
+        assert!(diff.refusals.is_empty(), "{:?}", diff.refusals);
+        assert_eq!(
+            said(&diff),
+            [
+                "retired event wren-duo: \"Wren Duo\" archived; its 3 tickets sold stay valid",
+                "retired user ann@example.com: disabled: can no longer sign in; their orders stay",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_refusal_is_named_at_once() {
+        let file = format!(
+            "currency = \"EUR\"\n{}",
+            FILE.replace("ticket_count = 40", "ticket_count = 2")
+                .replace("name = \"Standard\"", "name = \"Regular\"")
+        );
+        let diff = diff(&plan(&file), &current(5), &HashSet::new());
+        assert_eq!(
+            diff.refusals,
+            [
+                "currency: \"EUR\" cannot replace \"GBP\" while orders exist",
+                "events[0] \"Wren Duo\": ticket_count 2 is below the 5 tickets sold",
+                "events[0] \"Wren Duo\": ticket type \"Standard\" has 5 tickets sold and cannot \
+                 be removed or renamed",
+            ]
+        );
+        // Without sales, the same file is only changes.
+        let unsold = super::diff(&plan(&file), &current(0), &HashSet::new());
+        assert!(unsold.refusals.is_empty(), "{:?}", unsold.refusals);
+    }
+
+    #[test]
+    fn a_password_is_a_change_only_when_the_file_changed_it() {
+        let changed = HashSet::from(["ann@example.com".to_owned()]);
+        let diff = diff(&plan(FILE), &current(0), &changed);
+        assert_eq!(
+            said(&diff),
+            ["changed user ann@example.com: password set from the catalog"]
+        );
+        assert_eq!(
+            diff.changes[0].op,
+            Op::UpdateUser {
+                id: 1,
+                user: 0,
+                password: true
+            }
+        );
+    }
+
+    #[test]
+    fn an_archived_event_back_in_the_file_is_on_sale_again() {
+        let mut now = current(0);
+        now.events[0].archived = true;
+        let diff = diff(&plan(FILE), &now, &HashSet::new());
+        assert_eq!(
+            said(&diff),
+            ["changed event wren-duo: archived → on the catalog again"]
+        );
+    }
+}

@@ -510,3 +510,69 @@ async fn an_old_checkout_ending_while_a_new_one_is_recorded_fails_nothing() {
     );
     assert_eq!(a.order(&ann, order_id, 0).await["status"], "pending");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn two_servers_started_at_once_with_one_catalog_both_start_with_one_result() {
+    let database_url = fresh_database().await;
+    let config = || ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        catalog: Some(TEST_CATALOG.to_owned()),
+        ..ServerConfig::default()
+    };
+    let (a, b) = tokio::join!(
+        storefront_server::start(config()),
+        storefront_server::start(config())
+    );
+    let (a, b) = (a.expect("A starts"), b.expect("B starts"));
+    let mut conn = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    for (table, count) in [
+        ("events", 8),
+        ("users", 5),
+        ("ticket_types", 2),
+        ("tickets", 1),
+    ] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(n, count, "{table}: applied once");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_catalog_applied_through_one_server_is_served_by_the_other_within_a_second() {
+    let (a, b) = two_servers().await;
+    let ann = b.ann().await;
+    b.buy(&ann, WREN_DUO, 1, Some(STANDARD)).await;
+    let manager = a.manager().await;
+    let raised = TEST_CATALOG.replace("cost = \"12.00\"", "cost = \"13.50\"");
+    let applied = a.post_catalog(Some(&manager), &raised, false).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+    let started = Instant::now();
+    loop {
+        let event = b.event(WREN_DUO, None).await;
+        let standard = event["ticket_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Standard")
+            .unwrap()
+            .clone();
+        if standard["cost"] == "13.50" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still serves {event}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cart = b.cart(&ann).await;
+    assert_eq!(cart["summary"]["ticket_total"], "13.50");
+}
