@@ -984,3 +984,110 @@ async fn a_walk_up_buyer_pays_by_card_after_a_decline() {
     );
     assert_eq!(order.terminal.as_deref(), Some("door-1"));
 }
+
+/// The demo catalog without the `[[section]]` block that starts with `first_line`.
+fn without_block(catalog: &str, section: &str, first_line: &str) -> String {
+    let start = catalog
+        .find(&format!("[[{section}]]\n{first_line}\n"))
+        .unwrap_or_else(|| panic!("no [[{section}]] {first_line}"));
+    let end = catalog[start + 2..]
+        .find("\n[[")
+        .map_or(catalog.len(), |at| start + 2 + at + 1);
+    format!("{}{}", &catalog[..start], &catalog[end..])
+}
+
+/// A manager applies `catalog` over HTTP, as the box office or a script would.
+async fn apply_as_manager(server: &RunningServer, catalog: &str) {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/login", server.origin()))
+        .json(&serde_json::json!({"email": "manager@example.com", "password": "manager"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answer = http
+        .post(format!("{}/api/v1/admin/catalog", server.origin()))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .header("content-type", "application/toml")
+        .body(catalog.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn the_venue_changing_its_catalog_reaches_buyers_on_screen() {
+    const LATE_NIGHT_JAZZ: i64 = 3;
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut dana = Driver::new(settings(&server), SessionStore::none()).await;
+    dana.sign_in("demo@example.com", "demo").await;
+    dana.open_event(HARBOUR_LIGHTS).await;
+    dana.press(KeyCode::Char('a')).await;
+    let mut sam = Driver::new(settings(&server), SessionStore::none()).await;
+    sam.sign_in("sam@example.com", "sam-demo").await;
+    // Dana looks at the jazz session as the venue takes it off the catalog.
+    dana.open_event(LATE_NIGHT_JAZZ).await;
+
+    let changed = DEMO_CATALOG.replace("ticket_price = \"18.00\"", "ticket_price = \"20.00\"");
+    let changed = without_block(&changed, "events", "slug = \"late-night-jazz\"");
+    apply_as_manager(&server, &changed).await;
+
+    dana.press(KeyCode::Char('a')).await;
+    assert_eq!(
+        dana.app.screen,
+        Screen::Events,
+        "{:?} {:?}",
+        dana.app.status,
+        dana.app.event.added
+    );
+    assert_eq!(
+        dana.app.status.as_ref().map(|s| s.text.as_str()),
+        Some("That event is no longer on sale.")
+    );
+    assert!(
+        !dana
+            .app
+            .events
+            .events
+            .iter()
+            .any(|e| e.id == LATE_NIGHT_JAZZ),
+        "the listing follows"
+    );
+    // Her cart shows the new price and says it changed.
+    dana.press(KeyCode::Char('c')).await;
+    dana.select_cart_line(
+        |row| matches!(row, CartRow::Tickets { event_id, .. } if *event_id == HARBOUR_LIGHTS),
+    )
+    .await;
+    match dana.app.cart.selected_row() {
+        Some(CartRow::Tickets { unit, was, .. }) => {
+            assert_eq!(
+                (unit.to_string(), was.map(|w| w.to_string())),
+                ("20.00".into(), Some("18.00".into()))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Sam's account leaves the catalog: signed out, and told why.
+    let mut without_sam = without_block(&changed, "users", "email = \"sam@example.com\"");
+    for event in ["harbour-lights", "candlelit-folk", "wren-duo"] {
+        without_sam = without_block(&without_sam, "tickets", &format!("event = \"{event}\""));
+    }
+    apply_as_manager(&server, &without_sam).await;
+    sam.press(KeyCode::Char('c')).await;
+    assert_eq!(sam.app.screen, Screen::SignIn);
+    assert!(
+        sam.app
+            .signin
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("disabled by the venue")),
+        "{:?}",
+        sam.app.signin.error
+    );
+}

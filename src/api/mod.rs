@@ -25,8 +25,9 @@ use storefront_contract::Backoff;
 pub enum ApiError {
     /// The server could not be reached (or did not answer in time).
     Network { server: String },
-    /// The token is missing, invalid, expired or revoked.
-    SessionEnded,
+    /// The token is missing, invalid, expired or revoked; with the server's reason when it
+    /// is the account itself (disabled by the venue).
+    SessionEnded(Option<String>),
     /// The server refused, with the contract's error body.
     Refused {
         status: u16,
@@ -43,7 +44,7 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ApiError::Refused { code, .. } => Some(*code),
-            ApiError::SessionEnded => Some(ErrorCode::Unauthorized),
+            ApiError::SessionEnded(_) => Some(ErrorCode::Unauthorized),
             _ => None,
         }
     }
@@ -57,7 +58,8 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Network { server } => write!(f, "Cannot reach the server at {server}."),
-            ApiError::SessionEnded => f.write_str("Your session ended. Sign in again."),
+            ApiError::SessionEnded(Some(reason)) => f.write_str(reason),
+            ApiError::SessionEnded(None) => f.write_str("Your session ended. Sign in again."),
             ApiError::Refused { message, .. } => f.write_str(message),
             ApiError::Unexpected(detail) => write!(
                 f,
@@ -189,7 +191,9 @@ impl ApiClient {
         let body: ErrorBody = serde_json::from_value(value)
             .map_err(|_| ApiError::Unexpected(format!("HTTP {}", status.as_u16())))?;
         if status == StatusCode::UNAUTHORIZED && body.error.code == ErrorCode::Unauthorized {
-            return Err(ApiError::SessionEnded);
+            let reason =
+                (body.error.field.as_deref() == Some("account")).then_some(body.error.message);
+            return Err(ApiError::SessionEnded(reason));
         }
         Err(ApiError::Refused {
             status: status.as_u16(),
@@ -489,7 +493,7 @@ mod tests {
         );
         assert!(err.is_network());
         assert_eq!(
-            ApiError::SessionEnded.to_string(),
+            ApiError::SessionEnded(None).to_string(),
             "Your session ended. Sign in again."
         );
     }

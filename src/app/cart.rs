@@ -58,6 +58,8 @@ pub enum CartRow {
         ticket_type_id: Option<i64>,
         ticket_type_name: Option<String>,
         unit: Money,
+        /// The price when they were put in the cart, when the venue has changed it since.
+        was: Option<Money>,
         ids: Vec<i64>,
     },
     Subtotal(Money),
@@ -98,6 +100,7 @@ pub fn cart_rows(cart: &Cart) -> Vec<CartRow> {
                     ticket_type_id: ticket.ticket_type_id,
                     ticket_type_name: ticket.ticket_type_name.clone(),
                     unit: ticket.cost,
+                    was: ticket.previous_cost,
                     ids: vec![ticket.id],
                 }),
             }

@@ -13,7 +13,7 @@ use super::keys::Action;
 use super::layout;
 use super::list::ListState;
 use super::{App, Effect, Screen, StatusKind};
-use crate::api::{ApiResult, ErrorCode};
+use crate::api::{ApiError, ApiResult, ErrorCode};
 
 /// Events fetched per page.
 const PAGE_SIZE: u32 = 50;
@@ -457,6 +457,22 @@ impl App {
                     self.set_status(StatusKind::Success, said);
                 }
                 effects
+            }
+            // Archived or taken off sale while the buyer looked at it.
+            Err(err) if err.code() == Some(ErrorCode::NotFound) => self.event_loaded(Err(err)),
+            Err(ApiError::Refused {
+                code: ErrorCode::Validation,
+                field: Some(field),
+                message,
+                ..
+            }) if field == "ticket_type_id" => {
+                // The venue took that ticket type off sale: show the event as it is now.
+                self.event.buy_key = None;
+                self.set_status(StatusKind::Error, message);
+                match self.event.id {
+                    Some(id) => self.open_event(id),
+                    None => Vec::new(),
+                }
             }
             Err(err) => {
                 if err.is_network() {

@@ -279,7 +279,7 @@ impl App {
     /// anything else is shown as it was said.
     fn on_error(&mut self, err: ApiError, retry: Option<Effect>) -> Vec<Effect> {
         match err {
-            ApiError::SessionEnded => self.session_ended(),
+            ApiError::SessionEnded(reason) => self.session_ended(reason),
             ApiError::Network { server } => {
                 // A kiosk's customer is not shown the server's address.
                 let server = if self.is_kiosk() {
@@ -331,7 +331,7 @@ impl App {
     }
 
     /// The server no longer accepts our token: back to sign-in, then back here.
-    fn session_ended(&mut self) -> Vec<Effect> {
+    fn session_ended(&mut self, reason: Option<String>) -> Vec<Effect> {
         if self.is_box_office() {
             // The kiosk signs itself in again; a customer never sees a sign-in.
             self.session = None;
@@ -349,10 +349,11 @@ impl App {
         }
         self.screen = Screen::SignIn;
         self.signin.busy = false;
-        self.signin.error = Some(if was_signed_in {
-            "Your session ended. Sign in again.".to_owned()
-        } else {
-            "Sign in to continue.".to_owned()
+        self.signin.error = Some(match reason {
+            // The venue disabled the account: say so, whether or not a session was open.
+            Some(reason) => reason,
+            None if was_signed_in => "Your session ended. Sign in again.".to_owned(),
+            None => "Sign in to continue.".to_owned(),
         });
         vec![Effect::SaveToken(None)]
     }

@@ -265,7 +265,7 @@ impl App {
                     Vec::new()
                 }
             },
-            Err(ApiError::SessionEnded) => {
+            Err(ApiError::SessionEnded(_)) => {
                 self.watching = None;
                 Vec::new()
             }

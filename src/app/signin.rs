@@ -135,10 +135,12 @@ impl App {
                 }
                 self.after_sign_in()
             }
-            Err(ApiError::SessionEnded) => {
-                // A remembered token the server no longer knows: forget it quietly.
+            Err(ApiError::SessionEnded(reason)) => {
+                // A remembered token the server no longer knows: forget it quietly, unless
+                // the venue disabled the account, which is said.
                 self.session = None;
                 self.screen = Screen::SignIn;
+                self.signin.error = reason;
                 vec![Effect::SaveToken(None)]
             }
             Err(err) => {

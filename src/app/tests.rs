@@ -281,12 +281,26 @@ fn signed_out_the_event_sends_you_to_sign_in_and_back() {
 }
 
 #[test]
+fn an_account_the_venue_disabled_is_signed_out_with_the_reason() {
+    let mut app = signed_in(100, 30);
+    app.update(ch('c'));
+    let reason = "This account has been disabled by the venue. Ask the box office if you need it.";
+    let effects = app.update(Msg::from(Reply::CartLoaded(Err(
+        crate::api::ApiError::SessionEnded(Some(reason.into())),
+    ))));
+    assert_eq!(effects, [Effect::SaveToken(None)]);
+    assert_eq!(app.screen, Screen::SignIn);
+    assert!(app.session.is_none());
+    assert_eq!(app.signin.error.as_deref(), Some(reason));
+}
+
+#[test]
 fn a_dead_session_returns_to_sign_in_and_then_to_the_same_screen() {
     let mut app = signed_in(100, 30);
     app.update(ch('c'));
     assert_eq!(app.screen, Screen::Cart);
     let effects = app.update(Msg::from(Reply::CartLoaded(Err(
-        crate::api::ApiError::SessionEnded,
+        crate::api::ApiError::SessionEnded(None),
     ))));
     assert_eq!(effects, [Effect::SaveToken(None)]);
     assert_eq!(app.screen, Screen::SignIn);

@@ -11,6 +11,13 @@ use crate::app::CartRow;
 use crate::app::layout::{CART_LIST_BOTTOM, CART_LIST_TOP};
 use crate::text::{pad, pad_left};
 
+/// ` (was £12.00)` after a price the venue changed since it was put in the cart.
+fn was(before: Option<storefront_contract::Money>, currency: &str) -> String {
+    before
+        .map(|before| format!(" (was {})", format_amount(before, currency)))
+        .unwrap_or_default()
+}
+
 pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let app = ctx.app;
     let theme = &ctx.theme;
@@ -84,10 +91,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 }
                 CartRow::Product(product) => line(
                     format!(
-                        "{} × {} @ {}",
+                        "{} × {} @ {}{}",
                         product.quantity,
                         product.title,
-                        format_amount(product.unit_price, currency)
+                        format_amount(product.unit_price, currency),
+                        was(product.previous_unit_price, currency)
                     ),
                     format_amount(product.line_total, currency),
                 ),
@@ -106,6 +114,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     starts_at,
                     ticket_type_name,
                     unit,
+                    was: before,
                     ids,
                     ..
                 } => {
@@ -125,10 +134,11 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                         .unwrap_or_default();
                     line(
                         format!(
-                            "{} × {event_name}{kind} · {} @ {}{few}",
+                            "{} × {event_name}{kind} · {} @ {}{}{few}",
                             ids.len(),
                             ctx.when_at(*starts_at, ctx.event_zone(*event_id)),
-                            format_amount(*unit, currency)
+                            format_amount(*unit, currency),
+                            was(*before, currency)
                         ),
                         format_amount(*unit * ids.len() as u32, currency),
                     )

@@ -147,6 +147,32 @@ screens!(event_sold_out, |w, h| {
 
 screens!(cart_full, full_cart);
 
+screens!(cart_with_changed_prices, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('c'));
+    let mut changed = cart();
+    // The venue raised the Concession price and the tote bag's since they were added.
+    let granary = &mut changed.groups[0];
+    granary.products[0].previous_unit_price = Some(storefront_contract::Money::from_minor(750));
+    for ticket in &mut granary.tickets {
+        ticket.previous_cost = Some(storefront_contract::Money::from_minor(800));
+    }
+    app.update(Msg::from(Reply::CartLoaded(Ok(changed))));
+    app
+});
+
+#[test]
+fn a_changed_price_is_said_on_its_cart_line() {
+    let mut app = signed_in(100, 30);
+    app.update(ch('c'));
+    let mut changed = cart();
+    changed.groups[0].tickets[0].previous_cost = Some(storefront_contract::Money::from_minor(800));
+    changed.groups[0].tickets[1].previous_cost = Some(storefront_contract::Money::from_minor(800));
+    app.update(Msg::from(Reply::CartLoaded(Ok(changed))));
+    let screen = render(&app);
+    assert!(screen.contains("@ £10.00 (was £8.00)"), "{screen}");
+}
+
 screens!(cart_empty, |w, h| {
     let mut app = signed_in(w, h);
     app.update(ch('c'));

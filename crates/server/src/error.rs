@@ -130,6 +130,8 @@ impl IntoResponse for ApiError {
                 message: self.to_string(),
                 field: match &self {
                     ApiError::Validation { field, .. } => Some((*field).to_owned()),
+                    // Why the session ended: the account itself, not the token.
+                    ApiError::AccountDisabled => Some("account".to_owned()),
                     _ => None,
                 },
                 order_id: match &self {
