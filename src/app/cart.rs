@@ -60,6 +60,8 @@ pub enum CartRow {
         unit: Money,
         /// The price when they were put in the cart, when the venue has changed it since.
         was: Option<Money>,
+        /// Paid tickets fill the event: these can only be removed.
+        sold_out: bool,
         ids: Vec<i64>,
     },
     Subtotal(Money),
@@ -101,6 +103,7 @@ pub fn cart_rows(cart: &Cart) -> Vec<CartRow> {
                     ticket_type_name: ticket.ticket_type_name.clone(),
                     unit: ticket.cost,
                     was: ticket.previous_cost,
+                    sold_out: ticket.sold_out,
                     ids: vec![ticket.id],
                 }),
             }

@@ -152,6 +152,7 @@ pub fn ticket(
         order_id: None,
         created_at: at("2031-03-01T10:00:00Z"),
         previous_cost: None,
+        sold_out: false,
     }
 }
 

@@ -115,6 +115,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     ticket_type_name,
                     unit,
                     was: before,
+                    sold_out,
                     ids,
                     ..
                 } => {
@@ -122,6 +123,21 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                         .as_deref()
                         .map(|t| format!(" · {t}"))
                         .unwrap_or_default();
+                    let amount = format_amount(*unit * ids.len() as u32, currency);
+                    if *sold_out {
+                        // Paid tickets fill the event: these cannot be bought, only removed.
+                        let text = line(
+                            format!(
+                                "{} × {event_name}{kind} · Sold out: remove it to check out the rest",
+                                ids.len()
+                            ),
+                            amount,
+                        );
+                        return match Some(i) == selected_row {
+                            true => Line::styled(mark(text), theme.selected),
+                            false => Line::styled(text, theme.warn),
+                        };
+                    }
                     // Fewer left than this line holds: the rest may be refunded.
                     let few = app
                         .events
@@ -140,7 +156,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                             format_amount(*unit, currency),
                             was(*before, currency)
                         ),
-                        format_amount(*unit * ids.len() as u32, currency),
+                        amount,
                     )
                 }
                 CartRow::Subtotal(total) => {

@@ -161,6 +161,17 @@ screens!(cart_with_changed_prices, |w, h| {
     app
 });
 
+screens!(cart_with_a_sold_out_line, |w, h| {
+    let mut app = signed_in(w, h);
+    app.update(ch('c'));
+    let mut sold_out = cart();
+    for ticket in &mut sold_out.groups[0].tickets {
+        ticket.sold_out = true;
+    }
+    app.update(Msg::from(Reply::CartLoaded(Ok(sold_out))));
+    app
+});
+
 #[test]
 fn a_changed_price_is_said_on_its_cart_line() {
     let mut app = signed_in(100, 30);

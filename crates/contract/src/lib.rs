@@ -178,6 +178,10 @@ pub struct Ticket {
     /// since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_cost: Option<Money>,
+    /// A pending ticket of an event whose paid tickets already fill it: it cannot be bought
+    /// (checkout refuses it), only removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sold_out: bool,
 }
 
 named_enum! {
@@ -593,6 +597,7 @@ named_enum! {
         RateLimited = "rate_limited",
         PaymentProviderError = "payment_provider_error",
         Forbidden = "forbidden",
+        Conflict = "conflict",
         Internal = "internal",
     }
 }

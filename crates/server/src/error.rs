@@ -28,6 +28,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("Your cart is empty.")]
     EmptyCart,
+    /// The request cannot be met as things stand (a sold-out event's tickets at checkout).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     OrderNotPayable(&'static str),
     #[error("A request with this Idempotency-Key is still being processed. Try again shortly.")]
@@ -78,6 +81,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::EmptyCart
+            | ApiError::Conflict(_)
             | ApiError::OrderNotPayable(_)
             | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
             ApiError::Validation { .. } | ApiError::IdempotencyKeyReused => {
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             ApiError::EmptyCart => ErrorCode::EmptyCart,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::OrderNotPayable(_) => ErrorCode::OrderNotPayable,
             ApiError::IdempotencyInProgress => ErrorCode::IdempotencyInProgress,
             ApiError::Validation { .. } => ErrorCode::Validation,

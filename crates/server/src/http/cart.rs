@@ -163,8 +163,15 @@ pub async fn get_cart(
     AuthUser(user): AuthUser,
 ) -> ApiResult<Json<Cart>> {
     let contents = state.store().cart_contents(user.id).await?;
+    let mut groups = group_by_page(&contents);
+    if !contents.tickets.is_empty() {
+        let sold_out = state.store().sold_out_events_in_cart(user.id, None).await?;
+        for ticket in groups.iter_mut().flat_map(|g| g.tickets.iter_mut()) {
+            ticket.sold_out = sold_out.iter().any(|e| e.id == ticket.entry_id);
+        }
+    }
     Ok(Json(Cart {
-        groups: group_by_page(&contents),
+        groups,
         summary: summarize(&contents, &state.currency()),
         notice: (!contents.tickets.is_empty()).then(|| SOLD_OUT_NOTICE.to_owned()),
     }))

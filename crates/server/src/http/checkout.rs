@@ -27,6 +27,19 @@ pub async fn checkout(
                 })?)
             }
         };
+    // Paid tickets already fill the event: paying for more could only end in a refund.
+    let sold_out = state
+        .store()
+        .sold_out_events_in_cart(user.id, page_id)
+        .await?;
+    if !sold_out.is_empty() {
+        let names: Vec<&str> = sold_out.iter().map(|e| e.name.as_str()).collect();
+        return Err(ApiError::Conflict(format!(
+            "{} sold out: remove {} tickets from your cart to check out the rest.",
+            names.join(", "),
+            if names.len() == 1 { "its" } else { "their" }
+        )));
+    }
     // A cart filled before a limit was lowered: no order holds more than the limit.
     if let Some(over) = state
         .store()

@@ -15,6 +15,13 @@ pub struct OverLimit {
     pub max_per_order: i64,
 }
 
+/// An event in a cart whose paid tickets fill it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SoldOutEvent {
+    pub id: i64,
+    pub name: String,
+}
+
 impl Store {
     /// Creates the tickets unless the buyer's pending tickets for the event and these would
     /// be more than `limit`; then `Err` with how many are pending. One buyer's purchases take
@@ -58,6 +65,29 @@ impl Store {
             Ok(ids) => Ok(Ok(self.tickets_by_ids(&ids).await?)),
             Err(pending) => Ok(Err(pending)),
         }
+    }
+
+    /// Events (of one page, or the whole cart) with pending tickets in the user's cart whose
+    /// paid tickets (confirmed, checked in) already fill them: such a ticket could only be
+    /// paid for to be refunded.
+    pub async fn sold_out_events_in_cart(
+        &self,
+        user_id: i64,
+        page_id: Option<i64>,
+    ) -> Result<Vec<SoldOutEvent>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT e.id, e.name FROM events e JOIN calendars c ON c.id = e.calendar_id \
+             WHERE e.ticket_count IS NOT NULL AND ($2 IS NULL OR c.page_id = $2) \
+               AND e.id IN (SELECT t.event_id FROM tickets t \
+                            WHERE t.user_id = $1 AND t.state = 'pending') \
+               AND (SELECT COUNT(*) FROM tickets p WHERE p.event_id = e.id \
+                      AND p.state IN ('confirmed', 'checked_in')) >= e.ticket_count \
+             ORDER BY e.id",
+        )
+        .bind(user_id)
+        .bind(page_id)
+        .fetch_all(&self.read)
+        .await
     }
 
     /// Events (of one page, or the whole cart) with more pending tickets in the user's cart

@@ -54,6 +54,7 @@ impl TicketRow {
                 .previous_cost
                 .filter(|_| self.state == TicketState::Pending)
                 .map(Money::from_minor),
+            sold_out: false,
         }
     }
 }

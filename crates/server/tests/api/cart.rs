@@ -282,3 +282,73 @@ async fn products_are_listed_with_their_page() {
     assert_eq!(granary["products"].as_array().unwrap().len(), 1);
     assert_eq!(granary["products"][0]["slug"], "tote");
 }
+
+/// The tickets in the cart, `(event id, sold_out)`.
+fn cart_tickets(cart: &Value) -> Vec<(i64, bool)> {
+    cart["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tickets"].as_array().unwrap())
+        .map(|t| {
+            (
+                t["entry_id"].as_i64().unwrap(),
+                t["sold_out"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn tickets_of_an_event_its_paid_tickets_fill_cannot_be_checked_out() {
+    let app = TestApp::start().await;
+    let (ann, bob) = (app.ann().await, app.bob().await);
+    // Ann reserves both places of Quiet Night without paying: Bob may still try.
+    app.buy(&ann, QUIET_NIGHT, 2, None).await;
+    let (ann_order, ann_url) = app.checkout_ok(&ann, None).await;
+    app.buy(&bob, QUIET_NIGHT, 1, None).await;
+    app.buy(&bob, VILLAGE_FETE, 1, None).await;
+    assert_eq!(
+        cart_tickets(&app.cart(&bob).await),
+        [(QUIET_NIGHT, false), (VILLAGE_FETE, false)],
+        "reserved is not paid: the refund notice covers it"
+    );
+
+    // Ann pays: both places are paid for, and Bob's ticket can only end in a refund.
+    app.press(&ann_url, "pay").await;
+    assert_eq!(app.order(&ann, ann_order, 10).await["status"], "paid");
+    let cart = app.cart(&bob).await;
+    assert_eq!(
+        cart_tickets(&cart),
+        [(QUIET_NIGHT, true), (VILLAGE_FETE, false)]
+    );
+    let refused = app.checkout(&bob, None).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.code(), storefront_contract::ErrorCode::Conflict);
+    assert_eq!(
+        refused.json["error"]["message"],
+        "Quiet Night sold out: remove its tickets from your cart to check out the rest."
+    );
+    assert_eq!(
+        app.get("/orders", Some(&bob)).await.json["orders"],
+        json!([]),
+        "no order, no SumUp checkout"
+    );
+    // Full House's one place is Bob's own (paid): Ann cannot check out a second.
+    app.buy(&ann, FULL_HOUSE, 1, None).await;
+    assert_eq!(app.checkout(&ann, None).await.status, StatusCode::CONFLICT);
+
+    // Without the sold-out line the rest checks out.
+    let quiet = cart["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tickets"].as_array().unwrap())
+        .find(|t| t["entry_id"] == QUIET_NIGHT)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    app.delete(&format!("/cart/tickets/{quiet}"), Some(&bob))
+        .await;
+    let (_, _) = app.checkout_ok(&bob, None).await;
+}
