@@ -1091,3 +1091,27 @@ async fn the_venue_changing_its_catalog_reaches_buyers_on_screen() {
         sam.app.signin.error
     );
 }
+
+#[tokio::test]
+async fn a_declined_card_then_paid_on_the_same_page_shows_as_paid() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.sign_in("demo@example.com", "demo").await;
+    client.press(KeyCode::Char('c')).await;
+    client.press(KeyCode::Char('P')).await;
+    let page = client.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&page, "decline").await;
+    client
+        .until("failed", |app| app.payment.phase == PaymentPhase::Failed)
+        .await;
+    // The page says "You can try again": the buyer does, with another card, and touches
+    // nothing in the terminal.
+    press_on_page(&page, "pay").await;
+    client
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    assert_eq!(
+        client.app.payment.order.as_ref().map(|o| o.status),
+        Some(OrderStatus::Paid)
+    );
+}

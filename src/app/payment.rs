@@ -16,6 +16,10 @@ use storefront_contract::Backoff;
 /// How long one long-poll asks the server to wait.
 pub const WAIT_SECS: u64 = 25;
 
+/// How long after a declined payment the order is looked at again: the buyer may try another
+/// card on the same page.
+pub const FAILED_RECHECK: Duration = Duration::from_secs(2);
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum PaymentPhase {
     #[default]
@@ -273,6 +277,16 @@ impl App {
         }
     }
 
+    /// Whether a failed order can still be paid without the buyer asking again: its newest
+    /// attempt is SumUp's hosted page, which lets a declined card try again, and the wait
+    /// has not run out. (A card reader's declined payment is over.)
+    fn may_still_be_paid(&self) -> bool {
+        self.payment.order.as_ref().is_some_and(|order| {
+            order.payment_method == PaymentMethod::Hosted
+                && order.sumup_status == Some(CheckoutStatus::Failed)
+        }) && self.payment.waited(self.now) < self.settings.poll_timeout
+    }
+
     fn wait_effect(&self, token: String, order_id: i64) -> Effect {
         Effect::WaitForOrder {
             token,
@@ -308,6 +322,17 @@ impl App {
                         }
                         self.payment.phase = PaymentPhase::Waiting;
                         vec![self.wait_effect(token, order_id)]
+                    }
+                    OrderStatus::Failed if self.may_still_be_paid() => {
+                        // SumUp's page offers a declined buyer another try: the order may
+                        // yet be paid there, so it is looked at again until it is, the buyer
+                        // acts, or the wait runs out.
+                        let mut effects = self.settled(OrderStatus::Failed);
+                        effects.push(Effect::Later {
+                            after: FAILED_RECHECK,
+                            effect: Box::new(self.wait_effect(token, order_id)),
+                        });
+                        effects
                     }
                     other => self.settled(other),
                 }
