@@ -1,10 +1,11 @@
 //! The router: every endpoint of `/api/v1`, its middleware, and answers for unknown paths.
 
 use std::any::Any;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, OriginalUri};
+use axum::extract::{DefaultBodyLimit, OriginalUri, State};
 use axum::handler::Handler;
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -136,11 +137,36 @@ pub fn router(state: AppState, mounted: Option<(&str, Router)>) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    })
+/// A database that has not answered within this is down, as far as a load balancer cares.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `200 ok` while the database answers (within 2 s); `503` otherwise, so that a load balancer
+/// takes this server out instead of sending it buyers it cannot serve.
+async fn health(State(state): State<AppState>) -> Response {
+    let version = env!("CARGO_PKG_VERSION").to_owned();
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.store().ping()).await {
+        Ok(Ok(())) => Json(Health {
+            status: "ok".to_owned(),
+            version,
+        })
+        .into_response(),
+        outcome => {
+            let why = match outcome {
+                Ok(Err(err)) => err.to_string(),
+                _ => "no answer within 2 s".to_owned(),
+            };
+            tracing::warn!(why, "health check: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", "5")],
+                Json(Health {
+                    status: "unavailable".to_owned(),
+                    version,
+                }),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -315,6 +315,14 @@ impl Store {
         &self.url
     }
 
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.read)
+            .await
+            .map(|_| ())
+    }
+
     /// The deployment's currency, set by the catalog; GBP when none was given.
     pub async fn currency(&self) -> Result<String, sqlx::Error> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = 'currency'")

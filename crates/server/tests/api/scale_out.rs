@@ -576,3 +576,49 @@ async fn a_catalog_applied_through_one_server_is_served_by_the_other_within_a_se
     let cart = b.cart(&ann).await;
     assert_eq!(cart["summary"]["ticket_total"], "13.50");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn health_says_503_while_the_database_does_not_answer() {
+    let database_url = fresh_database().await;
+    let app = TestApp::with_config(ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        catalog: Some(TEST_CATALOG.to_owned()),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert_eq!(app.get("/health", None).await.status, StatusCode::OK);
+    // The database takes no connections, and those the server had are cut: as when
+    // PostgreSQL is down.
+    let name = database_url.rsplit('/').next().unwrap().to_owned();
+    let admin_url = database_url.replace(&format!("/{name}"), "/postgres");
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let set = |allow: bool| {
+        sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS {allow}"
+        ))
+    };
+    sqlx::query(set(false)).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let down = app.get("/health", None).await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.text
+    );
+    assert_eq!(down.json["status"], "unavailable");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    sqlx::query(set(true)).execute(&mut admin).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/health", None).await.status != StatusCode::OK {
+        assert!(Instant::now() < deadline, "back once the database is");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
