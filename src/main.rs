@@ -93,9 +93,10 @@ The README's \"Running in production\" section has an nginx example and a system
 #[derive(Debug, Args)]
 #[command(after_help = SERVE_HELP)]
 struct ServeArgs {
-    /// Address to listen on; port 0 picks a free one.
+    /// Address to listen on (HOST:PORT; a name like localhost is looked up); port 0 picks a
+    /// free one.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    bind: SocketAddr,
+    bind: String,
     /// sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST/DB
     #[arg(long, default_value = "sqlite::memory:")]
     database: String,
@@ -229,8 +230,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let sumup = args.sumup()?;
     let catalog_path = args.catalog.clone();
+    let bind = bind_address(&args.bind).await?;
     let server = storefront_server::start(ServerConfig {
-        bind: args.bind,
+        bind,
         database_url: args.database,
         catalog,
         public_url: args.public_url,
@@ -247,6 +249,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     })?;
     println!("listening on {}", server.origin());
     run_until_signal(server, catalog_path).await
+}
+
+/// `--bind HOST:PORT`, a name looked up (the first address it has).
+async fn bind_address(bind: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = bind.parse() {
+        return Ok(addr);
+    }
+    let not_an_address = |why: String| {
+        format!(
+            "--bind {bind:?} is not an address to listen on ({why}); write HOST:PORT, like 127.0.0.1:8080 or localhost:8080"
+        )
+    };
+    tokio::net::lookup_host(bind)
+        .await
+        .map_err(|err| not_an_address(err.to_string()))?
+        .next()
+        .ok_or_else(|| not_an_address("the name has no address".to_owned()))
 }
 
 /// `storefront catalog check|apply`: prints the changes or the refusals.
@@ -424,6 +443,8 @@ async fn run_until_signal(server: RunningServer, catalog: Option<PathBuf>) -> Re
         _ = terminate => {}
         _ = reload_on_hangup(&server, catalog) => {}
     }
+    tracing::info!("stopping: finishing the requests in flight");
     server.stop().await;
+    eprintln!("storefront: stopped");
     Ok(())
 }

@@ -288,3 +288,41 @@ async fn serve_applies_its_catalog_again_on_sighup() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn serve_takes_a_host_name_and_says_when_it_stopped() {
+    let mut child = storefront()
+        .args(["serve", "--demo", "--bind", "localhost:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("listening on http://127.0.0.1:")
+            || line.starts_with("listening on http://[::1]:"),
+        "{line}"
+    );
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.trim_end().ends_with("storefront: stopped"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(&["serve", "--bind", "no-such-host.invalid:80"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("is not an address to listen on"),
+        "{stderr}"
+    );
+}

@@ -239,7 +239,10 @@ fn sign_in(terminal: &Terminal) {
 }
 
 #[test]
-#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+#[cfg_attr(
+    not(have_tmux_and_curl),
+    ignore = "needs tmux and curl (apt-get install -y tmux curl); .ci/run installs them and runs it"
+)]
 fn a_purchase_from_sign_in_to_ticket_codes_at_120x40() {
     tools();
     let (dir, binary, backend) = setup();
@@ -306,7 +309,10 @@ fn a_purchase_from_sign_in_to_ticket_codes_at_120x40() {
 }
 
 #[test]
-#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+#[cfg_attr(
+    not(have_tmux_and_curl),
+    ignore = "needs tmux and curl (apt-get install -y tmux curl); .ci/run installs them and runs it"
+)]
 fn a_small_terminal_at_80x24_signs_in_and_quits_cleanly() {
     tools();
     let (dir, binary, backend) = setup();
@@ -324,7 +330,10 @@ fn a_small_terminal_at_80x24_signs_in_and_quits_cleanly() {
 }
 
 #[test]
-#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+#[cfg_attr(
+    not(have_tmux_and_curl),
+    ignore = "needs tmux and curl (apt-get install -y tmux curl); .ci/run installs them and runs it"
+)]
 fn a_kiosk_sells_resets_and_cannot_be_quit_by_customers() {
     tools();
     let (dir, binary, backend) = setup();
@@ -392,7 +401,10 @@ fn at_the_reader(backend: &Backend, reader_id: &str, outcome: &str) {
 }
 
 #[test]
-#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+#[cfg_attr(
+    not(have_tmux_and_curl),
+    ignore = "needs tmux and curl (apt-get install -y tmux curl); .ci/run installs them and runs it"
+)]
 fn a_walk_up_buyer_pays_by_card_on_the_reader_after_a_decline() {
     tools();
     let (dir, binary, backend) = setup();
@@ -439,7 +451,10 @@ fn ticket_codes(screen: &str) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs tmux and curl and a release build; run with --include-ignored (.ci/run does)"]
+#[cfg_attr(
+    not(have_tmux_and_curl),
+    ignore = "needs tmux and curl (apt-get install -y tmux curl); .ci/run installs them and runs it"
+)]
 fn a_ticket_bought_at_the_kiosk_is_checked_in_once_at_the_door() {
     tools();
     let (dir, binary, backend) = setup();

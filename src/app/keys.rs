@@ -634,6 +634,10 @@ impl App {
         let mut rows: Vec<Row> = Vec::new();
         if self.is_kiosk() {
             let kiosk: &[Row] = match self.screen {
+                // Out of order: no key starts anything until it signs in.
+                Screen::Start if self.kiosk.as_ref().is_some_and(|k| k.setup_error.is_some()) => {
+                    &[]
+                }
                 Screen::Start => KIOSK_START,
                 Screen::SignIn => KIOSK_SIGN_IN,
                 Screen::Events if self.events.editing => FILTERING,

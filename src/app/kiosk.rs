@@ -122,8 +122,10 @@ impl App {
         self.screen = Screen::Start;
         let delay = self.reconnect.next_delay();
         if let Some(kiosk) = &mut self.kiosk {
+            let said = err.to_string();
             kiosk.setup_error = Some(format!(
-                "This terminal is not set up: {err}. Trying again in {} s.",
+                "This terminal is not set up: {}. Trying again in {} s.",
+                said.trim_end_matches('.'),
                 delay.as_secs()
             ));
         }
@@ -553,6 +555,41 @@ mod tests {
         // And back to the card.
         let effects = app.update(key(KeyCode::Tab));
         assert_eq!(pay_effect(&effects), Some(&by_card()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_box_office_account_that_cannot_sign_in_is_out_of_order_in_plain_words() {
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_account = Some((
+            "box@example.com".into(),
+            crate::config::Password::new("wrong"),
+        ));
+        let effects = app.update(Msg::from(Reply::SignedIn(Err(
+            crate::api::ApiError::Refused {
+                status: 401,
+                code: crate::api::ErrorCode::InvalidCredentials,
+                message: "That email and password do not match an account.".into(),
+                field: None,
+                order_id: None,
+            },
+        ))));
+        assert!(
+            matches!(&effects[..], [Effect::Later { .. }]),
+            "{effects:?}"
+        );
+        let said = app.kiosk.as_ref().unwrap().setup_error.clone().unwrap();
+        assert_eq!(
+            said,
+            "This terminal is not set up: That email and password do not match an account. \
+             Trying again in 1 s."
+        );
+        assert!(!said.contains(".."));
+        assert_eq!(app.screen, Screen::Start);
+        let offered: Vec<&str> = app.key_table().iter().map(|row| row.name).collect();
+        assert!(
+            !offered.contains(&"any key"),
+            "nothing starts while out of order: {offered:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

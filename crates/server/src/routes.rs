@@ -126,7 +126,9 @@ pub fn router(state: AppState, mounted: Option<(&str, Router)>) -> Router {
             "/checkout/return",
             axum::routing::get(webhooks::return_page),
         )
-        .route("/t/{secret}", axum::routing::get(ticket_page::tickets_page));
+        .route("/t/{secret}", axum::routing::get(ticket_page::tickets_page))
+        .route("/", axum::routing::get(home))
+        .route("/openapi.yaml", axum::routing::get(openapi));
     if let Some((path, service)) = mounted {
         app = app.nest_service(path, service);
     }
@@ -167,6 +169,28 @@ async fn health(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The OpenAPI document of the API this server answers.
+const OPENAPI: &str = include_str!("../../../assets/openapi.yaml");
+
+/// What this server is, for whoever opens its address in a browser.
+async fn home() -> axum::response::Html<String> {
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>storefront</title>\
+         <p>This is a storefront server (version {}). Its HTTP API is at \
+         <code>{API_BASE}</code>, described by the OpenAPI document \
+         <a href=\"/openapi.yaml\">/openapi.yaml</a>; the terminal client is \
+         <code>storefront --server &lt;this address&gt;</code>.</p></html>",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [("content-type", "application/yaml; charset=utf-8")],
+        OPENAPI,
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -17,6 +17,11 @@ ALTER TABLE cart_lines ADD COLUMN added_price INTEGER;
 -- What each ticket type has sold, counted when the catalog is applied.
 CREATE INDEX tickets_type_state ON tickets (ticket_type_id, state);
 
+-- Failed sign-ins are counted per address and account together, so that a stranger's
+-- guesses do not lock the venue's own terminals out.
+ALTER TABLE login_failures ADD COLUMN address TEXT NOT NULL DEFAULT '';
+CREATE INDEX login_failures_address ON login_failures (email, address, at);
+
 CREATE TABLE audit_log (
     id      INTEGER PRIMARY KEY,
     at      INTEGER NOT NULL,

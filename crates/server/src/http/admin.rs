@@ -1,15 +1,13 @@
 //! `/admin/*`, for the venue's managers: the catalog applied live. Every change is written
 //! to the audit log (who, when, what, from which address) in the change's transaction.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use serde::Deserialize;
 use storefront_contract::{CatalogApplied, CatalogChange, Role, User};
 
-use super::extract::{ApiQuery, AuthUser};
+use super::extract::{ApiQuery, AuthUser, ClientAddress};
 use crate::catalog::{self, Applied, CatalogError};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -44,7 +42,7 @@ pub struct CatalogQuery {
 pub async fn apply_catalog(
     State(state): State<AppState>,
     Manager(manager): Manager,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     ApiQuery(query): ApiQuery<CatalogQuery>,
     body: String,
 ) -> ApiResult<Json<CatalogApplied>> {
@@ -54,7 +52,7 @@ pub async fn apply_catalog(
     } else {
         let audit = AuditEntry {
             user_id: Some(manager.id),
-            address: Some(peer.ip().to_string()),
+            address: Some(address),
             action: "catalog.apply",
         };
         catalog::apply_catalog(store, &body, Some(&audit)).await

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use storefront_contract::{LoginRequest, LoginResponse, User};
 
-use super::extract::{ApiJson, AuthUser, BearerToken};
+use super::extract::{ApiJson, AuthUser, BearerToken, ClientAddress};
 use crate::credentials::{
     FAILURE_WINDOW_SECS, SESSION_LIFETIME_SECS, decoy_hash, login_allowed, new_token, token_hash,
     verify_password,
@@ -16,13 +16,16 @@ use crate::time::{self, to_utc};
 
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = request.email.trim().to_lowercase();
     let store = state.store();
     let now = time::now();
+    // Counted per address and account: a stranger's guesses lock out the stranger, not the
+    // venue's own terminals signing in from elsewhere.
     let (failures, oldest) = store
-        .login_failures(&email, now - FAILURE_WINDOW_SECS)
+        .login_failures(&email, &address, now - FAILURE_WINDOW_SECS)
         .await?;
     login_allowed(failures, oldest, now)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
@@ -41,8 +44,9 @@ pub async fn login(
         Some((_, true)) if matches => return Err(ApiError::AccountDisabled),
         Some((user, false)) if matches => user,
         _ => {
+            tracing::warn!(email, address, "failed sign-in");
             store
-                .record_login_failure(&email, time::now(), now - FAILURE_WINDOW_SECS)
+                .record_login_failure(&email, &address, time::now(), now - FAILURE_WINDOW_SECS)
                 .await?;
             return Err(ApiError::InvalidCredentials);
         }

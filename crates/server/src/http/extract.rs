@@ -13,6 +13,33 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::time;
 
+/// Where a request comes from: the peer's address, or behind a proxy on this machine (the
+/// peer a loopback address) the last address the proxy added to `X-Forwarded-For`.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|list| list.rsplit(',').next())
+            .map(str::trim)
+            .filter(|address| address.parse::<std::net::IpAddr>().is_ok());
+        Ok(ClientAddress(match (peer, forwarded) {
+            (Some(peer), Some(forwarded)) if peer.is_loopback() => forwarded.to_owned(),
+            (Some(peer), _) => peer.to_string(),
+            (None, _) => String::new(),
+        }))
+    }
+}
+
 /// A JSON body; malformed JSON or wrong types are `400 bad_request`.
 pub struct ApiJson<T>(pub T);
 

@@ -48,14 +48,21 @@ fn not_found() -> Response {
         .into_response()
 }
 
-/// A QR code of `text` as inline SVG, or nothing if it cannot be made.
+/// A QR code of `text` as bare inline SVG (an XML prolog has no place inside HTML), or
+/// nothing if it cannot be made.
 fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(180, 180)
-            .quiet_zone(true)
-            .build(),
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(180, 180)
+                .quiet_zone(true)
+                .build();
+            match svg.find("<svg") {
+                Some(start) => svg[start..].to_owned(),
+                None => svg,
+            }
+        }
         Err(err) => {
             tracing::warn!(error = %err, "no QR code for a ticket");
             String::new()
@@ -149,8 +156,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn qr_codes_are_svg() {
+    fn qr_codes_are_bare_inline_svg() {
         let svg = qr_svg("7KQ2-M9XD");
-        assert!(svg.starts_with("<?xml") || svg.contains("<svg"), "{svg}");
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(!svg.contains("<?xml"), "no prolog inside the page: {svg}");
+        assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
     }
 }

@@ -83,6 +83,10 @@ pub enum OpenError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+    #[error(
+        "cannot open the database {place}: the folder {folder} does not exist; create it first"
+    )]
+    MissingFolder { place: String, folder: String },
     #[error("{0}")]
     Unsupported(String),
 }
@@ -91,6 +95,7 @@ pub enum OpenError {
 enum Failure {
     Database(sqlx::Error),
     Migrate(sqlx::migrate::MigrateError),
+    MissingFolder(std::path::PathBuf),
     Unsupported(String),
 }
 
@@ -160,8 +165,41 @@ pub async fn connect_database(url: &str) -> Result<Store, OpenError> {
             place: shown(url),
             source,
         },
+        Failure::MissingFolder(folder) => OpenError::MissingFolder {
+            place: shown(url),
+            folder: folder.display().to_string(),
+        },
         Failure::Unsupported(message) => OpenError::Unsupported(message),
     })
+}
+
+/// Creates a new SQLite database file readable and writable by this user alone (it holds
+/// password hashes, sessions and buyers' e-mail addresses); SQLite gives its WAL and
+/// shared-memory files the same permissions. A missing folder is said as such.
+fn prepare_sqlite_file(url: &str) -> Result<(), Failure> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = std::path::Path::new(rest.split('?').next().unwrap_or(rest));
+    if path.as_os_str().is_empty() || path.exists() {
+        return Ok(());
+    }
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        return Err(Failure::MissingFolder(folder.to_owned()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another server made it a moment ago.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err.into()),
+    }
 }
 
 async fn open(url: &str) -> Result<Store, Failure> {
@@ -186,6 +224,9 @@ async fn open(url: &str) -> Result<Store, Failure> {
     }
     let url = sqlite_url(url);
     let memory = is_memory(&url);
+    if !memory {
+        prepare_sqlite_file(&url)?;
+    }
     // SQLite allows one writer at a time, and a transaction that starts reading and then
     // writes fails at once (not after a wait) when another connection wrote meanwhile. One
     // writing connection serialises every write instead; it also keeps an in-memory database
@@ -338,6 +379,44 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_database_file_is_readable_by_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let store = connect_database(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        // Something written, so that the WAL and shared-memory files exist.
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('probe', 'x')")
+            .execute(&store.write)
+            .await
+            .unwrap();
+        for file in ["shop.db", "shop.db-wal", "shop.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_missing_folder_is_said_as_such() {
+        let err = connect_database("sqlite:///no/such/folder/shop.db")
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "cannot open the database sqlite:///no/such/folder/shop.db: the folder \
+             /no/such/folder does not exist; create it first"
+        );
+    }
 
     #[test]
     fn file_urls_create_missing_databases() {

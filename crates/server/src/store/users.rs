@@ -152,19 +152,26 @@ impl Store {
     pub async fn login_failures(
         &self,
         email: &str,
+        address: &str,
         since: Timestamp,
     ) -> Result<(i64, Option<Timestamp>), sqlx::Error> {
-        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2")
-            .bind(email)
-            .bind(since)
-            .fetch_one(&self.write)
-            .await
+        sqlx::query_as(
+            "SELECT COUNT(*), MIN(at) FROM login_failures \
+             WHERE email = $1 AND address = $2 AND at > $3",
+        )
+        .bind(email)
+        .bind(address)
+        .bind(since)
+        .fetch_one(&self.write)
+        .await
     }
 
-    /// Records a failed sign-in, forgetting this email's failures from before `forget_before`.
+    /// Records a failed sign-in from `address`, forgetting this email's failures from before
+    /// `forget_before`.
     pub async fn record_login_failure(
         &self,
         email: &str,
+        address: &str,
         now: Timestamp,
         forget_before: Timestamp,
     ) -> Result<(), sqlx::Error> {
@@ -173,8 +180,9 @@ impl Store {
             .bind(forget_before)
             .execute(&self.write)
             .await?;
-        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)")
             .bind(email)
+            .bind(address)
             .bind(now)
             .execute(&self.write)
             .await?;

@@ -131,6 +131,30 @@ async fn ten_failures_a_minute_then_rate_limited() {
     assert!((1..=60).contains(&retry));
     // Other accounts are not affected.
     app.bob().await;
+    // Nor is the same account signing in from elsewhere: the box office's terminal is not
+    // locked out by a stranger's guesses.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let answer = elsewhere
+        .post(app.url("/auth/login"))
+        .json(&json!({"email": "ann@example.com", "password": "ann-pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    // Behind a proxy on this machine, the address it forwards counts.
+    let proxied = app
+        .request(
+            reqwest::Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": "ann@example.com", "password": "ann-pass"})),
+            &[("x-forwarded-for", "203.0.113.9")],
+        )
+        .await;
+    assert_eq!(proxied.status, StatusCode::OK, "{}", proxied.text);
 }
 
 #[tokio::test]
@@ -178,6 +202,35 @@ async fn unknown_paths_and_methods_answer_in_the_error_shape() {
         wrong.json["error"]["message"],
         "PUT is not allowed on /api/v1/events."
     );
+}
+
+#[tokio::test]
+async fn the_servers_own_address_says_what_it_is_and_where_the_api_is() {
+    let app = TestApp::start().await;
+    let home = app.client.get(app.server.origin()).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(
+        home.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = home.text().await.unwrap();
+    assert!(
+        page.contains("storefront server") && page.contains("/api/v1"),
+        "{page}"
+    );
+    assert!(page.contains("/openapi.yaml"), "{page}");
+    let document = app
+        .client
+        .get(format!("{}/openapi.yaml", app.server.origin()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(document.starts_with("openapi: 3.1"), "{document}");
 }
 
 #[tokio::test]

@@ -218,3 +218,33 @@ async fn events_keep_their_venues_time_zone_or_the_servers() {
     };
     assert!(err.starts_with("--timezone: \"Moon/Base\""), "{err}");
 }
+
+#[tokio::test]
+async fn a_start_that_cannot_bind_applies_no_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = lasting_database(&dir).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = match storefront_server::start(ServerConfig {
+        bind: taken.local_addr().unwrap(),
+        ..file_config(&db, Some(TEST_CATALOG))
+    })
+    .await
+    {
+        Ok(_) => panic!("the port is taken"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.starts_with("cannot listen on"), "{err}");
+    // Nothing of the catalog was applied by the start that failed.
+    let store = storefront_server::connect_database(&db).await.unwrap();
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(&mut *store.connection().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(events, 0);
+    store.close().await;
+    // The corrected start (another port) is the one that applies the catalog, this one.
+    let corrected = TEST_CATALOG.replace("name = \"Wren Duo\"", "name = \"Wren Duo (corrected)\"");
+    let app = TestApp::with_config(file_config(&db, Some(&corrected))).await;
+    let event = app.event(WREN_DUO, None).await;
+    assert_eq!(event["name"], "Wren Duo (corrected)");
+}
