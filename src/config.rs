@@ -165,6 +165,41 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("the kiosk is not set up: {0}")]
     Kiosk(String),
+    #[error("{0}")]
+    Server(String),
+}
+
+/// The server's address as the client needs it: `http(s)://HOST[:PORT]`, without the API's
+/// path (which the client adds). Said plainly when it is not.
+pub fn check_server(server: &str) -> Result<String, ConfigError> {
+    let server = server.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = server.split_once("://") else {
+        return Err(ConfigError::Server(format!(
+            "the server address {server:?} has no scheme: write http://{server} or https://{server}"
+        )));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(ConfigError::Server(format!(
+            "the server address {server:?} must start with http:// or https://"
+        )));
+    }
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(ConfigError::Server(format!(
+            "the server address {server:?} names no host"
+        )));
+    }
+    if let Some((host, path)) = rest.split_once('/') {
+        let base = format!("{scheme}://{host}");
+        let hint = if path.trim_end_matches('/') == "api/v1" {
+            format!(" (the client adds /{path} itself)")
+        } else {
+            String::new()
+        };
+        return Err(ConfigError::Server(format!(
+            "the server address {server:?} has a path: give the server's origin, {base}{hint}"
+        )));
+    }
+    Ok(server.to_owned())
 }
 
 /// A password that never appears in a log or a debug print.
@@ -268,6 +303,7 @@ impl Settings {
             .or_else(|| env("STOREFRONT_SERVER").filter(|s| !s.is_empty()))
             .or(server_from_file)
             .unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+        settings.server = check_server(&settings.server)?;
         if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             settings.theme = ThemeName::Mono;
         }
@@ -314,6 +350,32 @@ fn read_config(path: &Path) -> Result<FileConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_address_is_an_origin_with_a_scheme() {
+        assert_eq!(
+            check_server("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            check_server("https://shop.example").unwrap(),
+            "https://shop.example"
+        );
+        assert_eq!(
+            check_server("shop.example").unwrap_err().to_string(),
+            "the server address \"shop.example\" has no scheme: write http://shop.example or \
+             https://shop.example"
+        );
+        assert_eq!(
+            check_server("http://shop.example/api/v1")
+                .unwrap_err()
+                .to_string(),
+            "the server address \"http://shop.example/api/v1\" has a path: give the server's \
+             origin, http://shop.example (the client adds /api/v1 itself)"
+        );
+        assert!(check_server("ftp://shop.example").is_err());
+        assert!(check_server("http://").is_err());
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None

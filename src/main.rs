@@ -376,6 +376,9 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         ("demo@example.com", "demo")
     };
     app.demo_hint = Some((email.to_owned(), password.to_owned()));
+    if !app.is_door() && !kiosk {
+        app.demo_note = Some("Its cart already holds 2 items (£33.50).".to_owned());
+    }
     app.demo_reader_page = demo_reader_page;
     if !kiosk {
         // At a kiosk no previous email is ever shown.

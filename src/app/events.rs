@@ -121,6 +121,7 @@ impl App {
             }
         };
         self.connected();
+        let kiosk = self.is_kiosk();
         let events = &mut self.events;
         events.loaded_once = true;
         events.loaded_at = Some(self.now);
@@ -130,13 +131,16 @@ impl App {
             // Keep the selection on the same event across a refresh.
             let selected_id = events.selected().map(|e| e.id);
             events.events = list.events;
-            let index = selected_id
-                .and_then(|id| events.events.iter().position(|e| e.id == id))
-                .unwrap_or(if selected_id.is_some() {
-                    events.list.selected
-                } else {
-                    0
-                });
+            let index = match selected_id {
+                Some(id) => events
+                    .events
+                    .iter()
+                    .position(|e| e.id == id)
+                    .unwrap_or(events.list.selected),
+                // A kiosk's customer starts on the first event they can buy.
+                None if kiosk => events.events.iter().position(|e| !e.sold_out).unwrap_or(0),
+                None => 0,
+            };
             events.list.selected = index;
         }
         events.next_cursor = list.next_cursor;
@@ -478,7 +482,7 @@ impl App {
                 if err.is_network() {
                     self.set_status(
                         StatusKind::Connection,
-                        format!("{err} Press a to try again; the tickets will be added once."),
+                        format!("{err} Press a to try again (they are added once)."),
                     );
                     return Vec::new();
                 }

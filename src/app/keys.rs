@@ -199,7 +199,8 @@ const DELETE_IN_TEXT: Row = row(
 const SIGN_IN: &[Row] = &[
     row("Tab", "next field", FIELDS, Everywhere),
     row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere),
-    row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere),
+    // The door's scanner has nothing to browse.
+    row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere).only(|app| !app.is_door()),
     MOVE_IN_TEXT,
     DELETE_IN_TEXT,
 ];

@@ -558,6 +558,22 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_kiosk_starts_on_the_first_event_on_sale() {
+        let mut app = kiosk(Instant::now());
+        let events = super::super::tests::events();
+        assert!(events[0].sold_out && !events[1].sold_out);
+        app.update(Msg::from(Reply::EventsLoaded {
+            generation: app.events_generation(),
+            append: false,
+            result: Ok(storefront_contract::EventList {
+                events,
+                next_cursor: None,
+            }),
+        }));
+        assert_eq!(app.events.list.selected, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_box_office_account_that_cannot_sign_in_is_out_of_order_in_plain_words() {
         let mut app = kiosk(Instant::now());
         app.settings.kiosk_account = Some((

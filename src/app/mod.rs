@@ -32,7 +32,7 @@ pub use events::{EventState, EventsState};
 pub use keys::Action;
 pub use kiosk::KioskState;
 pub use orders::{OrdersRow, OrdersState, orders_rows};
-pub use payment::{BrowserState, PaymentPhase, PaymentState};
+pub use payment::{BrowserState, PaymentPhase, PaymentState, cancelling_does};
 pub use shop::{ShopRow, ShopState};
 pub use signin::{Field, SignInState};
 
@@ -118,6 +118,9 @@ pub struct App {
     pub settings: Settings,
     /// Demo credentials shown on the sign-in screen.
     pub demo_hint: Option<(String, String)>,
+    /// In the demo, what the demo account already holds (said before signing in, so that
+    /// a cart with items in it is no surprise).
+    pub demo_note: Option<String>,
     /// In the demo, the sandbox's virtual card reader (a web page), shown while a card is
     /// awaited so that a newcomer can present one.
     pub demo_reader_page: Option<String>,
@@ -162,6 +165,7 @@ impl App {
         let mut app = App {
             settings,
             demo_hint: None,
+            demo_note: None,
             demo_reader_page: None,
             zone: Zone::Local,
             screen: Screen::SignIn,
@@ -233,7 +237,7 @@ impl App {
         match msg {
             Msg::Key(key) if key.kind == KeyEventKind::Press => self.on_key(key),
             Msg::Key(_) => Vec::new(),
-            Msg::Mouse(mouse) if self.settings.mouse => self.on_mouse(mouse),
+            Msg::Mouse(mouse) if self.settings.mouse && !self.too_small() => self.on_mouse(mouse),
             Msg::Mouse(_) => Vec::new(),
             Msg::Resize(width, height) => {
                 self.size = (width, height);
@@ -431,11 +435,23 @@ impl App {
         }
     }
 
+    /// Whether the window is too small to show anything but a request for more room.
+    pub fn too_small(&self) -> bool {
+        self.size.0 < layout::MIN_WIDTH || self.size.1 < layout::MIN_HEIGHT
+    }
+
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.too_small() {
+            // Nothing acts unseen (a blind sign-in, a purchase): only quitting works.
+            if ctrl && key.code == KeyCode::Char('c') && !self.is_kiosk() {
+                self.quit = true;
+            }
+            return Vec::new();
+        }
         if let Some(effects) = self.kiosk_key(key) {
             return effects;
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             self.quit = true;
             return Vec::new();

@@ -16,6 +16,40 @@ use storefront_contract::Backoff;
 /// How long one long-poll asks the server to wait.
 pub const WAIT_SECS: u64 = 25;
 
+/// What cancelling `order` does, as it holds it: its tickets and bookings are released, its
+/// items go back to the cart. `done` says it as done.
+pub fn cancelling_does(order: &Order, done: bool) -> String {
+    let tense = |now: &'static str, then: &'static str| if done { then } else { now };
+    let mut parts: Vec<&str> = Vec::new();
+    if order
+        .tickets
+        .iter()
+        .any(|t| t.state != storefront_contract::TicketState::Cancelled)
+    {
+        parts.push(tense(
+            "its tickets are released",
+            "its tickets were released",
+        ));
+    }
+    if !order.calendar_entries.is_empty() {
+        parts.push(tense(
+            "its bookings are released",
+            "its bookings were released",
+        ));
+    }
+    if !order.products.is_empty() {
+        parts.push(tense(
+            "its items go back to your cart",
+            "its items went back to your cart",
+        ));
+    }
+    match parts.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// How long after a declined payment the order is looked at again: the buyer may try another
 /// card on the same page.
 pub const FAILED_RECHECK: Duration = Duration::from_secs(2);
@@ -51,6 +85,8 @@ pub enum BrowserState {
 #[derive(Clone, Debug, Default)]
 pub struct PaymentState {
     pub order_id: Option<i64>,
+    /// Once cancelled, what the cancellation did (said from the order as it was).
+    pub cancelled_note: Option<String>,
     pub order: Option<Order>,
     pub checkout_url: Option<String>,
     /// The card reader the payment waits on (a kiosk's card payment).
@@ -650,6 +686,12 @@ impl App {
             Ok(order) => {
                 self.connected();
                 let status = order.status;
+                // Said from the order as it was: cancelled, it holds nothing any more.
+                self.payment.cancelled_note = self
+                    .payment
+                    .order
+                    .as_ref()
+                    .map(|before| cancelling_does(before, true));
                 self.payment.order = Some(order);
                 if status == OrderStatus::Cancelled && self.is_kiosk() {
                     // "Cancel and start over": the next customer finds the start screen.

@@ -872,3 +872,20 @@ fn a_payment_that_completes_after_the_buyer_left_says_so_anywhere() {
     );
     assert_eq!(app.watching, None);
 }
+
+#[test]
+fn keys_do_nothing_unseen_while_the_window_is_too_small() {
+    let mut app = app(50, 15);
+    assert_eq!(app.screen, Screen::SignIn);
+    for c in "demo@example.com".chars() {
+        app.update(ch(c));
+    }
+    let effects = app.update(key(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(app.signin.email, "", "nothing typed blind");
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.quit, "Ctrl-C still quits");
+}

@@ -161,7 +161,7 @@ pub fn title_or_filter<'a>(
 pub fn view(app: &App, frame: &mut Frame) {
     let theme = Theme::new(app.settings.theme, app.is_kiosk());
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if app.too_small() || area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area, &theme);
         return;
     }
@@ -339,9 +339,36 @@ pub fn popup(
 
 fn help(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let (own, everywhere) = ctx.app.help_keys();
+    let app = ctx.app;
+    let mut extra: Vec<(&str, &str)> = Vec::new();
+    if app.settings.mouse && !app.is_kiosk() {
+        extra.push(("mouse", "click to choose, scroll to move"));
+    }
+    if app.session.is_none() && !app.is_kiosk() && app.screen != crate::app::Screen::SignIn {
+        extra.push(("sign in", "c, o and a lead to it"));
+    }
+    // A key the screen names itself is not said again among those that work everywhere.
+    let everywhere: Vec<(&str, &str)> = everywhere
+        .into_iter()
+        .filter(|(key, _)| !own.iter().any(|(own_key, _)| own_key == key))
+        .chain(extra)
+        .collect();
+    // One column for the keys, as wide as the widest, so that every description lines up.
+    let key_width = own
+        .iter()
+        .chain(&everywhere)
+        .map(|(key, _)| unicode_width::UnicodeWidthStr::width(*key))
+        .max()
+        .unwrap_or(0);
+    let text_width = own
+        .iter()
+        .chain(&everywhere)
+        .map(|(_, what)| unicode_width::UnicodeWidthStr::width(*what))
+        .max()
+        .unwrap_or(0);
     let row = |(key, what): &(&str, &str)| {
         Line::from(vec![
-            Span::styled(format!("{key:>7}"), ctx.theme.key),
+            Span::styled(crate::text::pad_left(key, key_width), ctx.theme.key),
             Span::raw(format!("  {what}")),
         ])
     };
@@ -350,16 +377,20 @@ fn help(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(""));
         lines.extend(everywhere.iter().map(row));
     }
-    let app = ctx.app;
-    if app.settings.mouse && !app.is_kiosk() {
-        lines.push(row(&("mouse", "click to choose, scroll to move")));
-    }
-    if app.session.is_none() && !app.is_kiosk() && app.screen != crate::app::Screen::SignIn {
-        lines.push(row(&("sign in", "c, o and a lead to it")));
-    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("  Any key closes this help.", ctx.theme.muted));
-    let inner = popup(frame, area, 48, lines.len() as u16 + 2, "Keys", &ctx.theme);
+    // Both columns, the gap between them, the borders and a margin.
+    let width = u16::try_from(key_width + text_width + 6)
+        .unwrap_or(u16::MAX)
+        .max(48);
+    let inner = popup(
+        frame,
+        area,
+        width,
+        lines.len() as u16 + 2,
+        "Keys",
+        &ctx.theme,
+    );
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

@@ -10,7 +10,7 @@ use storefront_contract::{Order, RefundStatus, TicketState, format_amount};
 
 use super::qr::{qr_lines, qr_lines_with_quiet};
 use super::{Ctx, SPINNER, popup};
-use crate::app::{BrowserState, PaymentPhase};
+use crate::app::{BrowserState, PaymentPhase, cancelling_does};
 use crate::text::{fit, pad, pad_left};
 
 /// Dark modules on light ground, whatever the theme, so that cameras read it.
@@ -422,7 +422,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         }
         PaymentPhase::Cancelled => {
             lines.push(Line::styled(
-                "This order was cancelled; its tickets were released.",
+                match &state.cancelled_note {
+                    Some(done) if !done.is_empty() => format!("This order was cancelled; {done}."),
+                    _ => "This order was cancelled.".to_owned(),
+                },
                 theme.muted,
             ));
         }
@@ -490,10 +493,23 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
 
     if state.confirm_cancel {
         let id = state.order_id.unwrap_or_default();
-        let inner = popup(frame, area, 46, 5, "Cancel order", theme);
+        let does = state
+            .order
+            .as_ref()
+            .map(|order| cancelling_does(order, false))
+            .unwrap_or_default();
+        let inner = popup(frame, area, 60, 6, "Cancel order", theme);
         frame.render_widget(
             Paragraph::new(vec![
-                Line::raw(format!("Cancel order {id} and release its tickets?")),
+                Line::raw(format!("Cancel order {id}?")),
+                Line::raw(match does.is_empty() {
+                    true => String::new(),
+                    false => {
+                        let mut does = does;
+                        does.replace_range(..1, &does[..1].to_uppercase());
+                        format!("{does}.")
+                    }
+                }),
                 Line::raw(""),
                 Line::from(vec![
                     Span::styled("y", theme.key),

@@ -81,8 +81,15 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             ])
             .centered(),
         );
+        if let Some(note) = &ctx.app.demo_note {
+            lines.push(Line::styled(note.clone(), theme.muted).centered());
+        }
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Esc browses the events without signing in.", theme.muted).centered());
+    if !ctx.app.is_door() {
+        lines.push(
+            Line::styled("Esc browses the events without signing in.", theme.muted).centered(),
+        );
+    }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), column);
 }

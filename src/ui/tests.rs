@@ -36,8 +36,47 @@ screens!(sign_in, |w, h| {
     app.signin.email = "demo@example.com".into();
     app.signin.password = "demo".into();
     app.demo_hint = Some(("demo@example.com".into(), "demo".into()));
+    app.demo_note = Some("Its cart already holds 2 items (£33.50).".into());
     app
 });
+
+screens!(door_sign_in, |w, h| {
+    let mut app = app(w, h);
+    app.settings.checkin = true;
+    app.demo_hint = Some(("door@example.com".into(), "door".into()));
+    app
+});
+
+#[test]
+fn the_door_scanner_offers_no_browsing_before_sign_in() {
+    let mut app = app(100, 30);
+    app.settings.checkin = true;
+    let screen = render(&app);
+    assert!(!screen.contains("browses the events"), "{screen}");
+    app.update(key(crossterm::event::KeyCode::Esc));
+    assert_eq!(app.screen, Screen::SignIn, "Esc leads nowhere at the door");
+}
+
+#[test]
+fn help_names_each_key_once() {
+    for screen in [
+        Screen::Events,
+        Screen::Event,
+        Screen::Cart,
+        Screen::Orders,
+        Screen::Shop,
+    ] {
+        let mut app = signed_in(100, 40);
+        app.screen = screen;
+        app.update(ch('?'));
+        let rendered = render(&app);
+        assert_eq!(
+            rendered.matches(" Esc  ").count(),
+            1,
+            "{screen:?}: Esc once\n{rendered}"
+        );
+    }
+}
 
 screens!(sign_in_error, |w, h| {
     let mut app = app(w, h);

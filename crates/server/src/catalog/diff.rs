@@ -169,6 +169,20 @@ pub(crate) enum Op {
     RemoveReader(String),
 }
 
+impl Op {
+    /// Whether making the change reads or writes tickets: a price that pending tickets
+    /// follow, a capacity checked against what is sold, what is taken off sale.
+    pub(crate) fn touches_tickets(&self) -> bool {
+        matches!(
+            self,
+            Op::UpdateEvent { .. }
+                | Op::ArchiveEvent { .. }
+                | Op::UpdateTicketType { .. }
+                | Op::RetireTicketType { .. }
+        )
+    }
+}
+
 /// The changes a plan makes, or why it may not be applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diff {

@@ -165,9 +165,11 @@ pub async fn get_cart(
     let contents = state.store().cart_contents(user.id).await?;
     let mut groups = group_by_page(&contents);
     if !contents.tickets.is_empty() {
-        let sold_out = state.store().sold_out_events_in_cart(user.id, None).await?;
+        let events = state.store().cart_events(user.id, None).await?;
         for ticket in groups.iter_mut().flat_map(|g| g.tickets.iter_mut()) {
-            ticket.sold_out = sold_out.iter().any(|e| e.id == ticket.entry_id);
+            ticket.sold_out = events
+                .iter()
+                .any(|e| e.id == ticket.entry_id && e.sold_out());
         }
     }
     Ok(Json(Cart {

@@ -27,31 +27,27 @@ pub async fn checkout(
                 })?)
             }
         };
+    let events = state.store().cart_events(user.id, page_id).await?;
     // Paid tickets already fill the event: paying for more could only end in a refund.
-    let sold_out = state
-        .store()
-        .sold_out_events_in_cart(user.id, page_id)
-        .await?;
+    let sold_out: Vec<&str> = events
+        .iter()
+        .filter(|e| e.sold_out())
+        .map(|e| e.name.as_str())
+        .collect();
     if !sold_out.is_empty() {
-        let names: Vec<&str> = sold_out.iter().map(|e| e.name.as_str()).collect();
         return Err(ApiError::Conflict(format!(
             "{} sold out: remove {} tickets from your cart to check out the rest.",
-            names.join(", "),
-            if names.len() == 1 { "its" } else { "their" }
+            sold_out.join(", "),
+            if sold_out.len() == 1 { "its" } else { "their" }
         )));
     }
     // A cart filled before a limit was lowered: no order holds more than the limit.
-    if let Some(over) = state
-        .store()
-        .over_limit_events(user.id, page_id)
-        .await?
-        .first()
-    {
+    if let Some(over) = events.iter().find(|e| e.over_limit()) {
         return Err(ApiError::validation(
             "quantity",
             format!(
                 "{} allows up to {} per order; your cart holds {}. Remove {} to check out.",
-                over.event_name,
+                over.name,
                 over.max_per_order,
                 over.pending,
                 over.pending - over.max_per_order

@@ -89,8 +89,26 @@ impl Store {
         if mode == CatalogMode::Check || diff.changes.is_empty() {
             return Ok(diff);
         }
-        for change in &diff.changes {
-            write(&mut tx, plan, &change.op, passwords, now).await?;
+        // What touches tickets (prices, capacities, what is taken off sale) goes last, with the
+        // tickets held against writes on PostgreSQL (SQLite writes one at a time anyway): a
+        // purchase or checkout in flight finishes first, the next waits, so none is left at
+        // an old price or past a new capacity. Everything else first, so that the hold is
+        // short and no purchase waiting for it holds a row this transaction needs.
+        let (on_tickets, rest): (Vec<&Op>, Vec<&Op>) = diff
+            .changes
+            .iter()
+            .map(|change| &change.op)
+            .partition(|op| op.touches_tickets());
+        for op in rest {
+            write(&mut tx, plan, op, passwords, now).await?;
+        }
+        if !on_tickets.is_empty() && self.backend == Backend::Postgres {
+            sqlx::query("LOCK TABLE tickets IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        for op in on_tickets {
+            write(&mut tx, plan, op, passwords, now).await?;
         }
         if empty {
             seed(&mut tx, plan, now).await?;

@@ -7,19 +7,27 @@ use super::tickets::{NewTickets, TicketRow, insert_ticket, new_ticket_code, tick
 use super::{Backend, Store};
 use crate::time::Timestamp;
 
-/// An event whose pending tickets in a cart are more than one order may hold.
+/// An event with pending tickets in a cart, as checkout looks at it: how many the cart holds
+/// against the per-order limit, and whether paid tickets already fill it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct OverLimit {
-    pub event_name: String,
-    pub pending: i64,
-    pub max_per_order: i64,
-}
-
-/// An event in a cart whose paid tickets fill it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct SoldOutEvent {
+pub struct CartEvent {
     pub id: i64,
     pub name: String,
+    pub pending: i64,
+    pub max_per_order: i64,
+    /// 1 when paid tickets (confirmed, checked in) fill its capacity.
+    full: i64,
+}
+
+impl CartEvent {
+    pub fn over_limit(&self) -> bool {
+        self.pending > self.max_per_order
+    }
+
+    /// Paid tickets fill it: a ticket more could only be paid for to be refunded.
+    pub fn sold_out(&self) -> bool {
+        self.full != 0
+    }
 }
 
 impl Store {
@@ -46,16 +54,6 @@ impl Store {
                     .bind(new.user_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                // The price's row, held against a catalog changing it meanwhile: whichever
-                // goes second sees the other's work (its price, or this pending ticket).
-                let price_row = match new.ticket_type_id {
-                    Some(_) => "SELECT id FROM ticket_types WHERE id = $1 FOR SHARE",
-                    None => "SELECT id FROM events WHERE id = $1 FOR SHARE",
-                };
-                sqlx::query(price_row)
-                    .bind(new.ticket_type_id.unwrap_or(new.event_id))
-                    .fetch_optional(&mut *tx)
-                    .await?;
                 let created = insert_within(&mut tx, &new, limit, now).await?;
                 tx.commit().await?;
                 Ok(created)
@@ -67,44 +65,25 @@ impl Store {
         }
     }
 
-    /// Events (of one page, or the whole cart) with pending tickets in the user's cart whose
-    /// paid tickets (confirmed, checked in) already fill them: such a ticket could only be
-    /// paid for to be refunded.
-    pub async fn sold_out_events_in_cart(
+    /// The events (of one page, or the whole cart) the user's pending tickets are for, in one
+    /// statement: what checkout refuses is read from them (more than one order may hold, a
+    /// cart filled before a limit was lowered; an event its paid tickets fill).
+    pub async fn cart_events(
         &self,
         user_id: i64,
         page_id: Option<i64>,
-    ) -> Result<Vec<SoldOutEvent>, sqlx::Error> {
+    ) -> Result<Vec<CartEvent>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT e.id, e.name FROM events e JOIN calendars c ON c.id = e.calendar_id \
-             WHERE e.ticket_count IS NOT NULL AND ($2 IS NULL OR c.page_id = $2) \
-               AND e.id IN (SELECT t.event_id FROM tickets t \
-                            WHERE t.user_id = $1 AND t.state = 'pending') \
-               AND (SELECT COUNT(*) FROM tickets p WHERE p.event_id = e.id \
-                      AND p.state IN ('confirmed', 'checked_in')) >= e.ticket_count \
-             ORDER BY e.id",
-        )
-        .bind(user_id)
-        .bind(page_id)
-        .fetch_all(&self.read)
-        .await
-    }
-
-    /// Events (of one page, or the whole cart) with more pending tickets in the user's cart
-    /// than one order may hold: a cart filled before a limit was lowered.
-    pub async fn over_limit_events(
-        &self,
-        user_id: i64,
-        page_id: Option<i64>,
-    ) -> Result<Vec<OverLimit>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT e.name AS event_name, COUNT(*) AS pending, e.max_per_order \
+            "SELECT e.id, e.name, COUNT(*) AS pending, e.max_per_order, \
+                    CAST(CASE WHEN e.ticket_count IS NOT NULL AND \
+                      (SELECT COUNT(*) FROM tickets p WHERE p.event_id = e.id \
+                         AND p.state IN ('confirmed', 'checked_in')) >= e.ticket_count \
+                    THEN 1 ELSE 0 END AS BIGINT) AS full \
              FROM tickets t JOIN events e ON e.id = t.event_id \
              JOIN calendars c ON c.id = e.calendar_id \
              WHERE t.user_id = $1 AND t.state = 'pending' \
                AND ($2 IS NULL OR c.page_id = $2) \
-             GROUP BY e.id, e.name, e.max_per_order \
-             HAVING COUNT(*) > e.max_per_order \
+             GROUP BY e.id, e.name, e.max_per_order, e.ticket_count \
              ORDER BY e.id",
         )
         .bind(user_id)
@@ -126,7 +105,8 @@ async fn insert_within(
     // `$9` on: one new code per ticket.
     let codes: Vec<String> = (0..new.quantity).map(|i| format!("(${})", i + 9)).collect();
     // The cost as the database holds it when the tickets are made, should a catalog have
-    // changed it since `$4` was read.
+    // changed it since `$4` was read (a catalog that changes prices holds the tickets
+    // against writes while it reprices them, so none is left at the old price).
     let insert = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
          SELECT codes.column1, $1, $2, $3, \

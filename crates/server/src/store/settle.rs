@@ -277,8 +277,9 @@ impl Store {
         Ok(Attempt::Done(Some(settlement)))
     }
 
-    /// Cancels a pending or failed order and releases its tickets and bookings; `false` when
-    /// the order is no longer pending or failed.
+    /// Cancels a pending or failed order: its tickets and bookings are released, and its
+    /// product lines go back to the buyer's cart (joining a line for the same product there,
+    /// at most 99); `false` when the order is no longer pending or failed.
     pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
         self.in_turn(move |store| async move {
             let mut conn = store.writing().await?;
@@ -302,6 +303,35 @@ impl Store {
             .await?;
             sqlx::query(
                 "UPDATE bookings SET state = 'cancelled' WHERE order_id = $1 AND state = 'ordered'",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+            // Back to the cart: into the open line for the same product where there is one,
+            // else as the open line itself.
+            sqlx::query(
+                "UPDATE cart_lines SET quantity = CASE WHEN quantity + (SELECT o.quantity \
+                       FROM cart_lines o WHERE o.order_id = $1 \
+                         AND o.product_id = cart_lines.product_id) > 99 THEN 99 \
+                     ELSE quantity + (SELECT o.quantity FROM cart_lines o \
+                       WHERE o.order_id = $1 AND o.product_id = cart_lines.product_id) END \
+                 WHERE order_id IS NULL \
+                   AND user_id = (SELECT user_id FROM orders WHERE id = $1) \
+                   AND product_id IN (SELECT product_id FROM cart_lines WHERE order_id = $1)",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM cart_lines WHERE order_id = $1 AND product_id IN \
+                     (SELECT l.product_id FROM cart_lines l WHERE l.order_id IS NULL \
+                        AND l.user_id = (SELECT user_id FROM orders WHERE id = $1))",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE cart_lines SET order_id = NULL, unit_price = NULL WHERE order_id = $1",
             )
             .bind(order_id)
             .execute(&mut *tx)

@@ -352,3 +352,50 @@ async fn tickets_of_an_event_its_paid_tickets_fill_cannot_be_checked_out() {
         .await;
     let (_, _) = app.checkout_ok(&bob, None).await;
 }
+
+#[tokio::test]
+async fn cancelling_an_order_puts_its_items_back_in_the_cart() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    app.buy(&ann, VILLAGE_FETE, 1, None).await;
+    // Her cart: two tote bags, the bell tower tour and a ticket; all in one order.
+    let (order, _) = app.checkout_ok(&ann, None).await;
+    assert_eq!(app.cart(&ann).await["summary"]["items"], 0);
+    // Meanwhile one more tote bag.
+    let added = app
+        .post(
+            "/cart/products",
+            Some(&ann),
+            json!({"product_id": 1, "quantity": 1}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+    let cancelled = app
+        .post(&format!("/orders/{order}/cancel"), Some(&ann), json!({}))
+        .await;
+    assert_eq!(cancelled.json["status"], "cancelled", "{}", cancelled.text);
+    assert!(
+        cancelled.json["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] == "cancelled")
+    );
+    let cart = app.cart(&ann).await;
+    let products: Vec<(Value, Value)> = cart["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["products"].as_array().unwrap())
+        .map(|p| (p["title"].clone(), p["quantity"].clone()))
+        .collect();
+    assert_eq!(
+        products,
+        [(json!("Tote bag"), json!(3))],
+        "the order's two join the one added since"
+    );
+    assert_eq!(
+        cart["summary"]["ticket_count"], 0,
+        "its ticket was released"
+    );
+}
