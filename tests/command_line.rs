@@ -289,6 +289,58 @@ async fn serve_applies_its_catalog_again_on_sighup() {
     child.wait().unwrap();
 }
 
+#[tokio::test]
+async fn a_running_server_serves_what_catalog_apply_wrote_to_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let (code, _) = catalog_command(dir.path(), &["apply", "--database", &database], VENUE);
+    assert_eq!(code, 0);
+    let mut child = storefront()
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", &database])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let origin = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let price = || async {
+        let events: serde_json::Value = reqwest::get(format!("{origin}/api/v1/events"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["slug"] == "wren-duo")
+            .map(|e| e["price_from"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(price().await.as_deref(), Some("12.00"));
+    let raised = VENUE.replace("cost = \"12.00\"", "cost = \"13.00\"");
+    let (code, _) = catalog_command(dir.path(), &["apply", "--database", &database], &raised);
+    assert_eq!(code, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while price().await.as_deref() != Some("13.00") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {:?}",
+            price().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn serve_takes_a_host_name_and_says_when_it_stopped() {
     let mut child = storefront()

@@ -64,6 +64,9 @@ pub struct EventState {
     buy_key: Option<(BuyTicketsRequest, ActionKey)>,
     /// What the last purchase said ("2 tickets added…").
     pub added: Option<String>,
+    /// When the event was last read: an open event is read again now and then, so that a
+    /// price, a time or an end of sale the venue changes shows while it is looked at.
+    loaded_at: Option<Instant>,
 }
 
 impl EventState {
@@ -170,6 +173,23 @@ impl App {
             .is_some_and(|at| now.duration_since(at) >= REFRESH_EVERY);
         if self.screen == Screen::Events && stale && !events.loading {
             return vec![self.load_events(false)];
+        }
+        let event = &self.event;
+        let event_stale = event
+            .loaded_at
+            .is_some_and(|at| now.duration_since(at) >= REFRESH_EVERY);
+        if self.screen == Screen::Event
+            && event_stale
+            && !event.loading
+            && !event.adding
+            && let Some(id) = event.id
+        {
+            self.event.loading = true;
+            self.event.loaded_at = Some(now);
+            return vec![Effect::LoadEvent {
+                id,
+                token: self.token().map(str::to_owned),
+            }];
         }
         Vec::new()
     }
@@ -303,6 +323,7 @@ impl App {
                     *listed = detail.summary.clone();
                 }
                 self.event.detail = Some(detail);
+                self.event.loaded_at = Some(self.now);
                 Vec::new()
             }
             Err(err) if err.code() == Some(ErrorCode::NotFound) => {

@@ -889,3 +889,26 @@ fn keys_do_nothing_unseen_while_the_window_is_too_small() {
     )));
     assert!(app.quit, "Ctrl-C still quits");
 }
+
+#[test]
+fn an_open_event_is_read_again_every_thirty_seconds() {
+    let mut app = signed_in(100, 30);
+    let start = app.now;
+    let d = detail();
+    app.open_event(d.summary.id);
+    app.update(Msg::from(Reply::EventLoaded(Ok(d.clone()))));
+    assert!(
+        app.update(Msg::Tick(start + std::time::Duration::from_secs(29)))
+            .is_empty()
+    );
+    let effects = app.update(Msg::Tick(start + std::time::Duration::from_secs(31)));
+    assert!(
+        matches!(&effects[..], [Effect::LoadEvent { id, .. }] if *id == d.summary.id),
+        "{effects:?}"
+    );
+    // The venue raised a price meanwhile: shown as soon as it is read.
+    let mut raised = d.clone();
+    raised.ticket_types[0].cost = Money::from_minor(1600);
+    app.update(Msg::from(Reply::EventLoaded(Ok(raised.clone()))));
+    assert_eq!(app.event.detail, Some(raised));
+}

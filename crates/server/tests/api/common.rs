@@ -195,6 +195,21 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Sends the request and reads its answer whole.
+    pub async fn of(request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
     /// The `error.code` of an error answer, read as the contract's type.
     pub fn code(&self) -> ErrorCode {
         serde_json::from_value(self.json["error"]["code"].clone())
@@ -296,17 +311,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Answer::of(request).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
@@ -367,17 +372,7 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Answer::of(request).await
     }
 
     /// Buys tickets and insists that it worked.
