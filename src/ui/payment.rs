@@ -19,6 +19,16 @@ const QR_STYLE: Style = Style::new().fg(Color::Black).bg(Color::White);
 /// At a kiosk the code is the way to pay: large, centred, under the amount. The largest
 /// layout that fits is drawn, down to 80×24 (a narrower quiet zone, then the amount alone
 /// above the code); a customer is never asked to resize the window.
+/// What the buyer keeps of a paid order: its tickets, or (an order of products or bookings
+/// only) the order.
+fn keeps(order: &Order) -> &'static str {
+    if order.tickets.is_empty() {
+        "order"
+    } else {
+        "tickets"
+    }
+}
+
 fn draw_kiosk_waiting(ctx: &Ctx, frame: &mut Frame, area: Rect, url: &str) -> bool {
     for (quiet, full) in [(4, true), (2, true), (2, false)] {
         let Some(qr) = qr_lines_with_quiet(url, quiet) else {
@@ -173,7 +183,10 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
     frame.render_widget(
         Paragraph::new(vec![
             Line::styled(format!("Paid {total}. Thank you!"), ctx.theme.success),
-            Line::styled("Scan to keep your tickets on your phone", ctx.theme.title),
+            Line::styled(
+                format!("Scan to keep your {} on your phone", keeps(order)),
+                ctx.theme.title,
+            ),
         ])
         .alignment(Alignment::Center),
         top,
@@ -361,9 +374,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         )),
         PaymentPhase::Paid => {
             if let Some(url) = &tickets_url {
-                lines.push(Line::raw(
-                    "Your tickets to keep on your phone (scan the code):",
-                ));
+                let keeps = state.order.as_ref().map_or("tickets", keeps);
+                lines.push(Line::raw(format!(
+                    "Your {keeps} to keep on your phone (scan the code):"
+                )));
                 lines.push(Line::styled(url.clone(), theme.accent));
                 lines.push(Line::raw(""));
             }
@@ -476,7 +490,10 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             .map(|line| Line::styled(line, QR_STYLE))
             .collect();
         let caption = if paid && tickets_url.is_some() {
-            "Scan to keep your tickets".to_owned()
+            format!(
+                "Scan to keep your {}",
+                state.order.as_ref().map_or("tickets", keeps)
+            )
         } else if paid {
             selected_ticket
                 .map(|t| format!("Ticket {}", t.code))

@@ -265,6 +265,21 @@ screens!(payment_provider_error, |w, h| {
 
 screens!(payment_paid, paid);
 
+#[test]
+fn a_paid_order_without_tickets_offers_the_order_to_keep() {
+    let mut app = paying(100, 30);
+    let generation = app.payment.generation;
+    let mut products_only = order(OrderStatus::Paid);
+    products_only.tickets.clear();
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(products_only),
+    }));
+    let screen = render(&app);
+    assert!(screen.contains("Scan to keep your order"), "{screen}");
+    assert!(!screen.contains("your tickets"), "{screen}");
+}
+
 screens!(payment_paid_with_refund, |w, h| {
     let mut app = paying(w, h);
     let generation = app.payment.generation;

@@ -10,8 +10,8 @@ use storefront_contract::TicketState;
 use crate::error::ApiError;
 use crate::html::escape;
 use crate::state::AppState;
-use crate::store::OrderRow;
 use crate::store::tickets::TicketRow;
+use crate::store::{OrderItems, OrderRow};
 use crate::time::to_utc;
 
 /// `GET /t/{secret}`: the order's tickets; any other secret is 404, with nothing of any order.
@@ -25,7 +25,7 @@ pub async fn tickets_page(
         None => return Ok(not_found()),
     };
     let items = store.order_items(order.id).await?;
-    let page = render(&order, &items.tickets, state.timezone());
+    let page = render(&order, &items, state.timezone());
     Ok((
         [
             ("cache-control", "private, max-age=300"),
@@ -121,19 +121,66 @@ fn ticket_html(ticket: &TicketRow, default_zone: chrono_tz::Tz) -> String {
     )
 }
 
-fn render(order: &OrderRow, tickets: &[TicketRow], default_zone: chrono_tz::Tz) -> String {
-    let sections: String = tickets
-        .iter()
-        .map(|ticket| ticket_html(ticket, default_zone))
-        .collect();
-    let count = tickets
+/// The page's heading, from what the order holds: its valid tickets, or else the order.
+fn heading(items: &OrderItems) -> String {
+    let valid = items
+        .tickets
         .iter()
         .filter(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn))
         .count();
-    let heading = match count {
+    match valid {
+        0 if !items.tickets.is_empty() => "Your order: its tickets were refunded".to_owned(),
+        0 => "Your order".to_owned(),
         1 => "Your ticket".to_owned(),
         n => format!("Your {n} tickets"),
+    }
+}
+
+/// The order's bookings and products, below its tickets.
+fn other_lines(items: &OrderItems, default_zone: chrono_tz::Tz) -> String {
+    let mut lines = String::new();
+    for booking in &items.bookings {
+        lines.push_str(&format!(
+            "<li>{} · {} · {}</li>",
+            escape(&booking.name),
+            escape(&booking.calendar_name),
+            escape(
+                &booking
+                    .starts_at
+                    .with_timezone(&default_zone)
+                    .format("%a %-d %b %Y %H:%M")
+                    .to_string()
+            )
+        ));
+    }
+    for product in &items.products {
+        lines.push_str(&format!(
+            "<li>{} × {}</li>",
+            product.quantity,
+            escape(&product.title)
+        ));
+    }
+    match lines.is_empty() {
+        true => String::new(),
+        false => format!("<h2 class=\"also\">Also in this order</h2><ul>{lines}</ul>"),
+    }
+}
+
+fn render(order: &OrderRow, items: &OrderItems, default_zone: chrono_tz::Tz) -> String {
+    let sections: String = items
+        .tickets
+        .iter()
+        .map(|ticket| ticket_html(ticket, default_zone))
+        .collect();
+    let heading = heading(items);
+    let intro = match items.tickets.is_empty() {
+        true => format!("Order {}.", order.id),
+        false => format!(
+            "Order {}. Show the code at the door; it is scanned once.",
+            order.id
+        ),
     };
+    let others = other_lines(items, default_zone);
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -144,9 +191,8 @@ fn render(order: &OrderRow, tickets: &[TicketRow], default_zone: chrono_tz::Tz) 
          font-size:1.2rem}}.qr svg{{width:70%;max-width:240px;height:auto}}.code{{font:700 1.6rem/1.2 \
          ui-monospace,monospace;letter-spacing:.1em}}.cancelled,.used{{border-style:dashed;color:#555}}\
          .state{{font-weight:600}}footer{{color:#555;font-size:.9rem}}</style></head>\
-         <body><main><h1>{heading}</h1><p>Order {id}. Show the code at the door; it is \
-         scanned once.</p>{sections}</main><footer>Keep this page: it works without a \
-         connection once loaded.</footer></body></html>",
+         <body><main><h1>{heading}</h1><p>{intro}</p>{sections}{others}</main><footer>Keep this \
+         page: it works without a connection once loaded.</footer></body></html>",
         id = order.id,
     )
 }
@@ -154,6 +200,63 @@ fn render(order: &OrderRow, tickets: &[TicketRow], default_zone: chrono_tz::Tz) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_heading_says_what_the_order_holds() {
+        use storefront_contract::{CartProduct, Money};
+        let ticket = |state| TicketRow {
+            id: 1,
+            code: "7KQ2-M9XD".into(),
+            state,
+            event_id: 1,
+            event_name: "Gig".into(),
+            event_starts_at: 0,
+            ticket_type_id: None,
+            ticket_type_name: None,
+            cost: 500,
+            page_id: None,
+            page_slug: None,
+            page_title: None,
+            page_timezone: None,
+            order_id: Some(1),
+            created_at: 0,
+            previous_cost: None,
+        };
+        let tote = CartProduct {
+            id: 1,
+            product_id: 1,
+            title: "Tote bag".into(),
+            unit_price: Money::from_minor(850),
+            quantity: 2,
+            line_total: Money::from_minor(1700),
+            previous_unit_price: None,
+        };
+        let products_only = OrderItems {
+            products: vec![tote.clone()],
+            bookings: vec![],
+            tickets: vec![],
+        };
+        assert_eq!(heading(&products_only), "Your order");
+        assert!(other_lines(&products_only, chrono_tz::UTC).contains("2 × Tote bag"));
+        let refunded = OrderItems {
+            products: vec![],
+            bookings: vec![],
+            tickets: vec![
+                ticket(TicketState::Cancelled),
+                ticket(TicketState::Cancelled),
+            ],
+        };
+        assert_eq!(heading(&refunded), "Your order: its tickets were refunded");
+        let mixed = OrderItems {
+            products: vec![tote],
+            bookings: vec![],
+            tickets: vec![
+                ticket(TicketState::Confirmed),
+                ticket(TicketState::Cancelled),
+            ],
+        };
+        assert_eq!(heading(&mixed), "Your ticket");
+    }
 
     #[test]
     fn qr_codes_are_bare_inline_svg() {

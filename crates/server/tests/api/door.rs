@@ -26,6 +26,25 @@ fn codes(order: &Value) -> Vec<String> {
         .collect()
 }
 
+#[tokio::test]
+async fn an_order_of_products_only_has_a_page_that_says_so() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    // The Granary's group: two tote bags, no tickets.
+    let (id, url) = app.checkout_ok(&ann, Some("granary")).await;
+    app.press(&url, "pay").await;
+    let order = app.order(&ann, id, 10).await;
+    assert_eq!(order["status"], "paid");
+    let (status, html) = page(&app, order["tickets_url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>Your order</h1>"), "{html}");
+    assert!(html.contains("2 × Tote bag"), "{html}");
+    assert!(
+        !html.contains("0 tickets") && !html.contains("at the door"),
+        "{html}"
+    );
+}
+
 async fn page(app: &TestApp, url: &str) -> (StatusCode, String) {
     let response = app.client.get(url).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
@@ -44,6 +63,10 @@ async fn a_paid_order_has_a_ticket_page_with_every_ticket_and_its_qr_code() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Your 2 tickets"), "{html}");
     assert!(html.contains("Village Fete"));
+    // What else the order holds is on the page too.
+    assert!(html.contains("2 × Tote bag"), "{html}");
+    assert!(html.contains("Bell tower tour"), "{html}");
+    assert!(!html.contains("<?xml"), "bare inline SVG");
     // The Village Green names no zone: the server's.
     assert!(html.contains(" UTC<") || html.contains(" UTC "), "{html}");
     for code in codes(&order) {
@@ -60,7 +83,9 @@ async fn a_paid_order_has_a_ticket_page_with_every_ticket_and_its_qr_code() {
         .min_dimensions(180, 180)
         .quiet_zone(true)
         .build();
-    assert!(html.contains(&expected), "the QR code encodes {first}");
+    // Inline in HTML, without the XML prolog a file would start with.
+    let svg = &expected[expected.find("<svg").unwrap()..];
+    assert!(html.contains(svg), "the QR code encodes {first}");
 }
 
 #[tokio::test]
