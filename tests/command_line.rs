@@ -182,6 +182,14 @@ fn catalog_check_says_each_change_and_apply_makes_it() {
     let (code, checked) = catalog_command(dir.path(), &["check"], VENUE);
     assert_eq!(code, 0);
     insta::assert_snapshot!("catalog_check_new", checked);
+    // Allowed but probably not meant: said, and nothing refused for it.
+    let empty_room = VENUE.replace("ticket_count = 40", "ticket_count = 0");
+    let (code, warned) = catalog_command(dir.path(), &["check"], &empty_room);
+    assert_eq!(code, 0);
+    assert!(
+        warned.contains("! events[0] \"Wren Duo\": ticket_count 0: it is sold out from the start"),
+        "{warned}"
+    );
     let (code, applied) = catalog_command(dir.path(), &["apply", "--database", db], VENUE);
     assert_eq!(code, 0);
     assert!(applied.ends_with("6 changes applied.\n"), "{applied}");

@@ -375,9 +375,13 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         PaymentPhase::Paid => {
             if let Some(url) = &tickets_url {
                 let keeps = state.order.as_ref().map_or("tickets", keeps);
-                lines.push(Line::raw(format!(
-                    "Your {keeps} to keep on your phone (scan the code):"
-                )));
+                // Where the code does not fit, the address is the way (a larger window
+                // shows the code, as the line below says).
+                lines.push(Line::raw(if qr_area.is_some() {
+                    format!("Your {keeps} to keep on your phone (scan the code):")
+                } else {
+                    format!("Your {keeps} to keep on your phone, at this address:")
+                }));
                 lines.push(Line::styled(url.clone(), theme.accent));
                 lines.push(Line::raw(""));
             }

@@ -266,6 +266,18 @@ screens!(payment_provider_error, |w, h| {
 screens!(payment_paid, paid);
 
 #[test]
+fn a_window_too_small_for_the_code_gives_the_address_and_says_so() {
+    let app = paid(80, 24);
+    let screen = render(&app);
+    assert!(
+        screen.contains("Your tickets to keep on your phone, at this address:"),
+        "{screen}"
+    );
+    assert!(!screen.contains("(scan the code)"), "{screen}");
+    assert!(screen.contains("to show the QR code"), "{screen}");
+}
+
+#[test]
 fn a_paid_order_without_tickets_offers_the_order_to_keep() {
     let mut app = paying(100, 30);
     let generation = app.payment.generation;

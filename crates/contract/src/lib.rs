@@ -223,6 +223,9 @@ pub struct CatalogChange {
 pub struct CatalogApplied {
     pub applied: bool,
     pub changes: Vec<CatalogChange>,
+    /// What is allowed but probably not meant, each naming its entry.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -83,6 +83,9 @@ impl Default for ServerConfig {
 
 /// Says in the log what applying a catalog changed.
 fn log_catalog(applied: &catalog::Applied) {
+    for warning in &applied.warnings {
+        tracing::warn!(warning, "catalog");
+    }
     if !applied.applied {
         tracing::info!("the catalog is as the database holds it: nothing to change");
         return;

@@ -16,10 +16,13 @@ pub struct Applied {
     /// Whether the changes were written (`false` for a check).
     pub applied: bool,
     pub changes: Vec<Change>,
+    /// What is allowed but probably not meant (an event never listed, sold out from the start).
+    pub warnings: Vec<String>,
 }
 
 /// What `catalog check` and `catalog apply` print: a line per change (`+` added, `~` changed
-/// with old → new, `-` retired) or per refusal (`✗`), then what became of it.
+/// with old → new, `-` retired) or per refusal (`✗`), a line per warning (`!`), then what
+/// became of it.
 pub fn report(result: &Result<Applied, CatalogError>) -> String {
     let mut lines: Vec<String> = Vec::new();
     match result {
@@ -34,6 +37,9 @@ pub fn report(result: &Result<Applied, CatalogError>) -> String {
                     "{mark} {} {}: {}",
                     change.kind, change.key, change.detail
                 ));
+            }
+            for warning in &applied.warnings {
+                lines.push(format!("! {warning}"));
             }
             let count = applied.changes.len();
             lines.push(match (count, applied.applied) {
@@ -88,6 +94,7 @@ async fn run(
     Ok(Applied {
         applied: mode == CatalogMode::Apply && !diff.changes.is_empty(),
         changes: diff.changes,
+        warnings: plan.warnings(now),
     })
 }
 

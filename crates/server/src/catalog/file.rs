@@ -169,6 +169,35 @@ pub struct CatalogPlan {
     pub readers: Vec<PlanReader>,
 }
 
+impl CatalogPlan {
+    /// What is allowed but probably not meant, each naming its entry: an event that is never
+    /// listed (no price and no ticket types, or already over) or sold out from the start.
+    pub fn warnings(&self, now: Timestamp) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (i, event) in self.events.iter().enumerate() {
+            let entry = Entry {
+                section: "events",
+                index: i,
+                label: &event.name,
+            };
+            if event.ticket_price.is_none() && event.ticket_types.is_empty() {
+                warnings.push(format!(
+                    "{entry}: neither a ticket_price nor ticket types: it is not listed or sold"
+                ));
+            }
+            if event.ticket_count == Some(0) {
+                warnings.push(format!(
+                    "{entry}: ticket_count 0: it is sold out from the start"
+                ));
+            }
+            if event.ends_at.unwrap_or(event.starts_at) <= now {
+                warnings.push(format!("{entry}: it is over: it is not listed"));
+            }
+        }
+        warnings
+    }
+}
+
 #[derive(Debug)]
 pub struct PlanReader {
     pub name: String,

@@ -89,5 +89,6 @@ fn answer(applied: Applied) -> CatalogApplied {
                 detail: c.detail,
             })
             .collect(),
+        warnings: applied.warnings,
     }
 }
