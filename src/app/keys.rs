@@ -447,7 +447,7 @@ const PAYMENT: &[Row] = &[
 
 const CONFIRM_CANCEL: &[Row] = &[
     row(
-        "y",
+        "y Enter",
         "cancel the order",
         &[
             (K::Char('y'), A::ConfirmCancel),
@@ -456,7 +456,7 @@ const CONFIRM_CANCEL: &[Row] = &[
         Everywhere,
     ),
     row(
-        "n",
+        "n Esc",
         "keep it",
         &[(K::Char('n'), A::KeepOrder), (K::Esc, A::KeepOrder)],
         Everywhere,

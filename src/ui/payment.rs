@@ -532,10 +532,25 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                     }
                 }),
                 Line::raw(""),
+                // A kiosk's keypad has Enter and Esc; a keyboard has y and n too.
                 Line::from(vec![
-                    Span::styled("y", theme.key),
+                    Span::styled(
+                        if ctx.app.is_kiosk() {
+                            "Enter"
+                        } else {
+                            "y or Enter"
+                        },
+                        theme.key,
+                    ),
                     Span::raw(" cancel it   "),
-                    Span::styled("n", theme.key),
+                    Span::styled(
+                        if ctx.app.is_kiosk() {
+                            "Esc"
+                        } else {
+                            "n or Esc"
+                        },
+                        theme.key,
+                    ),
                     Span::raw(" keep it"),
                 ]),
             ])

@@ -654,3 +654,31 @@ screens!(door_offline, |w, h| {
     }
     app
 });
+
+#[test]
+fn the_cancel_question_names_the_keys_each_terminal_has() {
+    let url = order(OrderStatus::Pending).checkout_url.unwrap();
+    let mut kiosk = kiosk_checked_out(100, 30, &url);
+    kiosk.payment.confirm_cancel = true;
+    let screen = render(&kiosk);
+    assert!(screen.contains("Enter cancel it   Esc keep it"), "{screen}");
+    let effects = kiosk.update(key(crossterm::event::KeyCode::Esc));
+    assert!(effects.is_empty());
+    assert!(!kiosk.payment.confirm_cancel, "Esc keeps the order");
+    kiosk.payment.confirm_cancel = true;
+    let effects = kiosk.update(key(crossterm::event::KeyCode::Enter));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, crate::app::Effect::CancelOrder { .. })),
+        "Enter cancels: {effects:?}"
+    );
+
+    let mut desk = paying(100, 30);
+    desk.payment.confirm_cancel = true;
+    let screen = render(&desk);
+    assert!(
+        screen.contains("y or Enter cancel it   n or Esc keep it"),
+        "{screen}"
+    );
+}
