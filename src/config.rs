@@ -69,6 +69,7 @@ struct KioskSection {
     password_file: Option<PathBuf>,
     terminal: Option<String>,
     reader: Option<String>,
+    page: Option<String>,
 }
 
 impl Default for KioskSection {
@@ -83,6 +84,7 @@ impl Default for KioskSection {
             password_file: None,
             terminal: None,
             reader: None,
+            page: None,
         }
     }
 }
@@ -130,6 +132,8 @@ pub struct Settings {
     pub kiosk_terminal: Option<String>,
     /// The card reader (its name in the server's catalog) this kiosk takes cards on.
     pub kiosk_reader: Option<String>,
+    /// The venue (its page's slug) a kiosk sells for: its events and products only.
+    pub kiosk_page: Option<String>,
     /// At the door: door staff check tickets in (`--checkin`).
     pub checkin: bool,
     pub mouse: bool,
@@ -328,6 +332,11 @@ impl Settings {
             kiosk_account: None,
             kiosk_terminal: None,
             kiosk_reader: file.kiosk.reader.filter(|r| !r.trim().is_empty() && kiosk),
+            kiosk_page: file
+                .kiosk
+                .page
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty() && kiosk),
             checkin: false,
             mouse: file.ui.mouse,
             hyperlinks: file.ui.hyperlinks.unwrap_or(false),
@@ -481,6 +490,24 @@ mod tests {
         };
         let settings = Settings::resolve(&flags, no_env).unwrap();
         assert!(settings.kiosk && settings.open_browser);
+    }
+
+    #[test]
+    fn a_kiosk_sells_for_its_venue_when_one_is_named() {
+        let file = write("[kiosk]\nenabled = true\npage = \" old-granary \"\n");
+        let flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        let settings = Settings::resolve(&flags, no_env).unwrap();
+        assert_eq!(settings.kiosk_page.as_deref(), Some("old-granary"));
+        // Not a kiosk: every venue's events.
+        let file = write("[kiosk]\npage = \"old-granary\"\n");
+        let flags = Flags {
+            config: Some(file.path().into()),
+            ..Flags::default()
+        };
+        assert_eq!(Settings::resolve(&flags, no_env).unwrap().kiosk_page, None);
     }
 
     #[test]

@@ -263,12 +263,16 @@ impl ApiClient {
     pub async fn events(
         &self,
         query: Option<&str>,
+        page: Option<&str>,
         limit: u32,
         cursor: Option<&str>,
     ) -> ApiResult<EventList> {
         let mut path = format!("/events?limit={limit}");
         if let Some(q) = query.filter(|q| !q.is_empty()) {
             path.push_str(&format!("&q={}", encode(q)));
+        }
+        if let Some(page) = page {
+            path.push_str(&format!("&page={}", encode(page)));
         }
         if let Some(cursor) = cursor {
             path.push_str(&format!("&cursor={}", encode(cursor)));
@@ -277,8 +281,14 @@ impl ApiClient {
     }
 
     /// Everything for sale besides tickets.
-    pub async fn products(&self, token: &str) -> ApiResult<ProductList> {
-        self.get("/products", Some(token)).await
+    pub async fn products(&self, token: &str, page: Option<&str>) -> ApiResult<ProductList> {
+        match page {
+            Some(page) => {
+                self.get(&format!("/products?page={}", encode(page)), Some(token))
+                    .await
+            }
+            None => self.get("/products", Some(token)).await,
+        }
     }
 
     pub async fn event(&self, id: i64, token: Option<&str>) -> ApiResult<EventDetail> {

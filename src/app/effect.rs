@@ -63,6 +63,8 @@ pub enum Effect {
     SaveToken(Option<String>),
     LoadEvents {
         query: Option<String>,
+        /// One venue's events only (a kiosk's `page`).
+        page: Option<String>,
         cursor: Option<String>,
         limit: u32,
         generation: u64,
@@ -74,6 +76,8 @@ pub enum Effect {
     },
     /// Everything for sale besides tickets (the shop).
     LoadProducts {
+        /// One venue's products only (a kiosk's `page`).
+        page: Option<String>,
         token: String,
     },
     /// Puts `quantity` of a product in the cart.
@@ -282,6 +286,7 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
         }
         Effect::LoadEvents {
             query,
+            page,
             cursor,
             limit,
             generation,
@@ -289,12 +294,16 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
         } => Reply::EventsLoaded {
             generation,
             append,
-            result: api.events(query.as_deref(), limit, cursor.as_deref()).await,
+            result: api
+                .events(query.as_deref(), page.as_deref(), limit, cursor.as_deref())
+                .await,
         },
         Effect::LoadEvent { id, token } => {
             Reply::EventLoaded(api.event(id, token.as_deref()).await)
         }
-        Effect::LoadProducts { token } => Reply::ProductsLoaded(api.products(&token).await),
+        Effect::LoadProducts { token, page } => {
+            Reply::ProductsLoaded(api.products(&token, page.as_deref()).await)
+        }
         Effect::AddProduct {
             token,
             product_id,

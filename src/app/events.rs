@@ -93,6 +93,7 @@ impl App {
         };
         Effect::LoadEvents {
             query: Some(events.filter.trim().to_owned()).filter(|q| !q.is_empty()),
+            page: self.settings.kiosk_page.clone(),
             cursor: if append {
                 events.next_cursor.clone()
             } else {

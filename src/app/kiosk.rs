@@ -558,6 +558,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_kiosk_for_one_venue_asks_for_its_events_and_products_only() {
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_page = Some("old-granary".into());
+        match app.load_events(false) {
+            Effect::LoadEvents { page, .. } => assert_eq!(page.as_deref(), Some("old-granary")),
+            other => panic!("{other:?}"),
+        }
+        signed_in(&mut app);
+        assert!(matches!(
+            &app.load_products()[..],
+            [Effect::LoadProducts { page: Some(page), .. }] if page == "old-granary"
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_kiosk_starts_on_the_first_event_on_sale() {
         let mut app = kiosk(Instant::now());
         let events = super::super::tests::events();

@@ -162,7 +162,10 @@ impl App {
             return Vec::new();
         };
         self.shop.loading = true;
-        vec![Effect::LoadProducts { token }]
+        vec![Effect::LoadProducts {
+            token,
+            page: self.settings.kiosk_page.clone(),
+        }]
     }
 
     pub(super) fn products_loaded(&mut self, result: ApiResult<ProductList>) -> Vec<Effect> {
@@ -174,7 +177,9 @@ impl App {
                 Vec::new()
             }
             Err(err) if self.screen == Screen::Shop => {
+                let page = self.settings.kiosk_page.clone();
                 let retry = self.token().map(|token| Effect::LoadProducts {
+                    page,
                     token: token.to_owned(),
                 });
                 self.on_error(err, retry)

@@ -606,7 +606,8 @@ fn the_shop_adds_a_product_with_its_quantity() {
     assert_eq!(
         app.update(ch('s')),
         vec![Effect::LoadProducts {
-            token: "token".into()
+            token: "token".into(),
+            page: None,
         }]
     );
     assert_eq!(app.screen, Screen::Shop);
