@@ -118,17 +118,22 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 banner,
             );
         }
-        None => frame.render_widget(
-            Paragraph::new(vec![
+        None => {
+            let mut lines = vec![
                 Line::raw(""),
                 Line::styled(
                     "Ready: scan a ticket, or type its code and press Enter.",
                     theme.muted,
                 ),
-            ])
-            .alignment(Alignment::Center),
-            banner,
-        ),
+            ];
+            // In the demo, with nobody's phone to scan: a code of the event's to try.
+            if ctx.app.demo_hint.is_some()
+                && let Some(code) = demo_code(door)
+            {
+                lines.push(Line::styled(format!("Try: {code}"), theme.accent));
+            }
+            frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), banner);
+        }
     }
 
     frame.render_widget(
@@ -149,6 +154,15 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             .map(|scan| history_line(ctx, scan, area.width)),
     );
     frame.render_widget(Paragraph::new(lines), history);
+}
+
+/// A code of the event's not yet in, the same one each time (the smallest).
+fn demo_code(door: &crate::app::DoorState) -> Option<&str> {
+    door.codes
+        .iter()
+        .filter(|(_, state)| **state == storefront_contract::TicketState::Confirmed)
+        .map(|(code, _)| code.as_str())
+        .min()
 }
 
 fn history_line<'a>(ctx: &Ctx, scan: &ScanLine, area_width: u16) -> Line<'a> {

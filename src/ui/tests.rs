@@ -682,3 +682,12 @@ fn the_cancel_question_names_the_keys_each_terminal_has() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_demo_scanner_offers_a_code_to_try() {
+    let mut app = door(100, 30);
+    assert!(!render(&app).contains("Try:"), "not outside the demo");
+    app.demo_hint = Some(("door@example.com".into(), "door".into()));
+    let screen = render(&app);
+    assert!(screen.contains("Try: 7KQ2-M9XD"), "{screen}");
+}
