@@ -11,6 +11,12 @@ use storefront_contract::{Money, Role, TicketState, UnknownName};
 use super::CatalogError;
 use crate::time::Timestamp;
 
+/// The currencies SumUp takes (`sumup::Currency`) whose amounts have two decimals.
+const CENT_CURRENCIES: [&str; 14] = [
+    "BRL", "CHF", "COP", "CZK", "DKK", "EUR", "GBP", "HRK", "HUF", "NOK", "PLN", "RON", "SEK",
+    "USD",
+];
+
 /// The catalog as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -530,15 +536,30 @@ impl Catalog {
         })
     }
 
+    /// One of the ISO 4217 currencies SumUp takes, as SumUp's own crate lists them; of those,
+    /// the ones with cents, since amounts here have two decimals (CLP has none).
     fn validate_currency(&self) -> Result<String, CatalogError> {
         let currency = self.currency.clone().unwrap_or_else(|| "GBP".to_owned());
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(CatalogError::Entry {
+        let known: Option<sumup::Currency> =
+            serde_json::from_value(serde_json::Value::String(currency.clone())).ok();
+        match known {
+            Some(sumup::Currency::Other(_)) | None => Err(CatalogError::Entry {
                 entry: "currency".to_owned(),
-                message: format!("{currency:?} is not an ISO 4217 code like \"GBP\""),
-            });
+                message: format!(
+                    "{currency:?} is not an ISO 4217 currency SumUp takes; use one of {}",
+                    CENT_CURRENCIES.join(", ")
+                ),
+            }),
+            Some(_) if !CENT_CURRENCIES.contains(&currency.as_str()) => Err(CatalogError::Entry {
+                entry: "currency".to_owned(),
+                message: format!(
+                    "{currency:?} has no cents, and amounts here have two decimals; use one \
+                         of {}",
+                    CENT_CURRENCIES.join(", ")
+                ),
+            }),
+            Some(_) => Ok(currency),
         }
-        Ok(currency)
     }
 
     /// Users: an email address, a name, a password and perhaps a role each.
@@ -883,6 +904,21 @@ mod tests {
             .and_then(|c| c.validate(NOW))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn the_currency_is_one_sumup_takes_with_cents() {
+        let with = |code: &str| format!("currency = \"{code}\"\n{BASE}");
+        assert!(Catalog::parse(&with("EUR")).unwrap().validate(NOW).is_ok());
+        assert!(
+            reject(&with("XYZ"))
+                .starts_with("currency: \"XYZ\" is not an ISO 4217 currency SumUp takes"),
+            "{}",
+            reject(&with("XYZ"))
+        );
+        assert!(reject(&with("JPY")).contains("not an ISO 4217 currency SumUp takes"));
+        assert!(reject(&with("gbp")).contains("not an ISO 4217 currency SumUp takes"));
+        assert!(reject(&with("CLP")).contains("has no cents"));
     }
 
     const BASE: &str = r#"
