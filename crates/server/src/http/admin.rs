@@ -44,8 +44,10 @@ pub async fn apply_catalog(
     Manager(manager): Manager,
     ClientAddress(address): ClientAddress,
     ApiQuery(query): ApiQuery<CatalogQuery>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<CatalogApplied>> {
+    let body = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::BadRequest("The catalog is not UTF-8 text.".to_owned()))?;
     let store = state.store();
     let result = if query.dry_run {
         catalog::check_catalog(store, &body).await

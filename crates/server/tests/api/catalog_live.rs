@@ -76,6 +76,15 @@ async fn only_managers_change_the_catalog() {
         assert_eq!(refused.code(), ErrorCode::Forbidden);
     }
     let manager = app.manager().await;
+    let binary = Answer::of(
+        app.client
+            .post(app.url("/admin/catalog"))
+            .bearer_auth(&manager)
+            .body(vec![0xff_u8, 0xfe, 0x00]),
+    )
+    .await;
+    assert_eq!(binary.status, StatusCode::BAD_REQUEST);
+    assert_eq!(binary.code(), ErrorCode::BadRequest, "in the error shape");
     let same = app.post_catalog(Some(&manager), TEST_CATALOG, false).await;
     assert_eq!(same.status, StatusCode::OK, "{}", same.text);
     assert_eq!(same.json["applied"], false);
