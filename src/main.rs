@@ -100,10 +100,11 @@ struct ServeArgs {
     /// sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST/DB
     #[arg(long, default_value = "sqlite::memory:")]
     database: String,
-    /// A catalog (TOML) to load into an empty database.
+    /// A catalog (TOML) to apply at start (filling an empty database, or syncing a live one)
+    /// and again on SIGHUP.
     #[arg(long, conflicts_with = "demo")]
     catalog: Option<PathBuf>,
-    /// Load the built-in demo catalog into an empty database.
+    /// Apply the built-in demo catalog.
     #[arg(long)]
     demo: bool,
     /// The origin buyers' browsers and SumUp reach this server at (default: the bound address).
