@@ -233,22 +233,11 @@ fn catalog_check_says_each_change_and_apply_makes_it() {
     );
 }
 
-#[tokio::test]
-async fn serve_applies_its_catalog_again_on_sighup() {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("catalog.toml");
-    std::fs::write(&catalog, VENUE).unwrap();
-    let database = format!("sqlite://{}", dir.path().join("shop.db").display());
+/// `storefront serve` on a free loopback port with `args`, and its origin once it listens.
+fn serve(args: &[&str]) -> (std::process::Child, String) {
     let mut child = storefront()
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            &database,
-            "--catalog",
-        ])
-        .arg(&catalog)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -262,16 +251,35 @@ async fn serve_applies_its_catalog_again_on_sighup() {
         .strip_prefix("listening on ")
         .unwrap()
         .to_owned();
+    (child, origin)
+}
+
+/// The events the server at `origin` lists.
+async fn events(origin: &str) -> Vec<serde_json::Value> {
+    let list: serde_json::Value = reqwest::get(format!("{origin}/api/v1/events"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn serve_applies_its_catalog_again_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(&catalog, VENUE).unwrap();
+    let database = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let (mut child, origin) = serve(&[
+        "--database",
+        &database,
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ]);
     let names = || async {
-        let events: serde_json::Value = reqwest::get(format!("{origin}/api/v1/events"))
+        events(&origin)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        events["events"]
-            .as_array()
-            .unwrap()
             .iter()
             .map(|e| e["name"].as_str().unwrap().to_owned())
             .collect::<Vec<_>>()
@@ -303,31 +311,10 @@ async fn a_running_server_serves_what_catalog_apply_wrote_to_its_file() {
     let database = format!("sqlite://{}", dir.path().join("shop.db").display());
     let (code, _) = catalog_command(dir.path(), &["apply", "--database", &database], VENUE);
     assert_eq!(code, 0);
-    let mut child = storefront()
-        .args(["serve", "--bind", "127.0.0.1:0", "--database", &database])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let origin = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (mut child, origin) = serve(&["--database", &database]);
     let price = || async {
-        let events: serde_json::Value = reqwest::get(format!("{origin}/api/v1/events"))
+        events(&origin)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        events["events"]
-            .as_array()
-            .unwrap()
             .iter()
             .find(|e| e["slug"] == "wren-duo")
             .map(|e| e["price_from"].as_str().unwrap().to_owned())
