@@ -366,8 +366,9 @@ impl Store {
 
     /// The deployment's currency, set by the catalog; GBP when none was given.
     pub async fn currency(&self) -> Result<String, sqlx::Error> {
+        // Read twice a second by every server (it follows the catalog): never on the writer.
         let row = sqlx::query("SELECT value FROM settings WHERE key = 'currency'")
-            .fetch_optional(&self.write)
+            .fetch_optional(&self.read)
             .await?;
         Ok(match row {
             Some(row) => row.try_get("value")?,
