@@ -36,8 +36,6 @@ pub const FAILURE_WINDOW_SECS: i64 = 60;
 pub enum HashError {
     #[error("cannot hash a password: {0}")]
     Hash(String),
-    #[error("the hashing task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
 }
 
 pub fn hash_password(password: &str) -> Result<String, HashError> {
