@@ -136,6 +136,8 @@ pub struct Settings {
     pub kiosk_page: Option<String>,
     /// At the door: door staff check tickets in (`--checkin`).
     pub checkin: bool,
+    /// The box office, for managers (`--box-office`).
+    pub box_office: bool,
     pub mouse: bool,
     pub theme: ThemeName,
     /// Addresses are drawn as OSC 8 links (clickable where the terminal supports them).
@@ -155,6 +157,7 @@ pub struct Flags {
     pub config: Option<PathBuf>,
     pub kiosk: bool,
     pub checkin: bool,
+    pub box_office: bool,
 }
 
 /// A config problem, said so that it can be fixed.
@@ -298,6 +301,7 @@ impl Settings {
         });
         let mut settings = Settings::from_file(file, kiosk);
         settings.checkin = flags.checkin && !kiosk;
+        settings.box_office = flags.box_office && !kiosk && !flags.checkin;
         settings.kiosk_account = kiosk_account;
         settings.kiosk_terminal = kiosk_terminal;
         settings.hyperlinks = hyperlinks;
@@ -338,6 +342,7 @@ impl Settings {
                 .map(|p| p.trim().to_owned())
                 .filter(|p| !p.is_empty() && kiosk),
             checkin: false,
+            box_office: false,
             mouse: file.ui.mouse,
             hyperlinks: file.ui.hyperlinks.unwrap_or(false),
             theme: file.ui.theme,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use storefront::app::App;
 use storefront::config::{Flags, Settings};
 use storefront::session::SessionStore;
+use storefront_server::mail::{MailConfig, MailTransport};
 use storefront_server::sandbox::SANDBOX_PATH;
 use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, StartError, SumUpConfig};
 
@@ -46,6 +47,10 @@ struct ClientArgs {
     /// Check tickets in at the door (door staff): choose the event, then scan or type codes.
     #[arg(long, conflicts_with = "kiosk")]
     checkin: bool,
+    /// The box office, for the venue's managers: sales live, any order, refunds, guest lists
+    /// and the accountant's CSV.
+    #[arg(long, conflicts_with_all = ["kiosk", "checkin"])]
+    box_office: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +134,18 @@ struct ServeArgs {
     /// The IANA time zone (Europe/London) of venues whose page names none of its own.
     #[arg(long, env = "STOREFRONT_TIMEZONE", default_value = "UTC")]
     timezone: String,
+    /// The SMTP server buyers' e-mails go through: smtps://USER:PASS@HOST:465 (TLS),
+    /// smtp://USER:PASS@HOST:587?tls=required (STARTTLS), or plain smtp://127.0.0.1:PORT on
+    /// this machine only. Without it (and without --demo, which catches them at
+    /// /mail-sandbox/) no e-mail is sent.
+    #[arg(long, env = "STOREFRONT_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Who the e-mails are from: "Venue <box@venue.example>" (needed with --smtp-url).
+    #[arg(long, env = "STOREFRONT_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// No sign-up: only the catalog's users have accounts (a private shop).
+    #[arg(long)]
+    no_signup: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -137,7 +154,30 @@ enum LogFormat {
     Json,
 }
 
+/// Who the demo's e-mails are from.
+const DEMO_MAIL_FROM: &str = "Storefront demo <tickets@demo.storefront.example>";
+
 impl ServeArgs {
+    /// How e-mail is sent: through --smtp-url, or caught in the sandbox for --demo.
+    fn mail(&self) -> Result<Option<MailConfig>, String> {
+        match (&self.smtp_url, &self.mail_from) {
+            (Some(url), Some(from)) => Ok(Some(MailConfig::new(
+                MailTransport::Smtp { url: url.clone() },
+                from.clone(),
+            ))),
+            (Some(_), None) => Err(
+                "--smtp-url needs --mail-from \"Venue <box@venue.example>\" (or STOREFRONT_MAIL_FROM)"
+                    .to_owned(),
+            ),
+            (None, _) if self.demo => Ok(Some(MailConfig::new(
+                MailTransport::Sandbox,
+                self.mail_from.clone().unwrap_or_else(|| DEMO_MAIL_FROM.to_owned()),
+            ))),
+            (None, Some(_)) => Err("--mail-from needs --smtp-url".to_owned()),
+            (None, None) => Ok(None),
+        }
+    }
+
     fn sumup(&self) -> Result<Option<SumUpConfig>, String> {
         let Some(base_url) = &self.sumup_base_url else {
             return Ok(None);
@@ -178,6 +218,7 @@ fn main() -> ExitCode {
         config: args.config.clone(),
         kiosk: args.kiosk,
         checkin: args.checkin,
+        box_office: args.box_office,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -230,6 +271,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (None, false) => None,
     };
     let sumup = args.sumup()?;
+    let mail = args.mail()?;
     let catalog_path = args.catalog.clone();
     let bind = bind_address(&args.bind).await?;
     let server = storefront_server::start(ServerConfig {
@@ -240,6 +282,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         sumup,
         webhook_secret: args.sumup_webhook_secret.filter(|s| !s.is_empty()),
         timezone: args.timezone,
+        mail,
+        signup: !args.no_signup,
         ..ServerConfig::default()
     })
     .await
@@ -346,6 +390,8 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         catalog: Some(DEMO_CATALOG.to_owned()),
         // The sandbox signs its notifications and the server checks them, as in production.
         webhook_secret: Some(uuid::Uuid::new_v4().simple().to_string()),
+        // E-mails are caught, shown at /mail-sandbox/.
+        mail: Some(MailConfig::new(MailTransport::Sandbox, DEMO_MAIL_FROM)),
         ..ServerConfig::default()
     })
     .await
@@ -373,11 +419,13 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     let (mut app, effects) = App::new(settings, None, tokio::time::Instant::now());
     let (email, password) = if app.is_door() {
         ("door@example.com", "door")
+    } else if app.is_office() {
+        ("manager@example.com", "manager")
     } else {
         ("demo@example.com", "demo")
     };
     app.demo_hint = Some((email.to_owned(), password.to_owned()));
-    if !app.is_door() && !kiosk {
+    if !app.is_door() && !app.is_office() && !kiosk {
         app.demo_note = Some("Its cart already holds 2 items (£33.50).".to_owned());
     }
     app.demo_reader_page = demo_reader_page;

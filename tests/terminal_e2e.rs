@@ -212,7 +212,15 @@ fn walk_up_sale(kiosk: &Terminal) -> String {
         .status()
         .unwrap();
     assert!(paid.success());
-    kiosk.wait_for("Thank you!")
+    // Whole: a capture may catch the screen between its first lines and its last.
+    kiosk.wait_until(
+        "the confirmation with its ticket page and codes",
+        |screen| {
+            screen.contains("Thank you!")
+                && screen.contains("/t/")
+                && !ticket_codes(screen).is_empty()
+        },
+    )
 }
 
 fn tools() {
@@ -510,4 +518,97 @@ fn a_ticket_bought_at_the_kiosk_is_checked_in_once_at_the_door() {
     door.wait_for("Already checked in at");
     door.press(&["C-c"]);
     door.assert_clean_shell();
+}
+
+#[test]
+#[cfg_attr(
+    not(have_tmux_and_curl),
+    ignore = "needs tmux and curl (apt-get install -y tmux curl); .ci/run installs them and runs it"
+)]
+fn the_box_office_refunds_a_ticket_and_the_door_refuses_it() {
+    tools();
+    let (dir, binary, backend) = setup();
+    let kiosk_dir = dir.path().join("kiosk");
+    let office_dir = dir.path().join("office");
+    let door_dir = dir.path().join("door");
+    for dir in [&kiosk_dir, &office_dir, &door_dir] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let kiosk = start_kiosk(
+        &binary,
+        &kiosk_dir,
+        &backend,
+        (120, 40),
+        "door-3",
+        "reset_after_purchase_secs = 600\n",
+    );
+    let confirmation = walk_up_sale(&kiosk);
+    let code = ticket_codes(&confirmation)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("a ticket code on:\n{confirmation}"));
+
+    // The manager finds the order by the ticket's code and refunds the ticket.
+    let office = Terminal::start(&office_dir, 120, 40);
+    office.type_text(&client_command(
+        &binary,
+        &office_dir,
+        &backend,
+        "",
+        "--box-office",
+    ));
+    office.press(&["Enter"]);
+    office.wait_for("Sign in");
+    office.type_text("max@example.com");
+    office.press(&["Tab"]);
+    office.type_text("max-pass");
+    office.press(&["Enter"]);
+    office.wait_for("Box office · sales, live");
+    let sales = office.wait_for("All events: 1 sold");
+    assert!(sales.contains("1/"), "the sale as a bar:\n{sales}");
+    office.press(&["/"]);
+    office.type_text(&code.to_lowercase());
+    office.wait_for("1 ticket ·");
+    office.press(&["Enter"]);
+    office.wait_for(&format!("{code}  valid"));
+    office.press(&["R"]);
+    office.wait_for("Refund £");
+    office.type_text("Lost their phone and went home");
+    office.press(&["Enter"]);
+    let refunded = office.wait_for("Refunded £");
+    assert!(
+        refunded.contains(&format!("{code}  refunded")),
+        "{refunded}"
+    );
+    assert!(refunded.contains("refunded through SumUp"), "{refunded}");
+    office.press(&["Escape"]);
+    office.press(&["Escape"]);
+    office.wait_for("All events: 0 sold");
+
+    // At the door the ticket is refused by name.
+    let door = Terminal::start(&door_dir, 100, 30);
+    door.type_text(&client_command(
+        &binary,
+        &door_dir,
+        &backend,
+        "",
+        "--checkin",
+    ));
+    door.press(&["Enter"]);
+    door.wait_for("Sign in");
+    door.type_text("door@example.com");
+    door.press(&["Tab"]);
+    door.type_text("door-pass");
+    door.press(&["Enter"]);
+    door.wait_for("Choose the event");
+    door.press(&["Enter"]);
+    door.wait_for("Check-in ·");
+    door.type_text(&code);
+    door.press(&["Enter"]);
+    let refused = door.wait_for("NOT IN");
+    assert!(refused.contains("Refunded"), "{refused}");
+    door.press(&["C-c"]);
+    door.assert_clean_shell();
+    office.press(&["q"]);
+    office.assert_clean_shell();
 }

@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 pub use storefront_contract::ErrorCode;
 use storefront_contract::{
-    AddProductRequest, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary, CheckoutRequest,
-    CheckoutResponse, ErrorBody, EventDetail, EventList, LoginRequest, LoginResponse, Order,
-    OrderList, PayRequest, ProductList, TicketList, UpdateProductRequest, User,
+    AddProductRequest, BoxOfficeEvents, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary,
+    CheckoutRequest, CheckoutResponse, CompRequest, ErrorBody, EventDetail, EventList,
+    EventSalesDetail, FoundOrders, LoginRequest, LoginResponse, Order, OrderDetail, OrderList,
+    PayRequest, ProductList, RefundRequest, TicketList, UpdateProductRequest, User,
 };
 
 use crate::text::sanitize_json;
@@ -467,6 +468,102 @@ impl ApiClient {
     ) -> ApiResult<storefront_contract::EventCheckins> {
         self.get(&format!("/events/{event_id}/checkins"), Some(token))
             .await
+    }
+}
+
+impl ApiClient {
+    /// Managers: every event's sales; with `wait`, answered when they change after `version`.
+    pub async fn box_office_events(
+        &self,
+        token: &str,
+        wait: Option<(u64, i64)>,
+    ) -> ApiResult<BoxOfficeEvents> {
+        let (path, timeout) = match wait {
+            Some((secs, version)) => (
+                format!("/admin/events?wait={secs}&version={version}"),
+                Some(LONG_POLL_TIMEOUT),
+            ),
+            None => ("/admin/events".to_owned(), None),
+        };
+        self.send(Method::GET, &path, Some(token), None, None, timeout)
+            .await?
+            .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
+    }
+
+    /// Managers: one event's sales, and by day.
+    pub async fn box_office_event(
+        &self,
+        token: &str,
+        event_id: i64,
+    ) -> ApiResult<EventSalesDetail> {
+        self.get(&format!("/admin/events/{event_id}"), Some(token))
+            .await
+    }
+
+    /// Managers: orders found by number, ticket code, or part of the buyer's e-mail or name.
+    pub async fn find_orders(&self, token: &str, query: &str) -> ApiResult<FoundOrders> {
+        self.get(&format!("/admin/orders?q={}", encode(query)), Some(token))
+            .await
+    }
+
+    /// Managers: any order, with its buyer and history.
+    pub async fn order_detail(&self, token: &str, order_id: i64) -> ApiResult<OrderDetail> {
+        self.get(&format!("/admin/orders/{order_id}"), Some(token))
+            .await
+    }
+
+    /// Managers: refunds tickets of a paid order through SumUp.
+    pub async fn refund_tickets(
+        &self,
+        token: &str,
+        order_id: i64,
+        request: &RefundRequest,
+        key: &str,
+    ) -> ApiResult<OrderDetail> {
+        self.post(
+            &format!("/admin/orders/{order_id}/refund"),
+            Some(token),
+            request,
+            Some(key),
+        )
+        .await
+    }
+
+    /// Managers: guest-list tickets at no cost.
+    pub async fn comp(
+        &self,
+        token: &str,
+        request: &CompRequest,
+        key: &str,
+    ) -> ApiResult<OrderDetail> {
+        self.post("/admin/comps", Some(token), request, Some(key))
+            .await
+    }
+
+    /// Managers: the accountant's CSV of every ticket of paid orders (of one event).
+    pub async fn export_csv(&self, token: &str, event_id: Option<i64>) -> ApiResult<String> {
+        let path = match event_id {
+            Some(id) => format!("/admin/orders.csv?event_id={id}"),
+            None => "/admin/orders.csv".to_owned(),
+        };
+        let network = || ApiError::Network {
+            server: self.server.clone(),
+        };
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|_| network())?;
+        if response.status().is_success() {
+            return response.text().await.map_err(|_| network());
+        }
+        // Refusals come as the contract's JSON error.
+        match self.read::<serde_json::Value>(response).await {
+            Err(err) => Err(err),
+            Ok(_) => Err(ApiError::Unexpected("an error without a reason".to_owned())),
+        }
     }
 }
 

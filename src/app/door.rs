@@ -129,6 +129,7 @@ impl DoorState {
                 });
                 (Verdict::Welcome, "Welcome (checked offline)".to_owned())
             }
+            Some(TicketState::Refunded) => (Verdict::Refused, "Refunded".to_owned()),
             Some(_) => (Verdict::Refused, "Already checked in".to_owned()),
             None if !self.list_loaded => (
                 Verdict::Refused,
@@ -175,6 +176,7 @@ fn read_result(
         ),
         CheckinOutcome::NotPaid => (Verdict::Refused, "Not paid".to_owned()),
         CheckinOutcome::Cancelled => (Verdict::Refused, "Cancelled or refunded".to_owned()),
+        CheckinOutcome::Refunded => (Verdict::Refused, "Refunded".to_owned()),
         CheckinOutcome::Unknown => (Verdict::Refused, "Unknown code".to_owned()),
     }
 }

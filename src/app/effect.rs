@@ -173,6 +173,45 @@ pub enum Effect {
         token: String,
         abandoned_order: Option<i64>,
     },
+    /// Managers: every event's sales; with `wait`, a long-poll for a change after `version`.
+    LoadSales {
+        token: String,
+        wait: Option<(u64, i64)>,
+        generation: u64,
+    },
+    /// Managers: one event's sales, and by day.
+    LoadEventSales {
+        token: String,
+        event_id: i64,
+    },
+    /// Managers: orders found by number, code, e-mail or name.
+    FindOrders {
+        token: String,
+        query: String,
+        generation: u64,
+    },
+    /// Managers: any order with its buyer and history.
+    LoadOrderDetail {
+        token: String,
+        order_id: i64,
+    },
+    Refund {
+        token: String,
+        order_id: i64,
+        request: storefront_contract::RefundRequest,
+        key: ActionKey,
+    },
+    Comp {
+        token: String,
+        request: storefront_contract::CompRequest,
+        key: ActionKey,
+    },
+    /// Writes the accountant's CSV (of one event, or all) to a new file.
+    Export {
+        token: String,
+        event_id: Option<i64>,
+        path: std::path::PathBuf,
+    },
     /// Runs `effect` after a pause (reconnecting with backoff).
     Later {
         after: Duration,
@@ -262,6 +301,23 @@ pub enum Reply {
     },
     ScansUploaded(ApiResult<storefront_contract::CheckinBatchResult>),
     CartCleared(ApiResult<()>),
+    SalesLoaded {
+        generation: u64,
+        result: ApiResult<storefront_contract::BoxOfficeEvents>,
+    },
+    EventSalesLoaded(ApiResult<storefront_contract::EventSalesDetail>),
+    OrdersFound {
+        generation: u64,
+        result: ApiResult<storefront_contract::FoundOrders>,
+    },
+    OrderDetailLoaded(ApiResult<storefront_contract::OrderDetail>),
+    Refunded(ApiResult<storefront_contract::OrderDetail>),
+    Comped(ApiResult<storefront_contract::OrderDetail>),
+    /// How many tickets the file holds, or why it was not written.
+    Exported {
+        path: std::path::PathBuf,
+        result: Result<usize, String>,
+    },
 }
 
 /// Runs one effect to its reply.
@@ -410,6 +466,50 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
             }
             Reply::CartCleared(api.clear_cart(&token).await)
         }
+        Effect::LoadSales {
+            token,
+            wait,
+            generation,
+        } => Reply::SalesLoaded {
+            generation,
+            result: api.box_office_events(&token, wait).await,
+        },
+        Effect::LoadEventSales { token, event_id } => {
+            Reply::EventSalesLoaded(api.box_office_event(&token, event_id).await)
+        }
+        Effect::FindOrders {
+            token,
+            query,
+            generation,
+        } => Reply::OrdersFound {
+            generation,
+            result: api.find_orders(&token, &query).await,
+        },
+        Effect::LoadOrderDetail { token, order_id } => {
+            Reply::OrderDetailLoaded(api.order_detail(&token, order_id).await)
+        }
+        Effect::Refund {
+            token,
+            order_id,
+            request,
+            key,
+        } => Reply::Refunded(
+            api.refund_tickets(&token, order_id, &request, &keys.key(key))
+                .await,
+        ),
+        Effect::Comp {
+            token,
+            request,
+            key,
+        } => Reply::Comped(api.comp(&token, &request, &keys.key(key)).await),
+        Effect::Export {
+            token,
+            event_id,
+            path,
+        } => {
+            let result = export(api, &token, event_id, &path).await;
+            Reply::Exported { path, result }
+        }
         Effect::Bell => {
             ring_bell();
             return None;
@@ -423,6 +523,42 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
             return Box::pin(perform(outside, *effect)).await;
         }
     })
+}
+
+/// Fetches the CSV and writes it to `path`, a new file (an existing one is never
+/// overwritten); the number of tickets it holds.
+async fn export(
+    api: &ApiClient,
+    token: &str,
+    event_id: Option<i64>,
+    path: &std::path::Path,
+) -> Result<usize, String> {
+    use tokio::io::AsyncWriteExt;
+    let csv = api
+        .export_csv(token, event_id)
+        .await
+        .map_err(|err| err.to_string())?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::AlreadyExists => format!(
+                "{} already exists; give another name (nothing was overwritten).",
+                path.display()
+            ),
+            _ => format!("Cannot write {}: {err}.", path.display()),
+        })?;
+    file.write_all(csv.as_bytes())
+        .await
+        .and(file.flush().await)
+        .map_err(|err| format!("Cannot write {}: {err}.", path.display()))?;
+    Ok(csv
+        .split("\r\n")
+        .filter(|line| !line.is_empty())
+        .count()
+        .saturating_sub(1))
 }
 
 /// Asks the terminal to put `text` on the clipboard (OSC 52); terminals that do not allow it

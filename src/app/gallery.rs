@@ -152,6 +152,7 @@ pub fn ticket(
         order_id: None,
         created_at: at("2031-03-01T10:00:00Z"),
         previous_cost: None,
+        checked_in_at: None,
         sold_out: false,
     }
 }
@@ -297,6 +298,7 @@ pub fn order(status: OrderStatus) -> Order {
         calendar_entries: vec![],
         tickets,
         refund: None,
+        refunds: vec![],
         notice: (status != OrderStatus::Paid).then(|| SOLD_OUT_NOTICE.into()),
         tickets_url: (status == OrderStatus::Paid)
             .then(|| "http://127.0.0.1:8080/t/q3Zr8Lw0cV2mYp5TbN7eXg".into()),
@@ -508,4 +510,271 @@ pub fn pictures() -> Vec<(&'static str, App)> {
             ),
         ),
     ]
+}
+
+/// The box office's figures for one event.
+fn sales(
+    summary: EventSummary,
+    sold: u32,
+    checked_in: u32,
+    revenue: i64,
+    by_type: Vec<(&str, u32, i64)>,
+) -> EventSales {
+    EventSales {
+        capacity: summary.capacity,
+        sold,
+        pending: 3,
+        reserved: 1,
+        checked_in,
+        revenue: Money::from_minor(revenue),
+        refunded: Money::from_minor(if sold > 20 { 1400 } else { 0 }),
+        refunded_tickets: u32::from(sold > 20),
+        by_type: by_type
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, sold, revenue))| TypeSales {
+                ticket_type_id: Some(i as i64 + 1),
+                name: name.into(),
+                sold,
+                revenue: Money::from_minor(revenue),
+            })
+            .collect(),
+        event: summary,
+    }
+}
+
+/// The box office's sales: tonight, the coming events, one past.
+pub fn box_office_events() -> BoxOfficeEvents {
+    let granary = page(1, "old-granary", "The Old Granary");
+    let mut past = event(
+        9,
+        "Harvest Ceilidh",
+        Some(granary.clone()),
+        "2031-02-20T19:30:00Z",
+        1000,
+        Some(80),
+        80,
+    );
+    past.ends_at = Some(at("2031-02-20T23:00:00Z"));
+    let events = vec![
+        sales(past, 80, 74, 80_000, vec![("Standard", 80, 80_000)]),
+        sales(
+            event(
+                1,
+                "Wren Duo: Songs for Winter",
+                Some(granary.clone()),
+                "2031-03-06T19:30:00Z",
+                1400,
+                Some(120),
+                92,
+            ),
+            92,
+            41,
+            119_600,
+            vec![("Standard", 70, 98_000), ("Concession", 22, 21_600)],
+        ),
+        sales(
+            event(
+                2,
+                "Late Night Jazz Session",
+                Some(page(2, "riverside", "Riverside Jazz Club")),
+                "2031-03-07T21:00:00Z",
+                1200,
+                Some(60),
+                12,
+            ),
+            12,
+            0,
+            14_400,
+            vec![("Standard", 12, 14_400)],
+        ),
+        sales(
+            event(
+                3,
+                "Village Fete",
+                None,
+                "2031-03-14T12:00:00Z",
+                300,
+                None,
+                140,
+            ),
+            140,
+            0,
+            42_000,
+            vec![],
+        ),
+    ];
+    let minor = |m: Money| m.to_minor().unwrap_or(0);
+    BoxOfficeEvents {
+        totals: SalesTotals {
+            sold: events.iter().map(|e| e.sold).sum(),
+            checked_in: events.iter().map(|e| e.checked_in).sum(),
+            revenue: Money::from_minor(events.iter().map(|e| minor(e.revenue)).sum()),
+            refunded: Money::from_minor(events.iter().map(|e| minor(e.refunded)).sum()),
+        },
+        events,
+        version: 41,
+        next_cursor: None,
+    }
+}
+
+/// The box office: the venue's manager signed in, the sales loaded.
+pub fn box_office(width: u16, height: u16) -> App {
+    let settings = Settings {
+        box_office: true,
+        ..Settings::default()
+    };
+    let (mut app, _) = App::new(settings, None, Instant::now());
+    app.zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+    app.size = (width, height);
+    app.session = Some(Session {
+        token: "token".into(),
+        user: Some(User {
+            id: 5,
+            email: "manager@example.com".into(),
+            name: "Morgan Manager".into(),
+            role: storefront_contract::Role::Manager,
+        }),
+    });
+    app.screen = Screen::Office;
+    let generation = app.office.generation;
+    app.update(Msg::from(Reply::SalesLoaded {
+        generation,
+        result: Ok(box_office_events()),
+    }));
+    app
+}
+
+/// The Wren Duo's sales by day.
+pub fn box_office_event_detail() -> EventSalesDetail {
+    let sales = box_office_events().events.remove(1);
+    let by_day = [9, 14, 3, 0, 21, 6, 11, 18, 10]
+        .iter()
+        .enumerate()
+        .filter(|(_, sold)| **sold > 0)
+        .map(|(i, sold)| DaySales {
+            date: chrono::NaiveDate::from_ymd_opt(2031, 2, 20 + i as u32).unwrap(),
+            sold: *sold,
+            revenue: Money::from_minor(i64::from(*sold) * 1300),
+        })
+        .collect();
+    EventSalesDetail { sales, by_day }
+}
+
+/// The box office on the Wren Duo's page.
+pub fn box_office_event(width: u16, height: u16) -> App {
+    let mut app = box_office(width, height);
+    app.update(key('j'));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Msg::from(Reply::EventSalesLoaded(Ok(
+        box_office_event_detail(),
+    ))));
+    app
+}
+
+/// A paid order as the box office opens it: two tickets, one let in.
+pub fn order_detail() -> OrderDetail {
+    let mut order = order(OrderStatus::Paid);
+    order.tickets[1].state = TicketState::CheckedIn;
+    order.tickets[1].checked_in_at = Some(at("2031-03-06T19:12:00Z"));
+    OrderDetail {
+        buyer: Buyer {
+            email: Some("ann@example.com".into()),
+            name: "Ann Archer".into(),
+        },
+        history: vec![
+            HistoryEntry {
+                at: at("2031-03-01T10:05:00Z"),
+                what: "Ordered: £28.50".into(),
+                by: Some("Ann Archer".into()),
+            },
+            HistoryEntry {
+                at: at("2031-03-01T10:07:00Z"),
+                what: "Paid £28.50 on SumUp's payment page".into(),
+                by: Some("Ann Archer".into()),
+            },
+            HistoryEntry {
+                at: at("2031-03-06T19:12:00Z"),
+                what: "Ticket Q4RT-88ZC checked in".into(),
+                by: Some("door".into()),
+            },
+        ],
+        order,
+    }
+}
+
+/// The box office's search, "ann" typed.
+pub fn box_office_search(width: u16, height: u16) -> App {
+    let mut app = box_office(width, height);
+    app.update(key('/'));
+    for c in "ann".chars() {
+        app.update(key(c));
+    }
+    let detail = order_detail();
+    let mut comp = order_detail();
+    comp.order.id = 12;
+    comp.order.total = Money::from_minor(0);
+    comp.order.payment_method = PaymentMethod::Comp;
+    comp.buyer = Buyer {
+        email: None,
+        name: "Annie (the band's guest)".into(),
+    };
+    let generation = app.office.search_generation;
+    app.update(Msg::from(Reply::OrdersFound {
+        generation,
+        result: Ok(FoundOrders {
+            orders: vec![
+                FoundOrder {
+                    order: comp.order,
+                    buyer: comp.buyer,
+                },
+                FoundOrder {
+                    order: detail.order,
+                    buyer: detail.buyer,
+                },
+            ],
+            next_cursor: None,
+        }),
+    }));
+    app
+}
+
+/// The box office on an order's page, its first ticket marked for a refund.
+pub fn box_office_order(width: u16, height: u16) -> App {
+    let mut app = box_office_search(width, height);
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Down,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Msg::from(Reply::OrderDetailLoaded(Ok(order_detail()))));
+    app.update(key(' '));
+    app
+}
+
+/// The refund asked for, waiting for Enter.
+pub fn box_office_refund(width: u16, height: u16) -> App {
+    let mut app = box_office_order(width, height);
+    app.update(key('R'));
+    for c in "Could not come".chars() {
+        app.update(key(c));
+    }
+    app
+}
+
+/// The guest-list form for the Wren Duo, filled in.
+pub fn box_office_comp(width: u16, height: u16) -> App {
+    let mut app = box_office(width, height);
+    app.update(key('j'));
+    app.update(key('g'));
+    for c in "Mo Wren".chars() {
+        app.update(key(c));
+    }
+    app
 }

@@ -60,6 +60,13 @@ pub enum Action {
     AddProducts,
     /// A kiosk with a card reader: pay by card, or by QR code instead.
     SwitchMethod,
+    // The box office.
+    GuestList,
+    Export,
+    Mark,
+    RefundTickets,
+    /// Sends a form (a refund, a guest list, an export).
+    Submit,
 }
 
 /// A key as people read it, and what it does: `("Enter", "open")`.
@@ -153,6 +160,8 @@ const MOVE: &[(KeyCode, Action)] = &[
     (K::Down, A::Down),
     (K::Char('j'), A::Down),
 ];
+/// Moving where letters are text: the arrows alone.
+const ARROWS: &[(KeyCode, Action)] = &[(K::Up, A::Up), (K::Down, A::Down)];
 const PAGE: &[(KeyCode, Action)] = &[
     (K::PageUp, A::PageUp),
     (K::PageDown, A::PageDown),
@@ -490,6 +499,130 @@ const SCANNER: &[Row] = &[
     row("Ctrl-C", "quit", &[], Everywhere),
 ];
 
+/// The box office's keys that end every screen of it.
+const OFFICE_TAIL: &[Row] = &[
+    row("r", "refresh", &[(K::Char('r'), A::Refresh)], Help),
+    row("L", "sign out", &[(K::Char('L'), A::SignOut)], Everywhere)
+        .only(|app| app.session.is_some()),
+    row("?", "help", &[(K::Char('?'), A::Help)], Footer),
+    row("q", "quit", &[(K::Char('q'), A::Quit)], Footer),
+];
+
+/// The box office: every event's sales.
+const OFFICE: &[Row] = &[
+    row("↑↓", "move", MOVE, Everywhere),
+    row("PgUp PgDn Home End", "page", PAGE, Help),
+    row("Enter", "open event", &[(K::Enter, A::Open)], Everywhere).primary(),
+    row(
+        "/",
+        "find an order",
+        &[(K::Char('/'), A::Filter)],
+        Everywhere,
+    ),
+    row(
+        "g",
+        "guest list",
+        &[(K::Char('g'), A::GuestList)],
+        Everywhere,
+    ),
+    row("x", "export CSV", &[(K::Char('x'), A::Export)], Everywhere),
+];
+
+/// The box office: one event.
+const OFFICE_EVENT: &[Row] = &[
+    row(
+        "g",
+        "guest list",
+        &[(K::Char('g'), A::GuestList)],
+        Everywhere,
+    )
+    .primary(),
+    row("x", "export CSV", &[(K::Char('x'), A::Export)], Everywhere),
+    row(
+        "/",
+        "find an order",
+        &[(K::Char('/'), A::Filter)],
+        Everywhere,
+    ),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+/// The box office: orders found as one types.
+const OFFICE_ORDERS: &[Row] = &[
+    row("type", "order no., code, e-mail or name", &[], Everywhere),
+    row("↑↓", "move", ARROWS, Everywhere),
+    row("Enter", "open", &[(K::Enter, A::Open)], Everywhere).primary(),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
+];
+
+/// The box office: one order.
+const OFFICE_ORDER: &[Row] = &[
+    row("↑↓", "ticket", MOVE, Everywhere),
+    row("Space", "mark", &[(K::Char(' '), A::Mark)], Everywhere),
+    row(
+        "R",
+        "refund marked (or this) ticket",
+        &[(K::Char('R'), A::RefundTickets)],
+        Everywhere,
+    )
+    .primary(),
+    row(
+        "/",
+        "find an order",
+        &[(K::Char('/'), A::Filter)],
+        Everywhere,
+    ),
+    row("Esc", "back", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const OFFICE_REFUND: &[Row] = &[
+    row("type", "the reason (optional)", &[], Everywhere),
+    row("Enter", "refund", &[(K::Enter, A::Submit)], Everywhere).primary(),
+    row("Esc", "do not refund", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const OFFICE_COMP: &[Row] = &[
+    row(
+        "Tab",
+        "next field",
+        &[
+            (K::Tab, A::NextField),
+            (K::BackTab, A::NextField),
+            (K::Down, A::NextField),
+            (K::Up, A::NextField),
+        ],
+        Everywhere,
+    ),
+    row(
+        "←→",
+        "ticket type",
+        &[(K::Left, A::PreviousType), (K::Right, A::NextType)],
+        Everywhere,
+    )
+    .only(|app| {
+        matches!(&app.office.dialog, Some(super::OfficeDialog::Comp(form))
+            if form.focus == super::CompField::Type)
+    }),
+    row(
+        "Enter",
+        "make the tickets",
+        &[(K::Enter, A::Submit)],
+        Everywhere,
+    )
+    .primary(),
+    row("Esc", "cancel", &[(K::Esc, A::Back)], Everywhere),
+];
+
+const OFFICE_EXPORT: &[Row] = &[
+    row("type", "the file", &[], Everywhere),
+    row("Enter", "write", &[(K::Enter, A::Submit)], Everywhere).primary(),
+    row("Esc", "cancel", &[(K::Esc, A::Back)], Everywhere),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
+];
+
 const KIOSK_START: &[Row] = &[row("any key", "start", &[], Everywhere)];
 
 const KIOSK_SIGN_IN: &[Row] = &[
@@ -616,7 +749,24 @@ impl App {
             Screen::Scanner => SCANNER,
             Screen::Shop if self.shop.editing => FILTERING,
             Screen::Shop => SHOP,
+            Screen::Office | Screen::OfficeEvent | Screen::OfficeOrders | Screen::OfficeOrder => {
+                &[]
+            }
         };
+        if self.is_office() && self.session.is_some() && self.screen != Screen::SignIn {
+            let (rows, tail): (&[Row], &[Row]) = match (&self.office.dialog, self.screen) {
+                (Some(super::OfficeDialog::Refund { .. }), _) => (OFFICE_REFUND, &[]),
+                (Some(super::OfficeDialog::Comp(_)), _) => (OFFICE_COMP, &[]),
+                (Some(super::OfficeDialog::Export { .. }), _) => (OFFICE_EXPORT, &[]),
+                (None, Screen::OfficeEvent) => (OFFICE_EVENT, OFFICE_TAIL),
+                (None, Screen::OfficeOrders) => (OFFICE_ORDERS, &[]),
+                (None, Screen::OfficeOrder) => (OFFICE_ORDER, OFFICE_TAIL),
+                (None, _) => (OFFICE, OFFICE_TAIL),
+            };
+            let mut rows: Vec<Row> = rows.iter().chain(tail).copied().collect();
+            rows.retain(|row| row.applies(self));
+            return rows;
+        }
         if self.is_door() {
             let rows: &[Row] = match self.screen {
                 Screen::Events if !self.events.editing => DOOR_EVENTS,
@@ -651,6 +801,10 @@ impl App {
                 Screen::Scanner => own,
                 Screen::Shop if self.shop.editing => FILTERING,
                 Screen::Shop => KIOSK_SHOP,
+                Screen::Office
+                | Screen::OfficeEvent
+                | Screen::OfficeOrders
+                | Screen::OfficeOrder => own,
             };
             rows.extend(kiosk);
             // The ordinary keys still work unadvertised, except the ways out.

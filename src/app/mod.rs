@@ -16,6 +16,7 @@ pub mod list;
 #[cfg(any(test, feature = "screenshots"))]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod gallery;
+pub mod office;
 mod orders;
 mod payment;
 mod shop;
@@ -31,6 +32,7 @@ pub use effect::{ActionKey, CartChange, Effect, Reply};
 pub use events::{EventState, EventsState};
 pub use keys::Action;
 pub use kiosk::KioskState;
+pub use office::{CompField, CompForm, OfficeDialog, OfficeState};
 pub use orders::{OrdersRow, OrdersState, orders_rows};
 pub use payment::{BrowserState, PaymentPhase, PaymentState, cancelling_does};
 pub use shop::{ShopRow, ShopState};
@@ -54,6 +56,14 @@ pub enum Screen {
     Scanner,
     /// What the venues sell besides tickets.
     Shop,
+    /// The box office (managers): every event's sales, live.
+    Office,
+    /// The box office: one event's sales, by type and by day.
+    OfficeEvent,
+    /// The box office: orders found as one types.
+    OfficeOrders,
+    /// The box office: one order, its tickets, refunds and history.
+    OfficeOrder,
 }
 
 /// How times are shown: the machine's zone, or a fixed one (tests, snapshots).
@@ -138,6 +148,7 @@ pub struct App {
     pub orders: OrdersState,
     pub door: DoorState,
     pub shop: ShopState,
+    pub office: OfficeState,
     /// An order whose payment page the buyer left while it was being paid: watched, so that
     /// they hear how it ended on whatever screen they are.
     pub watching: Option<i64>,
@@ -180,6 +191,7 @@ impl App {
             orders: OrdersState::default(),
             door: DoorState::new(now, chrono::Utc::now()),
             shop: ShopState::default(),
+            office: OfficeState::default(),
             watching: None,
             checkout_page: None,
             status: None,
@@ -193,7 +205,12 @@ impl App {
             last_action_key: 0,
             quit: false,
         };
-        let mut effects = vec![app.load_events(false)];
+        // The box office has no listing of its own to load: its sales come once signed in.
+        let mut effects = if app.settings.box_office {
+            Vec::new()
+        } else {
+            vec![app.load_events(false)]
+        };
         if app.settings.kiosk {
             // Nothing of a customer survives them: no remembered token is ever used.
             app.kiosk = Some(KioskState::new(now));
@@ -229,6 +246,8 @@ impl App {
             || self.event.adding
             || self.cart.loading
             || self.orders.loading
+            || self.office.loading
+            || self.office.searching
             || self.payment.is_waiting()
             || self.watching.is_some()
     }
@@ -422,6 +441,13 @@ impl App {
             } => self.checked_in(scan, event_id, code, scanned_at, result),
             Reply::ScansUploaded(result) => self.scans_uploaded(result),
             Reply::CartCleared(result) => self.kiosk_cart_cleared(result),
+            Reply::SalesLoaded { generation, result } => self.sales_loaded(generation, result),
+            Reply::EventSalesLoaded(result) => self.event_sales_loaded(result),
+            Reply::OrdersFound { generation, result } => self.orders_found(generation, result),
+            Reply::OrderDetailLoaded(result) => self.order_detail_loaded(result),
+            Reply::Refunded(result) => self.refunded(result),
+            Reply::Comped(result) => self.comped(result),
+            Reply::Exported { path, result } => self.exported(path, result),
             Reply::BrowserOpened(result) => {
                 self.payment.browser = match result {
                     Ok(()) => BrowserState::Opened,
@@ -486,6 +512,7 @@ impl App {
             Screen::Events if self.events.editing => self.filter_text(key),
             Screen::Shop if self.shop.editing => self.shop_filter_text(key),
             Screen::Scanner => self.scanner_text(key),
+            _ if self.office_typing() => self.office_text(key),
             _ => Vec::new(),
         }
     }
@@ -519,6 +546,10 @@ impl App {
                 Screen::Orders => self.orders_action(action),
                 Screen::Scanner => self.scanner_action(action),
                 Screen::Shop => self.shop_action(action),
+                Screen::Office
+                | Screen::OfficeEvent
+                | Screen::OfficeOrders
+                | Screen::OfficeOrder => self.office_action(action),
             },
         }
     }

@@ -189,6 +189,9 @@ impl App {
         if self.is_door() {
             return self.door_signed_in(token);
         }
+        if self.is_office() {
+            return self.office_signed_in(token);
+        }
         let name = self.user().map(|u| u.name.clone()).unwrap_or_default();
         self.set_status(StatusKind::Success, format!("Signed in as {name}."));
         let mut effects = vec![
@@ -217,7 +220,14 @@ impl App {
             Screen::Orders => effects.extend(self.show_orders()),
             Screen::Payment => effects.extend(self.resume_payment()),
             Screen::Shop => effects.extend(self.show_shop()),
-            Screen::Start | Screen::Events | Screen::SignIn | Screen::Scanner => {}
+            Screen::Start
+            | Screen::Events
+            | Screen::SignIn
+            | Screen::Scanner
+            | Screen::Office
+            | Screen::OfficeEvent
+            | Screen::OfficeOrders
+            | Screen::OfficeOrder => {}
         }
         effects
     }

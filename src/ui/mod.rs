@@ -4,6 +4,7 @@ pub mod cart;
 mod door;
 mod event;
 mod events;
+mod office;
 mod orders;
 mod payment;
 pub mod qr;
@@ -178,6 +179,9 @@ pub fn view(app: &App, frame: &mut Frame) {
         Screen::Orders => orders::draw(&ctx, frame, areas.body),
         Screen::Scanner => door::draw(&ctx, frame, areas.body),
         Screen::Shop => shop::draw(&ctx, frame, areas.body),
+        Screen::Office | Screen::OfficeEvent | Screen::OfficeOrders | Screen::OfficeOrder => {
+            office::draw(&ctx, frame, areas.body)
+        }
     }
     status(&ctx, frame, areas.status);
     footer(&ctx, frame, areas.footer);
@@ -239,6 +243,7 @@ fn header(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         (None, _) => "Not signed in ".to_owned(),
         (Some(_), None) => "Signing in… ".to_owned(),
         (Some(_), Some(user)) if app.is_door() => format!("Door staff: {} ", user.name),
+        (Some(_), Some(user)) if app.is_office() => format!("Box office: {} ", user.name),
         (Some(_), Some(user)) => {
             let badge = match &app.summary {
                 Some(summary) => format!(

@@ -27,6 +27,7 @@ pub fn ticket_state_label(state: TicketState) -> &'static str {
         TicketState::Confirmed => "Confirmed",
         TicketState::CheckedIn => "Checked in",
         TicketState::Cancelled => "Cancelled",
+        TicketState::Refunded => "Refunded",
     }
 }
 
@@ -48,19 +49,22 @@ fn venue_of(order: &Order) -> Option<String> {
 
 /// The order's status, with its refund: "Paid · £36.00 refunded".
 fn order_status(order: &Order) -> String {
-    let status = status_label(order.status);
-    match &order.refund {
-        Some(refund) => {
-            let amount = format_amount(refund.amount, &order.currency);
-            let what = match refund.status {
-                RefundStatus::Refunded => "refunded",
-                RefundStatus::Due => "refund due",
-                RefundStatus::Failed => "refund by hand",
-            };
-            format!("{status} · {amount} {what}")
-        }
-        None => status.to_owned(),
+    let mut status = status_label(order.status).to_owned();
+    let refunds = match (&order.refund, order.refunds.is_empty()) {
+        (Some(refund), true) => std::slice::from_ref(refund),
+        _ => order.refunds.as_slice(),
+    };
+    for refund in refunds {
+        let amount = format_amount(refund.amount, &order.currency);
+        let what = match refund.status {
+            RefundStatus::Refunded => format!("Refunded {amount}"),
+            RefundStatus::Due => format!("{amount} refund due"),
+            RefundStatus::Failed => format!("{amount} refund by hand"),
+        };
+        status.push_str(" · ");
+        status.push_str(&what);
     }
+    status
 }
 
 /// A ticket's state as the buyer reads it: one cancelled by the sold-out rule was refunded.

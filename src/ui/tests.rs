@@ -300,7 +300,7 @@ screens!(payment_paid_with_refund, |w, h| {
     refunded.refund = Some(Refund {
         amount: storefront_contract::Money::from_minor(1000),
         status: RefundStatus::Refunded,
-        reason: "sold_out".into(),
+        reason: storefront_contract::RefundReason::SoldOut,
         message: None,
     });
     refunded.notice = Some(
@@ -345,7 +345,7 @@ screens!(orders_with_a_refund, |w, h| {
     paid.refund = Some(Refund {
         amount: storefront_contract::Money::from_minor(1000),
         status: RefundStatus::Refunded,
-        reason: "sold_out".into(),
+        reason: storefront_contract::RefundReason::SoldOut,
         message: None,
     });
     app.update(Msg::from(Reply::OrdersLoaded(Ok(
@@ -690,4 +690,31 @@ fn the_demo_scanner_offers_a_code_to_try() {
     app.demo_hint = Some(("door@example.com".into(), "door".into()));
     let screen = render(&app);
     assert!(screen.contains("Try: 7KQ2-M9XD"), "{screen}");
+}
+
+screens!(box_office_sales, box_office);
+screens!(box_office_event_page, box_office_event);
+screens!(box_office_search_page, box_office_search);
+screens!(box_office_order_page, box_office_order);
+screens!(box_office_refund_dialog, box_office_refund);
+screens!(box_office_guest_list, box_office_comp);
+
+#[test]
+fn the_box_office_names_one_table_of_keys_per_screen() {
+    // (The search takes `?` as text.)
+    for app in [
+        box_office(100, 30),
+        box_office_event(100, 30),
+        box_office_order(100, 30),
+    ] {
+        let mut app = app;
+        app.update(ch('?'));
+        let rendered = render(&app);
+        assert_eq!(
+            rendered.matches(" Esc  ").count(),
+            usize::from(app.screen != Screen::Office),
+            "{:?}\n{rendered}",
+            app.screen
+        );
+    }
 }

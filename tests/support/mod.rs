@@ -119,6 +119,12 @@ password = "door-pass"
 name = "Dee Door"
 role = "staff"
 
+[[users]]
+email = "max@example.com"
+password = "max-pass"
+name = "Max Manager"
+role = "manager"
+
 [[pages]]
 slug = "granary"
 title = "The Old Granary"

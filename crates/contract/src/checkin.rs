@@ -19,6 +19,8 @@ crate::named_enum! {
         NotPaid = "not_paid",
         /// Removed from a cart, or refunded because its event sold out.
         Cancelled = "cancelled",
+        /// Refunded by the box office.
+        Refunded = "refunded",
         /// No ticket has this code.
         Unknown = "unknown",
     }

@@ -3,12 +3,18 @@
 //! Every response type ignores unknown fields when decoded, as the contract asks of clients.
 
 mod backoff;
+mod box_office;
 mod checkin;
 mod money;
 #[macro_use]
 mod names;
 
 pub use backoff::Backoff;
+pub use box_office::{
+    AuditLine, AuditLog, BoxOfficeEvents, Buyer, CompRequest, DaySales, EventSales,
+    EventSalesDetail, FoundOrder, FoundOrders, HistoryEntry, OrderDetail, RefundRequest,
+    SalesTotals, TypeSales,
+};
 pub use checkin::{
     CheckedTicket, CheckinBatch, CheckinBatchResult, CheckinOutcome, CheckinRequest, CheckinResult,
     CodeState, EventCheckins, OfflineScan, normalize_ticket_code,
@@ -80,6 +86,38 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `POST /auth/signup`: a buyer's own account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+/// `POST /auth/reset`: a code by e-mail to choose a new password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// `POST /auth/reset/confirm`: the code from the e-mail, and the new password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetConfirm {
+    pub email: String,
+    pub code: String,
+    pub password: String,
+}
+
+/// `POST /orders/{id}/email`: where the order's tickets are e-mailed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEmailRequest {
+    pub email: String,
+}
+
+/// The rules a password of a buyer's own must meet, said before it is typed.
+pub const PASSWORD_RULES: &str =
+    "At least 10 characters; not a common password, and not your e-mail address.";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub token: String,
@@ -148,13 +186,16 @@ pub struct EventList {
 
 named_enum! {
     /// Where a ticket is in its life: `pending` (in a cart) → `reserved` (claimed by an order)
-    /// → `confirmed` (paid) → `checked_in`; any of them may become `cancelled`.
+    /// → `confirmed` (paid) → `checked_in`; any of them may become `cancelled`, and a paid
+    /// one `refunded` by the box office.
     pub enum TicketState {
         Pending = "pending",
         Reserved = "reserved",
         Confirmed = "confirmed",
         CheckedIn = "checked_in",
         Cancelled = "cancelled",
+        /// Refunded by the box office: not valid at the door, its place on sale again.
+        Refunded = "refunded",
     }
 }
 
@@ -182,6 +223,9 @@ pub struct Ticket {
     /// (checkout refuses it), only removed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sold_out: bool,
+    /// When it was let in at the door.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<DateTime<Utc>>,
 }
 
 named_enum! {
@@ -195,6 +239,8 @@ named_enum! {
         Product = "product",
         User = "user",
         Reader = "reader",
+        /// A guest-list order made by the box office: nothing to pay.
+        Comp = "comp",
     }
 }
 
@@ -391,12 +437,20 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Why money goes back: the event sold out before the payment completed, or the box
+    /// office refunded chosen tickets.
+    pub enum RefundReason {
+        SoldOut = "sold_out",
+        BoxOffice = "box_office",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
     pub amount: Money,
     pub status: RefundStatus,
-    /// Always `"sold_out"` today.
-    pub reason: String,
+    pub reason: RefundReason,
     /// For a failed refund: that the venue refunds the buyer by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -417,7 +471,11 @@ pub struct Order {
     pub products: Vec<CartProduct>,
     pub calendar_entries: Vec<CartBooking>,
     pub tickets: Vec<Ticket>,
+    /// The refund of what the order oversold, when its event sold out before the payment.
     pub refund: Option<Refund>,
+    /// Every refund of the order, the sold-out one and the box office's, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<Refund>,
     /// The notice while the order holds tickets and is unpaid; the refund sentence once one is due.
     pub notice: Option<String>,
     /// A paid order's ticket page (`<public url>/t/<secret>`), to keep on a phone.
@@ -439,6 +497,8 @@ named_enum! {
         #[default]
         Hosted = "hosted",
         Reader = "reader",
+        /// A guest-list order made by the box office: nothing to pay.
+        Comp = "comp",
     }
 }
 

@@ -16,6 +16,9 @@
 
 #[path = "../tests/api/postgres.rs"]
 mod postgres;
+#[allow(dead_code)]
+#[path = "../tests/api/smtp.rs"]
+mod smtp;
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +30,8 @@ const PASSWORD: &str = "load-pass";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Setup {
     SqliteFile,
+    /// A SQLite file, every paid order e-mailed through a local SMTP server (aiosmtpd).
+    SqliteFileMail,
     SqliteMemory,
     Postgres,
     PostgresTwo,
@@ -36,6 +41,7 @@ impl Setup {
     fn name(self) -> &'static str {
         match self {
             Setup::SqliteFile => "sqlite-file",
+            Setup::SqliteFileMail => "sqlite-file-mail",
             Setup::SqliteMemory => "sqlite-memory",
             Setup::Postgres => "postgres",
             Setup::PostgresTwo => "postgres-2",
@@ -45,6 +51,7 @@ impl Setup {
     fn parse(text: &str) -> Setup {
         match text {
             "sqlite-file" => Setup::SqliteFile,
+            "sqlite-file-mail" => Setup::SqliteFileMail,
             "sqlite-memory" => Setup::SqliteMemory,
             "postgres" => Setup::Postgres,
             "postgres-2" => Setup::PostgresTwo,
@@ -114,9 +121,16 @@ fn catalog(buyers: usize) -> String {
     catalog
 }
 
-async fn start(setup: Setup, buyers: usize, dir: &tempfile::TempDir) -> Vec<RunningServer> {
+async fn start(
+    setup: Setup,
+    buyers: usize,
+    dir: &tempfile::TempDir,
+    smtp: Option<&smtp::SmtpServer>,
+) -> Vec<RunningServer> {
     let database_url = match setup {
-        Setup::SqliteFile => format!("sqlite://{}", dir.path().join("load.db").display()),
+        Setup::SqliteFile | Setup::SqliteFileMail => {
+            format!("sqlite://{}", dir.path().join("load.db").display())
+        }
         Setup::SqliteMemory => "sqlite::memory:".to_owned(),
         Setup::Postgres | Setup::PostgresTwo => postgres::fresh_database().await,
     };
@@ -127,6 +141,12 @@ async fn start(setup: Setup, buyers: usize, dir: &tempfile::TempDir) -> Vec<Runn
             bind: "127.0.0.1:0".parse().unwrap(),
             database_url: database_url.clone(),
             catalog: Some(catalog(buyers)),
+            mail: smtp.map(|smtp| {
+                storefront_server::mail::MailConfig::new(
+                    storefront_server::mail::MailTransport::Smtp { url: smtp.url() },
+                    "Load <load@bench.example>",
+                )
+            }),
             ..ServerConfig::default()
         })
         .await
@@ -271,7 +291,14 @@ struct Measured {
 
 async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
     let dir = tempfile::tempdir().unwrap();
-    let servers = start(setup, concurrency, &dir).await;
+    let smtp = (setup == Setup::SqliteFileMail).then(|| {
+        assert!(
+            smtp::have_aiosmtpd(),
+            "sqlite-file-mail needs aiosmtpd: apt-get install -y python3-aiosmtpd"
+        );
+        smtp::SmtpServer::start()
+    });
+    let servers = start(setup, concurrency, &dir, smtp.as_ref()).await;
     let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -294,6 +321,22 @@ async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let completed = times.paid.len();
+    if let Some(smtp) = &smtp {
+        // The outbox's throughput: every paid order's e-mail, taken by the SMTP server.
+        let waiting = completed.saturating_sub(smtp.messages().len());
+        let drain = Instant::now();
+        while smtp.messages().len() < completed && drain.elapsed() < Duration::from_secs(300) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sent = smtp.messages().len();
+        let total = started.elapsed().as_secs_f64();
+        println!(
+            "  mail: {sent} e-mails for {completed} purchases; {waiting} waited when buying stopped, \
+             sent {:.1} s later; {:.0} e-mails/s over the run",
+            drain.elapsed().as_secs_f64(),
+            sent as f64 / total
+        );
+    }
     let event: Value = http
         .get(format!("{}/api/v1/events/1", origins[0]))
         .send()

@@ -71,6 +71,101 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The fewest characters a password of a buyer's own may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Why a password a buyer chose is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordProblem {
+    TooShort,
+    /// One of the 1,000 most common passwords.
+    Common,
+    /// The account's own e-mail address.
+    IsEmail,
+}
+
+impl PasswordProblem {
+    /// The refusal, in words for the person choosing it.
+    pub fn message(self) -> String {
+        match self {
+            PasswordProblem::TooShort => {
+                format!("Use at least {MIN_PASSWORD_CHARS} characters.")
+            }
+            PasswordProblem::Common => {
+                "That is one of the most common passwords: choose another.".to_owned()
+            }
+            PasswordProblem::IsEmail => "Your password cannot be your e-mail address.".to_owned(),
+        }
+    }
+}
+
+/// What is wrong with a password a buyer chose for the account of `email`, if anything:
+/// at least ten characters, not one of the 1,000 most common (zxcvbn's list of passwords,
+/// whatever the case), not the e-mail address.
+pub fn password_problem(password: &str, email: &str) -> Option<PasswordProblem> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Some(PasswordProblem::TooShort);
+    }
+    if password.trim().eq_ignore_ascii_case(email.trim()) {
+        return Some(PasswordProblem::IsEmail);
+    }
+    is_common(password).then_some(PasswordProblem::Common)
+}
+
+/// Whether the whole password is one of the 1,000 most common.
+fn is_common(password: &str) -> bool {
+    use zxcvbn::matching::patterns::MatchPattern;
+    let estimate = zxcvbn::zxcvbn(password, &[]);
+    let length = password.chars().count();
+    match estimate.sequence() {
+        // zxcvbn names its dictionaries with a type it does not export; its default is the
+        // list of passwords (a test below holds it to that: an English word is no password).
+        [only] if only.i == 0 && only.j + 1 == length => matches!(
+            &only.pattern,
+            MatchPattern::Dictionary(word)
+                if word.dictionary_name == Default::default()
+                    && word.rank <= 1000
+                    && !word.reversed
+                    && !word.l33t
+        ),
+        _ => false,
+    }
+}
+
+/// A password reset's code: eight characters of the ticket codes' alphabet (no I, L, O or
+/// U), easy to read off a phone and type.
+pub fn new_reset_code() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| ALPHABET[rand::Rng::random_range(&mut rng, 0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A reset code as kept: the SHA-256 of the code as typed, whatever the case, spaces and
+/// dashes, with the letters O, I and L read as the digits they look like.
+pub fn reset_code_hash(typed: &str) -> String {
+    let code: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    token_hash(&code)
+}
+
+/// Whether two secrets (hashes) are equal, in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
 /// Whether an email may try to sign in again, given its failures within the last
 /// [`FAILURE_WINDOW_SECS`] (how many, and when the oldest was): `Err(seconds to wait)` when
 /// they are used up. The failures are kept in the database, so every server counts them.
@@ -116,6 +211,51 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn a_password_is_long_uncommon_and_not_the_email() {
+        let email = "ada@example.com";
+        assert_eq!(
+            password_problem("short", email),
+            Some(PasswordProblem::TooShort)
+        );
+        assert_eq!(
+            password_problem("123456789", email),
+            Some(PasswordProblem::TooShort)
+        );
+        for common in ["1234567890", "qwertyuiop", "Password123", "PASSWORD123"] {
+            assert_eq!(
+                password_problem(common, email),
+                Some(PasswordProblem::Common),
+                "{common}"
+            );
+        }
+        assert_eq!(
+            password_problem("ADA@example.com", email),
+            Some(PasswordProblem::IsEmail)
+        );
+        for fine in [
+            "correct horse battery",
+            "ada-loves-engines",
+            "1234567890 tickets",
+            "information",
+        ] {
+            assert_eq!(password_problem(fine, email), None, "{fine}");
+        }
+    }
+
+    #[test]
+    fn reset_codes_are_typed_as_the_door_reads_codes() {
+        let code = new_reset_code();
+        assert_eq!(code.len(), 8);
+        assert_ne!(code, new_reset_code());
+        assert_eq!(reset_code_hash("7kq2-m9xd"), reset_code_hash("7KQ2M9XD"));
+        assert_eq!(reset_code_hash("O1LI 0000"), reset_code_hash("01110000"));
+        assert_ne!(reset_code_hash("7KQ2M9XD"), reset_code_hash("7KQ2M9XE"));
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! storefront's reference backend: the contract's HTTP API over SQLite (or PostgreSQL).
 
+mod box_office;
 mod capacity;
 pub mod catalog;
 mod credentials;
 mod error;
 mod html;
 mod http;
+pub mod mail;
 mod payments;
 mod pricing;
 mod routes;
@@ -61,6 +63,11 @@ pub struct ServerConfig {
     pub sandbox: sandbox::SandboxOptions,
     /// The IANA zone of venues without one of their own (`--timezone`).
     pub timezone: String,
+    /// How e-mail is sent (`--smtp-url`, `--mail-from`; the demo's catcher); `None`: no
+    /// e-mail, and no password reset.
+    pub mail: Option<mail::MailConfig>,
+    /// Buyers may make accounts of their own (`serve --no-signup` turns it off).
+    pub signup: bool,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +84,8 @@ impl Default for ServerConfig {
             refund_sweep_interval: Duration::from_secs(30),
             sandbox: sandbox::SandboxOptions::default(),
             timezone: "UTC".to_owned(),
+            mail: None,
+            signup: true,
         }
     }
 }
@@ -127,6 +136,8 @@ pub enum StartError {
     Timezone(String),
     #[error("cannot make an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Mail(#[from] mail::MailConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -209,7 +220,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.bind,
         source,
     })?;
-    let store = connect_database(&config.database_url).await?;
+    // Checked before anything is written: a mail setting in error leaves no catalog applied.
+    let mail_sandbox = mail::sandbox::MailSandbox::new();
+    let mailer = match &config.mail {
+        Some(mail) => Some(std::sync::Arc::new(mail::sender::Mailer::new(
+            mail,
+            &mail_sandbox,
+        )?)),
+        None => None,
+    };
+    let store = connect_database(&config.database_url)
+        .await?
+        .with_mail(mailer.is_some());
     if let Some(text) = &config.catalog {
         let applied = catalog::apply_catalog(&store, text, None).await?;
         log_catalog(&applied);
@@ -249,7 +271,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             refund_sweep_interval: config.refund_sweep_interval,
         },
     );
-    let state = AppState::new(payments.clone(), config.webhook_secret.clone(), timezone).await?;
+    let state = AppState::new(payments.clone(), config.webhook_secret.clone(), timezone)
+        .await?
+        .with_signup(config.signup);
     let given = state
         .store()
         .give_ticket_pages(credentials::new_ticket_secret)
@@ -271,9 +295,36 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         state.subscribe_stopping(),
     ));
     tokio::spawn(state.clone().follow_catalog());
-    let sandbox = sandbox.map(|sandbox| (sandbox::SANDBOX_PATH, sandbox::router(sandbox)));
+    if state.store().backend() == store::Backend::Postgres {
+        tokio::spawn(
+            state
+                .store()
+                .clone()
+                .fold_counts_until(state.subscribe_stopping()),
+        );
+    }
+    if let Some(mailer) = &mailer {
+        tokio::spawn(mail::sender::run_outbox(
+            state.clone(),
+            mailer.clone(),
+            state.subscribe_stopping(),
+        ));
+    }
+    let mut mounted = Vec::new();
+    if let Some(sandbox) = sandbox {
+        mounted.push((sandbox::SANDBOX_PATH, sandbox::router(sandbox)));
+    }
+    if matches!(
+        config.mail.as_ref().map(|m| &m.transport),
+        Some(mail::MailTransport::Sandbox)
+    ) {
+        mounted.push((
+            mail::sandbox::MAIL_SANDBOX_PATH,
+            mail::sandbox::router(mail_sandbox.clone()),
+        ));
+    }
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(state.clone(), sandbox);
+    let app = router(state.clone(), mounted);
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

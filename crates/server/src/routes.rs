@@ -16,7 +16,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::http::{
-    admin, auth, cart, checkin, checkout, events, idempotency, orders, ticket_page, webhooks,
+    admin, auth, box_office, cart, checkin, checkout, events, idempotency, orders, ticket_page,
+    webhooks,
 };
 use crate::state::AppState;
 
@@ -64,6 +65,9 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/auth/login", auth::login),
         endpoint(M::GET, "/auth/me", auth::me),
         endpoint(M::POST, "/auth/logout", auth::logout),
+        endpoint(M::POST, "/auth/signup", auth::signup),
+        endpoint(M::POST, "/auth/reset", auth::reset),
+        endpoint(M::POST, "/auth/reset/confirm", auth::reset_confirm),
         endpoint(M::GET, "/events", events::list_events),
         endpoint(M::GET, "/events/{id}", events::get_event),
         endpoint(M::POST, "/events/{id}/tickets", events::buy_tickets).idempotent(),
@@ -85,12 +89,21 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/orders/{id}", orders::get_order),
         endpoint(M::POST, "/orders/{id}/pay", orders::pay_order).idempotent(),
         endpoint(M::POST, "/orders/{id}/cancel", orders::cancel_order),
+        endpoint(M::POST, "/orders/{id}/email", orders::email_order),
         endpoint(M::GET, "/tickets", orders::list_tickets),
         endpoint(M::POST, "/webhooks/sumup", webhooks::sumup_webhook),
         endpoint(M::POST, "/checkin", checkin::check_in),
         endpoint(M::POST, "/checkin/batch", checkin::check_in_batch),
         endpoint(M::GET, "/events/{id}/checkins", checkin::event_checkins),
         endpoint(M::POST, "/admin/catalog", admin::apply_catalog),
+        endpoint(M::GET, "/admin/events", box_office::events),
+        endpoint(M::GET, "/admin/events/{id}", box_office::event),
+        endpoint(M::GET, "/admin/orders", box_office::search_orders),
+        endpoint(M::GET, "/admin/orders.csv", box_office::export),
+        endpoint(M::GET, "/admin/orders/{id}", box_office::order),
+        endpoint(M::POST, "/admin/orders/{id}/refund", box_office::refund).idempotent(),
+        endpoint(M::POST, "/admin/comps", box_office::comp).idempotent(),
+        endpoint(M::GET, "/admin/audit", box_office::audit),
     ]
 }
 
@@ -103,9 +116,9 @@ pub fn api_routes() -> Vec<(Method, &'static str)> {
         .collect()
 }
 
-/// The API and its pages, with `mounted` (a path and a router of its own there, such as the
-/// SumUp sandbox) served beside them under the same middleware.
-pub fn router(state: AppState, mounted: Option<(&str, Router)>) -> Router {
+/// The API and its pages, with `mounted` (paths, each with a router of its own there, such as
+/// the SumUp sandbox and the mail sandbox) served beside them under the same middleware.
+pub fn router(state: AppState, mounted: Vec<(&str, Router)>) -> Router {
     let api = endpoints()
         .into_iter()
         .fold(Router::new(), |router, e| {
@@ -129,7 +142,7 @@ pub fn router(state: AppState, mounted: Option<(&str, Router)>) -> Router {
         .route("/t/{secret}", axum::routing::get(ticket_page::tickets_page))
         .route("/", axum::routing::get(home))
         .route("/openapi.yaml", axum::routing::get(openapi));
-    if let Some((path, service)) = mounted {
+    for (path, service) in mounted {
         app = app.nest_service(path, service);
     }
     app.fallback(not_found)

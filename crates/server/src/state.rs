@@ -25,6 +25,8 @@ pub struct AppState {
     webhook_secret: Option<Arc<str>>,
     /// Set when the server stops, so long-polls answer at once and workers end.
     stopping: Arc<watch::Sender<bool>>,
+    /// Buyers may make accounts of their own (not `serve --no-signup`).
+    signup_open: bool,
 }
 
 impl AppState {
@@ -42,7 +44,19 @@ impl AppState {
             timezone,
             webhook_secret: webhook_secret.map(Arc::from),
             stopping: Arc::new(watch::Sender::new(false)),
+            signup_open: true,
         })
+    }
+
+    /// The state, with buyers' sign-up open or not.
+    pub fn with_signup(mut self, open: bool) -> AppState {
+        self.signup_open = open;
+        self
+    }
+
+    /// Whether buyers may make accounts of their own.
+    pub fn signup_open(&self) -> bool {
+        self.signup_open
     }
 
     pub fn store(&self) -> &Store {

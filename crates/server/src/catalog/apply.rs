@@ -16,7 +16,7 @@ pub struct Applied {
     /// Whether the changes were written (`false` for a check).
     pub applied: bool,
     pub changes: Vec<Change>,
-    /// What is allowed but probably not meant (an event never listed, sold out from the start).
+    /// What is allowed but probably not meant (an event already over, or sold out from the start).
     pub warnings: Vec<String>,
 }
 

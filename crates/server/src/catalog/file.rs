@@ -176,8 +176,8 @@ pub struct CatalogPlan {
 }
 
 impl CatalogPlan {
-    /// What is allowed but probably not meant, each naming its entry: an event that is never
-    /// listed (no price and no ticket types, or already over) or sold out from the start.
+    /// What is allowed but probably not meant, each naming its entry: an event that is already
+    /// over (never listed) or sold out from the start.
     pub fn warnings(&self, now: Timestamp) -> Vec<String> {
         let mut warnings = Vec::new();
         for (i, event) in self.events.iter().enumerate() {
@@ -186,11 +186,6 @@ impl CatalogPlan {
                 index: i,
                 label: &event.name,
             };
-            if event.ticket_price.is_none() && event.ticket_types.is_empty() {
-                warnings.push(format!(
-                    "{entry}: neither a ticket_price nor ticket types: it is not listed or sold"
-                ));
-            }
             if event.ticket_count == Some(0) {
                 warnings.push(format!(
                     "{entry}: ticket_count 0: it is sold out from the start"
@@ -697,13 +692,20 @@ impl Catalog {
                     .to_minor(&entry, &format!("cost of ticket type {name:?}"))?;
                 ticket_types.push((name, cost));
             }
+            let state = parse_event_state(&entry, event.state.as_deref())?;
+            if state == EventState::Confirmed && ticket_price.is_none() && ticket_types.is_empty() {
+                return Err(entry.error(
+                    "neither a ticket_price nor ticket types: a confirmed event without them \
+                     would never be listed (give it a price, or make it provisional)",
+                ));
+            }
             events.push(PlanEvent {
                 slug: event.slug.clone(),
                 calendar,
                 name: required_text(&entry, "name", &event.name)?,
                 starts_at,
                 ends_at,
-                state: parse_event_state(&entry, event.state.as_deref())?,
+                state,
                 ticket_price,
                 ticket_count: event.ticket_count,
                 description: event.description.clone(),
@@ -1037,6 +1039,14 @@ mod tests {
             "starts_at = 2026-12-01T19:30:00Z\nticket_price = 12.5\nwho = 1",
         ));
         assert!(err.contains("unknown field `who`"), "{err}");
+        let err = reject(&event("starts_at = \"+1d 10:00\""));
+        assert!(
+            err.starts_with("events[0] \"Gig\": neither a ticket_price nor ticket types"),
+            "{err}"
+        );
+        Catalog::parse(&event("starts_at = \"+1d 10:00\"\nstate = \"provisional\""))
+            .and_then(|c| c.validate(NOW))
+            .expect("an event that is not on sale needs no price yet");
     }
 
     #[test]

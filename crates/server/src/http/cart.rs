@@ -345,6 +345,7 @@ mod tests {
             order_id: None,
             created_at: 0,
             previous_cost: None,
+            checked_in_at: None,
         }
     }
 

@@ -121,9 +121,13 @@ pub async fn event_checkins(
         .iter()
         .filter(|c| c.state == TicketState::CheckedIn)
         .count();
+    let sold = codes
+        .iter()
+        .filter(|c| c.state != TicketState::Refunded)
+        .count();
     Ok(Json(EventCheckins {
         checked_in: u32::try_from(checked_in).unwrap_or(u32::MAX),
-        sold: u32::try_from(codes.len()).unwrap_or(u32::MAX),
+        sold: u32::try_from(sold).unwrap_or(u32::MAX),
         codes,
     }))
 }

@@ -33,7 +33,7 @@ pub struct ListQuery {
 
 /// The event as the API lists it; its times are in its venue's zone (`default_zone` when
 /// the venue has none of its own).
-fn event_summary(row: &EventRow, currency: &str, default_zone: &str) -> EventSummary {
+pub(crate) fn event_summary(row: &EventRow, currency: &str, default_zone: &str) -> EventSummary {
     let (capacity, sold, available, sold_out) = availability(row.ticket_count, row.sold);
     EventSummary {
         id: row.id,
@@ -56,12 +56,12 @@ fn event_summary(row: &EventRow, currency: &str, default_zone: &str) -> EventSum
     }
 }
 
-fn encode_cursor(cursor: ListCursor) -> String {
+pub(crate) fn encode_cursor(cursor: ListCursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(format!("{}.{}", cursor.starts_at, cursor.id))
 }
 
-fn decode_cursor(text: &str) -> Option<ListCursor> {
+pub(crate) fn decode_cursor(text: &str) -> Option<ListCursor> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text)
         .ok()?;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod box_office;
 pub mod cart;
 pub mod checkin;
 pub mod checkout;

@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use storefront_contract::{
-    CheckoutResponse, Order, OrderList, OrderStatus, PayRequest, PaymentMethod, TicketList,
+    CheckoutResponse, Order, OrderEmailRequest, OrderList, OrderStatus, PayRequest, PaymentMethod,
+    TicketList,
 };
 use tokio::sync::broadcast;
 
-use super::extract::{ApiQuery, AuthUser, IdPath, OptionalApiJson};
+use super::extract::{ApiJson, ApiQuery, AuthUser, IdPath, OptionalApiJson};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::PaymentError;
 use crate::payments::attempts::{PayWith, checkout_to_pay, close_open_checkout};
@@ -19,6 +20,7 @@ use crate::payments::settle::refresh_order;
 use crate::payments::view::{order_view, users_orders_view};
 use crate::state::AppState;
 use crate::store::{CheckoutRow, OrderRow};
+use crate::time;
 
 const MAX_WAIT_SECS: u64 = 30;
 
@@ -74,6 +76,12 @@ async fn pay_with(state: &AppState, order: &OrderRow, request: &PayRequest) -> A
             ));
         }
         (PaymentMethod::Reader, Some(name)) => name,
+        (PaymentMethod::Comp, _) => {
+            return Err(ApiError::validation(
+                "method",
+                "Pay on the hosted page or on a card reader; guest-list orders are made by the box office.",
+            ));
+        }
     };
     let reader =
         state.store().reader(name).await?.ok_or_else(|| {
@@ -191,12 +199,37 @@ pub async fn cancel_order(
         return Err(PaymentError::NotPayable(order.status).into());
     }
     let payments = state.payments();
-    if !close_open_checkout(payments, &order).await? && state.store().cancel_order(order_id).await?
+    if !close_open_checkout(payments, &order).await?
+        && state.store().cancel_order(order_id, time::now()).await?
     {
         payments.order_changed(order_id);
     }
     let order = reload(&state, order_id).await?;
     Ok(Json(order_view(payments, &order).await?))
+}
+
+/// `POST /orders/{id}/email`: the order's tickets go to this address (now if it is paid,
+/// else once it is): a kiosk buyer's, or another than the account's.
+pub async fn email_order(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdPath(order_id): IdPath,
+    ApiJson(request): ApiJson<OrderEmailRequest>,
+) -> ApiResult<StatusCode> {
+    let email = crate::mail::parse_address(&request.email)
+        .filter(|email| email.len() <= 254)
+        .ok_or_else(|| ApiError::validation("email", "That is not an e-mail address."))?;
+    users_order(&state, user.id, order_id).await?;
+    let store = state.store();
+    if !store.mail_on() {
+        return Err(ApiError::Conflict(
+            "This shop sends no e-mail: keep the ticket page's address instead.".to_owned(),
+        ));
+    }
+    if !store.email_order_to(order_id, &email, time::now()).await? {
+        return Err(ApiError::NotFound("There is no such order."));
+    }
+    Ok(StatusCode::ACCEPTED)
 }
 
 pub async fn list_orders(

@@ -12,7 +12,6 @@ use crate::html::escape;
 use crate::state::AppState;
 use crate::store::tickets::TicketRow;
 use crate::store::{OrderItems, OrderRow};
-use crate::time::to_utc;
 
 /// `GET /t/{secret}`: the order's tickets; any other secret is 404, with nothing of any order.
 pub async fn tickets_page(
@@ -71,15 +70,8 @@ fn qr_svg(text: &str) -> String {
 }
 
 /// One ticket; its time in its venue's zone (`default_zone` when the venue has none), named.
-fn ticket_html(ticket: &TicketRow, default_zone: chrono_tz::Tz) -> String {
-    let zone = ticket
-        .page_timezone
-        .as_deref()
-        .and_then(|name| crate::time::zone(name).ok())
-        .unwrap_or(default_zone);
-    let when = to_utc(ticket.event_starts_at)
-        .with_timezone(&zone)
-        .format("%a %-d %b %Y, %H:%M %Z");
+fn ticket_html(ticket: &TicketRow, currency: &str, default_zone: chrono_tz::Tz) -> String {
+    let when = ticket.when_at_venue(default_zone);
     let kind = ticket
         .ticket_type_name
         .as_deref()
@@ -109,6 +101,16 @@ fn ticket_html(ticket: &TicketRow, default_zone: chrono_tz::Tz) -> String {
             "ticket cancelled",
             "<p class=\"state\">Refunded: this event sold out before the payment completed.</p>"
                 .to_owned(),
+        ),
+        TicketState::Refunded => (
+            "ticket cancelled",
+            format!(
+                "<p class=\"state\">Refunded {}</p>",
+                escape(&storefront_contract::format_amount(
+                    storefront_contract::Money::from_minor(ticket.cost),
+                    currency
+                ))
+            ),
         ),
         TicketState::Pending | TicketState::Reserved => (
             "ticket cancelled",
@@ -170,7 +172,7 @@ fn render(order: &OrderRow, items: &OrderItems, default_zone: chrono_tz::Tz) -> 
     let sections: String = items
         .tickets
         .iter()
-        .map(|ticket| ticket_html(ticket, default_zone))
+        .map(|ticket| ticket_html(ticket, &order.currency, default_zone))
         .collect();
     let heading = heading(items);
     let intro = match items.tickets.is_empty() {
@@ -221,6 +223,7 @@ mod tests {
             order_id: Some(1),
             created_at: 0,
             previous_cost: None,
+            checked_in_at: None,
         };
         let tote = CartProduct {
             id: 1,
@@ -235,6 +238,7 @@ mod tests {
             products: vec![tote.clone()],
             bookings: vec![],
             tickets: vec![],
+            refunds: vec![],
         };
         assert_eq!(heading(&products_only), "Your order");
         assert!(other_lines(&products_only, chrono_tz::UTC).contains("2 × Tote bag"));
@@ -243,8 +247,9 @@ mod tests {
             bookings: vec![],
             tickets: vec![
                 ticket(TicketState::Cancelled),
-                ticket(TicketState::Cancelled),
+                ticket(TicketState::Refunded),
             ],
+            refunds: vec![],
         };
         assert_eq!(heading(&refunded), "Your order: its tickets were refunded");
         let mixed = OrderItems {
@@ -254,6 +259,7 @@ mod tests {
                 ticket(TicketState::Confirmed),
                 ticket(TicketState::Cancelled),
             ],
+            refunds: vec![],
         };
         assert_eq!(heading(&mixed), "Your ticket");
     }

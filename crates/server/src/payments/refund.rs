@@ -71,14 +71,24 @@ pub fn outcome(
     }
 }
 
-/// Asks SumUp to refund what is due on the order, if it is due now and nobody else is
-/// asking, and records how it ended.
-pub async fn try_refund(payments: &Payments, order_id: i64) -> PaymentResult<()> {
+/// Sends every refund of the order still to be sent (each if due now and nobody else is
+/// asking).
+pub async fn send_order_refunds(payments: &Payments, order_id: i64) -> PaymentResult<()> {
+    for refund_id in payments.store().open_refunds(order_id).await? {
+        try_refund(payments, refund_id).await?;
+    }
+    Ok(())
+}
+
+/// Asks SumUp for the refund, if it is due now and nobody else is asking, records how it
+/// ended, and wakes those who wait on its order.
+pub async fn try_refund(payments: &Payments, refund_id: i64) -> PaymentResult<()> {
     let store = payments.store();
     let now = time::now();
-    let Some(claim) = store.claim_refund(order_id, now).await? else {
+    let Some(claim) = store.claim_refund(refund_id, now).await? else {
         return Ok(());
     };
+    let order_id = claim.order_id;
     let answer = RefundAnswer::of(
         payments
             .sumup()
@@ -93,7 +103,12 @@ pub async fn try_refund(payments: &Payments, order_id: i64) -> PaymentResult<()>
     let outcome = outcome(answer, failures, payments.timing().refund_retry, now);
     match &outcome {
         RefundOutcome::Refunded => {
-            tracing::info!(order_id, amount = claim.amount, "refund accepted")
+            tracing::info!(
+                order_id,
+                refund_id,
+                amount = claim.amount,
+                "refund accepted"
+            )
         }
         RefundOutcome::Failed { reason } => tracing::error!(
             order_id,
@@ -107,23 +122,23 @@ pub async fn try_refund(payments: &Payments, order_id: i64) -> PaymentResult<()>
             "refund not taken for now; it stays due"
         ),
     }
-    store.finish_refund(order_id, &outcome).await?;
+    store.finish_refund(refund_id, &outcome, now).await?;
     payments.order_changed(order_id);
     Ok(())
 }
 
 /// Sends every refund that is due now (one sweep of the worker).
 pub async fn send_due_refunds(payments: &Payments) {
-    let orders = match payments.store().refunds_to_send(time::now()).await {
-        Ok(orders) => orders,
+    let refunds = match payments.store().refunds_to_send(time::now()).await {
+        Ok(refunds) => refunds,
         Err(err) => {
             tracing::warn!(error = %err, "could not look for due refunds");
             return;
         }
     };
-    for order_id in orders {
-        if let Err(err) = try_refund(payments, order_id).await {
-            tracing::warn!(order_id, error = %err, "could not send a due refund");
+    for refund_id in refunds {
+        if let Err(err) = try_refund(payments, refund_id).await {
+            tracing::warn!(refund_id, error = %err, "could not send a due refund");
         }
     }
 }
@@ -144,7 +159,7 @@ pub async fn run_refund_worker(payments: Payments, mut stop: watch::Receiver<boo
 }
 
 /// The refund as the API shows it: a refund being sent is still due to the buyer.
-pub fn refund_view(refund: RefundRow) -> Refund {
+pub fn refund_view(refund: &RefundRow) -> Refund {
     let (status, message) = match refund.state {
         RefundState::Due | RefundState::Refunding => (RefundStatus::Due, None),
         RefundState::Refunded => (RefundStatus::Refunded, None),
@@ -153,8 +168,18 @@ pub fn refund_view(refund: RefundRow) -> Refund {
     Refund {
         amount: Money::from_minor(refund.amount),
         status,
-        reason: "sold_out".to_owned(),
+        reason: refund.reason,
         message,
+    }
+}
+
+/// The sentence that tells the buyer what the box office refunded: "Refunded £14.00."
+pub fn box_office_sentence(refund: &Refund, currency: &str) -> String {
+    let amount = format_amount(refund.amount, currency);
+    match refund.status {
+        RefundStatus::Refunded => format!("Refunded {amount}."),
+        RefundStatus::Due => format!("{amount} is being refunded."),
+        RefundStatus::Failed => format!("{amount} is owed to you. {REFUND_BY_HAND}"),
     }
 }
 
@@ -200,6 +225,7 @@ pub fn refund_sentence(items: &OrderItems, refund: &Refund, currency: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use storefront_contract::RefundReason;
 
     const FIRST: Duration = Duration::from_secs(10);
 
@@ -260,9 +286,17 @@ mod tests {
 
     #[test]
     fn a_failed_refund_tells_the_buyer_the_venue_refunds_by_hand() {
-        let view = refund_view(RefundRow {
+        let view = refund_view(&RefundRow {
+            id: 1,
+            order_id: 1,
+            reason: RefundReason::SoldOut,
             amount: 1000,
             state: RefundState::Failed,
+            message: Some("404".into()),
+            created_at: 0,
+            finished_at: Some(0),
+            by_name: None,
+            note: None,
         });
         assert_eq!(view.status, RefundStatus::Failed);
         assert_eq!(view.message.as_deref(), Some(REFUND_BY_HAND));

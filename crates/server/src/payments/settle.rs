@@ -9,7 +9,7 @@ use storefront_contract::{CheckoutStatus, OrderStatus};
 use super::context::{OwnedCheckoutKey, Payments};
 use super::decide::{Attempt, Step, decide};
 use super::error::PaymentResult;
-use super::refund::try_refund;
+use super::refund::send_order_refunds;
 use super::remote::{Closed, close_at_sumup, read_checkout};
 use crate::credentials::new_ticket_secret;
 use crate::store::{CheckoutKey, CheckoutRow, OrderRow, PayPlace};
@@ -77,7 +77,7 @@ pub async fn refresh_order(
                 .checkout
                 .as_ref()
                 .is_some_and(|c| just_made(c, time::now())));
-    let needs_refund = order.refund.is_some_and(|refund| refund.state.is_open());
+    let needs_refund = order.open_refunds > 0;
     if !(needs_status || needs_refund)
         || (!force
             && !payments
@@ -98,7 +98,7 @@ pub async fn refresh_order(
         }
     }
     if needs_refund {
-        try_refund(payments, order.id).await?;
+        send_order_refunds(payments, order.id).await?;
     }
     Ok(true)
 }
@@ -148,7 +148,7 @@ pub async fn settle(
     let order_id = order.id;
     let applied = apply(payments, order, local, remote, attempt).await?;
     if applied.refund_due {
-        try_refund(payments, order_id).await?;
+        send_order_refunds(payments, order_id).await?;
     }
     if applied.changed {
         payments.order_changed(order_id);

@@ -1,11 +1,13 @@
 //! The `Order` the API returns: its lines, its checkout, its refund, and the sentence for
 //! the buyer (the sold-out notice while unpaid, the refund sentence once one is due).
 
-use storefront_contract::{Money, Order, OrderStatus, SOLD_OUT_NOTICE, TicketState};
+use storefront_contract::{
+    Money, Order, OrderStatus, Refund, RefundReason, SOLD_OUT_NOTICE, TicketState,
+};
 
 use super::context::Payments;
 use super::error::PaymentResult;
-use super::refund::{refund_sentence, refund_view};
+use super::refund::{box_office_sentence, refund_sentence, refund_view};
 use crate::store::{OrderItems, OrderRow};
 use crate::time::to_utc;
 
@@ -30,19 +32,32 @@ pub async fn users_orders_view(payments: &Payments, user_id: i64) -> PaymentResu
         .collect())
 }
 
-fn order_with_items(order: &OrderRow, items: &OrderItems, payments: &Payments) -> Order {
-    let refund = order.refund.map(refund_view);
+/// The order as the API shows it, from what it holds.
+pub fn order_with_items(order: &OrderRow, items: &OrderItems, payments: &Payments) -> Order {
+    let refunds: Vec<Refund> = items.refunds.iter().map(refund_view).collect();
+    let refund = refunds
+        .iter()
+        .find(|r| r.reason == RefundReason::SoldOut)
+        .cloned();
     let holds_tickets = items
         .tickets
         .iter()
         .any(|t| t.state != TicketState::Cancelled);
-    let notice = match &refund {
-        Some(refund) => Some(refund_sentence(items, refund, &order.currency)),
+    let mut sentences: Vec<String> = Vec::new();
+    match &refund {
+        Some(refund) => sentences.push(refund_sentence(items, refund, &order.currency)),
         None if holds_tickets && order.status != OrderStatus::Paid => {
-            Some(SOLD_OUT_NOTICE.to_owned())
+            sentences.push(SOLD_OUT_NOTICE.to_owned())
         }
-        None => None,
-    };
+        None => {}
+    }
+    sentences.extend(
+        refunds
+            .iter()
+            .filter(|r| r.reason == RefundReason::BoxOffice && r.amount.to_minor().unwrap_or(0) > 0)
+            .map(|r| box_office_sentence(r, &order.currency)),
+    );
+    let notice = (!sentences.is_empty()).then(|| sentences.join(" "));
     let checkout = order.checkout.as_ref();
     Order {
         id: order.id,
@@ -59,12 +74,13 @@ fn order_with_items(order: &OrderRow, items: &OrderItems, payments: &Payments) -
         calendar_entries: items.bookings.clone(),
         tickets: items.tickets.iter().map(|t| t.to_ticket()).collect(),
         refund,
+        refunds,
         notice,
         tickets_url: match (order.status, &order.tickets_secret) {
             (OrderStatus::Paid, Some(secret)) => Some(payments.tickets_url(secret)),
             _ => None,
         },
         terminal: order.terminal.clone(),
-        payment_method: checkout.map(|c| c.place.method()).unwrap_or_default(),
+        payment_method: crate::box_office::payment_method(order),
     }
 }

@@ -120,17 +120,7 @@ impl Store {
                 .map(|c| format!("{} {} {}: {}", c.change, c.kind, c.key, c.detail))
                 .collect::<Vec<_>>()
                 .join("\n");
-            sqlx::query(
-                "INSERT INTO audit_log (at, user_id, address, action, detail) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(now)
-            .bind(audit.user_id)
-            .bind(audit.address.as_deref())
-            .bind(audit.action)
-            .bind(detail)
-            .execute(&mut *tx)
-            .await?;
+            super::box_office::write_audit(&mut tx, audit, &detail, now).await?;
         }
         tx.commit().await?;
         Ok(diff)

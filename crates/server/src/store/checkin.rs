@@ -78,6 +78,7 @@ impl Store {
             Some(t) => match t.state {
                 TicketState::CheckedIn => CheckinOutcome::AlreadyCheckedIn,
                 TicketState::Cancelled => CheckinOutcome::Cancelled,
+                TicketState::Refunded => CheckinOutcome::Refunded,
                 TicketState::Pending | TicketState::Reserved => CheckinOutcome::NotPaid,
                 // Refunded and cancelled after the update read it: not for the door.
                 TicketState::Confirmed => CheckinOutcome::NotPaid,
@@ -95,11 +96,13 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Every ticket of the event that was paid for (confirmed or checked in), and how many are in.
+    /// Every ticket of the event that was paid for (confirmed or checked in), or refunded by
+    /// the box office (so that a scanner without the network refuses it by name).
     pub async fn event_door_list(&self, event_id: i64) -> Result<Vec<CodeState>, sqlx::Error> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT code, state FROM tickets \
-             WHERE event_id = $1 AND state IN ('confirmed', 'checked_in') ORDER BY code",
+             WHERE event_id = $1 AND state IN ('confirmed', 'checked_in', 'refunded') \
+             ORDER BY code",
         )
         .bind(event_id)
         .fetch_all(&self.read)

@@ -100,27 +100,40 @@ pub struct EventFilter {
     pub limit: u32,
 }
 
-const EVENT_SELECT: &str = "\
-SELECT e.id, e.slug, e.name, e.starts_at, e.ends_at, e.ticket_price, e.ticket_count, \
-       e.description, e.location, e.max_per_order, \
-       c.id AS calendar_id, c.slug AS calendar_slug, c.name AS calendar_name, \
-       p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
-       p.timezone AS page_timezone, \
-       (SELECT MIN(tt.cost) FROM ticket_types tt WHERE tt.event_id = e.id \
-          AND tt.retired_at IS NULL) AS min_type_cost, \
-       (SELECT COUNT(*) FROM tickets t WHERE t.event_id = e.id \
-          AND t.state IN ('reserved', 'confirmed', 'checked_in')) AS sold \
-FROM events e \
-JOIN calendars c ON c.id = e.calendar_id \
-LEFT JOIN pages p ON p.id = c.page_id \
-WHERE e.state = 'confirmed' AND e.archived_at IS NULL \
-  AND COALESCE(e.ends_at, e.starts_at) > $1 \
-  AND (e.ticket_price IS NOT NULL \
-       OR EXISTS (SELECT 1 FROM ticket_types tt WHERE tt.event_id = e.id \
-                    AND tt.retired_at IS NULL))";
+/// The columns of [`EventRow`] and the tables they come from, for any choice of events.
+macro_rules! event_columns {
+    () => {
+        concat!(
+            "SELECT e.id, e.slug, e.name, e.starts_at, e.ends_at, e.ticket_price, \
+               e.ticket_count, e.description, e.location, e.max_per_order, \
+               c.id AS calendar_id, c.slug AS calendar_slug, c.name AS calendar_name, \
+               p.id AS page_id, p.slug AS page_slug, p.title AS page_title, \
+               p.timezone AS page_timezone, \
+               (SELECT MIN(tt.cost) FROM ticket_types tt WHERE tt.event_id = e.id \
+                  AND tt.retired_at IS NULL) AS min_type_cost, ",
+            held_of_event!(),
+            " AS sold \
+             FROM events e \
+             JOIN calendars c ON c.id = e.calendar_id \
+             LEFT JOIN pages p ON p.id = c.page_id "
+        )
+    };
+}
+
+pub(super) const EVENT_COLUMNS: &str = event_columns!();
+
+/// The listed events: confirmed, not archived, not ended (`$1` is now), ticketed.
+const EVENT_SELECT: &str = concat!(
+    event_columns!(),
+    "WHERE e.state = 'confirmed' AND e.archived_at IS NULL \
+       AND COALESCE(e.ends_at, e.starts_at) > $1 \
+       AND (e.ticket_price IS NOT NULL \
+            OR EXISTS (SELECT 1 FROM ticket_types tt WHERE tt.event_id = e.id \
+                         AND tt.retired_at IS NULL))"
+);
 
 /// Escapes `%`, `_` and `\` so that user text matches itself in a `LIKE ... ESCAPE '\'`.
-fn like_pattern(text: &str) -> String {
+pub(super) fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for ch in text.chars() {

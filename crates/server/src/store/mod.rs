@@ -5,6 +5,20 @@
 //! Unix seconds. State changes are single conditional statements or short transactions, never
 //! held across network calls.
 
+/// A SQL expression for what event `e` holds against its capacity (reserved, confirmed and
+/// checked in), from the kept counts (see `sales`): never counted ticket by ticket.
+macro_rules! held_of_event {
+    () => {
+        "(SELECT CAST(COALESCE(SUM(k.reserved + k.confirmed + k.checked_in), 0) AS BIGINT) \
+           FROM (SELECT reserved, confirmed, checked_in FROM ticket_counts \
+                 WHERE event_id = e.id \
+                 UNION ALL SELECT reserved, confirmed, checked_in FROM ticket_count_deltas \
+                 WHERE event_id = e.id) k)"
+    };
+}
+
+mod accounts;
+mod box_office;
 pub(crate) mod cart;
 mod catalog;
 mod checkin;
@@ -14,8 +28,10 @@ mod idempotency;
 mod limits;
 mod notices;
 mod orders;
+mod outbox;
 mod readers;
 mod refunds;
+mod sales;
 pub(crate) mod sandbox;
 mod settle;
 pub(crate) mod tickets;
@@ -29,15 +45,19 @@ pub use connections::Conn;
 use connections::{Connections, WriterThread};
 use notices::Notices;
 
+pub use accounts::ResetCheck;
+pub use box_office::{CompRefusal, ExportRow, NewComp, OrderSearch, RefundRefusal, SEARCH_LIMIT};
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use catalog::{AuditEntry, CatalogMode, CatalogPasswords};
 pub use events::{EventFilter, EventRow, ListCursor, TicketTypeRow};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 
-pub use orders::{CheckoutKey, CheckoutRow, OrderItems, OrderRow, PayPlace, RefundRow};
+pub use orders::{CheckoutKey, CheckoutRow, OrderItems, OrderRow, PayPlace};
+pub use outbox::{ClaimedMail, MailOutcome, MailState, OrderMail};
 pub use readers::ReaderRow;
-pub use refunds::{RefundOutcome, RefundState};
+pub use refunds::{RefundOutcome, RefundRow, RefundState};
+pub use sales::EventCounts;
 pub use sandbox::{
     NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
     SandboxTransactionStatus,
@@ -66,6 +86,8 @@ pub struct Store {
     url: String,
     /// On PostgreSQL, what this server tells the others.
     notices: Option<Notices>,
+    /// Changes write e-mails to the outbox (the server sends mail).
+    mail: bool,
 }
 
 /// Why the database could not be opened.
@@ -215,6 +237,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
             backend: Backend::Postgres,
             url: url.to_owned(),
             notices: Some(Notices::start(url)),
+            mail: false,
         });
     }
     if !url.starts_with("sqlite:") {
@@ -271,6 +294,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
         backend: Backend::Sqlite,
         url,
         notices: None,
+        mail: false,
     })
 }
 
@@ -345,6 +369,12 @@ impl Store {
         if let Some(notices) = &self.notices {
             notices.close().await;
         }
+    }
+
+    /// The store, writing e-mails to the outbox with every change that sends one (`on`).
+    pub fn with_mail(mut self, on: bool) -> Store {
+        self.mail = on;
+        self
     }
 
     pub fn backend(&self) -> Backend {

@@ -8,7 +8,7 @@ use storefront_contract::{
 };
 
 use super::events::page_from;
-use super::refunds::RefundState;
+use super::refunds::{REFUND_SELECT, RefundRow};
 use super::tickets::{TICKET_SELECT, TicketRow};
 use super::{Store, parse_column};
 use crate::time::{Timestamp, to_utc};
@@ -23,8 +23,10 @@ pub struct OrderRow {
     pub currency: String,
     pub created_at: Timestamp,
     pub paid_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
     pub merchant_code: Option<String>,
-    pub refund: Option<RefundRow>,
+    /// How many of its refunds are still to be sent.
+    pub open_refunds: i64,
     pub page: Option<Page>,
     /// The newest SumUp checkout made for it.
     pub checkout: Option<CheckoutRow>,
@@ -32,13 +34,11 @@ pub struct OrderRow {
     pub tickets_secret: Option<String>,
     /// The kiosk terminal it was sold at.
     pub terminal: Option<String>,
-}
-
-/// What an order owes back to its buyer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RefundRow {
-    pub amount: i64,
-    pub state: RefundState,
+    /// A guest-list order, made by the box office with nothing to pay.
+    pub comp: bool,
+    /// Who it is for: the account's holder, or whom the box office or the kiosk named.
+    pub buyer_name: String,
+    pub buyer_email: Option<String>,
 }
 
 /// One SumUp checkout made for an order.
@@ -128,6 +128,7 @@ impl CheckoutRecord {
             PaymentMethod::Hosted => PayPlace::Hosted {
                 url: self.checkout_url.ok_or_else(|| missing("url"))?,
             },
+            PaymentMethod::Comp => return Err(missing("a checkout for a guest-list order")),
             PaymentMethod::Reader => PayPlace::Reader {
                 name: self.checkout_reader.ok_or_else(|| missing("reader"))?,
                 reader_id: self
@@ -167,9 +168,12 @@ struct OrderRecord {
     currency: String,
     created_at: i64,
     paid_at: Option<i64>,
+    cancelled_at: Option<i64>,
     merchant_code: Option<String>,
-    refund_amount: Option<i64>,
-    refund_status: Option<String>,
+    open_refunds: i64,
+    method: Option<String>,
+    buyer_name: String,
+    buyer_email: Option<String>,
     page_id: Option<i64>,
     page_slug: Option<String>,
     page_title: Option<String>,
@@ -183,13 +187,6 @@ impl TryFrom<OrderRecord> for OrderRow {
     type Error = sqlx::Error;
 
     fn try_from(record: OrderRecord) -> Result<OrderRow, sqlx::Error> {
-        let refund = match (record.refund_amount, record.refund_status) {
-            (Some(amount), Some(state)) => Some(RefundRow {
-                amount,
-                state: parse_column("refund_status", state)?,
-            }),
-            _ => None,
-        };
         let checkout = record.checkout.parse()?;
         Ok(OrderRow {
             id: record.id,
@@ -199,12 +196,16 @@ impl TryFrom<OrderRecord> for OrderRow {
             currency: record.currency,
             created_at: record.created_at,
             paid_at: record.paid_at,
+            cancelled_at: record.cancelled_at,
             merchant_code: record.merchant_code,
-            refund,
+            open_refunds: record.open_refunds,
             page: page_from(record.page_id, &record.page_slug, &record.page_title),
             checkout,
             tickets_secret: record.tickets_secret,
             terminal: record.terminal,
+            comp: record.method.as_deref() == Some(COMP),
+            buyer_name: record.buyer_name,
+            buyer_email: record.buyer_email,
         })
     }
 }
@@ -215,7 +216,12 @@ pub struct OrderItems {
     pub products: Vec<CartProduct>,
     pub bookings: Vec<CartBooking>,
     pub tickets: Vec<TicketRow>,
+    /// Its refunds, oldest first.
+    pub refunds: Vec<RefundRow>,
 }
+
+/// The `method` of a guest-list order.
+pub(super) const COMP: &str = "comp";
 
 #[derive(sqlx::FromRow)]
 struct OrderLineRecord {
@@ -240,9 +246,11 @@ struct OrderBookingRecord {
 
 /// Whose order items to read.
 #[derive(Clone, Copy)]
-enum ItemScope {
+enum ItemScope<'a> {
     Order(i64),
     User(i64),
+    /// These orders (ids read from the database).
+    Orders(&'a [i64]),
 }
 
 fn missing(column: &str) -> sqlx::Error {
@@ -254,7 +262,12 @@ fn missing(column: &str) -> sqlx::Error {
 
 const ORDER_SELECT: &str = concat!(
     "SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, \
-       o.merchant_code, o.refund_amount, o.refund_status, o.tickets_secret, buyer.terminal, \
+       o.cancelled_at, o.merchant_code, o.tickets_secret, buyer.terminal, o.method, \
+       CASE WHEN o.method = 'comp' OR buyer.terminal IS NOT NULL THEN o.buyer_email \
+            ELSE COALESCE(o.buyer_email, buyer.email) END AS buyer_email, \
+       COALESCE(o.buyer_name, buyer.name) AS buyer_name, \
+       (SELECT COUNT(*) FROM refunds r WHERE r.order_id = o.id \
+          AND r.status IN ('due', 'refunding')) AS open_refunds, \
        p.id AS page_id, p.slug AS page_slug, p.title AS page_title, ",
     checkout_columns!(),
     " FROM orders o \
@@ -433,6 +446,27 @@ impl Store {
         .transpose()
     }
 
+    /// These orders, newest first.
+    pub async fn orders_by_ids(&self, ids: &[i64]) -> Result<Vec<OrderRow>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers read from the database, written out.
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
+            "{ORDER_SELECT} WHERE o.id IN ({list}) ORDER BY o.id DESC"
+        )))
+        .fetch_all(&self.read)
+        .await?
+        .into_iter()
+        .map(OrderRow::try_from)
+        .collect()
+    }
+
     pub async fn users_orders(&self, user_id: i64) -> Result<Vec<OrderRow>, sqlx::Error> {
         sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
             "{ORDER_SELECT} WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.id DESC"
@@ -458,13 +492,35 @@ impl Store {
         self.items_of_orders(ItemScope::User(user_id)).await
     }
 
+    /// Everything in these orders, by order id.
+    pub async fn items_of(&self, orders: &[i64]) -> Result<HashMap<i64, OrderItems>, sqlx::Error> {
+        if orders.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.items_of_orders(ItemScope::Orders(orders)).await
+    }
+
     async fn items_of_orders(
         &self,
-        scope: ItemScope,
+        scope: ItemScope<'_>,
     ) -> Result<HashMap<i64, OrderItems>, sqlx::Error> {
         let (filter, id) = match scope {
-            ItemScope::Order(id) => ("= $1", id),
-            ItemScope::User(id) => ("IN (SELECT id FROM orders WHERE user_id = $1)", id),
+            ItemScope::Order(id) => ("= $1".to_owned(), id),
+            ItemScope::User(id) => (
+                "IN (SELECT id FROM orders WHERE user_id = $1)".to_owned(),
+                id,
+            ),
+            // Ids are integers read from the database, written out; `$1` is bound and unused.
+            ItemScope::Orders(ids) => (
+                format!(
+                    "IN ({}) AND $1 = $1",
+                    ids.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                0,
+            ),
         };
         // One connection for the three reads: one turn to wait for (and on PostgreSQL one
         // check of the connection when the pool takes it back) instead of three.
@@ -536,6 +592,19 @@ impl Store {
             if let Some(order_id) = ticket.order_id {
                 items.entry(order_id).or_default().tickets.push(ticket);
             }
+        }
+        let refunds: Vec<RefundRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{REFUND_SELECT} WHERE r.order_id {filter} ORDER BY r.id"
+        )))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for refund in refunds {
+            items
+                .entry(refund.order_id)
+                .or_default()
+                .refunds
+                .push(refund);
         }
         Ok(items)
     }

@@ -1,7 +1,12 @@
 //! Refunds of what an order oversold: claimed so that one request at a time goes to SumUp,
 //! then finished as refunded, failed (refused for good), or due again after a wait.
 
+use storefront_contract::RefundReason;
+
+use sqlx::Connection;
+
 use super::Store;
+use crate::mail::MailKind;
 use crate::time::Timestamp;
 
 storefront_contract::named_enum! {
@@ -22,14 +27,49 @@ impl RefundState {
     }
 }
 
+/// One refund of an order, as the database holds it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RefundRow {
+    pub id: i64,
+    pub order_id: i64,
+    #[sqlx(try_from = "String")]
+    pub reason: RefundReason,
+    pub amount: i64,
+    #[sqlx(try_from = "String", rename = "status")]
+    pub state: RefundState,
+    /// SumUp's reason, for a refund that failed.
+    pub message: Option<String>,
+    pub created_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// The manager who refunded, with their reason.
+    pub by_name: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The columns of [`RefundRow`], from `refunds r` (and its manager as `m`).
+pub(super) const REFUND_SELECT: &str = "SELECT r.id, r.order_id, r.reason, r.amount, r.status, \
+     r.message, r.created_at, r.finished_at, m.name AS by_name, r.note \
+     FROM refunds r LEFT JOIN users m ON m.id = r.by_user";
+
 /// A refund this process has claimed the right to ask SumUp for.
 #[derive(Clone, Debug)]
 pub struct RefundClaim {
+    pub order_id: i64,
     pub amount: i64,
     pub merchant_code: String,
     pub transaction_id: String,
     /// How many requests for it failed for the moment before this one.
     pub attempts: i64,
+}
+
+/// A claimed refund as the database holds it.
+#[derive(sqlx::FromRow)]
+struct ClaimRecord {
+    order_id: i64,
+    amount: i64,
+    attempts: i64,
+    merchant_code: Option<String>,
+    transaction_id: Option<String>,
 }
 
 /// How a claimed refund ended.
@@ -50,20 +90,19 @@ pub enum RefundOutcome {
 const REFUND_CLAIM_SECS: i64 = 5 * 60;
 
 impl Store {
-    /// Takes the right to ask SumUp for the order's refund, so that only one request is out;
-    /// `None` if none is due now (or another process is asking).
+    /// Takes the right to ask SumUp for a refund, so that only one request is out; `None` if
+    /// it is not due now (or another process is asking).
     pub async fn claim_refund(
         &self,
-        order_id: i64,
+        refund_id: i64,
         now: Timestamp,
     ) -> Result<Option<RefundClaim>, sqlx::Error> {
         let claimed = sqlx::query(
-            "UPDATE orders SET refund_status = 'refunding', refund_claimed_at = $2 \
-             WHERE id = $1 AND ((refund_status = 'due' \
-                   AND (refund_next_at IS NULL OR refund_next_at <= $2)) \
-               OR (refund_status = 'refunding' AND refund_claimed_at <= $3))",
+            "UPDATE refunds SET status = 'refunding', claimed_at = $2 \
+             WHERE id = $1 AND ((status = 'due' AND (next_at IS NULL OR next_at <= $2)) \
+               OR (status = 'refunding' AND claimed_at <= $3))",
         )
-        .bind(order_id)
+        .bind(refund_id)
         .bind(now)
         .bind(now - REFUND_CLAIM_SECS)
         .execute(&self.write)
@@ -72,65 +111,87 @@ impl Store {
         if claimed == 0 {
             return Ok(None);
         }
-        let row: Option<(i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT o.refund_amount, o.refund_attempts, o.merchant_code, \
+        let row: Option<ClaimRecord> = sqlx::query_as(
+            "SELECT r.order_id, r.amount, r.attempts, o.merchant_code, \
                     (SELECT ch.transaction_id FROM checkouts ch WHERE ch.order_id = o.id \
-                       AND ch.status = 'PAID' ORDER BY ch.id DESC LIMIT 1) \
-             FROM orders o WHERE o.id = $1",
+                       AND ch.status = 'PAID' ORDER BY ch.id DESC LIMIT 1) AS transaction_id \
+             FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = $1",
         )
-        .bind(order_id)
+        .bind(refund_id)
         .fetch_optional(&self.write)
         .await?;
         match row {
-            Some((amount, attempts, Some(merchant_code), Some(transaction_id))) => {
-                Ok(Some(RefundClaim {
-                    amount,
-                    merchant_code,
-                    transaction_id,
-                    attempts,
-                }))
-            }
+            Some(ClaimRecord {
+                order_id,
+                amount,
+                attempts,
+                merchant_code: Some(merchant_code),
+                transaction_id: Some(transaction_id),
+            }) => Ok(Some(RefundClaim {
+                order_id,
+                amount,
+                merchant_code,
+                transaction_id,
+                attempts,
+            })),
             _ => {
                 let reason = "SumUp named no transaction for the payment".to_owned();
-                self.finish_refund(order_id, &RefundOutcome::Failed { reason })
+                self.finish_refund(refund_id, &RefundOutcome::Failed { reason }, now)
                     .await?;
                 Ok(None)
             }
         }
     }
 
-    /// Records how a claimed refund ended.
+    /// Records how a claimed refund ended; a refund that went through writes its e-mail to
+    /// the buyer in the same transaction.
     pub async fn finish_refund(
         &self,
-        order_id: i64,
+        refund_id: i64,
         outcome: &RefundOutcome,
+        now: Timestamp,
     ) -> Result<(), sqlx::Error> {
         let (state, message, next_at) = match outcome {
             RefundOutcome::Refunded => (RefundState::Refunded, None, None),
-            RefundOutcome::Failed { reason } => (RefundState::Failed, Some(reason.as_str()), None),
+            RefundOutcome::Failed { reason } => (RefundState::Failed, Some(reason.clone()), None),
             RefundOutcome::RetryAt { at } => (RefundState::Due, None, Some(*at)),
         };
-        sqlx::query(
-            "UPDATE orders SET refund_status = $2, refund_message = $3, refund_next_at = $4, \
-                 refund_attempts = refund_attempts + (CASE WHEN $4 IS NULL THEN 0 ELSE 1 END) \
-             WHERE id = $1 AND refund_status = 'refunding'",
-        )
-        .bind(order_id)
-        .bind(state.as_str())
-        .bind(message)
-        .bind(next_at)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        self.in_turn(move |store| async move {
+            let mut conn = store.writing().await?;
+            let mut tx = conn.begin().await?;
+            let finished: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE refunds SET status = $2, message = $3, next_at = $4, \
+                     attempts = attempts + (CASE WHEN $4 IS NULL THEN 0 ELSE 1 END), \
+                     finished_at = CASE WHEN $4 IS NULL THEN $5 END \
+                 WHERE id = $1 AND status = 'refunding' RETURNING order_id, amount",
+            )
+            .bind(refund_id)
+            .bind(state.as_str())
+            .bind(message)
+            .bind(next_at)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((order_id, amount)) = finished
+                && state == RefundState::Refunded
+                && amount > 0
+            {
+                store
+                    .queue_order_mail(&mut tx, MailKind::Refunded, order_id, Some(refund_id), now)
+                    .await?;
+            }
+            tx.commit().await
+        })
+        .await
     }
 
-    /// Orders whose refund may be asked for now: due and past its wait, or claimed by a
-    /// process that never answered.
+    /// Refunds that may be asked for now: due and past their wait, or claimed by a process
+    /// that never answered.
     pub async fn refunds_to_send(&self, now: Timestamp) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT id FROM orders \
-             WHERE (refund_status = 'due' AND (refund_next_at IS NULL OR refund_next_at <= $1)) \
-                OR (refund_status = 'refunding' AND refund_claimed_at <= $2) \
+            "SELECT id FROM refunds \
+             WHERE (status = 'due' AND (next_at IS NULL OR next_at <= $1)) \
+                OR (status = 'refunding' AND claimed_at <= $2) \
              ORDER BY id LIMIT 100",
         )
         .bind(now)
@@ -139,12 +200,26 @@ impl Store {
         .await
     }
 
-    /// Why SumUp refused the order's refund, as it said, for the venue's staff.
+    /// The order's refunds still to be sent (due, or being sent), oldest first.
+    pub async fn open_refunds(&self, order_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT id FROM refunds WHERE order_id = $1 AND status IN ('due', 'refunding') \
+             ORDER BY id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.write)
+        .await
+    }
+
+    /// Why SumUp refused the order's newest failed refund, as it said, for the venue's staff.
     pub async fn refund_failure(&self, order_id: i64) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT refund_message FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_optional(&self.read)
-            .await
-            .map(Option::flatten)
+        sqlx::query_scalar(
+            "SELECT message FROM refunds WHERE order_id = $1 AND status = 'failed' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(order_id)
+        .fetch_optional(&self.read)
+        .await
+        .map(Option::flatten)
     }
 }

@@ -3,6 +3,7 @@
 //! short transaction that starts with one.
 
 use super::{Backend, Store};
+use crate::mail::MailKind;
 use crate::time::Timestamp;
 use sqlx::Connection;
 
@@ -266,13 +267,17 @@ impl Store {
         }
         if settlement.refund > 0 {
             sqlx::query(
-                "UPDATE orders SET refund_amount = $2, refund_status = 'due' WHERE id = $1",
+                "INSERT INTO refunds (order_id, reason, amount, status, created_at) \
+                 VALUES ($1, 'sold_out', $2, 'due', $3)",
             )
             .bind(order_id)
             .bind(settlement.refund)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         }
+        self.queue_order_mail(&mut tx, MailKind::OrderPaid, order_id, None, now)
+            .await?;
         tx.commit().await?;
         Ok(Attempt::Done(Some(settlement)))
     }
@@ -280,14 +285,16 @@ impl Store {
     /// Cancels a pending or failed order: its tickets and bookings are released, and its
     /// product lines go back to the buyer's cart (joining a line for the same product there,
     /// at most 99); `false` when the order is no longer pending or failed.
-    pub async fn cancel_order(&self, order_id: i64) -> Result<bool, sqlx::Error> {
+    pub async fn cancel_order(&self, order_id: i64, now: Timestamp) -> Result<bool, sqlx::Error> {
         self.in_turn(move |store| async move {
             let mut conn = store.writing().await?;
             let mut tx = conn.begin().await?;
             let done = sqlx::query(
-                "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'failed')",
+                "UPDATE orders SET status = 'cancelled', cancelled_at = $2 \
+                 WHERE id = $1 AND status IN ('pending', 'failed')",
             )
             .bind(order_id)
+            .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -28,9 +28,25 @@ pub struct TicketRow {
     pub created_at: i64,
     /// The cost before the catalog changed the price of this pending ticket.
     pub previous_cost: Option<i64>,
+    pub checked_in_at: Option<i64>,
 }
 
 impl TicketRow {
+    /// When the ticket's event starts, in its venue's zone (`default_zone` when the venue has
+    /// none), the zone named: "Sat 7 Mar 2026, 19:30 GMT". The ticket page and the e-mails
+    /// say it so.
+    pub fn when_at_venue(&self, default_zone: chrono_tz::Tz) -> String {
+        let zone = self
+            .page_timezone
+            .as_deref()
+            .and_then(|name| crate::time::zone(name).ok())
+            .unwrap_or(default_zone);
+        to_utc(self.event_starts_at)
+            .with_timezone(&zone)
+            .format("%a %-d %b %Y, %H:%M %Z")
+            .to_string()
+    }
+
     pub fn page(&self) -> Option<Page> {
         page_from(self.page_id, &self.page_slug, &self.page_title)
     }
@@ -55,6 +71,7 @@ impl TicketRow {
                 .filter(|_| self.state == TicketState::Pending)
                 .map(Money::from_minor),
             sold_out: false,
+            checked_in_at: self.checked_in_at.map(to_utc),
         }
     }
 }
@@ -63,7 +80,7 @@ pub(super) const TICKET_SELECT: &str = "\
 SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, e.starts_at AS event_starts_at, \
        t.ticket_type_id, tt.name AS ticket_type_name, t.cost, \
        c.page_id, p.slug AS page_slug, p.title AS page_title, p.timezone AS page_timezone, \
-       t.order_id, t.created_at, t.previous_cost \
+       t.order_id, t.created_at, t.previous_cost, t.checked_in_at \
 FROM tickets t \
 JOIN events e ON e.id = t.event_id \
 JOIN calendars c ON c.id = e.calendar_id \

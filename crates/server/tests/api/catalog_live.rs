@@ -89,13 +89,30 @@ async fn only_managers_change_the_catalog() {
     assert_eq!(same.status, StatusCode::OK, "{}", same.text);
     assert_eq!(same.json["applied"], false);
     assert_eq!(same.json["changes"], json!([]));
-    // Allowed, but said: an event never listed, and one that is over.
+    // Allowed, but said: an event that is over.
     assert_eq!(
         same.json["warnings"],
-        json!([
-            "events[6] \"Long Ago\": it is over: it is not listed",
-            "events[7] \"Free Talk\": neither a ticket_price nor ticket types: it is not listed or sold",
-        ])
+        json!(["events[6] \"Long Ago\": it is over: it is not listed"])
+    );
+    // Refused: a confirmed event that could never be listed.
+    let unpriced = TEST_CATALOG.replace(
+        "starts_at = \"+6d 18:00\"\nstate = \"provisional\"",
+        "starts_at = \"+6d 18:00\"",
+    );
+    assert_ne!(unpriced, TEST_CATALOG);
+    let refused = app.post_catalog(Some(&manager), &unpriced, false).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused
+            .text
+            .contains("events[7] \\\"Free Talk\\\": neither a ticket_price nor ticket types"),
+        "{}",
+        refused.text
     );
 }
 

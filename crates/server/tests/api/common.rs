@@ -134,6 +134,7 @@ slug = "free-talk"
 calendar = "cloister"
 name = "Free Talk"
 starts_at = "+6d 18:00"
+state = "provisional"
 
 [[products]]  # id 1
 slug = "tote"
@@ -454,9 +455,12 @@ impl TestApp {
 
     /// Waits until the order's refund is settled with SumUp (a webhook may be asking).
     pub async fn until_refunded(&self, id: i64) {
-        self.until_stored(id, "refund_status", "refunded").await;
+        self.until_stored(id, NEWEST_REFUND_STATUS, "refunded")
+            .await;
     }
 
+    /// Waits until `column` (a column of `orders`, or an expression over it) of order `id`
+    /// reads `value`.
     pub async fn until_stored(&self, id: i64, column: &str, value: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
@@ -478,3 +482,7 @@ impl TestApp {
         }
     }
 }
+
+/// The status of an order's newest refund, as an expression over `orders`.
+pub const NEWEST_REFUND_STATUS: &str = "(SELECT r.status FROM refunds r \
+     WHERE r.order_id = orders.id ORDER BY r.id DESC LIMIT 1)";

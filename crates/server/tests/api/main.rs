@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod box_office;
 mod cart;
 mod catalog;
 mod catalog_live;
@@ -12,11 +13,13 @@ mod door;
 mod events;
 mod idempotency;
 mod kiosk;
+mod mail;
 mod openapi;
 mod payments;
 mod postgres;
 mod readers;
 mod scale_out;
+mod smtp;
 mod sumup_client;
 mod sumup_sdk;
 mod tickets;

@@ -622,3 +622,112 @@ async fn health_says_503_while_the_database_does_not_answer() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn the_box_office_on_one_server_hears_a_sale_on_the_other_within_a_second() {
+    let (a, b) = two_servers().await;
+    let max = a.manager().await;
+    let ann = b.ann().await;
+    let first = a.get("/admin/events", Some(&max)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let version = first.json["version"].as_i64().unwrap();
+    let path = format!("/admin/events?wait=20&version={version}");
+    let wait = a.get(&path, Some(&max));
+    let buy = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.buy(&ann, VILLAGE_FETE, 2, None).await;
+        Instant::now()
+    };
+    let (answer, bought) = tokio::join!(wait, buy);
+    let heard = Instant::now() - bought;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert!(answer.json["version"].as_i64().unwrap() > version);
+    assert!(
+        heard < Duration::from_secs(1),
+        "heard {heard:?} after the sale"
+    );
+    let fete = |json: &Value| {
+        json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"]["id"] == VILLAGE_FETE)
+            .unwrap()["pending"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(fete(&answer.json) - fete(&first.json), 2);
+    // Both servers count the same, before and after the journal is folded.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let on_a = a.get("/admin/events", Some(&max)).await.json;
+    let max_b = b.manager().await;
+    let on_b = b.get("/admin/events", Some(&max_b)).await.json;
+    assert_eq!(on_a["events"], on_b["events"]);
+    assert_eq!(on_a["version"], on_b["version"]);
+    let differences = a
+        .server
+        .state()
+        .store()
+        .recount_differences()
+        .await
+        .unwrap();
+    assert!(differences.is_empty(), "{differences:#?}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES) and aiosmtpd (apt-get install -y python3-aiosmtpd); run with --include-ignored (.ci/run does)"]
+async fn two_servers_send_each_email_once() {
+    assert!(
+        crate::smtp::have_aiosmtpd(),
+        "needs apt-get install -y python3-aiosmtpd"
+    );
+    let smtp = crate::smtp::SmtpServer::start();
+    let database_url = fresh_database().await;
+    let config = || {
+        let mut mail = storefront_server::mail::MailConfig::new(
+            storefront_server::mail::MailTransport::Smtp { url: smtp.url() },
+            "Box office <box@granary.example>",
+        );
+        // Both look all the time, so that they race for every e-mail.
+        mail.sweep_interval = Duration::from_millis(20);
+        ServerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: database_url.clone(),
+            catalog: Some(TEST_CATALOG.to_owned()),
+            mail: Some(mail),
+            ..ServerConfig::default()
+        }
+    };
+    let a = TestApp::with_config(config()).await;
+    let b = TestApp::with_config(config()).await;
+    let (max_a, max_b) = (a.manager().await, b.manager().await);
+    let guests = 24;
+    let comps = (0..guests).map(|i| {
+        let (server, token) = if i % 2 == 0 {
+            (&a, &max_a)
+        } else {
+            (&b, &max_b)
+        };
+        server.post(
+            "/admin/comps",
+            Some(token),
+            json!({"event_id": VILLAGE_FETE, "quantity": 1, "name": format!("Guest {i}"),
+                   "email": format!("guest{i}@example.com")}),
+        )
+    });
+    for answer in futures::future::join_all(comps).await {
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    }
+    smtp.wait_for(guests).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), guests, "one e-mail each, none twice");
+    let mut to: Vec<String> = messages
+        .iter()
+        .map(|m| crate::smtp::header(m, "To").unwrap())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), guests, "{to:#?}");
+}
