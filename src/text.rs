@@ -143,6 +143,20 @@ impl LineInput {
     }
 }
 
+impl LineInput {
+    /// [`with_cursor`](Self::with_cursor) in at most `cells` cells: a long text shows the part
+    /// around the cursor, where the typing happens.
+    pub fn window(&self, mask: Option<char>, cells: usize) -> String {
+        let shown = self.with_cursor(mask);
+        if width(&shown) <= cells {
+            return shown;
+        }
+        let cursor = shown.chars().position(|c| c == '▏').unwrap_or(0);
+        let skip = (cursor + 1).saturating_sub(cells);
+        shown.chars().skip(skip).take(cells).collect()
+    }
+}
+
 impl std::ops::Deref for LineInput {
     type Target = String;
 

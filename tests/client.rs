@@ -10,7 +10,9 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use storefront::api::ApiClient;
 use storefront::app::effect::{KeyMaker, Outside, perform};
-use storefront::app::{App, CartRow, Effect, Msg, PaymentPhase, Prompt, Reply, Screen};
+use storefront::app::{
+    App, CartRow, Effect, MailPhase, Msg, PaymentPhase, Prompt, Reply, Screen, SignInMode,
+};
 use storefront::config::Settings;
 use storefront::session::SessionStore;
 use storefront_contract::{OrderStatus, TicketState};
@@ -28,6 +30,60 @@ async fn demo_server(database_url: &str, bind: &str) -> RunningServer {
     })
     .await
     .expect("the server starts")
+}
+
+/// The demo server catching its e-mail in the sandbox, as `storefront demo` runs.
+async fn demo_server_with_mail() -> RunningServer {
+    use storefront_server::mail::{MailConfig, MailTransport};
+    storefront_server::start(ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: "sqlite::memory:".to_owned(),
+        catalog: Some(DEMO_CATALOG.to_owned()),
+        mail: Some(MailConfig::new(
+            MailTransport::Sandbox,
+            "Demo <tickets@demo.example>",
+        )),
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("the server starts")
+}
+
+/// The text of the newest e-mail to `to` in the server's mail sandbox, once there is one
+/// holding `holding`.
+async fn mail_to(server: &RunningServer, to: &str, holding: &str) -> String {
+    let origin = server.origin();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = reqwest::get(format!("{origin}/mail-sandbox/"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // The list is newest first; each e-mail is linked by its number.
+        let numbers: Vec<usize> = list
+            .split("href=\"/mail-sandbox/")
+            .skip(1)
+            .filter_map(|rest| rest.split(['"', '/']).next()?.parse().ok())
+            .collect();
+        for number in numbers {
+            let text = reqwest::get(format!("{origin}/mail-sandbox/{number}/text"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if text.contains(&format!("To: {to}")) && text.contains(holding) {
+                return text;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no e-mail to {to} holding {holding:?}: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The client as the terminal runs it, minus the terminal.
@@ -132,6 +188,14 @@ impl Driver {
     async fn press(&mut self, code: KeyCode) {
         self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
             .await;
+    }
+
+    async fn chord(&mut self, c: char) {
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )))
+        .await;
     }
 
     async fn keys(&mut self, text: &str) {
@@ -1113,5 +1177,113 @@ async fn a_declined_card_then_paid_on_the_same_page_shows_as_paid() {
     assert_eq!(
         client.app.payment.order.as_ref().map(|o| o.status),
         Some(OrderStatus::Paid)
+    );
+}
+
+#[tokio::test]
+async fn a_buyer_makes_an_account_and_chooses_a_new_password_by_the_mailed_code() {
+    let server = demo_server_with_mail().await;
+    let mut client = Driver::new(settings(&server), SessionStore::none()).await;
+    client.chord('n').await;
+    assert_eq!(client.app.signin.mode, SignInMode::SignUp);
+    client.keys("sam.reader@example.net").await;
+    client.press(KeyCode::Tab).await;
+    client.keys("Sam Reader").await;
+    client.press(KeyCode::Tab).await;
+    // A common password is refused in words, and both fields are typed again.
+    client.keys("password123").await;
+    client.press(KeyCode::Tab).await;
+    client.keys("password123").await;
+    client.press(KeyCode::Enter).await;
+    assert!(client.app.user().is_none());
+    let refusal = client.app.signin.error.clone().unwrap();
+    assert!(refusal.contains("common"), "{refusal}");
+    assert_eq!(client.app.signin.focus, storefront::app::Field::Password);
+    client.keys("lantern harbour 7").await;
+    client.press(KeyCode::Tab).await;
+    client.keys("lantern harbour 7").await;
+    client.press(KeyCode::Enter).await;
+    let user = client.app.user().cloned().expect("signed in by signing up");
+    assert_eq!(
+        (user.name.as_str(), user.role),
+        ("Sam Reader", storefront_contract::Role::Customer)
+    );
+    assert_eq!(client.app.screen, Screen::Events);
+
+    // Signed out, the password forgotten: a code by e-mail, then a new password.
+    client.press(KeyCode::Char('L')).await;
+    assert_eq!(client.app.screen, Screen::SignIn);
+    client.chord('f').await;
+    client.keys("sam.reader@example.net").await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.signin.mode, SignInMode::ResetConfirm);
+    let mail = mail_to(&server, "sam.reader@example.net", "reset").await;
+    let code = mail
+        .lines()
+        .map(str::trim)
+        .find(|line| line.len() == 8 && line.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| panic!("no code in {mail}"))
+        .to_owned();
+    client.keys("WRONG000").await;
+    client.press(KeyCode::Tab).await;
+    client.keys("quiet river 42").await;
+    client.press(KeyCode::Tab).await;
+    client.keys("quiet river 42").await;
+    client.press(KeyCode::Enter).await;
+    let wrong = client.app.signin.error.clone().unwrap();
+    assert!(wrong.contains("not the code"), "{wrong}");
+    assert_eq!(client.app.signin.focus, storefront::app::Field::Code);
+    client.app.signin.code.clear();
+    client.keys(&code).await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.signin.mode, SignInMode::SignIn);
+    assert!(
+        client.app.signin.notice.is_some(),
+        "{:?}",
+        client.app.signin.error
+    );
+    client.keys("quiet river 42").await;
+    client.press(KeyCode::Enter).await;
+    assert_eq!(client.app.user().map(|u| u.id), Some(user.id));
+}
+
+#[tokio::test]
+async fn a_walk_up_buyer_has_the_tickets_emailed_from_the_kiosk() {
+    let server = demo_server_with_mail().await;
+    let mut kiosk = Driver::new(box_office_kiosk(&server, "door-1"), SessionStore::none()).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Down).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Right).await;
+    kiosk.press(KeyCode::Enter).await;
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Payment);
+    let url = kiosk.app.payment.checkout_url.clone().unwrap();
+    press_on_page(&url, "pay").await;
+    kiosk
+        .until("paid", |app| app.payment.phase == PaymentPhase::Paid)
+        .await;
+    let code = kiosk.app.payment.order.as_ref().unwrap().tickets[0]
+        .code
+        .clone();
+    kiosk.keys("walk.up@example.org").await;
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(
+        kiosk.app.ticket_mail().map(|m| m.phase.clone()),
+        Some(MailPhase::Sent)
+    );
+    let mail = mail_to(&server, "walk.up@example.org", &code).await;
+    assert!(mail.contains("/t/"), "the ticket page: {mail}");
+    kiosk.press(KeyCode::Enter).await;
+    assert_eq!(kiosk.app.screen, Screen::Start);
+    assert!(
+        kiosk
+            .app
+            .kiosk
+            .as_ref()
+            .unwrap()
+            .ticket_mail
+            .address
+            .is_empty()
     );
 }

@@ -14,8 +14,9 @@ pub use storefront_contract::ErrorCode;
 use storefront_contract::{
     AddProductRequest, BoxOfficeEvents, BuyTicketsRequest, BuyTicketsResponse, Cart, CartSummary,
     CheckoutRequest, CheckoutResponse, CompRequest, ErrorBody, EventDetail, EventList,
-    EventSalesDetail, FoundOrders, LoginRequest, LoginResponse, Order, OrderDetail, OrderList,
-    PayRequest, ProductList, RefundRequest, TicketList, UpdateProductRequest, User,
+    EventSalesDetail, FoundOrders, LoginRequest, LoginResponse, Order, OrderDetail,
+    OrderEmailRequest, OrderList, PayRequest, ProductList, RefundRequest, ResetConfirm,
+    ResetRequest, SignupRequest, TicketList, UpdateProductRequest, User,
 };
 
 use crate::text::sanitize_json;
@@ -178,7 +179,8 @@ impl ApiClient {
         let bytes = response.bytes().await.map_err(|_| ApiError::Network {
             server: self.server.clone(),
         })?;
-        if status == StatusCode::NO_CONTENT {
+        if status == StatusCode::NO_CONTENT || (status.is_success() && bytes.is_empty()) {
+            // `204`, and a `202` that only says it is taken.
             return Ok(None);
         }
         let mut value: serde_json::Value = serde_json::from_slice(&bytes)
@@ -237,6 +239,20 @@ impl ApiClient {
             .ok_or_else(|| ApiError::Unexpected("an empty answer".to_owned()))
     }
 
+    /// A POST whose answer is its status alone (`202`, `204`).
+    async fn post_for_status(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: impl Serialize,
+    ) -> ApiResult<()> {
+        let body =
+            serde_json::to_value(body).map_err(|err| ApiError::Unexpected(err.to_string()))?;
+        self.send::<serde_json::Value>(Method::POST, path, token, Some(body), None, None)
+            .await
+            .map(|_| ())
+    }
+
     async fn delete(&self, path: &str, token: &str) -> ApiResult<()> {
         self.send::<serde_json::Value>(Method::DELETE, path, Some(token), None, None, None)
             .await
@@ -249,6 +265,31 @@ impl ApiClient {
             password: password.to_owned(),
         };
         self.post("/auth/login", None, body, None).await
+    }
+
+    pub async fn sign_up(&self, request: &SignupRequest) -> ApiResult<LoginResponse> {
+        self.post("/auth/signup", None, request, None).await
+    }
+
+    pub async fn ask_reset(&self, email: &str) -> ApiResult<()> {
+        let body = ResetRequest {
+            email: email.to_owned(),
+        };
+        self.post_for_status("/auth/reset", None, body).await
+    }
+
+    pub async fn confirm_reset(&self, request: &ResetConfirm) -> ApiResult<()> {
+        self.post_for_status("/auth/reset/confirm", None, request)
+            .await
+    }
+
+    /// Asks for the order's tickets by e-mail (the kiosk's "E-mail me my tickets").
+    pub async fn email_tickets(&self, token: &str, order_id: i64, email: &str) -> ApiResult<()> {
+        let body = OrderEmailRequest {
+            email: email.to_owned(),
+        };
+        self.post_for_status(&format!("/orders/{order_id}/email"), Some(token), body)
+            .await
     }
 
     pub async fn me(&self, token: &str) -> ApiResult<User> {

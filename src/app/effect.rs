@@ -53,6 +53,19 @@ pub enum Effect {
         email: String,
         password: String,
     },
+    /// A new customer account, signed in at once.
+    SignUp(storefront_contract::SignupRequest),
+    /// A code to choose a new password, sent to the address if it has an account.
+    AskReset {
+        email: String,
+    },
+    ConfirmReset(storefront_contract::ResetConfirm),
+    /// The kiosk's "E-mail me my tickets".
+    EmailTickets {
+        token: String,
+        order_id: i64,
+        email: String,
+    },
     RestoreSession {
         token: String,
     },
@@ -251,6 +264,13 @@ pub enum CartChange {
 #[derive(Clone, Debug)]
 pub enum Reply {
     SignedIn(ApiResult<LoginResponse>),
+    SignedUp(ApiResult<LoginResponse>),
+    ResetAsked(ApiResult<()>),
+    ResetDone(ApiResult<()>),
+    TicketsEmailed {
+        order_id: i64,
+        result: ApiResult<()>,
+    },
     SessionRestored(ApiResult<User>),
     SignedOut,
     TokenSaved(Result<(), String>),
@@ -325,6 +345,17 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
     let Outside { api, session, keys } = outside;
     Some(match effect {
         Effect::Login { email, password } => Reply::SignedIn(api.login(&email, &password).await),
+        Effect::SignUp(request) => Reply::SignedUp(api.sign_up(&request).await),
+        Effect::AskReset { email } => Reply::ResetAsked(api.ask_reset(&email).await),
+        Effect::ConfirmReset(request) => Reply::ResetDone(api.confirm_reset(&request).await),
+        Effect::EmailTickets {
+            token,
+            order_id,
+            email,
+        } => Reply::TicketsEmailed {
+            order_id,
+            result: api.email_tickets(&token, order_id, &email).await,
+        },
         Effect::RestoreSession { token } => Reply::SessionRestored(api.me(&token).await),
         Effect::Logout { token } => {
             // Signing out locally never waits on the server; a dead token is dead anyway.

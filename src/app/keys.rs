@@ -2,7 +2,7 @@
 //! the dispatch ([`App::action_for`]), the footer and the help popup; kiosk mode has tables
 //! of its own that map its few keys (Enter above all) onto the same actions.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, PaymentPhase, Screen};
 
@@ -25,8 +25,11 @@ pub enum Action {
     Open,
     // Sign-in.
     NextField,
+    PreviousField,
     SignIn,
     Browse,
+    NewAccount,
+    ForgotPassword,
     // Events.
     Filter,
     KeepFilter,
@@ -150,6 +153,23 @@ impl Row {
     }
 }
 
+/// The key a table looks up: a Ctrl chord of a letter is its control character, as a
+/// terminal sends it (Ctrl-N is `\u{e}`), so that it never acts as the letter itself.
+pub fn chord(key: KeyEvent) -> KeyCode {
+    match key.code {
+        KeyCode::Char(c)
+            if key.modifiers.contains(KeyModifiers::CONTROL) && c.is_ascii_alphabetic() =>
+        {
+            KeyCode::Char(char::from(c.to_ascii_lowercase() as u8 - b'a' + 1))
+        }
+        code => code,
+    }
+}
+
+/// Ctrl-N and Ctrl-F, as [`chord`] gives them.
+const CTRL_N: KeyCode = KeyCode::Char('\u{e}');
+const CTRL_F: KeyCode = KeyCode::Char('\u{6}');
+
 use Action as A;
 use KeyCode as K;
 use Show::{Everywhere, Footer, Help, Hidden};
@@ -170,8 +190,8 @@ const PAGE: &[(KeyCode, Action)] = &[
 ];
 const FIELDS: &[(KeyCode, Action)] = &[
     (K::Tab, A::NextField),
-    (K::BackTab, A::NextField),
-    (K::Up, A::NextField),
+    (K::BackTab, A::PreviousField),
+    (K::Up, A::PreviousField),
     (K::Down, A::NextField),
 ];
 
@@ -207,9 +227,65 @@ const DELETE_IN_TEXT: Row = row(
 
 const SIGN_IN: &[Row] = &[
     row("Tab", "next field", FIELDS, Everywhere),
-    row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere),
+    row("Enter", "sign in", &[(K::Enter, A::SignIn)], Everywhere).primary(),
+    // The fields take every letter: the other ways in are Ctrl chords.
+    row(
+        "Ctrl-N",
+        "new account",
+        &[(CTRL_N, A::NewAccount)],
+        Everywhere,
+    )
+    .only(App::offers_accounts),
+    row(
+        "Ctrl-F",
+        "forgot password",
+        &[(CTRL_F, A::ForgotPassword)],
+        Everywhere,
+    )
+    .only(App::offers_accounts),
     // The door's scanner has nothing to browse.
     row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere).only(|app| !app.is_door()),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
+];
+
+const SIGN_UP: &[Row] = &[
+    row("Tab", "next field", FIELDS, Everywhere),
+    row(
+        "Enter",
+        "create the account",
+        &[(K::Enter, A::SignIn)],
+        Everywhere,
+    )
+    .primary(),
+    row("Esc", "back to sign-in", &[(K::Esc, A::Browse)], Everywhere),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
+];
+
+const RESET_ASK: &[Row] = &[
+    row(
+        "Enter",
+        "e-mail me a code",
+        &[(K::Enter, A::SignIn)],
+        Everywhere,
+    )
+    .primary(),
+    row("Esc", "back to sign-in", &[(K::Esc, A::Browse)], Everywhere),
+    MOVE_IN_TEXT,
+    DELETE_IN_TEXT,
+];
+
+const RESET_CONFIRM: &[Row] = &[
+    row("Tab", "next field", FIELDS, Everywhere),
+    row(
+        "Enter",
+        "change the password",
+        &[(K::Enter, A::SignIn)],
+        Everywhere,
+    )
+    .primary(),
+    row("Esc", "back to sign-in", &[(K::Esc, A::Browse)], Everywhere),
     MOVE_IN_TEXT,
     DELETE_IN_TEXT,
 ];
@@ -700,13 +776,25 @@ const KIOSK_CART: &[Row] = &[
 ];
 
 const KIOSK_PAID: &[Row] = &[
-    row("↑↓", "ticket", MOVE, Everywhere),
+    row("type", "your e-mail for the tickets", &[], Everywhere)
+        .only(|app| app.ticket_mail().is_some_and(|m| m.phase.typing())),
+    // Enter sends what is typed; with nothing typed (or once sent) it is done.
     row(
         "Enter",
-        "done",
-        &[(K::Enter, A::StartOver), (K::Esc, A::StartOver)],
+        "send, or done",
+        &[(K::Enter, A::Submit)],
         Everywhere,
-    ),
+    )
+    .primary()
+    .only(|app| app.ticket_mail().is_some_and(|m| m.phase.typing())),
+    row("Enter", "done", &[(K::Enter, A::Submit)], Everywhere)
+        .primary()
+        .only(|app| app.ticket_mail().is_none_or(|m| !m.phase.typing())),
+    row("Esc", "skip", &[(K::Esc, A::StartOver)], Everywhere)
+        .only(|app| app.ticket_mail().is_some_and(|m| m.phase.typing())),
+    row("Esc", "done", &[(K::Esc, A::StartOver)], Hidden),
+    // Letters are the address's: the tickets move with the arrows alone.
+    row("↑↓", "ticket", ARROWS, Hidden),
 ];
 
 const KIOSK_ORDERS: &[Row] = &[
@@ -738,7 +826,12 @@ impl App {
     pub fn key_table(&self) -> Vec<Row> {
         let own: &[Row] = match self.screen {
             Screen::Start => &[],
-            Screen::SignIn => SIGN_IN,
+            Screen::SignIn => match self.signin.mode {
+                super::SignInMode::SignIn => SIGN_IN,
+                super::SignInMode::SignUp => SIGN_UP,
+                super::SignInMode::ResetAsk => RESET_ASK,
+                super::SignInMode::ResetConfirm => RESET_CONFIRM,
+            },
             Screen::Events if self.events.editing => FILTERING,
             Screen::Events => EVENTS,
             Screen::Event => EVENT,
@@ -807,6 +900,11 @@ impl App {
                 | Screen::OfficeOrder => own,
             };
             rows.extend(kiosk);
+            if self.kiosk_paid() {
+                // The address field takes every other key.
+                rows.retain(|row| row.applies(self));
+                return rows;
+            }
             // The ordinary keys still work unadvertised, except the ways out.
             rows.extend(
                 own.iter()

@@ -33,6 +33,35 @@ pub struct KioskState {
     pub setup_error: Option<String>,
     /// An order the last customer left unpaid, cancelled with their cart.
     pub abandoned_order: Option<i64>,
+    /// "E-mail me my tickets", once paid; gone with the customer.
+    pub ticket_mail: TicketMail,
+}
+
+/// The paid screen's address field, and what became of the e-mail.
+#[derive(Clone, Debug, Default)]
+pub struct TicketMail {
+    pub address: crate::text::LineInput,
+    pub phase: MailPhase,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum MailPhase {
+    #[default]
+    Typing,
+    Sending,
+    /// On its way; the address is forgotten.
+    Sent,
+    /// Refused or not reached; the address stays to be corrected and sent again.
+    Refused(String),
+    /// The shop sends no e-mail: the field is gone, and this says why.
+    NoMail(String),
+}
+
+impl MailPhase {
+    /// Whether the address field takes keys.
+    pub fn typing(&self) -> bool {
+        matches!(self, MailPhase::Typing | MailPhase::Refused(_))
+    }
 }
 
 impl KioskState {
@@ -47,6 +76,7 @@ impl KioskState {
             pin_locked_until: None,
             setup_error: None,
             abandoned_order: None,
+            ticket_mail: TicketMail::default(),
         }
     }
 
@@ -239,6 +269,109 @@ impl App {
         }
     }
 
+    /// "E-mail me my tickets" on the kiosk's paid screen.
+    pub fn ticket_mail(&self) -> Option<&TicketMail> {
+        self.kiosk
+            .as_ref()
+            .filter(|_| self.kiosk_paid())
+            .map(|k| &k.ticket_mail)
+    }
+
+    /// The kiosk's paid screen: the tickets to take away, and the address field.
+    pub fn kiosk_paid(&self) -> bool {
+        self.is_kiosk()
+            && self.screen == Screen::Payment
+            && self.payment.phase == PaymentPhase::Paid
+    }
+
+    /// A key typed into "E-mail me my tickets".
+    pub(super) fn ticket_mail_text(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(mail) = self.kiosk.as_mut().map(|k| &mut k.ticket_mail)
+            && mail.phase.typing()
+            && mail.address.edit(key, 254)
+        {
+            mail.phase = MailPhase::Typing;
+        }
+        Vec::new()
+    }
+
+    /// Enter on the paid screen: sends the tickets to the address typed, or, with none
+    /// (or once sent), is done.
+    pub(super) fn send_ticket_mail(&mut self) -> Vec<Effect> {
+        let (Some(order_id), Some(token)) =
+            (self.payment.order_id, self.token().map(str::to_owned))
+        else {
+            return self.reset_kiosk();
+        };
+        let Some(mail) = self.kiosk.as_mut().map(|k| &mut k.ticket_mail) else {
+            return Vec::new();
+        };
+        match &mail.phase {
+            MailPhase::Sending => return Vec::new(),
+            MailPhase::Sent | MailPhase::NoMail(_) => return self.reset_kiosk(),
+            MailPhase::Typing | MailPhase::Refused(_) => {}
+        }
+        let email = mail.address.trim().to_owned();
+        if email.is_empty() {
+            return self.reset_kiosk();
+        }
+        if !email.contains('@') {
+            mail.phase = MailPhase::Refused(
+                "That is not an e-mail address: it needs an @, as in name@example.com.".to_owned(),
+            );
+            return Vec::new();
+        }
+        mail.phase = MailPhase::Sending;
+        vec![Effect::EmailTickets {
+            token,
+            order_id,
+            email,
+        }]
+    }
+
+    pub(super) fn ticket_mail_sent(
+        &mut self,
+        order_id: i64,
+        result: crate::api::ApiResult<()>,
+    ) -> Vec<Effect> {
+        use crate::api::{ApiError, ErrorCode};
+        // An answer for a customer already gone changes nothing on screen.
+        if !self.kiosk_paid() || self.payment.order_id != Some(order_id) {
+            return Vec::new();
+        }
+        let Some(mail) = self.kiosk.as_mut().map(|k| &mut k.ticket_mail) else {
+            return Vec::new();
+        };
+        mail.phase = match result {
+            Ok(()) => {
+                mail.address.clear();
+                MailPhase::Sent
+            }
+            Err(ApiError::Refused {
+                code: ErrorCode::Conflict,
+                message,
+                ..
+            }) => {
+                mail.address.clear();
+                MailPhase::NoMail(message)
+            }
+            Err(ApiError::Refused {
+                code: ErrorCode::Validation,
+                message,
+                ..
+            }) => MailPhase::Refused(message),
+            Err(ApiError::SessionEnded(reason)) => {
+                mail.phase = MailPhase::Typing;
+                return self.session_ended(reason);
+            }
+            Err(err) => MailPhase::Refused(format!(
+                "{} Press Enter to try again.",
+                err.to_string().trim_end()
+            )),
+        };
+        Vec::new()
+    }
+
     pub(super) fn kiosk_tick(&mut self) -> Vec<Effect> {
         let now = self.now;
         let idle_timeout = self.settings.kiosk_idle_timeout;
@@ -251,7 +384,10 @@ impl App {
             return Vec::new();
         };
         if paid {
-            let reset_at = *kiosk.reset_at.get_or_insert(now + reset_after);
+            // Typing an address holds the reset off: it comes `reset_after` after the last key.
+            let reset_at = (*kiosk.reset_at.get_or_insert(now + reset_after))
+                .max(kiosk.last_input + reset_after);
+            kiosk.reset_at = Some(reset_at);
             if now >= reset_at {
                 return self.reset_kiosk();
             }
@@ -459,6 +595,141 @@ mod tests {
         let effects = tick(&mut app, Duration::from_secs(2)).await;
         assert_eq!(app.screen, Screen::Start);
         assert!(effects.iter().any(|e| matches!(e, Effect::Logout { .. })));
+    }
+
+    /// A kiosk customer who has just paid for order 7.
+    fn paid_customer() -> App {
+        let mut app = kiosk(Instant::now());
+        app.update(ch('x'));
+        signed_in(&mut app);
+        app.cart.cart = Some(cart());
+        app.screen = Screen::Cart;
+        app.update(key(KeyCode::Enter));
+        app.update(Msg::from(Reply::CheckedOut(Ok(CheckoutResponse {
+            order: order(OrderStatus::Pending),
+            checkout_url: Some("http://pay/7".into()),
+            reader: None,
+        }))));
+        payment_ends(&mut app, OrderStatus::Paid);
+        app
+    }
+
+    fn types(app: &mut App, text: &str) {
+        for c in text.chars() {
+            app.update(ch(c));
+        }
+    }
+
+    fn mail(app: &App) -> &TicketMail {
+        &app.kiosk.as_ref().unwrap().ticket_mail
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_tickets_are_emailed_to_the_address_typed_after_paying() {
+        let mut app = paid_customer();
+        // Every letter is the address's, even those that are keys elsewhere.
+        types(&mut app, "bob.jock@example.org");
+        assert_eq!(mail(&app).address.as_str(), "bob.jock@example.org");
+        assert_eq!(app.screen, Screen::Payment);
+        let effects = app.update(key(KeyCode::Enter));
+        assert_eq!(
+            effects,
+            [Effect::EmailTickets {
+                token: "customer".into(),
+                order_id: 7,
+                email: "bob.jock@example.org".into(),
+            }]
+        );
+        assert!(app.update(key(KeyCode::Enter)).is_empty(), "sent once");
+        app.update(Msg::from(Reply::TicketsEmailed {
+            order_id: 7,
+            result: Ok(()),
+        }));
+        assert_eq!(mail(&app).phase, MailPhase::Sent);
+        assert!(
+            mail(&app).address.is_empty(),
+            "the address is forgotten once sent"
+        );
+        // Enter is done now.
+        app.update(key(KeyCode::Enter));
+        assert_eq!(app.screen, Screen::Start);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_address_stays_to_be_corrected() {
+        let mut app = paid_customer();
+        types(&mut app, "bob");
+        assert!(app.update(key(KeyCode::Enter)).is_empty(), "no @: not sent");
+        assert!(matches!(mail(&app).phase, MailPhase::Refused(_)));
+        types(&mut app, "@example");
+        assert_eq!(
+            mail(&app).phase,
+            MailPhase::Typing,
+            "typing clears the refusal"
+        );
+        app.update(key(KeyCode::Enter));
+        app.update(Msg::from(Reply::TicketsEmailed {
+            order_id: 7,
+            result: Err(crate::api::ApiError::Network {
+                server: "http://127.0.0.1:9".into(),
+            }),
+        }));
+        assert!(
+            matches!(&mail(&app).phase, MailPhase::Refused(why) if why.ends_with("Press Enter to try again.")),
+            "{:?}",
+            mail(&app).phase
+        );
+        assert_eq!(mail(&app).address.as_str(), "bob@example");
+        let effects = app.update(key(KeyCode::Enter));
+        assert!(matches!(effects.as_slice(), [Effect::EmailTickets { .. }]));
+        // A shop without e-mail: the field goes, and why is said.
+        app.update(Msg::from(Reply::TicketsEmailed {
+            order_id: 7,
+            result: Err(crate::api::ApiError::Refused {
+                status: 409,
+                code: crate::api::ErrorCode::Conflict,
+                message: "This shop sends no e-mail: keep the ticket page's address instead."
+                    .into(),
+                field: None,
+                order_id: None,
+            }),
+        }));
+        assert!(matches!(mail(&app).phase, MailPhase::NoMail(_)));
+        assert!(app.ticket_mail().is_some_and(|m| !m.phase.typing()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn typing_holds_the_reset_off_and_the_reset_forgets_the_address() {
+        let mut app = paid_customer();
+        tick(&mut app, Duration::from_millis(200)).await;
+        tick(&mut app, Duration::from_secs(25)).await;
+        types(&mut app, "sam@ex");
+        tick(&mut app, Duration::from_secs(10)).await;
+        assert_eq!(
+            app.screen,
+            Screen::Payment,
+            "30 s after the last key, not the payment"
+        );
+        let effects = tick(&mut app, Duration::from_secs(21)).await;
+        assert_eq!(app.screen, Screen::Start);
+        assert!(effects.iter().any(|e| matches!(e, Effect::Logout { .. })));
+        assert!(mail(&app).address.is_empty());
+        // An answer for the customer who left changes nothing.
+        app.update(Msg::from(Reply::TicketsEmailed {
+            order_id: 7,
+            result: Ok(()),
+        }));
+        assert_eq!(mail(&app).phase, MailPhase::Typing);
+        assert_eq!(app.screen, Screen::Start);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn esc_skips_the_mail_and_starts_over() {
+        let mut app = paid_customer();
+        types(&mut app, "sam@example.com");
+        app.update(key(KeyCode::Esc));
+        assert_eq!(app.screen, Screen::Start);
+        assert!(mail(&app).address.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

@@ -31,12 +31,12 @@ pub use door::{DoorState, ScanLine, Verdict};
 pub use effect::{ActionKey, CartChange, Effect, Reply};
 pub use events::{EventState, EventsState};
 pub use keys::Action;
-pub use kiosk::KioskState;
+pub use kiosk::{KioskState, MailPhase, TicketMail};
 pub use office::{CompField, CompForm, OfficeDialog, OfficeState};
 pub use orders::{OrdersRow, OrdersState, orders_rows};
 pub use payment::{BrowserState, PaymentPhase, PaymentState, cancelling_does};
 pub use shop::{ShopRow, ShopState};
-pub use signin::{Field, SignInState};
+pub use signin::{Field, Mode as SignInMode, SignInState};
 
 use crate::api::ApiError;
 use crate::config::Settings;
@@ -371,6 +371,7 @@ impl App {
             self.signin.return_to = Some(self.screen);
         }
         self.screen = Screen::SignIn;
+        self.signin.switch(signin::Mode::SignIn);
         self.signin.busy = false;
         self.signin.error = Some(match reason {
             // The venue disabled the account: say so, whether or not a session was open.
@@ -384,6 +385,10 @@ impl App {
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
         match reply {
             Reply::SignedIn(result) => self.signed_in(result),
+            Reply::SignedUp(result) => self.signed_up(result),
+            Reply::ResetAsked(result) => self.reset_asked(result),
+            Reply::ResetDone(result) => self.reset_done(result),
+            Reply::TicketsEmailed { order_id, result } => self.ticket_mail_sent(order_id, result),
             Reply::SessionRestored(result) => self.session_restored(result),
             Reply::SignedOut => Vec::new(),
             Reply::TokenSaved(Err(err)) => {
@@ -498,7 +503,7 @@ impl App {
         if let Some(prompt) = self.prompt.clone() {
             return self.prompt_key(prompt, key);
         }
-        if let Some(action) = self.action_for(key.code) {
+        if let Some(action) = self.action_for(keys::chord(key)) {
             let effects = self.act(action);
             if self.screen != Screen::Cart {
                 // An undo is offered only while the buyer stays on the cart.
@@ -512,6 +517,7 @@ impl App {
             Screen::Events if self.events.editing => self.filter_text(key),
             Screen::Shop if self.shop.editing => self.shop_filter_text(key),
             Screen::Scanner => self.scanner_text(key),
+            Screen::Payment if self.kiosk_paid() => self.ticket_mail_text(key),
             _ if self.office_typing() => self.office_text(key),
             _ => Vec::new(),
         }
@@ -536,6 +542,7 @@ impl App {
             Action::ShowOrders => self.show_orders(),
             Action::SignOut => self.sign_out(),
             Action::StartOver => self.reset_kiosk(),
+            Action::Submit if self.kiosk_paid() => self.send_ticket_mail(),
             _ => match self.screen {
                 Screen::Start => Vec::new(),
                 Screen::SignIn => self.signin_action(action),

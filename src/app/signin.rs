@@ -1,4 +1,5 @@
-//! The sign-in screen: email, masked password, inline errors.
+//! The sign-in screen: email, masked password, inline errors; and, for buyers, a new
+//! account of their own (Ctrl-N) and a new password by a code sent by e-mail (Ctrl-F).
 
 use crossterm::event::KeyEvent;
 use storefront_contract::LoginResponse;
@@ -6,43 +7,193 @@ use storefront_contract::LoginResponse;
 use super::keys::Action;
 use super::{App, Effect, Screen, Session, StatusKind};
 use crate::api::{ApiError, ApiResult, ErrorCode};
+use crate::text::LineInput;
+
+/// What the sign-in screen is doing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    SignIn,
+    /// A new customer account: e-mail, name, the password twice.
+    SignUp,
+    /// A forgotten password, first step: the address the code goes to.
+    ResetAsk,
+    /// A forgotten password, second step: the code from the e-mail and the new password.
+    ResetConfirm,
+}
+
+impl Mode {
+    /// The fields of the form, in the order Tab goes through them.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Mode::SignIn => &[Field::Email, Field::Password],
+            Mode::SignUp => &[Field::Email, Field::Name, Field::Password, Field::Repeat],
+            Mode::ResetAsk => &[Field::Email],
+            Mode::ResetConfirm => &[Field::Code, Field::Password, Field::Repeat],
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Field {
     #[default]
     Email,
+    Name,
     Password,
+    /// The new password again.
+    Repeat,
+    /// The code the reset e-mail holds.
+    Code,
+}
+
+impl Field {
+    /// The field a server's `422` names.
+    fn named(name: Option<&str>) -> Option<Field> {
+        Some(match name? {
+            "email" => Field::Email,
+            "name" => Field::Name,
+            "password" => Field::Password,
+            "code" => Field::Code,
+            _ => return None,
+        })
+    }
+
+    /// How many characters the field takes.
+    fn max_chars(self) -> usize {
+        match self {
+            Field::Email => 254,
+            Field::Name => 100,
+            Field::Password | Field::Repeat => 256,
+            Field::Code => 20,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct SignInState {
-    pub email: crate::text::LineInput,
-    pub password: crate::text::LineInput,
+    pub mode: Mode,
+    pub email: LineInput,
+    pub name: LineInput,
+    pub password: LineInput,
+    pub repeat: LineInput,
+    pub code: LineInput,
     pub focus: Field,
     pub error: Option<String>,
+    /// What went well (the code is on its way, the password changed).
+    pub notice: Option<String>,
     pub busy: bool,
     /// Where to go once signed in (the screen that needed it, or the one a session ended on).
     pub return_to: Option<Screen>,
 }
 
+impl SignInState {
+    pub fn field(&self, field: Field) -> &LineInput {
+        match field {
+            Field::Email => &self.email,
+            Field::Name => &self.name,
+            Field::Password => &self.password,
+            Field::Repeat => &self.repeat,
+            Field::Code => &self.code,
+        }
+    }
+
+    fn field_mut(&mut self, field: Field) -> &mut LineInput {
+        match field {
+            Field::Email => &mut self.email,
+            Field::Name => &mut self.name,
+            Field::Password => &mut self.password,
+            Field::Repeat => &mut self.repeat,
+            Field::Code => &mut self.code,
+        }
+    }
+
+    /// Goes to another step of the form, keeping the e-mail and forgetting every secret.
+    pub(super) fn switch(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.password.clear();
+        self.repeat.clear();
+        self.code.clear();
+        self.error = None;
+        self.notice = None;
+        self.focus = match mode {
+            Mode::SignIn if !self.email.trim().is_empty() => Field::Password,
+            _ => mode.fields()[0],
+        };
+    }
+
+    /// The first empty field of those named, with what to say about it.
+    fn missing(&mut self, needed: &[(Field, &str)]) -> bool {
+        for (field, say) in needed {
+            if self.field(*field).trim().is_empty() {
+                self.focus = *field;
+                self.error = Some((*say).to_owned());
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The new password typed twice the same; said when not.
+    fn repeated(&mut self) -> bool {
+        if self.password.as_str() == self.repeat.as_str() {
+            return true;
+        }
+        self.repeat.clear();
+        self.focus = Field::Repeat;
+        self.error = Some("The two passwords differ: type the new one again.".to_owned());
+        false
+    }
+}
+
 impl App {
+    /// Whether this terminal offers a new account and a forgotten password: a buyer's own
+    /// terminal, not the kiosk, the door or the box office.
+    pub fn offers_accounts(&self) -> bool {
+        !self.is_kiosk() && !self.is_door() && !self.is_office()
+    }
+
     pub(super) fn signin_action(&mut self, action: Action) -> Vec<Effect> {
         if self.signin.busy {
             return Vec::new();
         }
+        let offers_accounts = self.offers_accounts();
+        let form = &mut self.signin;
         match action {
-            Action::NextField => {
-                self.signin.focus = match self.signin.focus {
-                    Field::Email => Field::Password,
-                    Field::Password => Field::Email,
+            Action::NextField | Action::PreviousField => {
+                let fields = form.mode.fields();
+                let at = fields.iter().position(|f| *f == form.focus).unwrap_or(0);
+                let step = if action == Action::NextField {
+                    1
+                } else {
+                    fields.len() - 1
                 };
+                form.focus = fields[(at + step) % fields.len()];
                 Vec::new()
             }
-            Action::SignIn => self.submit_sign_in(),
+            Action::SignIn => match form.mode {
+                Mode::SignIn => self.submit_sign_in(),
+                Mode::SignUp => self.submit_sign_up(),
+                Mode::ResetAsk => self.submit_reset_ask(),
+                Mode::ResetConfirm => self.submit_reset_confirm(),
+            },
+            Action::NewAccount if offers_accounts && form.mode == Mode::SignIn => {
+                form.switch(Mode::SignUp);
+                Vec::new()
+            }
+            Action::ForgotPassword if offers_accounts && form.mode == Mode::SignIn => {
+                form.switch(Mode::ResetAsk);
+                Vec::new()
+            }
+            Action::Browse if form.mode != Mode::SignIn => {
+                // Esc in a step of its own goes back to signing in.
+                form.switch(Mode::SignIn);
+                Vec::new()
+            }
             Action::Browse => {
                 // Browse without signing in.
-                self.signin.error = None;
-                self.signin.return_to = None;
+                form.error = None;
+                form.notice = None;
+                form.return_to = None;
                 self.show_events()
             }
             _ => Vec::new(),
@@ -54,33 +205,164 @@ impl App {
         if self.signin.busy {
             return Vec::new();
         }
-        let form = &mut self.signin;
-        let field = match form.focus {
-            Field::Email => &mut form.email,
-            Field::Password => &mut form.password,
-        };
-        field.edit(key, 254);
+        let focus = self.signin.focus;
+        self.signin.field_mut(focus).edit(key, focus.max_chars());
         Vec::new()
     }
 
     fn submit_sign_in(&mut self) -> Vec<Effect> {
         let form = &mut self.signin;
-        if form.email.trim().is_empty() {
-            form.focus = Field::Email;
-            form.error = Some("Enter your email address.".to_owned());
-            return Vec::new();
-        }
-        if form.password.is_empty() {
-            form.focus = Field::Password;
-            form.error = Some("Enter your password.".to_owned());
+        if form.missing(&[
+            (Field::Email, "Enter your email address."),
+            (Field::Password, "Enter your password."),
+        ]) {
             return Vec::new();
         }
         form.error = None;
+        form.notice = None;
         form.busy = true;
         vec![Effect::Login {
             email: form.email.trim().to_owned(),
             password: form.password.to_string(),
         }]
+    }
+
+    fn submit_sign_up(&mut self) -> Vec<Effect> {
+        let form = &mut self.signin;
+        if form.missing(&[
+            (Field::Email, "Enter your e-mail address."),
+            (
+                Field::Name,
+                "Enter your name, as the tickets should say it.",
+            ),
+            (Field::Password, "Choose a password."),
+            (Field::Repeat, "Type the password again."),
+        ]) || !form.repeated()
+        {
+            return Vec::new();
+        }
+        form.error = None;
+        form.busy = true;
+        vec![Effect::SignUp(storefront_contract::SignupRequest {
+            email: form.email.trim().to_owned(),
+            name: form.name.trim().to_owned(),
+            password: form.password.to_string(),
+        })]
+    }
+
+    fn submit_reset_ask(&mut self) -> Vec<Effect> {
+        let form = &mut self.signin;
+        if form.missing(&[(Field::Email, "Enter the e-mail address of your account.")]) {
+            return Vec::new();
+        }
+        form.error = None;
+        form.busy = true;
+        vec![Effect::AskReset {
+            email: form.email.trim().to_owned(),
+        }]
+    }
+
+    fn submit_reset_confirm(&mut self) -> Vec<Effect> {
+        let form = &mut self.signin;
+        if form.missing(&[
+            (Field::Code, "Enter the code from the e-mail."),
+            (Field::Password, "Choose a new password."),
+            (Field::Repeat, "Type the new password again."),
+        ]) || !form.repeated()
+        {
+            return Vec::new();
+        }
+        form.error = None;
+        form.busy = true;
+        vec![Effect::ConfirmReset(storefront_contract::ResetConfirm {
+            email: form.email.trim().to_owned(),
+            code: form.code.trim().to_owned(),
+            password: form.password.to_string(),
+        })]
+    }
+
+    /// A refusal of the new-account or reset steps, said in words beside its field.
+    fn account_refused(&mut self, err: ApiError) {
+        let form = &mut self.signin;
+        form.busy = false;
+        form.notice = None;
+        let (message, field) = match err {
+            ApiError::Refused {
+                code: ErrorCode::RateLimited,
+                ..
+            } => (
+                "Too many attempts. Wait a minute, then try again.".to_owned(),
+                None,
+            ),
+            ApiError::Refused {
+                code: ErrorCode::Conflict,
+                message,
+                ..
+            } if form.mode == Mode::SignUp => (message, Some(Field::Email)),
+            ApiError::Refused { message, field, .. } => (message, Field::named(field.as_deref())),
+            other => (other.to_string(), None),
+        };
+        form.error = Some(message);
+        if let Some(field) = field.filter(|f| form.mode.fields().contains(f)) {
+            form.focus = field;
+        }
+        if matches!(form.focus, Field::Password | Field::Repeat) {
+            // A refused password is typed again, both times.
+            form.password.clear();
+            form.repeat.clear();
+            form.focus = Field::Password;
+        }
+    }
+
+    pub(super) fn signed_up(&mut self, result: ApiResult<LoginResponse>) -> Vec<Effect> {
+        match result {
+            Ok(login) => {
+                self.signin.switch(Mode::SignIn);
+                self.signin.name.clear();
+                self.signed_in(Ok(login))
+            }
+            Err(err) => {
+                self.account_refused(err);
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn reset_asked(&mut self, result: ApiResult<()>) -> Vec<Effect> {
+        match result {
+            Ok(()) => {
+                let form = &mut self.signin;
+                form.busy = false;
+                form.switch(Mode::ResetConfirm);
+                // Whether the address has an account is not known here, nor said.
+                form.notice = Some(format!(
+                    "If {} has an account, a code is on its way to it. It is valid for 30 minutes.",
+                    form.email.trim()
+                ));
+                Vec::new()
+            }
+            Err(err) => {
+                self.account_refused(err);
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn reset_done(&mut self, result: ApiResult<()>) -> Vec<Effect> {
+        match result {
+            Ok(()) => {
+                let form = &mut self.signin;
+                form.busy = false;
+                form.switch(Mode::SignIn);
+                form.notice =
+                    Some("Your password is changed: sign in with the new one.".to_owned());
+                Vec::new()
+            }
+            Err(err) => {
+                self.account_refused(err);
+                Vec::new()
+            }
+        }
     }
 
     pub(super) fn signed_in(&mut self, result: ApiResult<LoginResponse>) -> Vec<Effect> {
@@ -114,6 +396,7 @@ impl App {
         }
         self.signin.password.clear();
         self.signin.error = None;
+        self.signin.notice = None;
         let mut effects = Vec::new();
         if self.settings.remember_session {
             effects.push(Effect::SaveToken(Some(token)));

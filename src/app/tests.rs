@@ -14,6 +14,11 @@ pub fn ch(c: char) -> Msg {
     key(KeyCode::Char(c))
 }
 
+/// A Ctrl chord, as the terminal reports it.
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
 fn types(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(ch(c));
@@ -44,6 +49,224 @@ fn sign_in_submits_the_form_and_masks_nothing_it_sends() {
         }]
     );
     assert!(app.busy());
+}
+
+fn refused(
+    status: u16,
+    code: crate::api::ErrorCode,
+    message: &str,
+    field: Option<&str>,
+) -> crate::api::ApiError {
+    crate::api::ApiError::Refused {
+        status,
+        code,
+        message: message.into(),
+        field: field.map(Into::into),
+        order_id: None,
+    }
+}
+
+fn new_user(email: &str) -> LoginResponse {
+    LoginResponse {
+        token: "new".into(),
+        user: User {
+            id: 9,
+            email: email.into(),
+            name: "Sam Reader".into(),
+            role: storefront_contract::Role::Customer,
+        },
+        expires_at: at("2031-04-01T00:00:00Z"),
+    }
+}
+
+#[test]
+fn a_new_account_is_asked_for_field_by_field_and_signs_in() {
+    let mut app = app(100, 30);
+    // Plain letters are the e-mail's; the chord opens the form.
+    app.update(ch('n'));
+    assert_eq!(app.signin.email, "n");
+    app.update(ctrl('n'));
+    assert_eq!(app.signin.mode, SignInMode::SignUp);
+    app.signin.email.clear();
+    assert_eq!(app.signin.focus, Field::Email);
+    app.update(key(KeyCode::Enter));
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("Enter your e-mail address.")
+    );
+    types(&mut app, " sam@example.com ");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.signin.focus, Field::Name);
+    types(&mut app, "Sam Reader");
+    app.update(key(KeyCode::Down));
+    types(&mut app, "correct horse");
+    app.update(key(KeyCode::Tab));
+    types(&mut app, "correct hors");
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("The two passwords differ: type the new one again.")
+    );
+    assert_eq!(app.signin.focus, Field::Repeat);
+    assert!(app.signin.repeat.is_empty());
+    // Up goes back a field.
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.signin.focus, Field::Password);
+    app.update(key(KeyCode::Down));
+    types(&mut app, "correct horse");
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        [Effect::SignUp(storefront_contract::SignupRequest {
+            email: "sam@example.com".into(),
+            name: "Sam Reader".into(),
+            password: "correct horse".into(),
+        })]
+    );
+    assert!(app.busy());
+    let effects = app.update(Msg::from(Reply::SignedUp(Ok(new_user("sam@example.com")))));
+    assert_eq!(app.screen, Screen::Events);
+    assert!(effects.contains(&Effect::SaveToken(Some("new".into()))));
+    assert_eq!(app.signin.mode, SignInMode::SignIn);
+    assert!(app.signin.password.is_empty() && app.signin.repeat.is_empty());
+}
+
+#[test]
+fn a_refused_account_says_why_beside_the_field() {
+    let mut app = app(100, 30);
+    app.update(ctrl('n'));
+    app.signin.email = "demo@example.com".into();
+    app.signin.name = "Dana".into();
+    app.signin.password = "password1234".into();
+    app.signin.repeat = "password1234".into();
+    app.update(key(KeyCode::Enter));
+    let weak = "That password is one of the most common: choose another.";
+    app.update(Msg::from(Reply::SignedUp(Err(refused(
+        422,
+        crate::api::ErrorCode::Validation,
+        weak,
+        Some("password"),
+    )))));
+    assert_eq!(app.signin.error.as_deref(), Some(weak));
+    assert_eq!(app.signin.focus, Field::Password);
+    assert!(app.signin.password.is_empty() && app.signin.repeat.is_empty());
+    assert_eq!(app.signin.email, "demo@example.com", "nothing else is lost");
+    app.signin.password = "a long phrase".into();
+    app.signin.repeat = "a long phrase".into();
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::from(Reply::SignedUp(Err(refused(
+        409,
+        crate::api::ErrorCode::Conflict,
+        "An account with this e-mail exists: sign in, or reset its password.",
+        None,
+    )))));
+    assert_eq!(app.signin.focus, Field::Email);
+    app.update(Msg::from(Reply::SignedUp(Err(refused(
+        429,
+        crate::api::ErrorCode::RateLimited,
+        "Too many requests.",
+        None,
+    )))));
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("Too many attempts. Wait a minute, then try again.")
+    );
+    // Esc goes back to signing in with the address kept and no secret.
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.signin.mode, SignInMode::SignIn);
+    assert_eq!(app.screen, Screen::SignIn);
+    assert_eq!(app.signin.email, "demo@example.com");
+    assert!(app.signin.password.is_empty());
+    assert_eq!(app.signin.focus, Field::Password);
+}
+
+#[test]
+fn a_forgotten_password_is_changed_by_the_code_from_the_mail() {
+    let mut app = app(100, 30);
+    app.update(ctrl('f'));
+    assert_eq!(app.signin.mode, SignInMode::ResetAsk);
+    types(&mut app, "sam@example.com");
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        [Effect::AskReset {
+            email: "sam@example.com".into()
+        }]
+    );
+    app.update(Msg::from(Reply::ResetAsked(Ok(()))));
+    assert_eq!(app.signin.mode, SignInMode::ResetConfirm);
+    assert_eq!(app.signin.focus, Field::Code);
+    assert!(
+        app.signin
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("If sam@example.com has an account")),
+        "whether it has one is not said"
+    );
+    types(&mut app, "WRONG123");
+    app.update(key(KeyCode::Tab));
+    types(&mut app, "new password!");
+    app.update(key(KeyCode::Tab));
+    types(&mut app, "new password!");
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        [Effect::ConfirmReset(storefront_contract::ResetConfirm {
+            email: "sam@example.com".into(),
+            code: "WRONG123".into(),
+            password: "new password!".into(),
+        })]
+    );
+    app.update(Msg::from(Reply::ResetDone(Err(refused(
+        422,
+        crate::api::ErrorCode::Validation,
+        "That is not the code (4 tries left).",
+        Some("code"),
+    )))));
+    assert_eq!(app.signin.focus, Field::Code);
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("That is not the code (4 tries left).")
+    );
+    assert_eq!(
+        app.signin.password, "new password!",
+        "kept for the right code"
+    );
+    app.signin.code = "K7Q2M9XD".into();
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::from(Reply::ResetDone(Ok(()))));
+    assert_eq!(app.signin.mode, SignInMode::SignIn);
+    assert_eq!(app.signin.email, "sam@example.com");
+    assert!(app.signin.password.is_empty() && app.signin.code.is_empty());
+    assert_eq!(app.signin.focus, Field::Password);
+    assert_eq!(
+        app.signin.notice.as_deref(),
+        Some("Your password is changed: sign in with the new one.")
+    );
+}
+
+#[test]
+fn the_kiosk_the_door_and_the_box_office_offer_no_accounts() {
+    let mut door = door(100, 30);
+    door.update(ctrl('n'));
+    door.update(ctrl('f'));
+    assert_eq!(door.signin.mode, SignInMode::SignIn);
+    let mut office = app(100, 30);
+    office.settings.box_office = true;
+    office.update(ctrl('n'));
+    assert_eq!(office.signin.mode, SignInMode::SignIn);
+    let settings = crate::config::Settings {
+        kiosk: true,
+        remember_session: false,
+        ..crate::config::Settings::default()
+    };
+    let (mut kiosk, _) = App::new(settings, None, tokio::time::Instant::now());
+    kiosk.size = (100, 30);
+    kiosk.update(ch('x'));
+    kiosk.screen = Screen::SignIn;
+    kiosk.update(ctrl('n'));
+    kiosk.update(ctrl('f'));
+    assert_eq!(kiosk.signin.mode, SignInMode::SignIn);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use storefront_contract::{Order, RefundStatus, TicketState, format_amount};
 
 use super::qr::{qr_lines, qr_lines_with_quiet};
 use super::{Ctx, SPINNER, popup};
-use crate::app::{BrowserState, PaymentPhase, cancelling_does};
+use crate::app::{BrowserState, MailPhase, PaymentPhase, cancelling_does};
 use crate::text::{fit, pad, pad_left};
 
 /// Dark modules on light ground, whatever the theme, so that cameras read it.
@@ -169,7 +169,8 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
         .filter(|t| t.state != TicketState::Cancelled)
         .map(|t| format!("{} · {}", t.code, t.entry_name))
         .collect();
-    let below = tickets.len() as u16 + 4;
+    let mail = ticket_mail_lines(ctx, area.width);
+    let below = tickets.len() as u16 + 4 + mail.len() as u16;
     if qr_height + 2 + below > area.height || qr_width > area.width {
         return false;
     }
@@ -198,17 +199,57 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
     frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), code);
     let mut lines: Vec<Line> = vec![Line::styled(url.to_owned(), ctx.theme.muted)];
     lines.extend(tickets.into_iter().map(Line::raw));
+    lines.extend(mail);
     if let Some(kiosk) = &ctx.app.kiosk
         && let Some(left) = crate::app::KioskState::seconds_left(kiosk.reset_at, ctx.app.now)
     {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            format!("Back to the start in {left} s. Enter: done now."),
+            format!("Back to the start in {left} s. Esc: done now."),
             ctx.theme.accent,
         ));
     }
     frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), bottom);
     true
+}
+
+/// "E-mail me my tickets" on a kiosk's paid screen (a blank line first): the address field
+/// and what became of the e-mail. Empty anywhere else.
+fn ticket_mail_lines(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
+    let Some(mail) = ctx.app.ticket_mail() else {
+        return Vec::new();
+    };
+    let theme = &ctx.theme;
+    let label = "E-mail me my tickets: ";
+    let cells = usize::from(width).saturating_sub(label.len()).clamp(8, 36);
+    let mut lines = vec![Line::raw("")];
+    match &mail.phase {
+        MailPhase::Typing | MailPhase::Refused(_) => {
+            lines.push(Line::from(vec![
+                Span::styled(label, theme.title),
+                Span::styled(
+                    crate::text::pad(&mail.address.window(None, cells), cells),
+                    theme.field_focused,
+                ),
+            ]));
+            lines.push(match &mail.phase {
+                MailPhase::Refused(why) => {
+                    Line::styled(crate::text::fit(why, usize::from(width)), theme.error)
+                }
+                _ => Line::styled("Type your address, then Enter.", theme.muted),
+            });
+        }
+        MailPhase::Sending => lines.push(Line::styled("Sending your tickets…", theme.accent)),
+        MailPhase::Sent => lines.push(Line::styled(
+            "✓ Your tickets are on their way by e-mail.",
+            theme.success,
+        )),
+        MailPhase::NoMail(why) => lines.push(Line::styled(
+            crate::text::fit(why, usize::from(width)),
+            theme.muted,
+        )),
+    }
+    lines
 }
 
 pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
@@ -385,11 +426,16 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 lines.push(Line::styled(url.clone(), theme.accent));
                 lines.push(Line::raw(""));
             }
+            let mail = ticket_mail_lines(ctx, text_area.width.saturating_sub(2));
+            if !mail.is_empty() {
+                lines.extend(mail.into_iter().skip(1));
+                lines.push(Line::raw(""));
+            }
             if let Some(kiosk) = &app.kiosk
                 && let Some(left) = crate::app::KioskState::seconds_left(kiosk.reset_at, app.now)
             {
                 lines.push(Line::styled(
-                    format!("Back to the start in {left} s. Enter: done now."),
+                    format!("Back to the start in {left} s. Esc: done now."),
                     theme.accent,
                 ));
             }

@@ -40,6 +40,52 @@ screens!(sign_in, |w, h| {
     app
 });
 
+screens!(sign_up, |w, h| {
+    let mut app = app(w, h);
+    app.update(ctrl('n'));
+    for text in ["sam@example.com", "Sam Reader", "correct horse"] {
+        for c in text.chars() {
+            app.update(ch(c));
+        }
+        app.update(key(crossterm::event::KeyCode::Tab));
+    }
+    app
+});
+
+screens!(sign_up_refused, |w, h| {
+    let mut app = app(w, h);
+    app.update(ctrl('n'));
+    app.signin.email = "demo@example.com".into();
+    app.signin.name = "Dana".into();
+    app.signin.password = "battery staple".into();
+    app.signin.repeat = "battery staple".into();
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::SignedUp(Err(
+        crate::api::ApiError::Refused {
+            status: 409,
+            code: crate::api::ErrorCode::Conflict,
+            message: "An account with this e-mail exists: sign in, or reset its password.".into(),
+            field: None,
+            order_id: None,
+        },
+    ))));
+    app
+});
+
+screens!(reset_code, |w, h| {
+    let mut app = app(w, h);
+    app.update(ctrl('f'));
+    for c in "sam@example.com".chars() {
+        app.update(ch(c));
+    }
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::ResetAsked(Ok(()))));
+    for c in "K7Q2M9XD".chars() {
+        app.update(ch(c));
+    }
+    app
+});
+
 screens!(door_sign_in, |w, h| {
     let mut app = app(w, h);
     app.settings.checkin = true;
@@ -550,6 +596,61 @@ screens!(kiosk_paid, |w, h| {
     payment_ends(&mut app, OrderStatus::Paid);
     app
 });
+
+/// A kiosk's paid screen with an address typed into "E-mail me my tickets".
+fn kiosk_paid_typing(w: u16, h: u16) -> App {
+    let mut app = kiosk_checked_out(w, h, &order(OrderStatus::Pending).checkout_url.unwrap());
+    payment_ends(&mut app, OrderStatus::Paid);
+    for c in "sam@example".chars() {
+        app.update(ch(c));
+    }
+    app
+}
+
+screens!(kiosk_paid_mail_refused, |w, h| {
+    let mut app = kiosk_paid_typing(w, h);
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::TicketsEmailed {
+        order_id: 7,
+        result: Err(crate::api::ApiError::Refused {
+            status: 422,
+            code: crate::api::ErrorCode::Validation,
+            message: "That is not an e-mail address.".into(),
+            field: Some("email".into()),
+            order_id: None,
+        }),
+    }));
+    app
+});
+
+screens!(kiosk_paid_mail_sent, |w, h| {
+    let mut app = kiosk_paid_typing(w, h);
+    for c in ".com".chars() {
+        app.update(ch(c));
+    }
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::TicketsEmailed {
+        order_id: 7,
+        result: Ok(()),
+    }));
+    app
+});
+
+#[test]
+fn the_next_customer_sees_nothing_of_the_last_address() {
+    let mut app = kiosk_paid_typing(100, 30);
+    assert!(render(&app).contains("sam@example"));
+    app.update(key(crossterm::event::KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Start);
+    app.update(ch('x'));
+    let screen = render(&app);
+    assert!(!screen.contains("sam@"), "{screen}");
+    assert!(
+        app.kiosk
+            .as_ref()
+            .is_some_and(|k| k.ticket_mail.address.is_empty())
+    );
+}
 
 screens!(orders_empty, |w, h| {
     let mut app = signed_in(w, h);
