@@ -143,6 +143,11 @@ struct ServeArgs {
     /// Who the e-mails are from: "Venue <box@venue.example>" (needed with --smtp-url).
     #[arg(long, env = "STOREFRONT_MAIL_FROM")]
     mail_from: Option<String>,
+    /// After a crash, how long the e-mails a server was sending wait before another server
+    /// (or this one, restarted) sends them again, the same e-mails; longer than sending a
+    /// batch of 32 can take.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    mail_claim_secs: u64,
     /// No sign-up: only the catalog's users have accounts (a private shop).
     #[arg(long)]
     no_signup: bool,
@@ -160,6 +165,14 @@ const DEMO_MAIL_FROM: &str = "Storefront demo <tickets@demo.storefront.example>"
 impl ServeArgs {
     /// How e-mail is sent: through --smtp-url, or caught in the sandbox for --demo.
     fn mail(&self) -> Result<Option<MailConfig>, String> {
+        let mail = self.mail_transport()?.map(|mut mail| {
+            mail.claim_lapse = Duration::from_secs(self.mail_claim_secs);
+            mail
+        });
+        Ok(mail)
+    }
+
+    fn mail_transport(&self) -> Result<Option<MailConfig>, String> {
         match (&self.smtp_url, &self.mail_from) {
             (Some(url), Some(from)) => Ok(Some(MailConfig::new(
                 MailTransport::Smtp { url: url.clone() },

@@ -51,6 +51,10 @@ pub struct MailConfig {
     pub first_retry: Duration,
     /// The outbox is looked at this often.
     pub sweep_interval: Duration,
+    /// A claim on an e-mail that was not marked within this time lapses, and another sender
+    /// sends it (again, the same e-mail): longer than a batch can take to send, so that only
+    /// a sender that died loses its claims.
+    pub claim_lapse: Duration,
 }
 
 impl MailConfig {
@@ -60,6 +64,7 @@ impl MailConfig {
             from: from.into(),
             first_retry: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(1),
+            claim_lapse: Duration::from_secs(5 * 60),
         }
     }
 }

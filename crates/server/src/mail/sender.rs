@@ -37,6 +37,7 @@ pub struct Mailer {
     transport: Transport,
     first_retry: Duration,
     sweep_interval: Duration,
+    claim_lapse: Duration,
 }
 
 impl Mailer {
@@ -59,6 +60,7 @@ impl Mailer {
             transport,
             first_retry: config.first_retry,
             sweep_interval: config.sweep_interval,
+            claim_lapse: config.claim_lapse,
         })
     }
 
@@ -142,7 +144,9 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::
     let store = state.store();
     let mut tried = 0;
     loop {
-        let claimed = store.claim_mail(time::now(), BATCH).await?;
+        let claimed = store
+            .claim_mail(time::now(), mailer.claim_lapse, BATCH)
+            .await?;
         if claimed.is_empty() {
             return Ok(tried);
         }

@@ -23,9 +23,6 @@ storefront_contract::named_enum! {
     }
 }
 
-/// A claim on an e-mail that was not marked within this time (its sender died) lapses.
-const CLAIM_SECS: i64 = 5 * 60;
-
 /// An e-mail a sender has claimed.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ClaimedMail {
@@ -184,8 +181,10 @@ impl Store {
     pub async fn claim_mail(
         &self,
         now: Timestamp,
+        lapse: std::time::Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedMail>, sqlx::Error> {
+        let lapse = i64::try_from(lapse.as_secs()).unwrap_or(i64::MAX);
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -199,7 +198,7 @@ impl Store {
              RETURNING {CLAIMED_COLUMNS}"
         )))
         .bind(now)
-        .bind(now - CLAIM_SECS)
+        .bind(now.saturating_sub(lapse))
         .bind(limit)
         .fetch_all(&self.write)
         .await

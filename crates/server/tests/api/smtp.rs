@@ -1,6 +1,8 @@
 //! A real SMTP server for the tests: Debian's `python3-aiosmtpd` in a process of its own,
 //! with a handler that keeps each message as a file and refuses, with `550`, any recipient
-//! whose address begins with `bounce`.
+//! whose address begins with `bounce`. A message to an address beginning with `slow` is kept
+//! at once but answered only after five seconds: a sender killed meanwhile has sent an
+//! e-mail it never marked as sent.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -8,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const HANDLER: &str = r#"
-import os, time
+import asyncio, os, time
 
 class Catcher:
     def __init__(self, folder):
@@ -29,6 +31,8 @@ class Catcher:
         with open(name + '.part', 'wb') as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(name + '.part', name)
+        if any(to.startswith('slow') for to in envelope.rcpt_tos):
+            await asyncio.sleep(5)
         return '250 Message accepted for delivery'
 "#;
 
