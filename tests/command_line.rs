@@ -119,6 +119,17 @@ fn server_logs_are_plain_off_a_terminal_or_json_when_asked() {
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["fields"]["message"], "catalog applied", "{json}");
     assert_eq!(value["level"], "INFO");
+    // What was loaded, counted.
+    let demo = include_str!("../assets/demo-catalog.toml");
+    for (field, section) in [
+        ("pages", "[[pages]]"),
+        ("events", "[[events]]"),
+        ("users", "[[users]]"),
+        ("readers", "[[readers]]"),
+    ] {
+        let entries = demo.lines().filter(|l| l.trim() == section).count();
+        assert_eq!(value["fields"][field], entries, "{field}: {json}");
+    }
 }
 
 /// A venue's catalog with fixed times, so that what `catalog check` prints stays the same.

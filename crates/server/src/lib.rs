@@ -95,8 +95,16 @@ fn log_catalog(applied: &catalog::Applied) {
     for warning in &applied.warnings {
         tracing::warn!(warning, "catalog");
     }
+    let holds = applied.holds;
     if !applied.applied {
-        tracing::info!("the catalog is as the database holds it: nothing to change");
+        tracing::info!(
+            pages = holds.pages,
+            events = holds.events,
+            users = holds.users,
+            readers = holds.readers,
+            products = holds.products,
+            "the catalog is as the database holds it: nothing to change"
+        );
         return;
     }
     let count = |change| {
@@ -107,6 +115,11 @@ fn log_catalog(applied: &catalog::Applied) {
             .count()
     };
     tracing::info!(
+        pages = holds.pages,
+        events = holds.events,
+        users = holds.users,
+        readers = holds.readers,
+        products = holds.products,
         added = count(catalog::ChangeKind::Added),
         changed = count(catalog::ChangeKind::Changed),
         retired = count(catalog::ChangeKind::Retired),

@@ -18,6 +18,30 @@ pub struct Applied {
     pub changes: Vec<Change>,
     /// What is allowed but probably not meant (an event already over, or sold out from the start).
     pub warnings: Vec<String>,
+    /// What the catalog holds, whether or not anything changed.
+    pub holds: Holdings,
+}
+
+/// How many of each thing a catalog holds: what the server logs it loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub pages: usize,
+    pub events: usize,
+    pub users: usize,
+    pub readers: usize,
+    pub products: usize,
+}
+
+impl Holdings {
+    pub fn of(plan: &CatalogPlan) -> Holdings {
+        Holdings {
+            pages: plan.pages.len(),
+            events: plan.events.len(),
+            users: plan.users.len(),
+            readers: plan.readers.len(),
+            products: plan.products.len(),
+        }
+    }
 }
 
 /// What `catalog check` and `catalog apply` print: a line per change (`+` added, `~` changed
@@ -95,6 +119,7 @@ async fn run(
         applied: mode == CatalogMode::Apply && !diff.changes.is_empty(),
         changes: diff.changes,
         warnings: plan.warnings(now),
+        holds: Holdings::of(&plan),
     })
 }
 
