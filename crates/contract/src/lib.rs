@@ -533,98 +533,68 @@ pub struct TicketList {
     pub tickets: Vec<Ticket>,
 }
 
-/// What SumUp posts to the webhook, in any of its shapes; never trusted, only a hint of which
-/// checkout to read again from SumUp.
+/// The callbacks SumUp posts to a payment's `return_url`; never trusted, only a hint of which
+/// payment to read again from SumUp. (SumUp's event notifications, `{id, type, created_at,
+/// object}`, are read with SumUp's own crate.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum WebhookNotice {
-    /// SumUp's event notification: `{id, event_type, payload: {checkout_id, …}, timestamp}`.
-    Event {
+pub enum SumUpCallback {
+    /// An online checkout changed: `{event_type: "CHECKOUT_STATUS_CHANGED", id}`.
+    Checkout {
+        event_type: CheckoutCallback,
         id: String,
-        event_type: String,
-        payload: WebhookPayload,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        timestamp: Option<String>,
     },
-    /// An event as SumUp's SDK reads it: `{id, type, created_at, object: {id, type, url}}`.
-    Object {
-        id: String,
-        #[serde(rename = "type")]
-        event_type: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        created_at: Option<String>,
-        object: WebhookObject,
+    /// A card reader payment ended: `{id, event_type: "solo.transaction.updated", payload:
+    /// {client_transaction_id, merchant_code, status}, timestamp}`.
+    Reader {
+        event_type: ReaderCallback,
+        payload: SoloTransaction,
     },
-    /// The callback to a checkout's `return_url`: `{event_type: "CHECKOUT_STATUS_CHANGED", id}`.
-    Callback { event_type: String, id: String },
+    /// A callback of another kind, `{event_type, id}`: taken, and nothing to do.
+    Other { event_type: String, id: String },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookPayload {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkout_id: Option<String>,
-    /// A card reader payment's id (`solo.transaction.updated`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_transaction_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+/// The kind of a checkout's callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckoutCallback {
+    #[serde(rename = "CHECKOUT_STATUS_CHANGED")]
+    StatusChanged,
 }
 
+/// The kind of a reader payment's callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReaderCallback {
+    #[serde(rename = "solo.transaction.updated")]
+    TransactionUpdated,
+}
+
+/// What a reader payment's callback names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookObject {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub object_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+pub struct SoloTransaction {
+    /// The reader payment's id, as the shop made it.
+    pub client_transaction_id: String,
+}
+
+impl SumUpCallback {
+    /// What the callback is about; `None` for callbacks about anything else.
+    pub fn subject(&self) -> Option<NoticeSubject<&str>> {
+        match self {
+            SumUpCallback::Checkout { id, .. } => Some(NoticeSubject::Checkout(id.as_str())),
+            SumUpCallback::Reader { payload, .. } => Some(NoticeSubject::ReaderPayment(
+                payload.client_transaction_id.as_str(),
+            )),
+            SumUpCallback::Other { .. } => None,
+        }
+    }
 }
 
 /// What a SumUp notification is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoticeSubject<'a> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoticeSubject<Id> {
     /// A checkout, by its id.
-    Checkout(&'a str),
+    Checkout(Id),
     /// A card reader payment, by its `client_transaction_id`.
-    ReaderPayment(&'a str),
-}
-
-impl WebhookNotice {
-    /// What the notice is about; `None` for notices about anything else.
-    pub fn subject(&self) -> Option<NoticeSubject<'_>> {
-        match self {
-            WebhookNotice::Event {
-                event_type,
-                payload,
-                ..
-            } if event_type.starts_with("solo.") => payload
-                .client_transaction_id
-                .as_deref()
-                .map(NoticeSubject::ReaderPayment),
-            _ => self.checkout_id().map(NoticeSubject::Checkout),
-        }
-    }
-
-    /// The checkout the notice is about; `None` for notices about anything else.
-    pub fn checkout_id(&self) -> Option<&str> {
-        match self {
-            WebhookNotice::Event {
-                event_type,
-                payload,
-                ..
-            } if event_type.starts_with("checkout.") => payload.checkout_id.as_deref(),
-            WebhookNotice::Object {
-                event_type, object, ..
-            } if event_type.starts_with("checkout.") => Some(&object.id),
-            WebhookNotice::Callback { event_type, id }
-                if event_type == "CHECKOUT_STATUS_CHANGED" =>
-            {
-                Some(id)
-            }
-            _ => None,
-        }
-    }
+    ReaderPayment(Id),
 }
 
 /// How an amount is written for people: `£12.50`, `€3.00`, `12.50 CHF`.
@@ -678,6 +648,37 @@ pub struct ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sumups_callbacks_name_their_payment_and_nothing_else_is_one() {
+        let read = |body: serde_json::Value| serde_json::from_value::<SumUpCallback>(body);
+        let checkout =
+            read(serde_json::json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c1"})).unwrap();
+        assert_eq!(checkout.subject(), Some(NoticeSubject::Checkout("c1")));
+        let reader = read(serde_json::json!({
+            "id": "e1", "event_type": "solo.transaction.updated",
+            "payload": {"client_transaction_id": "rdr-7", "merchant_code": "M", "status": "successful"},
+            "timestamp": "2026-12-01T10:00:00Z"}))
+        .unwrap();
+        assert_eq!(
+            reader.subject(),
+            Some(NoticeSubject::ReaderPayment("rdr-7"))
+        );
+        // Another kind, or a reader's kind without its payload: taken, about nothing.
+        for other in [
+            serde_json::json!({"event_type": "SOMETHING_NEW", "id": "x"}),
+            serde_json::json!({"event_type": "solo.transaction.updated", "id": "x"}),
+        ] {
+            assert_eq!(read(other).unwrap().subject(), None);
+        }
+        for junk in [
+            serde_json::json!({"event_type": "CHECKOUT_STATUS_CHANGED"}),
+            serde_json::json!({"hello": "world"}),
+            serde_json::json!({"event_type": 5, "id": "x"}),
+        ] {
+            assert!(read(junk).is_err());
+        }
+    }
 
     #[test]
     fn event_detail_flattens_the_summary_and_ignores_unknown_fields() {

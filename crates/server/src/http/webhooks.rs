@@ -1,11 +1,15 @@
 //! `POST /webhooks/sumup`: SumUp's notice that a checkout changed (the `return_url` callback
 //! or an event notification), and the page SumUp's hosted checkout sends the buyer back to.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Html;
-use storefront_contract::{NoticeSubject, WebhookNotice};
+use storefront_contract::{NoticeSubject, SumUpCallback};
+use sumup::events::EventNotification;
 
 use crate::error::ApiError;
 use crate::payments::OwnedCheckoutKey;
@@ -13,9 +17,10 @@ use crate::payments::settle::hear_notice;
 use crate::state::AppState;
 
 /// With a signing secret, only a notification signed with it in the last 5 minutes is taken
-/// (checked by SumUp's own SDK); a refused one changes nothing. Either way the body only says
-/// which checkout to read again: it is answered at once, then that checkout is re-read from
-/// SumUp and only SumUp's answer is applied.
+/// (checked by SumUp's own SDK); a refused one changes nothing. SumUp's event notifications
+/// are read with SumUp's own event types, its `return_url` callbacks with ours. Either way
+/// the body only says which payment to read again: it is answered at once, then that payment
+/// is re-read from SumUp and only SumUp's answer is applied.
 pub async fn sumup_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -31,21 +36,79 @@ pub async fn sumup_webhook(
             return Err(ApiError::BadSignature(err.to_string()));
         }
     }
-    let notice: WebhookNotice = serde_json::from_slice(&body).map_err(|err| {
+    let key = match subject(&body)? {
+        Some(NoticeSubject::Checkout(id)) => OwnedCheckoutKey::Id(id),
+        Some(NoticeSubject::ReaderPayment(id)) => OwnedCheckoutKey::ReaderPayment(id),
+        None => return Ok(StatusCode::NO_CONTENT),
+    };
+    hear_notice(state.payments(), key);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which payment a notification (already verified, when it is signed) is about: an event
+/// SumUp's crate reads, else a `return_url` callback; `None` when it is about something else.
+fn subject(body: &[u8]) -> Result<Option<NoticeSubject<String>>, ApiError> {
+    // The signature was checked above; this only reads the event with SumUp's types.
+    match sumup::Client::default().dangerously_parse_unverified_event_notification(body) {
+        Ok(event) => return Ok(event_subject(event)),
+        Err(err) => tracing::debug!(error = %err, "not an event notification; a callback?"),
+    }
+    let callback: SumUpCallback = serde_json::from_slice(body).map_err(|err| {
         ApiError::BadRequest(format!(
             "The body is not a notification SumUp sends: {err}."
         ))
     })?;
-    let key = match notice.subject() {
-        Some(NoticeSubject::Checkout(id)) => OwnedCheckoutKey::Id(id.to_owned()),
-        Some(NoticeSubject::ReaderPayment(id)) => OwnedCheckoutKey::ReaderPayment(id.to_owned()),
-        None => {
-            tracing::info!(?notice, "webhook about something other than a checkout");
-            return Ok(StatusCode::NO_CONTENT);
+    let subject = callback.subject().map(|subject| match subject {
+        NoticeSubject::Checkout(id) => NoticeSubject::Checkout(id.to_owned()),
+        NoticeSubject::ReaderPayment(id) => NoticeSubject::ReaderPayment(id.to_owned()),
+    });
+    if subject.is_none() {
+        heard_of_once("a return_url callback of another kind");
+    }
+    Ok(subject)
+}
+
+/// The checkout an event of SumUp's is about; other events are noted and left.
+fn event_subject(event: EventNotification) -> Option<NoticeSubject<String>> {
+    let checkout = match event {
+        EventNotification::CheckoutCreated(e) => e.object,
+        EventNotification::CheckoutPaid(e) => e.object,
+        EventNotification::CheckoutFailed(e) => e.object,
+        EventNotification::CheckoutExpired(e) => e.object,
+        EventNotification::CheckoutUpdated(e) => e.object,
+        EventNotification::ReaderCreated(e) => {
+            tracing::info!(reader = e.object.id, "SumUp: a reader was paired");
+            return None;
+        }
+        EventNotification::ReaderDeleted(e) => {
+            tracing::info!(reader = e.object.id, "SumUp: a reader was unpaired");
+            return None;
+        }
+        EventNotification::Unknown(e) => {
+            heard_of_once(&e.event_type);
+            return None;
+        }
+        other => {
+            heard_of_once(other.event_type());
+            return None;
         }
     };
-    hear_notice(state.payments(), key);
-    Ok(StatusCode::NO_CONTENT)
+    Some(NoticeSubject::Checkout(checkout.id))
+}
+
+/// Logs an event type this server has nothing to do with, the first time it comes (of the
+/// first few hundred kinds: a sender making up kinds cannot fill the memory).
+fn heard_of_once(event_type: &str) {
+    static HEARD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut heard = HEARD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if heard.len() < 256 && heard.insert(event_type.to_owned()) {
+        tracing::info!(
+            event_type,
+            "SumUp notification of a kind this shop does not act on"
+        );
+    }
 }
 
 /// Where SumUp's hosted page sends the buyer after paying.

@@ -79,6 +79,11 @@ pub struct SandboxState {
 }
 
 impl SandboxState {
+    /// Where the sandbox's API is, as SumUp's `https://api.sumup.com`.
+    pub(super) fn api_origin(&self) -> String {
+        format!("{}{SANDBOX_PATH}", self.public_url)
+    }
+
     /// Fails only when no HTTP client (for webhooks) can be built.
     pub fn new(
         store: Store,

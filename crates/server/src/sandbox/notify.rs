@@ -7,7 +7,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::SandboxState;
-use storefront_contract::CheckoutStatus;
+use storefront_contract::{CheckoutCallback, CheckoutStatus, SumUpCallback};
 
 use crate::store::SandboxCheckoutRow;
 use crate::time;
@@ -38,22 +38,43 @@ pub(super) fn checkout_changed(state: &SandboxState, row: &SandboxCheckoutRow) {
     if options.return_url_callbacks
         && let Some(url) = &row.return_url
     {
-        let body = json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": row.id});
-        deliver(state, url.clone(), body.to_string());
+        let body = SumUpCallback::Checkout {
+            event_type: CheckoutCallback::StatusChanged,
+            id: row.id.clone(),
+        };
+        deliver(state, url.clone(), json!(body).to_string());
     }
     if options.event_notifications {
-        let body = json!({
-            "id": uuid::Uuid::new_v4().to_string(),
-            "event_type": "checkout.status.updated",
-            "payload": {
-                "checkout_id": row.id,
-                "reference": row.reference,
-                "status": row.status,
-            },
-            "timestamp": time::to_utc(time::now()),
-        });
-        deliver(state, state.events_url.clone(), body.to_string());
+        deliver(
+            state,
+            state.events_url.clone(),
+            checkout_event(row, &state.api_origin()).to_string(),
+        );
     }
+}
+
+/// SumUp's event notification about a checkout, as SumUp's SDKs read it: `{id, type,
+/// created_at, object: {id, type, url}}`, the type named by SumUp's crate.
+fn checkout_event(row: &SandboxCheckoutRow, api_origin: &str) -> serde_json::Value {
+    use sumup::checkouts::{CheckoutExpired, CheckoutFailed, CheckoutPaid, CheckoutUpdated};
+    use sumup::events::EventSpec;
+    let event_type = match row.status {
+        CheckoutStatus::Paid => CheckoutPaid::EVENT_TYPE,
+        CheckoutStatus::Failed => CheckoutFailed::EVENT_TYPE,
+        CheckoutStatus::Expired => CheckoutExpired::EVENT_TYPE,
+        CheckoutStatus::Pending => CheckoutUpdated::EVENT_TYPE,
+    };
+    let object = sumup::events::EventObject {
+        id: row.id.clone(),
+        object_type: "checkout".to_owned(),
+        url: format!("{api_origin}/v0.1/checkouts/{}", row.id),
+    };
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "type": event_type,
+        "created_at": time::to_utc(time::now()),
+        "object": object,
+    })
 }
 
 /// A reader payment's outcome goes to its `return_url` as SumUp's Cloud API sends it
@@ -129,6 +150,50 @@ mod tests {
             .map(|wait| wait.as_secs() / 60)
             .collect();
         assert_eq!(minutes, [1, 5, 20, 120]);
+    }
+
+    #[test]
+    fn checkout_events_read_as_sumups_own_event_types() {
+        use sumup::events::EventNotification;
+        let client = sumup::Client::default();
+        for (status, kind) in [
+            (CheckoutStatus::Paid, "paid"),
+            (CheckoutStatus::Failed, "failed"),
+            (CheckoutStatus::Expired, "expired"),
+            (CheckoutStatus::Pending, "updated"),
+        ] {
+            let row = SandboxCheckoutRow {
+                id: "c-42".into(),
+                reference: "order-7".into(),
+                merchant_code: "MSANDBOX".into(),
+                amount: 1400,
+                currency: "GBP".into(),
+                description: None,
+                return_url: None,
+                redirect_url: None,
+                status,
+                created_at: 0,
+                reader_id: None,
+            };
+            let body = checkout_event(&row, "http://127.0.0.1:9/sumup-sandbox").to_string();
+            let event = client
+                .dangerously_parse_unverified_event_notification(body.as_bytes())
+                .unwrap_or_else(|err| panic!("{body}: {err}"));
+            assert_eq!(event.event_type(), format!("checkouts.{kind}"));
+            let object = match event {
+                EventNotification::CheckoutPaid(e) => e.object,
+                EventNotification::CheckoutFailed(e) => e.object,
+                EventNotification::CheckoutExpired(e) => e.object,
+                EventNotification::CheckoutUpdated(e) => e.object,
+                other => panic!("not a checkout event: {other:?}"),
+            };
+            assert_eq!(object.id, "c-42");
+            assert_eq!(object.object_type, "checkout");
+            assert_eq!(
+                object.url,
+                "http://127.0.0.1:9/sumup-sandbox/v0.1/checkouts/c-42"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use storefront_server::sandbox::{SANDBOX_PATH, SIGNATURE_HEADER, SandboxOptions, sign};
 use sumup::SdkError;
-use sumup::checkouts::{CreateRequest, HostedCheckout, ListParams};
+use sumup::checkouts::{
+    CheckoutCreated, CheckoutExpired, CheckoutFailed, CheckoutPaid, CheckoutUpdated, CreateRequest,
+    HostedCheckout, ListParams,
+};
+use sumup::events::EventSpec;
 use sumup::transactions::{GetParams, RefundErrorBody, RefundRequest};
 
 use crate::common::*;
@@ -463,12 +467,7 @@ async fn only_signed_fresh_notifications_are_taken() {
         .execute(&mut *app.server.state().store().connection().await.unwrap())
         .await
         .ok();
-    let event = json!({
-        "id": "evt_1",
-        "event_type": "checkout.status.updated",
-        "payload": {"checkout_id": checkout, "reference": format!("order-{order}"), "status": "PAID"},
-        "timestamp": chrono::Utc::now().to_rfc3339(),
-    });
+    let event = sdk_event(CheckoutPaid::EVENT_TYPE, "evt_1", &checkout);
     let body = event.to_string();
     let now = time_now();
     for (signature, why) in [
@@ -499,6 +498,30 @@ async fn only_signed_fresh_notifications_are_taken() {
         StatusCode::NO_CONTENT
     );
     app.until_stored_status(order, "paid").await;
+    // The same notification again (SumUp retries; anyone may replay it within the 5
+    // minutes): taken, and the order is paid once.
+    let paid_at = || async {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT paid_at FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
+            .await
+            .unwrap()
+    };
+    let first = paid_at().await;
+    assert_eq!(
+        post_webhook(&app, &event, Some(sign(SECRET, now, body.as_bytes()))).await,
+        StatusCode::NO_CONTENT
+    );
+    app.server.notices_handled().await;
+    assert_eq!(stored_status(&app, order).await, "paid");
+    assert_eq!(paid_at().await, first, "settled once");
+}
+
+/// An event notification as SumUp sends it and SumUp's SDKs read it.
+fn sdk_event(event_type: &str, id: &str, checkout: &str) -> Value {
+    json!({"id": id, "type": event_type, "created_at": chrono::Utc::now().to_rfc3339(),
+           "object": {"id": checkout, "type": "checkout",
+                      "url": format!("https://api.sumup.com/v0.1/checkouts/{checkout}")}})
 }
 
 #[tokio::test]
@@ -506,7 +529,7 @@ async fn every_kind_of_notification_is_read_again_from_sumup() {
     let app = signed_shop(false, false).await;
     let ann = app.ann().await;
     let mut orders = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..6 {
         app.buy(&ann, VILLAGE_FETE, 1, None).await;
         let (order, url) = app.checkout_ok(&ann, None).await;
         app.press(&url, "pay").await;
@@ -521,42 +544,66 @@ async fn every_kind_of_notification_is_read_again_from_sumup() {
             .unwrap();
         orders.push((order, checkout));
     }
-    let bodies = [
+    let mut bodies = vec![
         // The return_url callback.
         json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": orders[0].1}),
-        // The SDK's event shape.
-        json!({"id": "evt_2", "type": "checkout.paid", "created_at": "2026-11-30T10:00:00Z",
-               "object": {"id": orders[1].1, "type": "checkout",
-                          "url": "https://api.sumup.com/v0.1/checkouts/x"}}),
-        // An event that says FAILED: the body is never trusted, SumUp says PAID.
-        json!({"id": "evt_3", "event_type": "checkout.status.updated",
-               "payload": {"checkout_id": orders[2].1, "status": "FAILED"},
-               "timestamp": "2026-11-30T10:00:00Z"}),
     ];
+    // Each checkout event SumUp's SDKs name, whatever it says: the body is never trusted,
+    // SumUp (read again) says PAID.
+    for (i, event_type) in [
+        CheckoutCreated::EVENT_TYPE,
+        CheckoutPaid::EVENT_TYPE,
+        CheckoutFailed::EVENT_TYPE,
+        CheckoutExpired::EVENT_TYPE,
+        CheckoutUpdated::EVENT_TYPE,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        bodies.push(sdk_event(event_type, &format!("evt_{i}"), &orders[i + 1].1));
+    }
     for body in &bodies {
         let signature = sign(SECRET, time_now(), body.to_string().as_bytes());
         assert_eq!(
             post_webhook(&app, body, Some(signature)).await,
-            StatusCode::NO_CONTENT
+            StatusCode::NO_CONTENT,
+            "{body}"
         );
     }
     for (order, _) in &orders {
         app.until_stored_status(*order, "paid").await;
     }
-    // About something else: taken and ignored.
-    let member = json!({"id": "evt_4", "type": "member.created", "created_at": "2026-11-30T10:00:00Z",
-                        "object": {"id": "m1", "type": "member", "url": "https://api.sumup.com/x"}});
-    let signature = sign(SECRET, time_now(), member.to_string().as_bytes());
-    assert_eq!(
-        post_webhook(&app, &member, Some(signature)).await,
-        StatusCode::NO_CONTENT
-    );
-    let junk = json!({"hello": "world"});
-    let signature = sign(SECRET, time_now(), junk.to_string().as_bytes());
-    assert_eq!(
-        post_webhook(&app, &junk, Some(signature)).await,
-        StatusCode::BAD_REQUEST
-    );
+    // About something else, or of a kind SumUp may add: taken (2xx, or SumUp would retry it)
+    // and left.
+    for other in [
+        json!({"id": "evt_m", "type": "members.created", "created_at": "2026-11-30T10:00:00Z",
+               "object": {"id": "m1", "type": "member", "url": "https://api.sumup.com/x"}}),
+        json!({"id": "evt_u", "type": "checkouts.disputed", "created_at": "2026-11-30T10:00:00Z",
+               "object": {"id": "c1", "type": "checkout", "url": "https://api.sumup.com/x"}}),
+        json!({"id": "evt_r", "type": "readers.created", "created_at": "2026-11-30T10:00:00Z",
+               "object": {"id": "rdr_1", "type": "reader", "url": "https://api.sumup.com/x"}}),
+        json!({"event_type": "SOMETHING_ELSE", "id": "x"}),
+    ] {
+        let signature = sign(SECRET, time_now(), other.to_string().as_bytes());
+        assert_eq!(
+            post_webhook(&app, &other, Some(signature)).await,
+            StatusCode::NO_CONTENT,
+            "{other}"
+        );
+    }
+    for junk in [
+        json!({"hello": "world"}),
+        // An event whose time is not a time is not SumUp's.
+        json!({"id": "e", "type": "checkouts.paid", "created_at": "yesterday",
+               "object": {"id": "c", "type": "checkout", "url": "u"}}),
+    ] {
+        let signature = sign(SECRET, time_now(), junk.to_string().as_bytes());
+        assert_eq!(
+            post_webhook(&app, &junk, Some(signature)).await,
+            StatusCode::BAD_REQUEST,
+            "{junk}"
+        );
+    }
 }
 
 #[tokio::test]
