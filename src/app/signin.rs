@@ -288,6 +288,11 @@ impl App {
         form.notice = None;
         let (message, field) = match err {
             ApiError::Refused {
+                status: 503,
+                message,
+                ..
+            } => (message, None),
+            ApiError::Refused {
                 code: ErrorCode::RateLimited,
                 ..
             } => (
@@ -372,6 +377,12 @@ impl App {
             Err(err) if self.is_box_office() => return self.box_office_refused(&err),
             Err(err) => {
                 self.signin.error = Some(match &err {
+                    // Busy (every password hasher at work): the server says when to retry.
+                    ApiError::Refused {
+                        status: 503,
+                        message,
+                        ..
+                    } => message.clone(),
                     ApiError::Refused { code, .. } if *code == ErrorCode::InvalidCredentials => {
                         "That email and password do not match. Check them and try again.".to_owned()
                     }

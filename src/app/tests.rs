@@ -291,6 +291,22 @@ fn a_wrong_password_is_said_inline_and_cleared() {
 }
 
 #[test]
+fn a_busy_server_says_so_on_sign_in() {
+    let mut app = app(100, 30);
+    app.signin.password = "demo".into();
+    app.update(Msg::from(Reply::SignedIn(Err(refused(
+        503,
+        crate::api::ErrorCode::RateLimited,
+        "Many people are signing in at once. Try again in a moment.",
+        None,
+    )))));
+    assert_eq!(
+        app.signin.error.as_deref(),
+        Some("Many people are signing in at once. Try again in a moment.")
+    );
+}
+
+#[test]
 fn the_server_out_of_reach_is_named_on_sign_in() {
     let mut app = app(100, 30);
     app.update(Msg::from(Reply::SignedIn(Err(

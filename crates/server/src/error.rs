@@ -44,6 +44,9 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("Too many failed sign-in attempts. Wait a minute and try again.")]
     RateLimited { retry_after_secs: u64 },
+    /// Every password hasher is busy: the caller comes back in a moment.
+    #[error("Many people are signing in at once. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
     #[error("{message}")]
     PaymentProvider {
         message: String,
@@ -88,6 +91,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PaymentProvider { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,7 +114,7 @@ impl ApiError {
             ApiError::IdempotencyInProgress => ErrorCode::IdempotencyInProgress,
             ApiError::Validation { .. } => ErrorCode::Validation,
             ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
-            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::RateLimited { .. } | ApiError::Busy { .. } => ErrorCode::RateLimited,
             ApiError::PaymentProvider { .. } => ErrorCode::PaymentProviderError,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
@@ -146,7 +150,9 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } =
+            self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -5,6 +5,7 @@ mod capacity;
 pub mod catalog;
 mod credentials;
 mod error;
+mod hashing;
 mod html;
 mod http;
 pub mod mail;
@@ -68,6 +69,8 @@ pub struct ServerConfig {
     pub mail: Option<mail::MailConfig>,
     /// Buyers may make accounts of their own (`serve --no-signup` turns it off).
     pub signup: bool,
+    /// Threads hashing passwords, each with a queue of 32; `None`: one per core.
+    pub password_hashers: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +89,7 @@ impl Default for ServerConfig {
             timezone: "UTC".to_owned(),
             mail: None,
             signup: true,
+            password_hashers: None,
         }
     }
 }
@@ -286,7 +290,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     );
     let state = AppState::new(payments.clone(), config.webhook_secret.clone(), timezone)
         .await?
-        .with_signup(config.signup);
+        .with_signup(config.signup)
+        .with_hashes(match config.password_hashers {
+            Some(threads) => hashing::HashPool::new(threads, threads * hashing::QUEUE_PER_THREAD),
+            None => hashing::HashPool::for_this_machine(),
+        });
     let given = state
         .store()
         .give_ticket_pages(credentials::new_ticket_secret)

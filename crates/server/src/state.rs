@@ -1,6 +1,7 @@
 //! The state every request handler shares: the store, the payments context, the deployment's
 //! currency and zone, the webhook secret, and the signal that the server is stopping.
 
+use crate::hashing::HashPool;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     stopping: Arc<watch::Sender<bool>>,
     /// Buyers may make accounts of their own (not `serve --no-signup`).
     signup_open: bool,
+    /// Where passwords are hashed: a few threads and a short queue.
+    hashes: HashPool,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             timezone,
             webhook_secret: webhook_secret.map(Arc::from),
             stopping: Arc::new(watch::Sender::new(false)),
+            hashes: HashPool::for_this_machine(),
             signup_open: true,
         })
     }
@@ -57,6 +61,17 @@ impl AppState {
     /// Whether buyers may make accounts of their own.
     pub fn signup_open(&self) -> bool {
         self.signup_open
+    }
+
+    /// Hashes passwords on threads of their own, a few at a time (or says it is busy).
+    pub fn hashes(&self) -> &HashPool {
+        &self.hashes
+    }
+
+    /// The pool passwords are hashed on.
+    pub fn with_hashes(mut self, hashes: HashPool) -> AppState {
+        self.hashes = hashes;
+        self
     }
 
     pub fn store(&self) -> &Store {

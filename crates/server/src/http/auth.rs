@@ -9,10 +9,11 @@ use storefront_contract::{
 
 use super::extract::{ApiJson, AuthUser, BearerToken, ClientAddress};
 use crate::credentials::{
-    FAILURE_WINDOW_SECS, SESSION_LIFETIME_SECS, decoy_hash, hash_password, login_allowed,
-    new_reset_code, new_token, password_problem, reset_code_hash, token_hash, verify_password,
+    FAILURE_WINDOW_SECS, SESSION_LIFETIME_SECS, decoy_hash, login_allowed, new_reset_code,
+    new_token, password_problem, reset_code_hash, token_hash,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::hashing::{HashPool, PoolError};
 use crate::state::AppState;
 use crate::store::ResetCheck;
 use crate::time::{self, to_utc};
@@ -50,10 +51,11 @@ pub async fn login(
         Some((user, hash, disabled)) => (Some((user, disabled)), hash),
         None => (None, decoy_hash().to_owned()),
     };
-    let password = request.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    let matches = state
+        .hashes()
+        .verify(request.password, hash)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(hashers_busy)?;
     let user = match user {
         // Said only to someone who knows the password.
         Some((_, true)) if matches => return Err(ApiError::AccountDisabled),
@@ -123,6 +125,16 @@ async fn throttle(state: &AppState, key: &str, address: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Every hasher busy: `503`, to come back in a second; the pool stopping: the server is.
+fn hashers_busy(err: PoolError) -> ApiError {
+    match err {
+        PoolError::Busy => ApiError::Busy {
+            retry_after_secs: 1,
+        },
+        PoolError::Stopped => ApiError::internal(err),
+    }
+}
+
 /// An e-mail address as an account holds it (trimmed, lower-cased); `422` if it is not one.
 fn account_email(text: &str) -> ApiResult<String> {
     if text.len() > MAX_EMAIL_BYTES {
@@ -137,7 +149,7 @@ fn account_email(text: &str) -> ApiResult<String> {
 }
 
 /// A new password, checked by the rule and hashed off the async threads.
-async fn new_password_hash(password: String, email: &str) -> ApiResult<String> {
+async fn new_password_hash(hashes: &HashPool, password: String, email: &str) -> ApiResult<String> {
     if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::validation(
             "password",
@@ -147,9 +159,10 @@ async fn new_password_hash(password: String, email: &str) -> ApiResult<String> {
     if let Some(problem) = password_problem(&password, email) {
         return Err(ApiError::validation("password", problem.message()));
     }
-    tokio::task::spawn_blocking(move || hash_password(&password))
+    hashes
+        .hash(password)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(hashers_busy)?
         .map_err(ApiError::internal)
 }
 
@@ -173,7 +186,7 @@ pub async fn signup(
             format!("Give a name of 1 to {MAX_NAME_CHARS} characters."),
         ));
     }
-    let hash = new_password_hash(request.password, &email).await?;
+    let hash = new_password_hash(state.hashes(), request.password, &email).await?;
     let now = time::now();
     let Some(user) = state.store().sign_up(&email, name, &hash, now).await? else {
         return Err(ApiError::Conflict(
@@ -242,7 +255,7 @@ pub async fn reset_confirm(
     if request.code.len() > 20 {
         return Err(ApiError::validation("code", "That is not the code."));
     }
-    let hash = new_password_hash(request.password, &email).await?;
+    let hash = new_password_hash(state.hashes(), request.password, &email).await?;
     let check = state
         .store()
         .confirm_reset(&email, &reset_code_hash(&request.code), &hash, time::now())

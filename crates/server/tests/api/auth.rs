@@ -263,3 +263,59 @@ async fn internal_errors_show_no_internals() {
         answer.text
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_past_the_hashers_is_told_to_come_back() {
+    // One hashing thread and a queue of 32.
+    let app = TestApp::with_config(storefront_server::ServerConfig {
+        password_hashers: Some(1),
+        ..TestApp::config().await
+    })
+    .await;
+    // Half right, half for addresses with no account (each its own, so that no throttle
+    // counts them together).
+    let attempts = (0..80).map(|i| {
+        let client = app.client.clone();
+        let url = app.url("/auth/login");
+        async move {
+            let body = if i % 2 == 0 {
+                json!({"email": "ann@example.com", "password": "ann-pass"})
+            } else {
+                json!({"email": format!("nobody{i}@example.com"), "password": "guess"})
+            };
+            let response = client.post(url).json(&body).send().await.unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (i, status, retry_after, body)
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let mut busy = 0;
+    for (i, status, retry_after, body) in &answers {
+        match *status {
+            StatusCode::OK => assert_eq!(i % 2, 0, "{body}"),
+            StatusCode::UNAUTHORIZED => assert_eq!(i % 2, 1, "{body}"),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(retry_after.as_deref(), Some("1"));
+                assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(busy > 0, "80 at once past one hasher and 32 places");
+    assert!(busy < 80, "the first ones are hashed");
+    // The burst over, sign-in works again.
+    let answer = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "ann@example.com", "password": "ann-pass"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+}
