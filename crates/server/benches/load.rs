@@ -9,7 +9,8 @@
 //!
 //! `cargo bench -p storefront-server --bench load`, or with options after `--`:
 //! `--secs 10`, `--rounds 3`, `--concurrency 1,8,32`,
-//! `--setups sqlite-file,sqlite-memory,postgres,postgres-2`.
+//! `--setups sqlite-file,sqlite-memory,postgres,postgres-2`, `--sold 100000` (tickets of the
+//! event sold before the run: a purchase must cost the same after them).
 //! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -62,6 +63,8 @@ impl Setup {
 
 struct Options {
     secs: u64,
+    /// Tickets of the event already sold when the run starts.
+    sold: i64,
     rounds: usize,
     concurrency: Vec<usize>,
     setups: Vec<Setup>,
@@ -70,6 +73,7 @@ struct Options {
 fn options() -> Options {
     let mut options = Options {
         secs: 5,
+        sold: 0,
         rounds: 3,
         concurrency: vec![1, 8, 32],
         setups: vec![
@@ -84,6 +88,7 @@ fn options() -> Options {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--secs" => options.secs = args.next().unwrap().parse().unwrap(),
+            "--sold" => options.sold = args.next().unwrap().parse().unwrap(),
             "--rounds" => options.rounds = args.next().unwrap().parse().unwrap(),
             "--concurrency" => {
                 options.concurrency = args
@@ -289,7 +294,27 @@ struct Measured {
     steps: String,
 }
 
-async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
+/// Sells `sold` tickets of the event before the run, as paid tickets of the first buyer, in
+/// one statement (the kept counts follow them, as for any ticket).
+async fn presell(server: &RunningServer, sold: i64) {
+    if sold == 0 {
+        return;
+    }
+    let mut conn = server.state().store().connection().await.unwrap();
+    sqlx::query(
+        "INSERT INTO tickets (code, event_id, user_id, cost, state, created_at) \
+         SELECT 'SOLD-' || CAST(n AS TEXT), (SELECT id FROM events WHERE slug = 'big-night'), \
+                (SELECT MIN(id) FROM users), 1250, 'confirmed', 0 \
+         FROM (WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $1) \
+               SELECT n FROM s) AS numbers",
+    )
+    .bind(sold)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+}
+
+async fn run(setup: Setup, concurrency: usize, secs: u64, presold: i64) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let smtp = (setup == Setup::SqliteFileMail).then(|| {
         assert!(
@@ -299,6 +324,7 @@ async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
         smtp::SmtpServer::start()
     });
     let servers = start(setup, concurrency, &dir, smtp.as_ref()).await;
+    presell(&servers[0], presold).await;
     let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -345,7 +371,7 @@ async fn run(setup: Setup, concurrency: usize, secs: u64) -> Measured {
         .json()
         .await
         .unwrap();
-    let sold = event["sold"].as_u64().unwrap() as usize;
+    let sold = event["sold"].as_u64().unwrap() as usize - presold as usize;
     let steps = format!(
         "{:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {}",
         percentile(&mut times.buy, 0.5),
@@ -398,10 +424,12 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "{} s per run, {} rounds on {} cores; times in ms (p50 / p99) of the median round\n",
+        "{} s per run, {} rounds on {} cores, {} tickets sold before each run; times in ms \
+         (p50 / p99) of the median round\n",
         options.secs,
         options.rounds,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        options.sold,
     );
     println!(
         "| setup         |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
@@ -415,7 +443,7 @@ fn main() {
                 options.setups.iter().map(|_| Vec::new()).collect();
             for _ in 0..options.rounds.max(1) {
                 for (setup, rounds) in options.setups.iter().zip(&mut measured) {
-                    rounds.push(run(*setup, concurrency, options.secs).await);
+                    rounds.push(run(*setup, concurrency, options.secs, options.sold).await);
                 }
             }
             for (setup, rounds) in options.setups.iter().zip(measured) {

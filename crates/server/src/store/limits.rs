@@ -73,19 +73,19 @@ impl Store {
         user_id: i64,
         page_id: Option<i64>,
     ) -> Result<Vec<CartEvent>, sqlx::Error> {
-        sqlx::query_as(
+        // Whether paid tickets fill the event: from the kept counts, not ticket by ticket.
+        sqlx::query_as(concat!(
             "SELECT e.id, e.name, COUNT(*) AS pending, e.max_per_order, \
-                    CAST(CASE WHEN e.ticket_count IS NOT NULL AND \
-                      (SELECT COUNT(*) FROM tickets p WHERE p.event_id = e.id \
-                         AND p.state IN ('confirmed', 'checked_in')) >= e.ticket_count \
-                    THEN 1 ELSE 0 END AS BIGINT) AS full \
+                    CAST(CASE WHEN e.ticket_count IS NOT NULL AND ",
+            paid_of_event!(),
+            " >= e.ticket_count THEN 1 ELSE 0 END AS BIGINT) AS full \
              FROM tickets t JOIN events e ON e.id = t.event_id \
              JOIN calendars c ON c.id = e.calendar_id \
              WHERE t.user_id = $1 AND t.state = 'pending' \
                AND ($2 IS NULL OR c.page_id = $2) \
              GROUP BY e.id, e.name, e.max_per_order, e.ticket_count \
-             ORDER BY e.id",
-        )
+             ORDER BY e.id"
+        ))
         .bind(user_id)
         .bind(page_id)
         .fetch_all(&self.read)

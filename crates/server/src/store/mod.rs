@@ -17,6 +17,17 @@ macro_rules! held_of_event {
     };
 }
 
+/// A SQL expression for what event `e` has sold and been paid for (confirmed and checked in),
+/// from the kept counts.
+macro_rules! paid_of_event {
+    () => {
+        "(SELECT CAST(COALESCE(SUM(k.confirmed + k.checked_in), 0) AS BIGINT) \
+           FROM (SELECT confirmed, checked_in FROM ticket_counts WHERE event_id = e.id \
+                 UNION ALL SELECT confirmed, checked_in FROM ticket_count_deltas \
+                 WHERE event_id = e.id) k)"
+    };
+}
+
 mod accounts;
 mod box_office;
 pub(crate) mod cart;
