@@ -265,7 +265,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
                 // The server reaches its own sandbox over loopback, whatever the public URL.
                 base_url: format!("{local_origin}{}", sandbox::SANDBOX_PATH),
                 api_key: "sandbox".to_owned(),
-                merchant_code: "MSANDBOX".to_owned(),
+                merchant_code: sandbox::SANDBOX_MERCHANT.to_owned(),
                 timeout: std::time::Duration::from_secs(10),
             },
             Some(sandbox::SandboxState::new(

@@ -2,6 +2,7 @@
 //! with SumUp's JSON shapes (fields without a value left out) and error bodies.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +11,8 @@ use serde_json::{Map, Value, json};
 use storefront_contract::{CheckoutStatus, Money};
 
 use super::{
-    SANDBOX_PATH, SandboxState, internal, notify, problem, refusal, resource_not_found, sumup_error,
+    BodyError, SANDBOX_PATH, SandboxState, body_problem, internal, json_body, notify, problem,
+    refusal, resource_not_found, sumup_error,
 };
 use crate::store::{
     NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
@@ -139,18 +141,30 @@ pub(super) async fn checkout_answer(
 pub(super) async fn create_checkout(
     State(state): State<SandboxState>,
     headers: HeaderMap,
-    body: Option<Json<Value>>,
+    body: Bytes,
 ) -> Response {
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let Some(Json(body)) = body else {
-        return sumup_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID",
-            "Request body must be JSON",
-            None,
-        );
+    // The checkouts API answers in its older error shape.
+    let body = match json_body(&headers, &body) {
+        Ok(Some(body)) => body,
+        Ok(None) | Err(BodyError::NotJson(_)) => {
+            return sumup_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID",
+                "Request body must be JSON",
+                None,
+            );
+        }
+        Err(BodyError::NotJsonType) => {
+            return sumup_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Request body must be sent as application/json",
+                None,
+            );
+        }
     };
     let text = |name: &str| {
         body.get(name)
@@ -308,6 +322,8 @@ pub(super) async fn deactivate_checkout(
 #[derive(Deserialize)]
 pub(super) struct TransactionQuery {
     id: Option<String>,
+    transaction_code: Option<String>,
+    foreign_transaction_id: Option<String>,
     client_transaction_id: Option<String>,
 }
 
@@ -322,22 +338,26 @@ pub(super) async fn get_transaction(
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let found = match (query.id, query.client_transaction_id) {
-        (Some(id), _) => state.store.sandbox_transaction(&merchant, &id).await,
-        (None, Some(client_id)) => {
-            state
-                .store
-                .sandbox_transaction_of_reader_payment(&merchant, &client_id)
-                .await
-        }
-        (None, None) => {
-            return sumup_error(
-                StatusCode::BAD_REQUEST,
-                "MISSING",
-                "Validation error",
-                Some("id"),
-            );
-        }
+    let store = &state.store;
+    let found = if let Some(id) = &query.id {
+        store.sandbox_transaction(&merchant, id).await
+    } else if let Some(code) = &query.transaction_code {
+        store.sandbox_transaction_by_code(&merchant, code).await
+    } else if let Some(reference) = &query.foreign_transaction_id {
+        store
+            .sandbox_transaction_by_reference(&merchant, reference)
+            .await
+    } else if let Some(client_id) = &query.client_transaction_id {
+        store
+            .sandbox_transaction_of_reader_payment(&merchant, client_id)
+            .await
+    } else {
+        return sumup_error(
+            StatusCode::BAD_REQUEST,
+            "MISSING",
+            "Validation error",
+            Some("id"),
+        );
     };
     match found {
         Ok(Some(transaction)) => Json(transaction_json(&transaction, true)).into_response(),
@@ -346,17 +366,119 @@ pub(super) async fn get_transaction(
     }
 }
 
+#[derive(Deserialize)]
+pub(super) struct HistoryQuery {
+    limit: Option<String>,
+    order: Option<String>,
+}
+
+/// `GET /v2.1/merchants/{merchant}/transactions/history?limit=&order=`: the merchant's
+/// transactions, oldest first (`order=descending`: newest first), 10 unless `limit` says.
+pub(super) async fn transaction_history(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let limit = match query.limit.as_deref().map(str::parse::<i64>) {
+        None => 10,
+        Some(Ok(limit)) if (1..=1000).contains(&limit) => limit,
+        Some(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "INVALID",
+                "Bad Request",
+                "limit must be a positive integer (at most 1000).",
+            );
+        }
+    };
+    let newest_first = match query.order.as_deref() {
+        None | Some("ascending") => false,
+        Some("descending") => true,
+        Some(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "INVALID",
+                "Bad Request",
+                "order must be ascending or descending.",
+            );
+        }
+    };
+    match state
+        .store
+        .sandbox_transaction_history(&merchant, newest_first, limit)
+        .await
+    {
+        Ok(rows) => {
+            let items: Vec<Value> = rows
+                .iter()
+                .map(|t| {
+                    let mut item = transaction_json(t, true);
+                    if let Value::Object(fields) = &mut item {
+                        fields.insert("transaction_id".to_owned(), json!(t.id));
+                        fields.insert("type".to_owned(), json!("PAYMENT"));
+                    }
+                    item
+                })
+                .collect();
+            Json(json!({"items": items, "links": []})).into_response()
+        }
+        Err(err) => internal(err),
+    }
+}
+
+/// `GET /v1/merchants/{merchant}`: the sandbox's merchant, whatever its code.
+pub(super) async fn merchant(headers: HeaderMap, Path(merchant): Path<String>) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    Json(json!({
+        "merchant_code": merchant,
+        "country": "GB",
+        "default_currency": "GBP",
+        "default_locale": "en-GB",
+        "sandbox": true,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }))
+    .into_response()
+}
+
+/// `GET /v0.1/me`: the account the API key belongs to: the sandbox's merchant.
+pub(super) async fn me(State(state): State<SandboxState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    Json(json!({
+        "merchant_profile": {
+            "merchant_code": state.merchant_code(),
+            "company_name": "Storefront sandbox",
+            "country": "GB",
+            "locale": "en-GB",
+        },
+    }))
+    .into_response()
+}
+
 /// Refunds part of a paid transaction, or all that is left when the body names no amount;
 /// `201 {}` as SumUp answers since 2026-07-17.
 pub(super) async fn refund(
     State(state): State<SandboxState>,
     headers: HeaderMap,
     Path((merchant, transaction)): Path<(String, String)>,
-    body: Option<Json<Value>>,
+    body: Bytes,
 ) -> Response {
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
+    // No body, an empty one, or `{}`: all that is left.
+    let body = match json_body(&headers, &body) {
+        Ok(body) => body,
+        Err(err) => return body_problem(err),
+    };
     if state.take_refund_fault() {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -365,7 +487,7 @@ pub(super) async fn refund(
             "Refunds are unavailable for a moment; try again.",
         );
     }
-    let amount = match body.as_ref().and_then(|Json(b)| b.get("amount")) {
+    let amount = match body.as_ref().and_then(|b| b.get("amount")) {
         None | Some(Value::Null) => None,
         Some(value) => match value
             .as_f64()

@@ -27,6 +27,9 @@ pub use notify::{SIGNATURE_HEADER, sign};
 /// Where the sandbox is mounted.
 pub const SANDBOX_PATH: &str = "/sumup-sandbox";
 
+/// The merchant the sandbox's API key belongs to (`GET /v0.1/me`), and the shop's own.
+pub const SANDBOX_MERCHANT: &str = "MSANDBOX";
+
 /// How the sandbox behaves beyond SumUp's API.
 #[derive(Clone, Debug)]
 pub struct SandboxOptions {
@@ -79,6 +82,11 @@ pub struct SandboxState {
 }
 
 impl SandboxState {
+    /// The merchant the API key belongs to.
+    pub(super) fn merchant_code(&self) -> &'static str {
+        SANDBOX_MERCHANT
+    }
+
     /// Where the sandbox's API is, as SumUp's `https://api.sumup.com`.
     pub(super) fn api_origin(&self) -> String {
         format!("{}{SANDBOX_PATH}", self.public_url)
@@ -141,6 +149,12 @@ pub fn router(state: SandboxState) -> Router {
             "/v2.1/merchants/{merchant}/transactions",
             get(api::get_transaction),
         )
+        .route(
+            "/v2.1/merchants/{merchant}/transactions/history",
+            get(api::transaction_history),
+        )
+        .route("/v1/merchants/{merchant}", get(api::merchant))
+        .route("/v0.1/me", get(api::me))
         .route(
             "/v0.1/merchants/{merchant}/readers/{reader}/checkout",
             post(reader::create_checkout),
@@ -216,6 +230,60 @@ pub(super) fn internal(err: sqlx::Error) -> Response {
         "Internal error",
         "The sandbox could not read or write its data.",
     )
+}
+
+/// Why a request's body is not one SumUp reads.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum BodyError {
+    /// A body sent as something other than `application/json`.
+    NotJsonType,
+    /// A body that does not parse.
+    NotJson(String),
+}
+
+/// A request's JSON body as SumUp takes it: an empty body is none (SumUp's TypeScript SDK
+/// sends a full refund so), anything else must be JSON sent as JSON. Read here rather than
+/// by axum's extractor, whose refusals are plain text where SumUp answers JSON.
+pub(super) fn json_body(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<Option<serde_json::Value>, BodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| {
+            let t = t.trim();
+            t.eq_ignore_ascii_case("application/json")
+                || (t.starts_with("application/") && t.ends_with("+json"))
+        });
+    if !json_type {
+        return Err(BodyError::NotJsonType);
+    }
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|err| BodyError::NotJson(err.to_string()))
+}
+
+/// A body refused, in SumUp's problem shape (its newer endpoints').
+pub(super) fn body_problem(err: BodyError) -> Response {
+    match err {
+        BodyError::NotJsonType => problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Unsupported Media Type",
+            "The body must be sent as application/json.",
+        ),
+        BodyError::NotJson(why) => problem(
+            StatusCode::BAD_REQUEST,
+            "INVALID",
+            "Bad Request",
+            &format!("The body is not JSON: {why}."),
+        ),
+    }
 }
 
 /// The refusal of a request without an API key; any non-empty bearer key is accepted.

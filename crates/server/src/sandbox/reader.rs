@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -13,7 +14,9 @@ use serde_json::{Value, json};
 use storefront_contract::{CheckoutStatus, Money, format_amount};
 
 use super::page::{FAILING_AMOUNTS, PAGE_TEMPLATE, record_attempt};
-use super::{SANDBOX_PATH, SandboxState, internal, notify, problem, refusal};
+use super::{
+    SANDBOX_PATH, SandboxState, body_problem, internal, json_body, notify, problem, refusal,
+};
 use crate::html::escape;
 use crate::store::{NewSandboxCheckout, SandboxCheckoutRow};
 use crate::time;
@@ -54,12 +57,16 @@ pub(super) async fn create_checkout(
     State(state): State<SandboxState>,
     headers: HeaderMap,
     Path((merchant, reader)): Path<(String, String)>,
-    body: Option<Json<Value>>,
+    body: Bytes,
 ) -> Response {
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
-    let Some(Json(body)) = body else {
+    let body = match json_body(&headers, &body) {
+        Ok(body) => body,
+        Err(err) => return body_problem(err),
+    };
+    let Some(body) = body else {
         return problem(
             StatusCode::BAD_REQUEST,
             "INVALID",

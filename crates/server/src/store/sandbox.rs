@@ -164,6 +164,57 @@ impl Store {
         .await
     }
 
+    /// The transaction with this code (`transaction_code`, as receipts print it).
+    pub async fn sandbox_transaction_by_code(
+        &self,
+        merchant_code: &str,
+        code: &str,
+    ) -> Result<Option<SandboxTransactionRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_TRANSACTION} WHERE merchant_code = $1 AND transaction_code = $2"
+        )))
+        .bind(merchant_code)
+        .bind(code)
+        .fetch_optional(&self.read)
+        .await
+    }
+
+    /// The transaction of the checkout whose reference is the client's own id
+    /// (`foreign_transaction_id`): the attempt that took the money, else the latest.
+    pub async fn sandbox_transaction_by_reference(
+        &self,
+        merchant_code: &str,
+        reference: &str,
+    ) -> Result<Option<SandboxTransactionRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_TRANSACTION} WHERE merchant_code = $1 AND checkout_id IN \
+               (SELECT id FROM sandbox_checkouts WHERE merchant_code = $1 AND reference = $2) \
+             ORDER BY CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END, attempt DESC LIMIT 1"
+        )))
+        .bind(merchant_code)
+        .bind(reference)
+        .fetch_optional(&self.read)
+        .await
+    }
+
+    /// The merchant's transactions by time, oldest or newest first, at most `limit`.
+    pub async fn sandbox_transaction_history(
+        &self,
+        merchant_code: &str,
+        newest_first: bool,
+        limit: i64,
+    ) -> Result<Vec<SandboxTransactionRow>, sqlx::Error> {
+        let order = if newest_first { "DESC" } else { "ASC" };
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_TRANSACTION} WHERE merchant_code = $1 \
+             ORDER BY created_at {order}, checkout_id {order}, attempt {order} LIMIT $2"
+        )))
+        .bind(merchant_code)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+    }
+
     /// The checkout's payment attempts, oldest first.
     pub async fn sandbox_transactions(
         &self,

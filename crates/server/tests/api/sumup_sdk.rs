@@ -702,3 +702,203 @@ async fn the_sandbox_retries_a_refused_notification_on_its_schedule() {
         );
     }
 }
+
+/// A checkout made through the SDK with `reference`, paid on the sandbox's page; its id.
+async fn paid_through_sdk(app: &TestApp, reference: &str, amount: f32) -> String {
+    let made = sdk(app)
+        .checkouts()
+        .create(new_checkout(reference, amount))
+        .await
+        .unwrap();
+    let id = made.id.unwrap();
+    let url = raw_checkout(app, &id).await["hosted_checkout_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.press(&url, "pay").await;
+    id
+}
+
+#[tokio::test]
+async fn transactions_are_found_by_code_and_by_the_shops_reference_and_listed() {
+    let app = TestApp::start().await;
+    let sumup = sdk(&app);
+    let first = paid_through_sdk(&app, "history-1", 5.0).await;
+    let second = paid_through_sdk(&app, "history-2", 7.5).await;
+    let transaction_of = |checkout: &str| {
+        let checkout = checkout.to_owned();
+        let app = &app;
+        async move {
+            let raw = raw_checkout(app, &checkout).await;
+            (
+                raw["transaction_id"].as_str().unwrap().to_owned(),
+                raw["transaction_code"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (first_id, first_code) = transaction_of(&first).await;
+    let (second_id, _) = transaction_of(&second).await;
+    let transactions = sumup.transactions();
+    let by_code = transactions
+        .get(
+            "MTEST",
+            GetParams::builder().transaction_code(first_code).build(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_code.id.as_deref(), Some(first_id.as_str()));
+    let by_reference = transactions
+        .get(
+            "MTEST",
+            GetParams::builder()
+                .foreign_transaction_id("history-2")
+                .build(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_reference.id.as_deref(), Some(second_id.as_str()));
+    let missing = transactions
+        .get(
+            "MTEST",
+            GetParams::builder().transaction_code("NOSUCHCODE").build(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&missing, SdkError::Api(r) if r.status == StatusCode::NOT_FOUND),
+        "{missing:?}"
+    );
+
+    // The history, in SumUp's types: oldest first unless asked, as many as `limit`.
+    use sumup::transactions::{ListParams as HistoryParams, ListParamsOrder};
+    let ids = |page: sumup::transactions::ListResponse| -> Vec<String> {
+        page.items
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id.unwrap())
+            .collect()
+    };
+    let all = transactions
+        .list("MTEST", HistoryParams::builder().build())
+        .await
+        .unwrap();
+    assert_eq!(ids(all), [first_id.clone(), second_id.clone()]);
+    let newest = transactions
+        .list(
+            "MTEST",
+            HistoryParams::builder()
+                .order(ListParamsOrder::Descending)
+                .limit(1)
+                .build(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(newest), [second_id]);
+    let other = transactions
+        .list("MOTHER", HistoryParams::builder().build())
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(other),
+        Vec::<String>::new(),
+        "another merchant's are not listed"
+    );
+    for bad in ["limit=0", "limit=ten", "order=sideways"] {
+        let answer = app
+            .client
+            .get(format!(
+                "{}{SANDBOX_PATH}/v2.1/merchants/MTEST/transactions/history?{bad}",
+                app.server.origin()
+            ))
+            .bearer_auth("k")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = answer.json().await.unwrap();
+        assert!(body["detail"].is_string(), "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_merchant_reads_into_sumups_types_and_the_key_names_its_owner() {
+    let app = TestApp::start().await;
+    let merchant = sdk(&app).merchants().get("MTEST").await.unwrap();
+    assert_eq!(merchant.merchant_code, "MTEST");
+    assert_eq!(merchant.default_currency, "GBP");
+    let me = app
+        .client
+        .get(format!("{}{SANDBOX_PATH}/v0.1/me", app.server.origin()))
+        .bearer_auth("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    // The crate has no type for `/v0.1/me`; SumUp's spec: `merchant_profile.merchant_code`.
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(
+        me["merchant_profile"]["merchant_code"],
+        storefront_server::sandbox::SANDBOX_MERCHANT
+    );
+    let anonymous = app
+        .client
+        .get(format!("{}{SANDBOX_PATH}/v0.1/me", app.server.origin()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bodies_are_read_as_sumup_reads_them_and_refused_in_json() {
+    let app = TestApp::start().await;
+    let checkout = paid_through_sdk(&app, "empty-body", 9.0).await;
+    let transaction = raw_checkout(&app, &checkout).await["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = |path: &str| format!("{}{SANDBOX_PATH}{path}", app.server.origin());
+    let refund = url(&format!(
+        "/v1.0/merchants/MTEST/payments/{transaction}/refunds"
+    ));
+    let post = |url: String, content_type: Option<&'static str>, body: &'static str| {
+        let mut request = app.client.post(url).bearer_auth("k").body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send()
+    };
+    // Refused bodies answer JSON, never axum's plain text, and refund nothing.
+    for (content_type, body, status) in [
+        (
+            Some("application/json"),
+            "{not json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Some("text/plain"),
+            "amount=1",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let answer = post(refund.clone(), content_type, body).await.unwrap();
+        assert_eq!(answer.status(), status, "{body}");
+        let kind = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.contains("json"), "{kind}");
+    }
+    assert!(!paid_checkout_reads_refunded(&app, &checkout).await);
+    // An empty body with JSON's content type, as SumUp's TypeScript SDK sends a full refund.
+    let answer = post(refund, Some("application/json"), "").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    assert!(paid_checkout_reads_refunded(&app, &checkout).await);
+    // The checkouts API answers in its own (older) shape.
+    let answer = post(url("/v0.1/checkouts"), Some("application/json"), "[1,")
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error_code"], "INVALID", "{body}");
+}
