@@ -169,8 +169,10 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
         .filter(|t| t.state != TicketState::Cancelled)
         .map(|t| format!("{} · {}", t.code, t.entry_name))
         .collect();
-    let mail = ticket_mail_lines(ctx, area.width);
-    let below = tickets.len() as u16 + 4 + mail.len() as u16;
+    // Under the code: the field on a line of its own, and a word when there is one to say.
+    let mail = ticket_mail_lines(ctx, area.width, true);
+    // The address, the tickets, the mail lines, a blank line and the countdown.
+    let below = 1 + tickets.len() as u16 + mail.len() as u16 + 2;
     if qr_height + 2 + below > area.height || qr_width > area.width {
         return false;
     }
@@ -213,16 +215,17 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
     true
 }
 
-/// "E-mail me my tickets" on a kiosk's paid screen (a blank line first): the address field
-/// and what became of the e-mail. Empty anywhere else.
-fn ticket_mail_lines(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
+/// "E-mail me my tickets" on a kiosk's paid screen: the address field and what became of
+/// the e-mail (`compact`: no hint while typing, which the footer gives). Empty anywhere else.
+fn ticket_mail_lines(ctx: &Ctx, width: u16, compact: bool) -> Vec<Line<'static>> {
     let Some(mail) = ctx.app.ticket_mail() else {
         return Vec::new();
     };
     let theme = &ctx.theme;
     let label = "E-mail me my tickets: ";
     let cells = usize::from(width).saturating_sub(label.len()).clamp(8, 36);
-    let mut lines = vec![Line::raw("")];
+    let said = |text: &str, style| Line::styled(crate::text::fit(text, usize::from(width)), style);
+    let mut lines = Vec::new();
     match &mail.phase {
         MailPhase::Typing | MailPhase::Refused(_) => {
             lines.push(Line::from(vec![
@@ -232,22 +235,18 @@ fn ticket_mail_lines(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
                     theme.field_focused,
                 ),
             ]));
-            lines.push(match &mail.phase {
-                MailPhase::Refused(why) => {
-                    Line::styled(crate::text::fit(why, usize::from(width)), theme.error)
-                }
-                _ => Line::styled("Type your address, then Enter.", theme.muted),
-            });
+            match &mail.phase {
+                MailPhase::Refused(why) => lines.push(said(why, theme.error)),
+                _ if compact => {}
+                _ => lines.push(said("Type your address, then Enter.", theme.muted)),
+            }
         }
-        MailPhase::Sending => lines.push(Line::styled("Sending your tickets…", theme.accent)),
-        MailPhase::Sent => lines.push(Line::styled(
+        MailPhase::Sending => lines.push(said("Sending your tickets…", theme.accent)),
+        MailPhase::Sent => lines.push(said(
             "✓ Your tickets are on their way by e-mail.",
             theme.success,
         )),
-        MailPhase::NoMail(why) => lines.push(Line::styled(
-            crate::text::fit(why, usize::from(width)),
-            theme.muted,
-        )),
+        MailPhase::NoMail(why) => lines.push(said(why, theme.muted)),
     }
     lines
 }
@@ -426,9 +425,9 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 lines.push(Line::styled(url.clone(), theme.accent));
                 lines.push(Line::raw(""));
             }
-            let mail = ticket_mail_lines(ctx, text_area.width.saturating_sub(2));
+            let mail = ticket_mail_lines(ctx, text_area.width.saturating_sub(2), false);
             if !mail.is_empty() {
-                lines.extend(mail.into_iter().skip(1));
+                lines.extend(mail);
                 lines.push(Line::raw(""));
             }
             if let Some(kiosk) = &app.kiosk

@@ -637,6 +637,33 @@ screens!(kiosk_paid_mail_sent, |w, h| {
 });
 
 #[test]
+fn a_kiosk_buyer_of_one_ticket_gets_the_large_code_and_the_mail_field_at_100x30() {
+    let mut app = kiosk_checked_out(100, 30, &order(OrderStatus::Pending).checkout_url.unwrap());
+    payment_ends(&mut app, OrderStatus::Paid);
+    let order = app.payment.order.as_mut().unwrap();
+    order.tickets.truncate(1);
+    order.products.clear();
+    let screen = render(&app);
+    assert!(screen.contains("Thank you!"), "{screen}");
+    assert!(screen.contains("E-mail me my tickets"), "{screen}");
+    app.update(ch('x'));
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::TicketsEmailed {
+        order_id: 7,
+        result: Err(crate::api::ApiError::Refused {
+            status: 422,
+            code: crate::api::ErrorCode::Validation,
+            message: "That is not an e-mail address.".into(),
+            field: Some("email".into()),
+            order_id: None,
+        }),
+    }));
+    let screen = render(&app);
+    assert!(screen.contains("Thank you!"), "{screen}");
+    assert!(screen.contains("That is not an e-mail address."), "{screen}");
+}
+
+#[test]
 fn the_next_customer_sees_nothing_of_the_last_address() {
     let mut app = kiosk_paid_typing(100, 30);
     assert!(render(&app).contains("sam@example"));
