@@ -660,7 +660,10 @@ fn a_kiosk_buyer_of_one_ticket_gets_the_large_code_and_the_mail_field_at_100x30(
     }));
     let screen = render(&app);
     assert!(screen.contains("Thank you!"), "{screen}");
-    assert!(screen.contains("That is not an e-mail address."), "{screen}");
+    assert!(
+        screen.contains("That is not an e-mail address."),
+        "{screen}"
+    );
 }
 
 #[test]

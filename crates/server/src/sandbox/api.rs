@@ -15,7 +15,7 @@ use super::{
     refusal, resource_not_found, sumup_error,
 };
 use crate::store::{
-    NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
+    Flag, NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
     SandboxTransactionStatus,
 };
 use crate::sumup::money_from_amount;
@@ -58,7 +58,23 @@ fn transaction_json(transaction: &SandboxTransactionRow, full: bool) -> Value {
         ("amount", amount_number(transaction.amount)),
         ("currency", json!(transaction.currency)),
         ("status", json!(transaction.status)),
-        ("payment_type", json!("ECOM")),
+        // A reader's card is present and tapped; a hosted page's is typed in by the buyer.
+        (
+            "payment_type",
+            json!(if transaction.at_reader.0 {
+                "POS"
+            } else {
+                "ECOM"
+            }),
+        ),
+        (
+            "entry_mode",
+            json!(if transaction.at_reader.0 {
+                "CONTACTLESS"
+            } else {
+                "CUSTOMER_ENTRY"
+            }),
+        ),
         // When this attempt was made: for a payment, when it was paid.
         ("timestamp", json!(time::to_utc(transaction.created_at))),
     ];
@@ -95,10 +111,14 @@ fn checkout_json(
             "transaction_code",
             json!(took_money.map(|t| &t.transaction_code)),
         ),
-        ("hosted_checkout", json!({"enabled": true})),
+        ("hosted_checkout", json!({"enabled": row.hosted.0})),
         (
             "hosted_checkout_url",
-            json!(format!("{}{SANDBOX_PATH}/pay/{}", state.public_url, row.id)),
+            json!(
+                row.hosted
+                    .0
+                    .then(|| format!("{}{SANDBOX_PATH}/pay/{}", state.public_url, row.id))
+            ),
         ),
         (
             "transactions",
@@ -200,6 +220,8 @@ pub(super) async fn create_checkout(
             Some("amount"),
         );
     };
+    // As at SumUp, a hosted page only when asked for.
+    let hosted = Flag(body["hosted_checkout"]["enabled"].as_bool() == Some(true));
     let id = short_id();
     let new = NewSandboxCheckout {
         id: &id,
@@ -211,6 +233,7 @@ pub(super) async fn create_checkout(
         return_url: text("return_url"),
         redirect_url: text("redirect_url"),
         reader_id: None,
+        hosted,
     };
     let now = time::now();
     match state.store.sandbox_create(&new, now).await {
@@ -228,6 +251,7 @@ pub(super) async fn create_checkout(
                 status: CheckoutStatus::Pending,
                 created_at: now,
                 reader_id: None,
+                hosted,
             };
             (StatusCode::CREATED, Json(checkout_json(&state, &row, &[]))).into_response()
         }

@@ -174,6 +174,7 @@ mod tests {
                 status,
                 created_at: 0,
                 reader_id: None,
+                hosted: crate::store::Flag(true),
             };
             let body = checkout_event(&row, "http://127.0.0.1:9/sumup-sandbox").to_string();
             let event = client

@@ -21,7 +21,10 @@ pub(super) const PAGE_TEMPLATE: &str = include_str!("../../../../assets/sandbox-
 /// The hosted page as the checkout is now.
 async fn page_answer(state: &SandboxState, id: &str) -> Response {
     match state.store.sandbox_checkout(id).await {
-        Ok(Some(row)) if row.reader_id.is_none() => Html(render_page(&row, None)).into_response(),
+        // A reader's payment, or a checkout made without `hosted_checkout.enabled`, has none.
+        Ok(Some(row)) if row.reader_id.is_none() && row.hosted.0 => {
+            Html(render_page(&row, None)).into_response()
+        }
         Ok(Some(_)) => not_found_page(),
         Ok(None) => not_found_page(),
         Err(err) => internal(err),
@@ -113,7 +116,7 @@ pub(super) async fn submit_payment(
     Form(form): Form<PaymentForm>,
 ) -> Response {
     let row = match state.store.sandbox_checkout(&id).await {
-        Ok(Some(row)) if row.reader_id.is_none() => row,
+        Ok(Some(row)) if row.reader_id.is_none() && row.hosted.0 => row,
         Ok(_) => return not_found_page(),
         Err(err) => return internal(err),
     };

@@ -18,7 +18,7 @@ use super::{
     SANDBOX_PATH, SandboxState, body_problem, internal, json_body, notify, problem, refusal,
 };
 use crate::html::escape;
-use crate::store::{NewSandboxCheckout, SandboxCheckoutRow};
+use crate::store::{Flag, NewSandboxCheckout, SandboxCheckoutRow};
 use crate::time;
 
 /// A payment waits this long on a reader; meanwhile the reader takes no other.
@@ -110,6 +110,7 @@ pub(super) async fn create_checkout(
         return_url: body["return_url"].as_str(),
         redirect_url: None,
         reader_id: Some(&reader),
+        hosted: Flag(false),
     };
     match state.store.sandbox_create(&new, now).await {
         Ok(true) => {}

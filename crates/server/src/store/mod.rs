@@ -70,7 +70,7 @@ pub use readers::ReaderRow;
 pub use refunds::{RefundOutcome, RefundRow, RefundState};
 pub use sales::EventCounts;
 pub use sandbox::{
-    NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
+    Flag, NewSandboxCheckout, SandboxCheckoutRow, SandboxRefund, SandboxTransactionRow,
     SandboxTransactionStatus,
 };
 

@@ -23,6 +23,19 @@ pub struct SandboxCheckoutRow {
     /// The card reader it waits on; `None` for a hosted checkout. A reader checkout's
     /// `reference` is its `client_transaction_id`.
     pub reader_id: Option<String>,
+    /// Whether it has a hosted payment page (`hosted_checkout.enabled` was asked for).
+    #[sqlx(try_from = "i64")]
+    pub hosted: Flag,
+}
+
+/// A yes or no of the sandbox's rows, as the database keeps it (0 or 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<i64> for Flag {
+    fn from(kept: i64) -> Flag {
+        Flag(kept != 0)
+    }
 }
 
 storefront_contract::named_enum! {
@@ -48,6 +61,9 @@ pub struct SandboxTransactionRow {
     pub status: SandboxTransactionStatus,
     pub refunded: i64,
     pub created_at: i64,
+    /// Paid on a card reader (card present), not on a hosted page.
+    #[sqlx(try_from = "i64")]
+    pub at_reader: Flag,
 }
 
 pub struct NewSandboxCheckout<'a> {
@@ -60,6 +76,7 @@ pub struct NewSandboxCheckout<'a> {
     pub return_url: Option<&'a str>,
     pub redirect_url: Option<&'a str>,
     pub reader_id: Option<&'a str>,
+    pub hosted: Flag,
 }
 
 /// How a refund request for a sandbox transaction ended.
@@ -74,10 +91,13 @@ pub enum SandboxRefund {
 }
 
 const SELECT: &str = "SELECT id, reference, merchant_code, amount, currency, description, \
-    return_url, redirect_url, status, created_at, reader_id FROM sandbox_checkouts";
+    return_url, redirect_url, status, created_at, reader_id, hosted FROM sandbox_checkouts";
 
 const SELECT_TRANSACTION: &str = "SELECT id, checkout_id, merchant_code, transaction_code, \
-    amount, currency, status, refunded, created_at FROM sandbox_transactions";
+    amount, currency, status, refunded, created_at, \
+    (SELECT CAST(CASE WHEN c.reader_id IS NULL THEN 0 ELSE 1 END AS BIGINT) \
+       FROM sandbox_checkouts c WHERE c.id = checkout_id) AS at_reader \
+    FROM sandbox_transactions";
 
 impl Store {
     /// `false` when the merchant already has a checkout with this reference.
@@ -88,8 +108,8 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "INSERT INTO sandbox_checkouts (id, reference, merchant_code, amount, currency, \
-                 description, return_url, redirect_url, status, created_at, reader_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', $9, $10) \
+                 description, return_url, redirect_url, status, created_at, reader_id, hosted) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', $9, $10, $11) \
              ON CONFLICT (merchant_code, reference) DO NOTHING",
         )
         .bind(new.id)
@@ -102,6 +122,7 @@ impl Store {
         .bind(new.redirect_url)
         .bind(now)
         .bind(new.reader_id)
+        .bind(i64::from(new.hosted.0))
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -488,9 +488,15 @@ async fn a_duplicate_reference_is_recovered_by_listing() {
     // SumUp made order 1's checkout, but its answer never reached us.
     let lost = app
         .client
-        .post(format!("{}/sumup-sandbox/v0.1/checkouts", app.server.origin()))
+        .post(format!(
+            "{}/sumup-sandbox/v0.1/checkouts",
+            app.server.origin()
+        ))
         .bearer_auth("sandbox")
-        .json(&json!({"checkout_reference": "order-1", "amount": 29.5, "currency": "GBP", "merchant_code": "MSANDBOX"}))
+        .json(
+            &json!({"checkout_reference": "order-1", "amount": 29.5, "currency": "GBP",
+                      "merchant_code": "MSANDBOX", "hosted_checkout": {"enabled": true}}),
+        )
         .send()
         .await
         .unwrap();
@@ -610,7 +616,8 @@ async fn the_sandbox_answers_like_sumup() {
         body,
         json!({"error_code": "MISSING", "message": "Validation error", "param": "amount"})
     );
-    let good = json!({"checkout_reference": "r", "amount": 10.0, "currency": "GBP", "merchant_code": "M", "description": "<script>x</script>"});
+    let good = json!({"checkout_reference": "r", "amount": 10.0, "currency": "GBP", "merchant_code": "M",
+                      "description": "<script>x</script>", "hosted_checkout": {"enabled": true}});
     let (status, made) = json_of(create(good.clone()).await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(made["status"], "PENDING");

@@ -145,6 +145,15 @@ async fn the_virtual_solo_answers_sumups_readers_api_in_sumups_types() {
         .await
         .unwrap();
     assert_eq!(transaction.amount, Some(23.5));
+    // A card present at the reader, tapped.
+    assert_eq!(
+        transaction.payment_type,
+        Some(sumup::common::PaymentType::Pos)
+    );
+    assert_eq!(
+        transaction.entry_mode,
+        Some(sumup::common::EntryMode::Contactless)
+    );
 
     // Terminating a reader that waits for nothing is refused; one that waits is stopped.
     assert!(

@@ -669,6 +669,7 @@ async fn the_sandbox_retries_a_refused_notification_on_its_schedule() {
         .currency(serde_json::from_value(json!("GBP")).unwrap())
         .merchant_code("MTEST")
         .return_url(hook)
+        .hosted_checkout(HostedCheckout::builder().enabled(true).build())
         .build();
     let made = sdk(&app).checkouts().create(request).await.unwrap();
     let url = raw_checkout(&app, made.id.as_deref().unwrap()).await["hosted_checkout_url"]
@@ -724,6 +725,8 @@ async fn transactions_are_found_by_code_and_by_the_shops_reference_and_listed() 
     let app = TestApp::start().await;
     let sumup = sdk(&app);
     let first = paid_through_sdk(&app, "history-1", 5.0).await;
+    // The sandbox keeps times in seconds, as the history orders them.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let second = paid_through_sdk(&app, "history-2", 7.5).await;
     let transaction_of = |checkout: &str| {
         let checkout = checkout.to_owned();
@@ -901,4 +904,48 @@ async fn bodies_are_read_as_sumup_reads_them_and_refused_in_json() {
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["error_code"], "INVALID", "{body}");
+}
+
+#[tokio::test]
+async fn a_hosted_page_only_when_asked_for_and_each_payment_says_how_the_card_came() {
+    let app = TestApp::start().await;
+    let without = CreateRequest::builder()
+        .checkout_reference("no-page")
+        .amount(4.0)
+        .currency(serde_json::from_value(json!("GBP")).unwrap())
+        .merchant_code("MTEST")
+        .build();
+    let made = sdk(&app).checkouts().create(without).await.unwrap();
+    let id = made.id.unwrap();
+    let raw = raw_checkout(&app, &id).await;
+    assert_eq!(raw["hosted_checkout_url"], Value::Null, "{raw}");
+    assert_eq!(raw["hosted_checkout"]["enabled"], false, "{raw}");
+    let page = app
+        .client
+        .get(format!("{}{SANDBOX_PATH}/pay/{id}", app.server.origin()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::NOT_FOUND,
+        "no page was asked for"
+    );
+
+    // Paid on a hosted page: the buyer typed the card in, online.
+    let paid = paid_through_sdk(&app, "with-page", 6.0).await;
+    let transaction = raw_checkout(&app, &paid).await["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let full = sdk(&app)
+        .transactions()
+        .get("MTEST", GetParams::builder().id(transaction).build())
+        .await
+        .unwrap();
+    assert_eq!(full.payment_type, Some(sumup::common::PaymentType::Ecom));
+    assert_eq!(
+        full.entry_mode,
+        Some(sumup::common::EntryMode::CustomerEntry)
+    );
 }
