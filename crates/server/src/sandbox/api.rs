@@ -158,6 +158,17 @@ pub(super) async fn checkout_answer(
     }
 }
 
+/// The longest `checkout_reference` SumUp takes.
+const MAX_REFERENCE_CHARS: usize = 90;
+
+/// Whether SumUp takes payments in `currency` (one its crate names).
+pub(super) fn is_sumup_currency(currency: &str) -> bool {
+    matches!(
+        serde_json::from_value::<sumup::Currency>(Value::String(currency.to_owned())),
+        Ok(known) if !matches!(known, sumup::Currency::Other(_))
+    )
+}
+
 pub(super) async fn create_checkout(
     State(state): State<SandboxState>,
     headers: HeaderMap,
@@ -209,6 +220,25 @@ pub(super) async fn create_checkout(
             Some("amount"),
         );
     };
+    // As SumUp's spec states them: a reference of at most 90 characters, a currency of
+    // SumUp's list, an amount in the currency's minor units (cents).
+    let invalid = |param| {
+        sumup_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID",
+            "Validation error",
+            Some(param),
+        )
+    };
+    if text("checkout_reference").is_some_and(|r| r.chars().count() > MAX_REFERENCE_CHARS) {
+        return invalid("checkout_reference");
+    }
+    if !is_sumup_currency(text("currency").unwrap_or_default()) {
+        return invalid("currency");
+    }
+    if ((amount * 100.0).round() - amount * 100.0).abs() > 1e-6 {
+        return invalid("amount");
+    }
     let Some(amount) = money_from_amount(amount)
         .and_then(Money::to_minor)
         .filter(|a| *a > 0)

@@ -82,7 +82,7 @@ pub(super) async fn create_checkout(
     ) else {
         return invalid("total_amount needs value, currency and minor_unit.");
     };
-    if value <= 0 || minor_unit != 2 || currency.len() != 3 {
+    if value <= 0 || minor_unit != 2 || !super::api::is_sumup_currency(currency) {
         return invalid("total_amount must be a positive amount in minor units of 2 decimals.");
     }
     if state.reader_is_offline(&reader) {

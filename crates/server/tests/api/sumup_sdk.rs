@@ -949,3 +949,49 @@ async fn a_hosted_page_only_when_asked_for_and_each_payment_says_how_the_card_ca
         Some(sumup::common::EntryMode::CustomerEntry)
     );
 }
+
+#[tokio::test]
+async fn checkouts_are_checked_as_sumups_spec_states() {
+    let app = TestApp::start().await;
+    let create = |body: Value| {
+        app.client
+            .post(format!(
+                "{}{SANDBOX_PATH}/v0.1/checkouts",
+                app.server.origin()
+            ))
+            .bearer_auth("k")
+            .json(&body)
+            .send()
+    };
+    let long = "r".repeat(91);
+    for (body, param) in [
+        (
+            json!({"checkout_reference": long, "amount": 10.0, "currency": "GBP", "merchant_code": "M"}),
+            "checkout_reference",
+        ),
+        (
+            json!({"checkout_reference": "c1", "amount": 10.0, "currency": "XYZ", "merchant_code": "M"}),
+            "currency",
+        ),
+        (
+            json!({"checkout_reference": "c2", "amount": 10.005, "currency": "GBP", "merchant_code": "M"}),
+            "amount",
+        ),
+    ] {
+        let answer = create(body).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{param}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(
+            (body["error_code"].as_str(), body["param"].as_str()),
+            (Some("INVALID"), Some(param)),
+            "{body}"
+        );
+    }
+    let fits = create(
+        json!({"checkout_reference": "r".repeat(90), "amount": 10.05,
+                             "currency": "EUR", "merchant_code": "M"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fits.status(), StatusCode::CREATED);
+}
