@@ -305,8 +305,51 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (Some(path), StartError::Catalog(_)) => format!("{}: {err}", path.display()),
         _ => err.to_string(),
     })?;
+    // Listened to before saying so: a signal sent the moment we say it is not missed.
+    let signals = Signals::listen(catalog_path.is_some());
     println!("listening on {}", server.origin());
-    run_until_signal(server, catalog_path).await
+    run_until_signal(server, catalog_path, signals).await
+}
+
+/// Ctrl-C, SIGTERM and (with a catalog file) SIGHUP, listened to from the moment this is made
+/// (tokio's `ctrl_c()` would listen only once first awaited).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen(catalog: bool) -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+                hangup: catalog.then(|| signal(SignalKind::hangup()).ok()).flatten(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = catalog;
+            Signals {}
+        }
+    }
+}
+
+/// Waits for a signal the stream may never give (none when it could not be listened to).
+#[cfg(unix)]
+async fn next_of(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }
 
 /// `--bind HOST:PORT`, a name looked up (the first address it has).
@@ -452,61 +495,62 @@ async fn demo(flags: &Flags) -> Result<(), String> {
 }
 
 /// Applies the catalog file again whenever the process gets SIGHUP (with `serve --catalog`).
-async fn reload_on_hangup(server: &RunningServer, catalog: Option<PathBuf>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Some(path), Ok(mut hangups)) = (catalog, signal(SignalKind::hangup())) else {
-            return std::future::pending().await;
-        };
-        while hangups.recv().await.is_some() {
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(err) => {
-                    tracing::error!(file = %path.display(), error = %err, "cannot read the catalog");
-                    continue;
-                }
-            };
-            match server.apply_catalog(&text).await {
-                Ok(applied) => tracing::info!(
-                    file = %path.display(),
-                    changes = applied.changes.len(),
-                    "catalog applied on SIGHUP"
-                ),
-                Err(err) => tracing::error!(
-                    file = %path.display(),
-                    error = %err,
-                    "the catalog was refused on SIGHUP; nothing changed"
-                ),
+#[cfg(unix)]
+async fn reload_on_hangup(
+    server: &RunningServer,
+    catalog: Option<PathBuf>,
+    hangups: Option<tokio::signal::unix::Signal>,
+) {
+    let (Some(path), Some(mut hangups)) = (catalog, hangups) else {
+        return std::future::pending().await;
+    };
+    while hangups.recv().await.is_some() {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                tracing::error!(file = %path.display(), error = %err, "cannot read the catalog");
+                continue;
             }
+        };
+        match server.apply_catalog(&text).await {
+            Ok(applied) => tracing::info!(
+                file = %path.display(),
+                changes = applied.changes.len(),
+                "catalog applied on SIGHUP"
+            ),
+            Err(err) => tracing::error!(
+                file = %path.display(),
+                error = %err,
+                "the catalog was refused on SIGHUP; nothing changed"
+            ),
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (server, catalog);
-        std::future::pending().await
     }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully; SIGHUP applies the catalog
 /// file again.
-async fn run_until_signal(server: RunningServer, catalog: Option<PathBuf>) -> Result<(), String> {
-    let ctrl_c = tokio::signal::ctrl_c();
+async fn run_until_signal(
+    server: RunningServer,
+    catalog: Option<PathBuf>,
+    signals: Signals,
+) -> Result<(), String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    {
+        let Signals {
+            mut interrupt,
+            mut terminate,
+            hangup,
+        } = signals;
+        tokio::select! {
+            _ = next_of(&mut interrupt) => {}
+            _ = next_of(&mut terminate) => {}
+            _ = reload_on_hangup(&server, catalog, hangup) => {}
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-        _ = reload_on_hangup(&server, catalog) => {}
+    {
+        let _ = (catalog, signals);
+        let _ = tokio::signal::ctrl_c().await;
     }
     tracing::info!("stopping: finishing the requests in flight");
     server.stop().await;

@@ -10,7 +10,11 @@
 //! `cargo bench -p storefront-server --bench load`, or with options after `--`:
 //! `--secs 10`, `--rounds 3`, `--concurrency 1,8,32`,
 //! `--setups sqlite-file,sqlite-memory,postgres,postgres-2`, `--sold 100000` (tickets of the
-//! event sold before the run: a purchase must cost the same after them).
+//! event sold before the run: a purchase must cost the same after them), `--in-process`.
+//!
+//! Each server runs in a process of its own (this benchmark run again with `--serve`), driven
+//! over HTTP with keep-alive as a load tester does; `--in-process` runs them in this process
+//! instead, for profiling both sides at once.
 //! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -65,6 +69,8 @@ struct Options {
     secs: u64,
     /// Tickets of the event already sold when the run starts.
     sold: i64,
+    /// The servers run in this process (for profiling) rather than in processes of their own.
+    in_process: bool,
     rounds: usize,
     concurrency: Vec<usize>,
     setups: Vec<Setup>,
@@ -74,6 +80,7 @@ fn options() -> Options {
     let mut options = Options {
         secs: 5,
         sold: 0,
+        in_process: false,
         rounds: 3,
         concurrency: vec![1, 8, 32],
         setups: vec![
@@ -89,6 +96,7 @@ fn options() -> Options {
         match arg.as_str() {
             "--secs" => options.secs = args.next().unwrap().parse().unwrap(),
             "--sold" => options.sold = args.next().unwrap().parse().unwrap(),
+            "--in-process" => options.in_process = true,
             "--rounds" => options.rounds = args.next().unwrap().parse().unwrap(),
             "--concurrency" => {
                 options.concurrency = args
@@ -126,29 +134,71 @@ fn catalog(buyers: usize) -> String {
     catalog
 }
 
-async fn start(
-    setup: Setup,
-    buyers: usize,
-    dir: &tempfile::TempDir,
-    smtp: Option<&smtp::SmtpServer>,
-) -> Vec<RunningServer> {
-    let database_url = match setup {
-        Setup::SqliteFile | Setup::SqliteFileMail => {
-            format!("sqlite://{}", dir.path().join("load.db").display())
+/// A server the buyers use: in this process, or in a process of its own.
+enum Server {
+    InProcess(Box<RunningServer>),
+    Child {
+        child: std::process::Child,
+        origin: String,
+    },
+}
+
+impl Server {
+    fn origin(&self) -> String {
+        match self {
+            Server::InProcess(server) => server.origin(),
+            Server::Child { origin, .. } => origin.clone(),
         }
-        Setup::SqliteMemory => "sqlite::memory:".to_owned(),
-        Setup::Postgres | Setup::PostgresTwo => postgres::fresh_database().await,
-    };
-    let count = if setup == Setup::PostgresTwo { 2 } else { 1 };
-    let mut servers = Vec::new();
-    for _ in 0..count {
+    }
+
+    async fn stop(self) {
+        match self {
+            Server::InProcess(server) => server.stop().await,
+            Server::Child { mut child, .. } => {
+                child.kill().ok();
+                child.wait().ok();
+            }
+        }
+    }
+}
+
+/// What a server of a run is started with (also passed to a child as its arguments).
+struct Serve {
+    database_url: String,
+    buyers: usize,
+    smtp: Option<String>,
+    presold: i64,
+}
+
+impl Serve {
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--serve".to_owned(),
+            self.database_url.clone(),
+            self.buyers.to_string(),
+            self.smtp.clone().unwrap_or_else(|| "-".to_owned()),
+            self.presold.to_string(),
+        ]
+    }
+
+    fn from_args(args: &[String]) -> Serve {
+        Serve {
+            database_url: args[0].clone(),
+            buyers: args[1].parse().unwrap(),
+            smtp: (args[2] != "-").then(|| args[2].clone()),
+            presold: args[3].parse().unwrap(),
+        }
+    }
+
+    /// Starts the server in this process, and sells the tickets asked for before it.
+    async fn start(&self) -> RunningServer {
         let server = storefront_server::start(ServerConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
-            database_url: database_url.clone(),
-            catalog: Some(catalog(buyers)),
-            mail: smtp.map(|smtp| {
+            database_url: self.database_url.clone(),
+            catalog: Some(catalog(self.buyers)),
+            mail: self.smtp.as_ref().map(|url| {
                 storefront_server::mail::MailConfig::new(
-                    storefront_server::mail::MailTransport::Smtp { url: smtp.url() },
+                    storefront_server::mail::MailTransport::Smtp { url: url.clone() },
                     "Load <load@bench.example>",
                 )
             }),
@@ -156,7 +206,75 @@ async fn start(
         })
         .await
         .expect("the server starts");
-        servers.push(server);
+        presell(&server, self.presold).await;
+        server
+    }
+
+    /// Starts the server in a process of its own.
+    fn spawn(&self) -> Server {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(self.args())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let origin = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
+            .to_owned();
+        Server::Child { child, origin }
+    }
+}
+
+/// A server of a run in this process (`--serve DATABASE BUYERS SMTP|- SOLD`), until killed.
+fn serve(args: &[String]) {
+    let serve = Serve::from_args(args);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let server = serve.start().await;
+        println!("listening on {}", server.origin());
+        std::future::pending::<()>().await;
+    });
+}
+
+async fn start(
+    setup: Setup,
+    buyers: usize,
+    dir: &tempfile::TempDir,
+    smtp: Option<&smtp::SmtpServer>,
+    presold: i64,
+    in_process: bool,
+) -> Vec<Server> {
+    let database_url = match setup {
+        Setup::SqliteFile | Setup::SqliteFileMail => {
+            format!("sqlite://{}", dir.path().join("load.db").display())
+        }
+        Setup::SqliteMemory => "sqlite::memory:".to_owned(),
+        Setup::Postgres | Setup::PostgresTwo => postgres::fresh_database().await,
+    };
+    // An in-memory database lives in its process: the buyers' process holds it.
+    let in_process = in_process || setup == Setup::SqliteMemory;
+    let count = if setup == Setup::PostgresTwo { 2 } else { 1 };
+    let mut servers = Vec::new();
+    for i in 0..count {
+        let serve = Serve {
+            database_url: database_url.clone(),
+            buyers,
+            smtp: smtp.map(|smtp| smtp.url()),
+            // Sold once, by the first server.
+            presold: if i == 0 { presold } else { 0 },
+        };
+        servers.push(if in_process {
+            Server::InProcess(Box::new(serve.start().await))
+        } else {
+            serve.spawn()
+        });
     }
     servers
 }
@@ -314,7 +432,13 @@ async fn presell(server: &RunningServer, sold: i64) {
     .unwrap();
 }
 
-async fn run(setup: Setup, concurrency: usize, secs: u64, presold: i64) -> Measured {
+async fn run(
+    setup: Setup,
+    concurrency: usize,
+    secs: u64,
+    presold: i64,
+    in_process: bool,
+) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let smtp = (setup == Setup::SqliteFileMail).then(|| {
         assert!(
@@ -323,8 +447,7 @@ async fn run(setup: Setup, concurrency: usize, secs: u64, presold: i64) -> Measu
         );
         smtp::SmtpServer::start()
     });
-    let servers = start(setup, concurrency, &dir, smtp.as_ref()).await;
-    presell(&servers[0], presold).await;
+    let servers = start(setup, concurrency, &dir, smtp.as_ref(), presold, in_process).await;
     let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -418,18 +541,27 @@ fn print_row(setup: Setup, concurrency: usize, mut rounds: Vec<Measured>) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--serve") {
+        return serve(&args[at + 1..]);
+    }
     let options = options();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     println!(
-        "{} s per run, {} rounds on {} cores, {} tickets sold before each run; times in ms \
-         (p50 / p99) of the median round\n",
+        "{} s per run, {} rounds on {} cores, {} tickets sold before each run, the servers {}; \
+         times in ms (p50 / p99) of the median round\n",
         options.secs,
         options.rounds,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         options.sold,
+        if options.in_process {
+            "in this process"
+        } else {
+            "in processes of their own (sqlite-memory: in this one)"
+        },
     );
     println!(
         "| setup         |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
@@ -443,7 +575,16 @@ fn main() {
                 options.setups.iter().map(|_| Vec::new()).collect();
             for _ in 0..options.rounds.max(1) {
                 for (setup, rounds) in options.setups.iter().zip(&mut measured) {
-                    rounds.push(run(*setup, concurrency, options.secs, options.sold).await);
+                    rounds.push(
+                        run(
+                            *setup,
+                            concurrency,
+                            options.secs,
+                            options.sold,
+                            options.in_process,
+                        )
+                        .await,
+                    );
                 }
             }
             for (setup, rounds) in options.setups.iter().zip(measured) {
