@@ -124,7 +124,7 @@ fn catalog(buyers: usize) -> String {
         "[[pages]]\nslug = \"hall\"\ntitle = \"Hall\"\n\
          [[calendars]]\nslug = \"main\"\nname = \"Main\"\npage = \"hall\"\n\
          [[events]]\nslug = \"big-night\"\ncalendar = \"main\"\nname = \"Big Night\"\n\
-         starts_at = \"+3d 19:00\"\nticket_price = \"12.50\"\nmax_per_order = 10\nticket_count = 1000000\n",
+         starts_at = \"+3d 19:00\"\nticket_price = \"12.50\"\nmax_per_order = 10\nticket_count = 10000000\n",
     );
     for i in 0..buyers {
         catalog.push_str(&format!(
