@@ -63,6 +63,68 @@ enum Command {
     /// Check a catalog against a database, or apply it (the venue's catalog, live).
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Pair a SumUp Solo card reader by the code it shows, or list the paired readers
+    /// (SumUp's Readers API).
+    #[command(subcommand)]
+    Readers(ReadersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReadersCommand {
+    /// Pair the reader showing CODE on its screen, under NAME (say door-1).
+    Pair {
+        /// The 8 or 9 letters and digits the reader shows.
+        #[arg(long)]
+        code: String,
+        /// What the reader is called (the name `[[readers]]` in the catalog gives it).
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        sumup: SumUpArgs,
+    },
+    /// List the merchant's paired readers with their status (online, battery, busy).
+    List {
+        #[command(flatten)]
+        sumup: SumUpArgs,
+    },
+}
+
+/// SumUp's API and the merchant's credentials, as for `serve`.
+#[derive(Debug, Args)]
+struct SumUpArgs {
+    /// SumUp's API (a server's sandbox answers at http://HOST:PORT/sumup-sandbox).
+    #[arg(long, default_value = "https://api.sumup.com")]
+    sumup_base_url: String,
+    /// SumUp API key.
+    #[arg(long, env = "SUMUP_API_KEY", hide_env_values = true)]
+    sumup_api_key: Option<String>,
+    /// The merchant whose readers these are.
+    #[arg(long, env = "SUMUP_MERCHANT_CODE")]
+    sumup_merchant_code: Option<String>,
+}
+
+impl SumUpArgs {
+    fn client(&self) -> Result<storefront_server::sumup::SumUpClient, String> {
+        let api_key = self
+            .sumup_api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .ok_or("a SumUp API key is needed: pass --sumup-api-key or set SUMUP_API_KEY")?;
+        let merchant_code = self
+            .sumup_merchant_code
+            .clone()
+            .filter(|m| !m.is_empty())
+            .ok_or(
+                "a merchant code is needed: pass --sumup-merchant-code or set SUMUP_MERCHANT_CODE",
+            )?;
+        storefront_server::sumup::SumUpClient::new(&SumUpConfig {
+            base_url: self.sumup_base_url.clone(),
+            api_key,
+            merchant_code,
+            timeout: Duration::from_secs(15),
+        })
+        .map_err(|err| format!("cannot make an HTTP client: {err}"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,7 +280,10 @@ fn has_terminal() -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runs_client = !matches!(cli.command, Some(Command::Serve(_) | Command::Catalog(_)));
+    let runs_client = !matches!(
+        cli.command,
+        Some(Command::Serve(_) | Command::Catalog(_) | Command::Readers(_))
+    );
     if runs_client && !has_terminal() {
         eprintln!(
             "storefront: the client needs a terminal (stdin and stdout must be one); \
@@ -245,6 +310,7 @@ fn main() -> ExitCode {
             None => client(&flags(cli.server.clone(), &cli.client)).await,
             Some(Command::Serve(args)) => serve(*args).await,
             Some(Command::Catalog(command)) => catalog(command).await,
+            Some(Command::Readers(command)) => readers(command).await,
             // The demo runs its own server: none is named.
             Some(Command::Demo(args)) => demo(&flags(None, &args)).await,
         }
@@ -367,6 +433,70 @@ async fn bind_address(bind: &str) -> Result<SocketAddr, String> {
         .map_err(|err| not_an_address(err.to_string()))?
         .next()
         .ok_or_else(|| not_an_address("the name has no address".to_owned()))
+}
+
+/// `storefront readers pair|list`: through SumUp's Readers API.
+async fn readers(command: ReadersCommand) -> Result<(), String> {
+    match command {
+        ReadersCommand::Pair { code, name, sumup } => {
+            let reader = sumup
+                .client()?
+                .pair_reader(code.trim(), name.trim())
+                .await
+                .map_err(|err| format!("the reader was not paired: {err}"))?;
+            println!(
+                "paired {} as {:?} (id {}); name it in the catalog's [[readers]] with this id",
+                reader.device.identifier, reader.name, reader.id
+            );
+            Ok(())
+        }
+        ReadersCommand::List { sumup } => {
+            let readers = sumup
+                .client()?
+                .readers()
+                .await
+                .map_err(|err| format!("cannot list the readers: {err}"))?;
+            if readers.is_empty() {
+                println!("no reader is paired: storefront readers pair --code CODE --name NAME");
+            }
+            for (reader, status) in readers {
+                println!("{}", reader_line(&reader, status.as_ref()));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One reader as `readers list` prints it: name, id, and how it is now.
+fn reader_line(
+    reader: &storefront_server::sumup::Reader,
+    status: Option<&storefront_server::sumup::ReaderStatusNow>,
+) -> String {
+    let now = match status {
+        None => "status unknown".to_owned(),
+        Some(status) => {
+            // SumUp's own words (`WAITING_FOR_CARD`), as a person reads them.
+            let said = |value: serde_json::Value| {
+                storefront::text::sanitize(value.as_str().unwrap_or("?"))
+                    .to_lowercase()
+                    .replace('_', " ")
+            };
+            let mut words = vec![said(serde_json::json!(status.status))];
+            if let Some(battery) = status.battery_level {
+                words.push(format!("battery {battery:.0} %"));
+            }
+            if let Some(state) = &status.state {
+                words.push(said(serde_json::json!(state)));
+            }
+            words.join(", ")
+        }
+    };
+    format!(
+        "{:<20} {:<30} {}",
+        storefront::text::sanitize(&reader.name),
+        storefront::text::sanitize(&reader.id),
+        now
+    )
 }
 
 /// `storefront catalog check|apply`: prints the changes or the refusals.

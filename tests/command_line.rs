@@ -13,6 +13,8 @@ fn storefront() -> Command {
         .env_remove("STOREFRONT_SERVER")
         .env_remove("STOREFRONT_CONFIG")
         .env_remove("RUST_LOG")
+        .env_remove("SUMUP_API_KEY")
+        .env_remove("SUMUP_MERCHANT_CODE")
         .stdin(Stdio::null());
     command
 }
@@ -383,4 +385,50 @@ fn serve_takes_a_host_name_and_says_when_it_stopped() {
         stderr.contains("is not an address to listen on"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn readers_are_paired_and_listed_through_sumups_readers_api() {
+    // A demo server's SumUp sandbox stands for SumUp.
+    let (mut child, origin) = serve(&["--demo"]);
+    let sandbox = format!("{origin}/sumup-sandbox");
+    let sumup = [
+        "--sumup-base-url",
+        sandbox.as_str(),
+        "--sumup-api-key",
+        "sup_sk_test",
+        "--sumup-merchant-code",
+        "MSANDBOX",
+    ];
+    let (code, stdout, stderr) = run(&[&["readers", "list"][..], &sumup].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("no reader is paired"), "{stdout}");
+    let (code, stdout, stderr) = run(&[
+        &["readers", "pair", "--code", "QX7R2M9K", "--name", "door-9"][..],
+        &sumup,
+    ]
+    .concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("paired QX7R2M9K as \"door-9\" (id rdr_"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&[&["readers", "list"][..], &sumup].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("door-9"), "{stdout}");
+    assert!(stdout.contains("online, battery 87 %, idle"), "{stdout}");
+    // The same code again is SumUp's refusal, said.
+    let (code, _, stderr) = run(&[
+        &["readers", "pair", "--code", "QX7R2M9K", "--name", "door-9"][..],
+        &sumup,
+    ]
+    .concat());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("the reader was not paired"), "{stderr}");
+    // Without a key, it says what is missing.
+    let (code, _, stderr) = run(&["readers", "list", "--sumup-base-url", &sandbox]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("SUMUP_API_KEY"), "{stderr}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

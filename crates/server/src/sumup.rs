@@ -174,6 +174,11 @@ impl SumUpError {
     }
 }
 
+/// A reader as SumUp's Readers API shows it.
+pub type Reader = sumup::readers::Reader;
+/// How a reader is now (online, battery, busy), as SumUp says.
+pub type ReaderStatusNow = sumup::readers::StatusResponseData;
+
 /// SumUp, through SumUp's own SDK: the checkouts and refunds the shop needs.
 #[derive(Clone)]
 pub struct SumUpClient {
@@ -208,6 +213,44 @@ impl SumUpClient {
 
     pub fn merchant_code(&self) -> &str {
         &self.merchant_code
+    }
+
+    /// Pairs the SumUp Solo that shows `code` (`storefront readers pair`).
+    pub async fn pair_reader(&self, code: &str, name: &str) -> Result<Reader, SumUpError> {
+        let request = sumup::readers::CreateRequest {
+            pairing_code: code.to_owned(),
+            name: name.to_owned(),
+            metadata: None,
+        };
+        self.sdk
+            .readers()
+            .create(urlencode(&self.merchant_code), request)
+            .await
+            .map_err(SumUpError::from_sdk)
+    }
+
+    /// The merchant's paired readers, each with how it is now when SumUp says
+    /// (`storefront readers list`).
+    pub async fn readers(&self) -> Result<Vec<(Reader, Option<ReaderStatusNow>)>, SumUpError> {
+        let merchant = urlencode(&self.merchant_code);
+        let listed = self
+            .sdk
+            .readers()
+            .list(&merchant)
+            .await
+            .map_err(SumUpError::from_sdk)?;
+        let mut readers = Vec::with_capacity(listed.items.len());
+        for reader in listed.items {
+            let status = match self.sdk.readers().get_status(&merchant, &reader.id).await {
+                Ok(status) => Some(status.data),
+                Err(err) => {
+                    tracing::warn!(reader = reader.id, error = %SumUpError::from_sdk(err), "no status");
+                    None
+                }
+            };
+            readers.push((reader, status));
+        }
+        Ok(readers)
     }
 
     pub async fn create_checkout(&self, new: &NewCheckout<'_>) -> Result<Checkout, SumUpError> {

@@ -79,6 +79,8 @@ pub struct SandboxState {
     readers_offline: Arc<Mutex<HashSet<String>>>,
     /// Reader checkouts are read back with `null` where SumUp's spec allows it.
     reader_nulls: Arc<std::sync::atomic::AtomicBool>,
+    /// Readers paired by a code (`POST …/readers`), oldest first; this process's only.
+    paired: Arc<Mutex<Vec<reader::Paired>>>,
 }
 
 impl SandboxState {
@@ -112,6 +114,7 @@ impl SandboxState {
             refunds_unavailable: Arc::default(),
             readers_offline: Arc::default(),
             reader_nulls: Arc::default(),
+            paired: Arc::default(),
         })
     }
 
@@ -122,7 +125,7 @@ impl SandboxState {
             .is_ok()
     }
 
-    fn reader_is_offline(&self, reader_id: &str) -> bool {
+    pub(super) fn reader_is_offline(&self, reader_id: &str) -> bool {
         self.readers_offline
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -155,6 +158,18 @@ pub fn router(state: SandboxState) -> Router {
         )
         .route("/v1/merchants/{merchant}", get(api::merchant))
         .route("/v0.1/me", get(api::me))
+        .route(
+            "/v0.1/merchants/{merchant}/readers",
+            post(reader::pair).get(reader::list),
+        )
+        .route(
+            "/v0.1/merchants/{merchant}/readers/{reader}",
+            get(reader::get_reader),
+        )
+        .route(
+            "/v0.1/merchants/{merchant}/readers/{reader}/status",
+            get(reader::status),
+        )
         .route(
             "/v0.1/merchants/{merchant}/readers/{reader}/checkout",
             post(reader::create_checkout),

@@ -51,6 +51,157 @@ fn invalid(detail: &str) -> Response {
     )
 }
 
+/// A reader paired with the sandbox by its code.
+#[derive(Clone, Debug)]
+pub(super) struct Paired {
+    id: String,
+    merchant: String,
+    name: String,
+    /// The code it showed, its device's identifier here.
+    code: String,
+    paired_at: i64,
+}
+
+impl Paired {
+    /// The reader as SumUp's Readers API shows it.
+    fn json(&self) -> Value {
+        let at = time::to_utc(self.paired_at);
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "status": "paired",
+            "device": {"identifier": self.code, "model": "solo"},
+            "created_at": at,
+            "updated_at": at,
+        })
+    }
+}
+
+/// A pairing code as a Solo shows it: 8 or 9 letters and digits.
+fn is_pairing_code(code: &str) -> bool {
+    (8..=9).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `POST /v0.1/merchants/{merchant}/readers` `{pairing_code, name}`: pairs the Solo showing
+/// the code; `201` with the reader, as SumUp answers.
+pub(super) async fn pair(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let body = match json_body(&headers, &body) {
+        Ok(Some(body)) => body,
+        Ok(None) => return invalid("The body needs pairing_code and name."),
+        Err(err) => return body_problem(err),
+    };
+    let (Some(code), Some(name)) = (body["pairing_code"].as_str(), body["name"].as_str()) else {
+        return invalid("The body needs pairing_code and name.");
+    };
+    let name = name.trim();
+    if !is_pairing_code(code) {
+        return invalid("pairing_code is the 8 or 9 letters and digits the reader shows.");
+    }
+    if name.is_empty() || name.chars().count() > 500 {
+        return invalid("name needs 1 to 500 characters.");
+    }
+    let mut paired = state.paired.lock().unwrap_or_else(|e| e.into_inner());
+    if paired.iter().any(|r| r.code.eq_ignore_ascii_case(code)) {
+        return problem(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            "Conflict",
+            "A reader with this pairing code is paired already.",
+        );
+    }
+    let reader = Paired {
+        id: format!(
+            "rdr_{}",
+            uuid::Uuid::new_v4().simple().to_string().to_uppercase()[..26].to_owned()
+        ),
+        merchant,
+        name: name.to_owned(),
+        code: code.to_ascii_uppercase(),
+        paired_at: time::now(),
+    };
+    let answer = reader.json();
+    paired.push(reader);
+    (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+/// `GET /v0.1/merchants/{merchant}/readers`: the merchant's paired readers.
+pub(super) async fn list(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let paired = state.paired.lock().unwrap_or_else(|e| e.into_inner());
+    let items: Vec<Value> = paired
+        .iter()
+        .filter(|r| r.merchant == merchant)
+        .map(Paired::json)
+        .collect();
+    Json(json!({ "items": items })).into_response()
+}
+
+/// `GET /v0.1/merchants/{merchant}/readers/{reader}`: one paired reader.
+pub(super) async fn get_reader(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path((merchant, reader)): Path<(String, String)>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let paired = state.paired.lock().unwrap_or_else(|e| e.into_inner());
+    match paired
+        .iter()
+        .find(|r| r.merchant == merchant && r.id == reader)
+    {
+        Some(found) => Json(found.json()).into_response(),
+        None => not_found("The reader is not paired with this merchant."),
+    }
+}
+
+/// `GET /v0.1/merchants/{merchant}/readers/{reader}/status`: any reader id is a virtual Solo,
+/// online unless told to be offline (`POST /faults`), waiting for a card while a payment is
+/// on it.
+pub(super) async fn status(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path((_merchant, reader)): Path<(String, String)>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let offline = state.reader_is_offline(&reader);
+    let waiting = match state
+        .store
+        .sandbox_reader_waiting(&reader, time::now() - window_secs())
+        .await
+    {
+        Ok(waiting) => waiting.is_some(),
+        Err(err) => return internal(err),
+    };
+    let mut data = json!({
+        "status": if offline { "OFFLINE" } else { "ONLINE" },
+        "battery_level": 87.0,
+        "connection_type": "Wi-Fi",
+        "firmware_version": "3.3.3.18",
+        "last_activity": time::to_utc(time::now()),
+    });
+    if !offline {
+        data["state"] = json!(if waiting { "WAITING_FOR_CARD" } else { "IDLE" });
+    }
+    Json(json!({ "data": data })).into_response()
+}
+
 /// `POST /v0.1/merchants/{merchant}/readers/{reader}/checkout`: the amount goes on the
 /// reader, unless it is offline or already waiting for another payment.
 pub(super) async fn create_checkout(

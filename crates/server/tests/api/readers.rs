@@ -493,3 +493,82 @@ async fn a_reader_answering_nulls_as_sumups_spec_allows_still_settles() {
         "the paying transaction is kept for refunds"
     );
 }
+
+#[tokio::test]
+async fn readers_are_paired_by_their_code_listed_and_say_how_they_are() {
+    let app = TestApp::start().await;
+    let sumup = sumup::Client::new()
+        .with_base_url(format!("{}{SANDBOX_PATH}", app.server.origin()))
+        .with_authorization(sumup::Authorization::APIKey("sup_sk_test".to_owned()));
+    let readers = sumup.readers();
+    let pair = |code: &str, name: &str| sumup::readers::CreateRequest {
+        pairing_code: code.to_owned(),
+        name: name.to_owned(),
+        metadata: None,
+    };
+    let paired = readers
+        .create("MTEST", pair("ab12cd34", "door-1"))
+        .await
+        .unwrap();
+    assert!(paired.id.starts_with("rdr_"), "{paired:?}");
+    assert_eq!(paired.name, "door-1");
+    assert_eq!(paired.device.identifier, "AB12CD34");
+    assert_eq!(
+        serde_json::to_value(&paired.status).unwrap(),
+        json!("paired")
+    );
+    // A code a reader cannot show, or one already paired, is refused.
+    for (code, status) in [
+        ("12", StatusCode::UNPROCESSABLE_ENTITY),
+        ("AB12CD34", StatusCode::CONFLICT),
+    ] {
+        let refused = readers
+            .create("MTEST", pair(code, "door-2"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, sumup::SdkError::Api(r) if r.status == status)
+                || matches!(&refused, sumup::SdkError::Unexpected(r) if r.status == status),
+            "{code}: {refused:?}"
+        );
+    }
+    let listed = readers.list("MTEST").await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].id, paired.id);
+    assert!(readers.list("MOTHER").await.unwrap().items.is_empty());
+    let got = readers.get("MTEST", &paired.id).await.unwrap();
+    assert_eq!(got.name, "door-1");
+
+    // Online and idle; waiting for a card while a payment is on it; offline when it is.
+    use sumup::readers::{StatusResponseDataState as State, StatusResponseDataStatus as Online};
+    let status = readers.get_status("MTEST", &paired.id).await.unwrap().data;
+    assert_eq!(status.status, Online::Online);
+    assert_eq!(status.state, Some(State::Idle));
+    assert!(status.battery_level.is_some());
+    let request = CreateCheckoutRequest::builder()
+        .total_amount(
+            CreateCheckoutRequestTotalAmount::builder()
+                .value(500)
+                .currency("GBP")
+                .minor_unit(2)
+                .build(),
+        )
+        .build();
+    readers
+        .create_checkout("MTEST", &paired.id, request)
+        .await
+        .unwrap();
+    let status = readers.get_status("MTEST", &paired.id).await.unwrap().data;
+    assert_eq!(status.state, Some(State::WaitingForCard));
+    let faults = app
+        .client
+        .post(format!("{}{SANDBOX_PATH}/faults", app.server.origin()))
+        .bearer_auth("k")
+        .json(&json!({"readers_offline": [paired.id]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), StatusCode::NO_CONTENT);
+    let status = readers.get_status("MTEST", &paired.id).await.unwrap().data;
+    assert_eq!(status.status, Online::Offline);
+}
