@@ -229,6 +229,35 @@ impl SumUpClient {
             .map_err(SumUpError::from_sdk)
     }
 
+    /// Whether SumUp last heard from the reader as online; `None` when its status cannot be
+    /// read (the payment is then tried, and the reader's answer says).
+    pub async fn reader_online(&self, merchant_code: &str, reader_id: &str) -> Option<bool> {
+        use sumup::readers::StatusResponseDataStatus as Online;
+        match self
+            .sdk
+            .readers()
+            .get_status(urlencode(merchant_code), urlencode(reader_id))
+            .await
+        {
+            Ok(status) => match status.data.status {
+                Online::Online => Some(true),
+                Online::Offline => Some(false),
+                other => {
+                    tracing::warn!(
+                        reader = reader_id,
+                        ?other,
+                        "a reader status SumUp did not name"
+                    );
+                    None
+                }
+            },
+            Err(err) => {
+                tracing::info!(reader = reader_id, error = %SumUpError::from_sdk(err), "no reader status");
+                None
+            }
+        }
+    }
+
     /// The merchant's paired readers, each with how it is now when SumUp says
     /// (`storefront readers list`).
     pub async fn readers(&self) -> Result<Vec<(Reader, Option<ReaderStatusNow>)>, SumUpError> {

@@ -116,8 +116,9 @@ pub async fn start_checkout(payments: &Payments, order: &OrderRow) -> PaymentRes
 }
 
 /// Puts the order's amount on a card reader and stores the payment before anyone taps a
-/// card. A reader that is offline or busy with another payment is a `502` saying so; the
-/// buyer can pay on the hosted page instead.
+/// card. A reader SumUp says is offline is told before anything is put on it; one busy with
+/// another payment refuses it; either is a `502` saying which, and the buyer can pay on the
+/// hosted page instead.
 pub async fn start_reader_checkout(
     payments: &Payments,
     order: &OrderRow,
@@ -133,6 +134,17 @@ pub async fn start_reader_checkout(
         description: &description,
         return_url: &payments.webhook_url(),
     };
+    if payments
+        .sumup()
+        .reader_online(&merchant_code, &reader.sumup_id)
+        .await
+        == Some(false)
+    {
+        return Err(PaymentError::ReaderOffline {
+            order_id: order.id,
+            reader: reader.name.clone(),
+        });
+    }
     let started = match payments.sumup().create_reader_checkout(&new).await {
         Ok(started) => started,
         Err(source) if source.is_final() => {

@@ -17,7 +17,8 @@ pub enum PaymentError {
         #[source]
         source: SumUpError,
     },
-    /// The card reader refused the payment for good (busy or offline).
+    /// The card reader refused the payment for good (busy, or offline unbeknown to SumUp's
+    /// status).
     #[error("the card reader {reader} refused the payment of order {order_id}: {source}")]
     ReaderRefused {
         order_id: i64,
@@ -25,6 +26,9 @@ pub enum PaymentError {
         #[source]
         source: SumUpError,
     },
+    /// SumUp says the card reader is offline: nothing was put on it.
+    #[error("the card reader {reader} is offline; order {order_id} was not put on it")]
+    ReaderOffline { order_id: i64, reader: String },
     /// The order is paid (perhaps just now) or cancelled.
     #[error("order is {0} and cannot be paid")]
     NotPayable(OrderStatus),
@@ -62,6 +66,15 @@ impl From<PaymentError> for ApiError {
                         "The card reader {reader} cannot take this payment now (it is busy or \
                          offline). Your order is kept; pay by QR code, or try the reader again \
                          in a moment."
+                    ),
+                    order_id: Some(order_id),
+                }
+            }
+            PaymentError::ReaderOffline { order_id, reader } => {
+                tracing::warn!(order_id, reader, "the reader is offline");
+                ApiError::PaymentProvider {
+                    message: format!(
+                        "The card reader {reader} is offline: switch it on and connect it, or                          pay by QR code. Your order is kept."
                     ),
                     order_id: Some(order_id),
                 }

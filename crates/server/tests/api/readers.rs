@@ -413,7 +413,16 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
         .unwrap();
     assert_eq!(untyped.status(), StatusCode::BAD_REQUEST);
 
-    // An offline reader refuses: the order is kept and the QR code still pays.
+    // SumUp says the reader is offline: nothing is put on it, the order is kept, and the QR
+    // code still pays.
+    let reader_payments = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sandbox_checkouts WHERE reader_id = $1")
+            .bind(DOOR_READER)
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
+            .await
+            .unwrap()
+    };
+    let before = reader_payments().await;
     let faults = app
         .client
         .post(format!("{}{SANDBOX_PATH}/faults", app.server.origin()))
@@ -426,7 +435,18 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
     let offline = app.pay_on(&ann, order, "door-1").await;
     assert_eq!(offline.status, StatusCode::BAD_GATEWAY, "{}", offline.text);
     assert_eq!(offline.json["error"]["order_id"], order);
-    assert!(offline.text.contains("busy or offline"), "{}", offline.text);
+    assert!(
+        offline
+            .text
+            .contains("The card reader door-1 is offline: switch it on"),
+        "{}",
+        offline.text
+    );
+    assert_eq!(
+        reader_payments().await,
+        before,
+        "the status said; no payment was tried"
+    );
     let hosted = pay(json!({"method": "hosted"})).await;
     assert_eq!(hosted.status, StatusCode::CREATED, "{}", hosted.text);
 
@@ -444,6 +464,7 @@ async fn readers_are_named_checked_and_their_refusals_keep_the_order() {
     app.pay_on_ok(&bob, bobs, "door-1").await;
     let busy = app.pay_on(&ann, order, "door-1").await;
     assert_eq!(busy.status, StatusCode::BAD_GATEWAY, "{}", busy.text);
+    assert!(busy.text.contains("busy"), "{}", busy.text);
     // Kept, and payable again (its QR code was closed before the reader was asked).
     let kept = app.order(&ann, order, 0).await;
     assert!(
