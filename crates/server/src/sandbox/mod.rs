@@ -191,7 +191,29 @@ pub fn router(state: SandboxState) -> Router {
             "/pay/{id}",
             get(page::payment_page).post(page::submit_payment),
         )
+        .layer(axum::middleware::map_response(as_sumup_answers))
         .with_state(state)
+}
+
+/// Any refusal made in plain text by axum's extractors (a query or form that does not
+/// parse, say) is answered as SumUp answers: a problem document in JSON.
+async fn as_sumup_answers(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !(plain && response.status().is_client_error()) {
+        return response;
+    }
+    let status = response.status();
+    let detail = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => "The request could not be read.".to_owned(),
+    };
+    let title = status.canonical_reason().unwrap_or("Bad Request");
+    let code = title.to_ascii_uppercase().replace(' ', "_");
+    problem(status, &code, title, &detail)
 }
 
 /// An error in SumUp's older shape, as its checkout endpoints answer.

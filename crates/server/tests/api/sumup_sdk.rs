@@ -897,6 +897,19 @@ async fn bodies_are_read_as_sumup_reads_them_and_refused_in_json() {
     let answer = post(refund, Some("application/json"), "").await.unwrap();
     assert_eq!(answer.status(), StatusCode::CREATED);
     assert!(paid_checkout_reads_refunded(&app, &checkout).await);
+    // A query that does not parse is refused as a problem in JSON too.
+    let twice = app
+        .client
+        .get(url("/v2.1/merchants/MTEST/transactions?id=a&id=b"))
+        .bearer_auth("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    let kind = twice.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.contains("json"), "{kind}");
+    let body: Value = twice.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("id"), "{body}");
     // The checkouts API answers in its own (older) shape.
     let answer = post(url("/v0.1/checkouts"), Some("application/json"), "[1,")
         .await
