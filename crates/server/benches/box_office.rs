@@ -13,12 +13,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+// Each benchmark uses what it needs of it.
+#[allow(dead_code)]
+#[path = "support/child.rs"]
+mod child;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sqlx::Connection;
 use storefront_server::ServerConfig;
+
+use child::ChildServer;
 
 const EVENTS: usize = 200;
 const BUYERS: i64 = 100_000;
@@ -165,26 +171,8 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(fill(&database_url, tickets));
 
-    let mut child = Server(
-        Command::new(std::env::current_exe().unwrap())
-            .args(["--serve", &database_url])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let origin = {
-        use std::io::BufRead;
-        let stdout = child.0.stdout.take().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .unwrap();
-        line.trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned()
-    };
+    let child = ChildServer::spawn(&["--serve", &database_url]);
+    let origin = child.origin.clone();
     runtime.block_on(async {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
@@ -294,14 +282,4 @@ fn main() {
         )
         .await;
     });
-}
-
-/// The serving child process, ended however the benchmark ends (a failed check included).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
 }

@@ -19,6 +19,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Each benchmark uses what it needs of it.
+#[allow(dead_code)]
+#[path = "support/child.rs"]
+mod child;
 #[path = "../tests/api/postgres.rs"]
 mod postgres;
 #[allow(dead_code)]
@@ -29,6 +33,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use storefront_server::{RunningServer, ServerConfig};
+
+use child::ChildServer;
 
 const PASSWORD: &str = "load-pass";
 
@@ -137,27 +143,22 @@ fn catalog(buyers: usize) -> String {
 /// A server the buyers use: in this process, or in a process of its own.
 enum Server {
     InProcess(Box<RunningServer>),
-    Child {
-        child: std::process::Child,
-        origin: String,
-    },
+    Child(ChildServer),
 }
 
 impl Server {
     fn origin(&self) -> String {
         match self {
             Server::InProcess(server) => server.origin(),
-            Server::Child { origin, .. } => origin.clone(),
+            Server::Child(child) => child.origin.clone(),
         }
     }
 
     async fn stop(self) {
         match self {
             Server::InProcess(server) => server.stop().await,
-            Server::Child { mut child, .. } => {
-                child.kill().ok();
-                child.wait().ok();
-            }
+            // Killed when dropped.
+            Server::Child(child) => drop(child),
         }
     }
 }
@@ -212,23 +213,7 @@ impl Serve {
 
     /// Starts the server in a process of its own.
     fn spawn(&self) -> Server {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(self.args())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let origin = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
-            .to_owned();
-        Server::Child { child, origin }
+        Server::Child(ChildServer::spawn(&self.args()))
     }
 }
 

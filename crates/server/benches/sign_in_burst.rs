@@ -8,11 +8,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+#[path = "support/child.rs"]
+mod child;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use storefront_server::ServerConfig;
+
+use child::ChildServer;
 
 const CATALOG: &str = r#"
 [[users]]
@@ -36,15 +40,6 @@ fn serve(database_url: &str) {
         println!("listening on {}", server.origin());
         std::future::pending::<()>().await;
     });
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
 }
 
 /// The process's resident memory and its peak, in MiB.
@@ -111,27 +106,9 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", dir.path().join("burst.db").display());
-    let mut child = Server(
-        Command::new(std::env::current_exe().unwrap())
-            .args(["--serve", &database_url])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let origin = {
-        use std::io::BufRead;
-        let stdout = child.0.stdout.take().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .unwrap();
-        line.trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned()
-    };
-    let pid = child.0.id();
+    let child = ChildServer::spawn(&["--serve", &database_url]);
+    let origin = child.origin.clone();
+    let pid = child.id();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (rss, _) = memory(pid);
     println!(
