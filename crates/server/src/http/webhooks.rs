@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::payments::OwnedCheckoutKey;
 use crate::payments::settle::hear_notice;
 use crate::state::AppState;
+use crate::sumup::SumUpClient;
 
 /// With a signing secret, only a notification signed with it in the last 5 minutes is taken
 /// (checked by SumUp's own SDK); a refused one changes nothing. SumUp's event notifications
@@ -36,7 +37,7 @@ pub async fn sumup_webhook(
             return Err(ApiError::BadSignature(err.to_string()));
         }
     }
-    let key = match subject(&body)? {
+    let key = match subject(state.payments().sumup(), &body)? {
         Some(NoticeSubject::Checkout(id)) => OwnedCheckoutKey::Id(id),
         Some(NoticeSubject::ReaderPayment(id)) => OwnedCheckoutKey::ReaderPayment(id),
         None => return Ok(StatusCode::NO_CONTENT),
@@ -47,9 +48,8 @@ pub async fn sumup_webhook(
 
 /// Which payment a notification (already verified, when it is signed) is about: an event
 /// SumUp's crate reads, else a `return_url` callback; `None` when it is about something else.
-fn subject(body: &[u8]) -> Result<Option<NoticeSubject<String>>, ApiError> {
-    // The signature was checked above; this only reads the event with SumUp's types.
-    match sumup::Client::default().dangerously_parse_unverified_event_notification(body) {
+fn subject(sumup: &SumUpClient, body: &[u8]) -> Result<Option<NoticeSubject<String>>, ApiError> {
+    match sumup.read_event(body) {
         Ok(event) => return Ok(event_subject(event)),
         Err(err) => tracing::debug!(error = %err, "not an event notification; a callback?"),
     }
