@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod browser;
 pub mod config;
+pub mod demo;
 pub mod session;
 pub mod terminal;
 pub mod text;

@@ -583,6 +583,16 @@ async fn demo(flags: &Flags) -> Result<(), String> {
     .await
     .map_err(|err| err.to_string())?;
     tracing::info!(origin = %server.origin(), "demo server started");
+    // A regular's paid orders: tickets for the door to check in, sales for the box office.
+    let demo_codes = match storefront::api::ApiClient::new(&server.origin()) {
+        Ok(api) => storefront::demo::seed_sales(&api)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(error = %err, "the demo's sales were not made");
+                Vec::new()
+            }),
+        Err(err) => return Err(format!("cannot reach the demo server: {err}")),
+    };
     settings.server = server.origin();
     // The demo's session is thrown away with its in-memory shop.
     settings.remember_session = false;
@@ -615,6 +625,7 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         app.demo_note = Some("Its cart already holds 2 items (£33.50).".to_owned());
     }
     app.demo_reader_page = demo_reader_page;
+    app.demo_codes = demo_codes;
     if !kiosk {
         // At a kiosk no previous email is ever shown.
         app.signin.email = email.into();

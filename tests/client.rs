@@ -1287,3 +1287,74 @@ async fn a_walk_up_buyer_has_the_tickets_emailed_from_the_kiosk() {
             .is_empty()
     );
 }
+
+/// The screen as the terminal draws it.
+fn drawn(app: &App) -> String {
+    let (width, height) = app.size;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| storefront::ui::view(app, frame))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+/// `storefront demo` makes its regular's paid orders through the shop: the door offers one
+/// of their codes to try and lets it in once, and the box office finds its order.
+#[tokio::test]
+async fn the_demos_paid_orders_give_the_door_a_code_to_try() {
+    let server = demo_server("sqlite::memory:", "127.0.0.1:0").await;
+    let api = ApiClient::new(&server.origin()).unwrap();
+    let codes = storefront::demo::seed_sales(&api).await.unwrap();
+    assert_eq!(codes.len(), 2 + 3 + 2, "{codes:?}");
+
+    let door_settings = Settings {
+        checkin: true,
+        ..settings(&server)
+    };
+    let mut door = Driver::new(door_settings, SessionStore::none()).await;
+    door.app.demo_hint = Some(("door@example.com".into(), "door".into()));
+    door.app.demo_codes = codes.clone();
+    door.sign_in("door@example.com", "door").await;
+    door.until("the events", |app| !app.events.events.is_empty())
+        .await;
+    while door
+        .app
+        .events
+        .selected()
+        .is_some_and(|event| event.slug != "wren-duo")
+    {
+        door.press(KeyCode::Down).await;
+    }
+    door.press(KeyCode::Enter).await;
+    door.until("the door's list", |app| app.door.list_loaded)
+        .await;
+    let screen = drawn(&door.app);
+    let offered = screen
+        .lines()
+        .find_map(|line| line.split("Try: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("a code to try:\n{screen}"));
+    assert!(codes.contains(&offered), "{offered} of {codes:?}");
+
+    door.keys(&offered).await;
+    door.press(KeyCode::Enter).await;
+    door.until("the scan's answer", |app| {
+        app.door
+            .scans
+            .front()
+            .is_some_and(|scan| scan.verdict != storefront::app::Verdict::Checking)
+    })
+    .await;
+    assert_eq!(
+        door.app.door.scans.front().unwrap().verdict,
+        storefront::app::Verdict::Welcome
+    );
+
+    // The box office finds the order by the code, paid.
+    let manager = api.login("manager@example.com", "manager").await.unwrap();
+    let found = api.find_orders(&manager.token, &offered).await.unwrap();
+    assert_eq!(found.orders.len(), 1, "{found:?}");
+    assert_eq!(found.orders[0].order.status, OrderStatus::Paid);
+}

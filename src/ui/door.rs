@@ -128,7 +128,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             ];
             // In the demo, with nobody's phone to scan: a code of the event's to try.
             if ctx.app.demo_hint.is_some()
-                && let Some(code) = demo_code(door)
+                && let Some(code) = demo_code(door, &ctx.app.demo_codes)
             {
                 lines.push(Line::styled(format!("Try: {code}"), theme.accent));
             }
@@ -156,13 +156,19 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), history);
 }
 
-/// A code of the event's not yet in, the same one each time (the smallest).
-fn demo_code(door: &crate::app::DoorState) -> Option<&str> {
-    door.codes
-        .iter()
-        .filter(|(_, state)| **state == storefront_contract::TicketState::Confirmed)
-        .map(|(code, _)| code.as_str())
+/// A code of the event's not yet in, the same one each time (the smallest): one of a paid
+/// order of the demo's (`paid`), when the event has one, so that the box office finds it too.
+fn demo_code<'a>(door: &'a crate::app::DoorState, paid: &[String]) -> Option<&'a str> {
+    let waiting = || {
+        door.codes
+            .iter()
+            .filter(|(_, state)| **state == storefront_contract::TicketState::Confirmed)
+            .map(|(code, _)| code.as_str())
+    };
+    waiting()
+        .filter(|code| paid.iter().any(|p| p == code))
         .min()
+        .or_else(|| waiting().min())
 }
 
 fn history_line<'a>(ctx: &Ctx, scan: &ScanLine, area_width: u16) -> Line<'a> {
