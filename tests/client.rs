@@ -1358,3 +1358,57 @@ async fn the_demos_paid_orders_give_the_door_a_code_to_try() {
     assert_eq!(found.orders.len(), 1, "{found:?}");
     assert_eq!(found.orders[0].order.status, OrderStatus::Paid);
 }
+
+/// A kiosk taking cards on a reader the catalog gives a venue, with no venue of its own,
+/// sells that venue's events and products only.
+#[tokio::test]
+async fn a_kiosk_sells_for_its_card_readers_venue() {
+    let catalog = DEMO_CATALOG.replacen(
+        "id = \"rdr_demo_door1\"",
+        "id = \"rdr_demo_door1\"\npage = \"riverside-jazz\"",
+        1,
+    );
+    assert_ne!(catalog, DEMO_CATALOG);
+    let server = storefront_server::start(ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: "sqlite::memory:".to_owned(),
+        catalog: Some(catalog),
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let settings = Settings {
+        kiosk_reader: Some("door-1".to_owned()),
+        ..box_office_kiosk(&server, "door-1")
+    };
+    let mut kiosk = Driver::new(settings, SessionStore::none()).await;
+    kiosk
+        .until("the venue's events", |app| {
+            app.kiosk_page().is_some() && !app.events.loading && !app.events.events.is_empty()
+        })
+        .await;
+    let venues: std::collections::BTreeSet<String> = kiosk
+        .app
+        .events
+        .events
+        .iter()
+        .map(|event| event.page.as_ref().map_or("-", |p| p.slug.as_str()).to_owned())
+        .collect();
+    assert_eq!(venues.into_iter().collect::<Vec<_>>(), ["riverside-jazz"]);
+    kiosk
+        .until("the venue's products", |app| app.shop.loaded)
+        .await;
+    assert!(!kiosk.app.shop.products.is_empty());
+    assert!(
+        kiosk
+            .app
+            .shop
+            .products
+            .iter()
+            .all(|product| product.page.as_ref().is_some_and(|p| p.slug == "riverside-jazz")),
+        "{:?}",
+        kiosk.app.shop.products
+    );
+    let screen = drawn(&kiosk.app);
+    assert!(screen.contains("Riverside Jazz Club"), "{screen}");
+}

@@ -513,6 +513,12 @@ impl ApiClient {
 }
 
 impl ApiClient {
+    /// A card reader the catalog names, and its venue (the venue's accounts).
+    pub async fn reader(&self, token: &str, name: &str) -> ApiResult<storefront_contract::Reader> {
+        self.get(&format!("/readers/{}", encode(name)), Some(token))
+            .await
+    }
+
     /// Managers: every event's sales; with `wait`, answered when they change after `version`.
     pub async fn box_office_events(
         &self,

@@ -87,6 +87,11 @@ pub enum Effect {
         id: i64,
         token: Option<String>,
     },
+    /// The kiosk's card reader and its venue.
+    LoadReader {
+        token: String,
+        name: String,
+    },
     /// Everything for sale besides tickets (the shop).
     LoadProducts {
         /// One venue's products only (a kiosk's `page`).
@@ -281,6 +286,7 @@ pub enum Reply {
     },
     EventLoaded(ApiResult<EventDetail>),
     ProductsLoaded(ApiResult<ProductList>),
+    ReaderLoaded(ApiResult<storefront_contract::Reader>),
     ProductAdded {
         product_id: i64,
         quantity: i64,
@@ -388,6 +394,7 @@ pub async fn perform(outside: &Outside, effect: Effect) -> Option<Reply> {
         Effect::LoadEvent { id, token } => {
             Reply::EventLoaded(api.event(id, token.as_deref()).await)
         }
+        Effect::LoadReader { token, name } => Reply::ReaderLoaded(api.reader(&token, &name).await),
         Effect::LoadProducts { token, page } => {
             Reply::ProductsLoaded(api.products(&token, page.as_deref()).await)
         }

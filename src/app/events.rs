@@ -82,6 +82,7 @@ impl App {
     }
 
     pub(super) fn load_events(&mut self, append: bool) -> Effect {
+        let page = self.kiosk_page();
         let events = &mut self.events;
         events.generation += 1;
         events.loading = true;
@@ -93,7 +94,7 @@ impl App {
         };
         Effect::LoadEvents {
             query: Some(events.filter.trim().to_owned()).filter(|q| !q.is_empty()),
-            page: self.settings.kiosk_page.clone(),
+            page,
             cursor: if append {
                 events.next_cursor.clone()
             } else {

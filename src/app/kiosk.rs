@@ -35,6 +35,8 @@ pub struct KioskState {
     pub abandoned_order: Option<i64>,
     /// "E-mail me my tickets", once paid; gone with the customer.
     pub ticket_mail: TicketMail,
+    /// The venue of the kiosk's card reader, once the server said (`Some(None)`: any).
+    pub reader_venue: Option<Option<String>>,
 }
 
 /// The paid screen's address field, and what became of the e-mail.
@@ -77,6 +79,7 @@ impl KioskState {
             setup_error: None,
             abandoned_order: None,
             ticket_mail: TicketMail::default(),
+            reader_venue: None,
         }
     }
 
@@ -113,6 +116,54 @@ impl App {
         self.is_kiosk() && self.settings.kiosk_account.is_some()
     }
 
+    /// The venue (its page's slug) the kiosk sells for: its own `page`, else its card
+    /// reader's once known; `None` (every venue's) for anything but a kiosk.
+    pub fn kiosk_page(&self) -> Option<String> {
+        self.settings
+            .kiosk_page
+            .clone()
+            .or_else(|| self.kiosk.as_ref()?.reader_venue.clone().flatten())
+    }
+
+    /// A kiosk with a card reader and no venue of its own asks the reader's, until told.
+    pub(super) fn ask_reader_venue(&self, token: &str) -> Option<Effect> {
+        let kiosk = self.kiosk.as_ref()?;
+        if self.settings.kiosk_page.is_some() || kiosk.reader_venue.is_some() {
+            return None;
+        }
+        Some(Effect::LoadReader {
+            token: token.to_owned(),
+            name: self.card_reader()?.to_owned(),
+        })
+    }
+
+    /// The reader's venue: from now on the kiosk sells its events and products only. Not
+    /// known (the server unreachable, the reader not in its catalog): every venue's, as
+    /// without a reader, and asked again at the next sign-in.
+    pub(super) fn reader_loaded(
+        &mut self,
+        result: crate::api::ApiResult<storefront_contract::Reader>,
+    ) -> Vec<Effect> {
+        let venue = match result {
+            Ok(reader) => reader.page.map(|page| page.slug),
+            Err(err) => {
+                tracing::warn!(error = %err, "the card reader's venue is not known");
+                return Vec::new();
+            }
+        };
+        let Some(kiosk) = &mut self.kiosk else {
+            return Vec::new();
+        };
+        kiosk.reader_venue = Some(venue.clone());
+        if venue.is_none() {
+            return Vec::new();
+        }
+        tracing::info!(venue = ?venue, "the kiosk sells for its card reader's venue");
+        let mut effects = vec![self.load_events(false)];
+        effects.extend(self.load_products());
+        effects
+    }
+
     /// Signs the kiosk in as its box-office account.
     pub(super) fn box_office_sign_in(&mut self) -> Vec<Effect> {
         match &self.settings.kiosk_account {
@@ -135,10 +186,11 @@ impl App {
             kiosk.setup_error = None;
         }
         self.reconnect.reset();
-        let mut effects = vec![Effect::ClearCart {
+        let mut effects: Vec<Effect> = self.ask_reader_venue(&token).into_iter().collect();
+        effects.push(Effect::ClearCart {
             token,
             abandoned_order: None,
-        }];
+        });
         // The venue's products follow its events.
         if !self.shop.loaded {
             effects.extend(self.load_products());
@@ -841,6 +893,110 @@ mod tests {
             &app.load_products()[..],
             [Effect::LoadProducts { page: Some(page), .. }] if page == "old-granary"
         ));
+    }
+
+    /// Signs the kiosk in as its box-office account.
+    fn box_office_signed_in(app: &mut App) -> Vec<Effect> {
+        app.settings.kiosk_account = Some((
+            "box@example.com".into(),
+            crate::config::Password::new("box-pass"),
+        ));
+        app.update(Msg::from(Reply::SignedIn(Ok(
+            storefront_contract::LoginResponse {
+                token: "box".into(),
+                user: storefront_contract::User {
+                    id: 3,
+                    email: "box@example.com".into(),
+                    name: "Box Office".into(),
+                    role: storefront_contract::Role::Kiosk,
+                },
+                expires_at: chrono::Utc::now(),
+            },
+        ))))
+    }
+
+    fn reader(page: Option<&str>) -> Msg {
+        Msg::from(Reply::ReaderLoaded(Ok(storefront_contract::Reader {
+            name: "door-1".into(),
+            page: page.map(|slug| storefront_contract::Page {
+                id: 2,
+                slug: slug.into(),
+                title: "Riverside Jazz Club".into(),
+            }),
+        })))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kiosk_with_a_reader_sells_for_the_readers_venue() {
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_reader = Some("door-1".into());
+        let effects = box_office_signed_in(&mut app);
+        let asked = Effect::LoadReader {
+            token: "box".into(),
+            name: "door-1".into(),
+        };
+        assert!(effects.contains(&asked), "{effects:?}");
+
+        // The server unreachable: every venue's, as without a reader; asked at the next
+        // sign-in.
+        let effects = app.update(Msg::from(Reply::ReaderLoaded(Err(
+            crate::api::ApiError::Network { server: "s".into() },
+        ))));
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(app.kiosk_page(), None);
+        assert!(box_office_signed_in(&mut app).contains(&asked));
+
+        // Its venue: the events and products are asked again, for that venue only.
+        let effects = app.update(reader(Some("riverside-jazz")));
+        assert!(
+            matches!(&effects[0], Effect::LoadEvents { page: Some(page), .. } if page == "riverside-jazz"),
+            "{effects:?}"
+        );
+        assert!(
+            effects.iter().any(|e| matches!(e,
+                Effect::LoadProducts { page: Some(page), .. } if page == "riverside-jazz")),
+            "{effects:?}"
+        );
+        assert_eq!(app.kiosk_page().as_deref(), Some("riverside-jazz"));
+        // Known: not asked again.
+        assert!(!box_office_signed_in(&mut app).contains(&asked));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kiosk_keeps_its_own_venue_or_every_venue_of_a_reader_for_any() {
+        // Its own `page` wins: the reader is not asked.
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_reader = Some("door-1".into());
+        app.settings.kiosk_page = Some("old-granary".into());
+        let effects = box_office_signed_in(&mut app);
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::LoadReader { .. })),
+            "{effects:?}"
+        );
+
+        // A reader for any venue: everything, as before, and nothing asked again.
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_reader = Some("door-1".into());
+        box_office_signed_in(&mut app);
+        assert!(app.update(reader(None)).is_empty());
+        assert_eq!(app.kiosk_page(), None);
+        assert!(
+            !box_office_signed_in(&mut app)
+                .iter()
+                .any(|e| matches!(e, Effect::LoadReader { .. }))
+        );
+
+        // No reader: nothing to ask.
+        let mut app = kiosk(Instant::now());
+        let effects = box_office_signed_in(&mut app);
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::LoadReader { .. })),
+            "{effects:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -410,6 +410,7 @@ impl App {
             } => self.events_loaded(generation, append, result),
             Reply::EventLoaded(result) => self.event_loaded(result),
             Reply::ProductsLoaded(result) => self.products_loaded(result),
+            Reply::ReaderLoaded(result) => self.reader_loaded(result),
             Reply::ProductAdded {
                 product_id,
                 quantity,

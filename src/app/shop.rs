@@ -164,7 +164,7 @@ impl App {
         self.shop.loading = true;
         vec![Effect::LoadProducts {
             token,
-            page: self.settings.kiosk_page.clone(),
+            page: self.kiosk_page(),
         }]
     }
 
@@ -177,7 +177,7 @@ impl App {
                 Vec::new()
             }
             Err(err) if self.screen == Screen::Shop => {
-                let page = self.settings.kiosk_page.clone();
+                let page = self.kiosk_page();
                 let retry = self.token().map(|token| Effect::LoadProducts {
                     page,
                     token: token.to_owned(),

@@ -488,6 +488,7 @@ impl App {
         }
         let name = self.user().map(|u| u.name.clone()).unwrap_or_default();
         self.set_status(StatusKind::Success, format!("Signed in as {name}."));
+        let reader = self.ask_reader_venue(&token);
         let mut effects = vec![
             Effect::LoadSummary {
                 token: token.clone(),
@@ -523,6 +524,7 @@ impl App {
             | Screen::OfficeOrders
             | Screen::OfficeOrder => {}
         }
+        effects.extend(reader);
         effects
     }
 }

@@ -60,10 +60,24 @@ named_enum! {
 }
 
 impl Role {
+    /// Everyone but buyers works for the venue: its terminals, door staff and managers.
+    pub fn is_venue(self) -> bool {
+        !matches!(self, Role::Customer)
+    }
+
     /// Door staff and managers check tickets in.
     pub fn checks_in(self) -> bool {
         matches!(self, Role::Staff | Role::Manager)
     }
+}
+
+/// A card reader as the catalog names it, for the venue's terminals (`GET /readers/{name}`):
+/// a kiosk taking cards on it sells for its venue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reader {
+    pub name: String,
+    /// The venue (page) it takes payments for; `null` for any.
+    pub page: Option<Page>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

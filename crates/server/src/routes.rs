@@ -16,8 +16,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::http::{
-    admin, auth, box_office, cart, checkin, checkout, events, idempotency, orders, ticket_page,
-    webhooks,
+    admin, auth, box_office, cart, checkin, checkout, events, idempotency, orders, readers,
+    ticket_page, webhooks,
 };
 use crate::state::AppState;
 
@@ -91,6 +91,7 @@ fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/orders/{id}/cancel", orders::cancel_order),
         endpoint(M::POST, "/orders/{id}/email", orders::email_order),
         endpoint(M::GET, "/tickets", orders::list_tickets),
+        endpoint(M::GET, "/readers/{name}", readers::reader),
         endpoint(M::POST, "/webhooks/sumup", webhooks::sumup_webhook),
         endpoint(M::POST, "/checkin", checkin::check_in),
         endpoint(M::POST, "/checkin/batch", checkin::check_in_batch),

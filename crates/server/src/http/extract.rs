@@ -159,6 +159,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// A name from the path (percent-decoded); one that is not UTF-8 is `400 bad_request`.
+pub struct NamePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for NamePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(name)| NamePath(name))
+            .map_err(|rejection: PathRejection| {
+                ApiError::BadRequest(format!(
+                    "The name in the address does not fit: {}",
+                    rejection.body_text()
+                ))
+            })
+    }
+}
+
 /// The bearer token as sent, if any (`None` for a missing or non-bearer header).
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;

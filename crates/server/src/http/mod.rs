@@ -11,5 +11,6 @@ pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod orders;
+pub mod readers;
 pub mod ticket_page;
 pub mod webhooks;

@@ -593,3 +593,32 @@ async fn readers_are_paired_by_their_code_listed_and_say_how_they_are() {
     let status = readers.get_status("MTEST", &paired.id).await.unwrap().data;
     assert_eq!(status.status, Online::Offline);
 }
+
+/// `GET /readers/{name}`: a reader's venue, for the venue's terminals and staff only, never
+/// its SumUp id.
+#[tokio::test]
+async fn the_venues_terminals_learn_a_readers_venue() {
+    let app = TestApp::start().await;
+    let kiosk = app.login("box@example.com", "box-pass").await;
+    let answer = app.get("/readers/abbey-desk", Some(&kiosk)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json["name"], "abbey-desk");
+    assert_eq!(answer.json["page"]["slug"], "abbey");
+    assert_eq!(answer.json["page"]["title"], "Abbey Rooms");
+    assert!(!answer.text.contains("rdr_abbey"), "{}", answer.text);
+
+    // A reader for any venue; a name with a space, percent-encoded.
+    let door = app.door().await;
+    let answer = app.get("/readers/door-1", Some(&door)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json["page"], Value::Null);
+    let answer = app.get("/readers/front%20desk", Some(&door)).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+    assert_eq!(answer.code(), storefront_contract::ErrorCode::NotFound);
+
+    let ann = app.ann().await;
+    let answer = app.get("/readers/abbey-desk", Some(&ann)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
+    let answer = app.get("/readers/abbey-desk", None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text);
+}
