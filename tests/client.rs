@@ -1392,7 +1392,13 @@ async fn a_kiosk_sells_for_its_card_readers_venue() {
         .events
         .events
         .iter()
-        .map(|event| event.page.as_ref().map_or("-", |p| p.slug.as_str()).to_owned())
+        .map(|event| {
+            event
+                .page
+                .as_ref()
+                .map_or("-", |p| p.slug.as_str())
+                .to_owned()
+        })
         .collect();
     assert_eq!(venues.into_iter().collect::<Vec<_>>(), ["riverside-jazz"]);
     kiosk
@@ -1400,12 +1406,10 @@ async fn a_kiosk_sells_for_its_card_readers_venue() {
         .await;
     assert!(!kiosk.app.shop.products.is_empty());
     assert!(
-        kiosk
-            .app
-            .shop
-            .products
-            .iter()
-            .all(|product| product.page.as_ref().is_some_and(|p| p.slug == "riverside-jazz")),
+        kiosk.app.shop.products.iter().all(|product| product
+            .page
+            .as_ref()
+            .is_some_and(|p| p.slug == "riverside-jazz")),
         "{:?}",
         kiosk.app.shop.products
     );

@@ -263,7 +263,7 @@ async fn detail(state: &AppState, order_id: i64) -> ApiResult<OrderDetail> {
         .order(order_id)
         .await?
         .ok_or(ApiError::NotFound("There is no such order."))?;
-    let items = store.order_items(order_id).await?;
+    let items = store.items_of_order(&row).await?;
     let mails = store.order_mails(order_id).await?;
     Ok(OrderDetail {
         order: crate::payments::view::order_with_items(&row, &items, state.payments()),

@@ -23,7 +23,7 @@ pub async fn tickets_page(
         Some(order) => order,
         None => return Ok(not_found()),
     };
-    let items = store.order_items(order.id).await?;
+    let items = store.items_of_order(&order).await?;
     let page = render(&order, &items, state.timezone());
     Ok((
         [

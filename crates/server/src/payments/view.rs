@@ -13,7 +13,7 @@ use crate::time::to_utc;
 
 /// One order as the API shows it.
 pub async fn order_view(payments: &Payments, order: &OrderRow) -> PaymentResult<Order> {
-    let items = payments.store().order_items(order.id).await?;
+    let items = payments.store().items_of_order(order).await?;
     Ok(order_with_items(order, &items, payments))
 }
 

@@ -39,6 +39,45 @@ pub struct OrderRow {
     /// Who it is for: the account's holder, or whom the box office or the kiosk named.
     pub buyer_name: String,
     pub buyer_email: Option<String>,
+    /// What kinds of item it holds, so that showing it reads only those.
+    pub holds: Holds,
+}
+
+/// What kinds of item an order holds (as read with the order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holds {
+    pub products: bool,
+    pub bookings: bool,
+    pub tickets: bool,
+    pub refunds: bool,
+}
+
+impl Holds {
+    /// Every kind: read them all.
+    pub const ALL: Holds = Holds {
+        products: true,
+        bookings: true,
+        tickets: true,
+        refunds: true,
+    };
+
+    /// Nothing at all.
+    pub const NONE: Holds = Holds {
+        products: false,
+        bookings: false,
+        tickets: false,
+        refunds: false,
+    };
+
+    /// From the order's `holds` column: one bit per kind (see [`ORDER_SELECT`]).
+    fn from_bits(bits: i64) -> Holds {
+        Holds {
+            products: bits & 1 != 0,
+            bookings: bits & 2 != 0,
+            tickets: bits & 4 != 0,
+            refunds: bits & 8 != 0,
+        }
+    }
 }
 
 /// One SumUp checkout made for an order.
@@ -171,6 +210,7 @@ struct OrderRecord {
     cancelled_at: Option<i64>,
     merchant_code: Option<String>,
     open_refunds: i64,
+    holds: i64,
     method: Option<String>,
     buyer_name: String,
     buyer_email: Option<String>,
@@ -206,6 +246,7 @@ impl TryFrom<OrderRecord> for OrderRow {
             comp: record.method.as_deref() == Some(COMP),
             buyer_name: record.buyer_name,
             buyer_email: record.buyer_email,
+            holds: Holds::from_bits(record.holds),
         })
     }
 }
@@ -268,6 +309,11 @@ const ORDER_SELECT: &str = concat!(
        COALESCE(o.buyer_name, buyer.name) AS buyer_name, \
        (SELECT COUNT(*) FROM refunds r WHERE r.order_id = o.id \
           AND r.status IN ('due', 'refunding')) AS open_refunds, \
+       CAST((CASE WHEN EXISTS (SELECT 1 FROM cart_lines l WHERE l.order_id = o.id) THEN 1 ELSE 0 END) \
+          + (CASE WHEN EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = o.id) THEN 2 ELSE 0 END) \
+          + (CASE WHEN EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id) THEN 4 ELSE 0 END) \
+          + (CASE WHEN EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) THEN 8 ELSE 0 END) \
+          AS BIGINT) AS holds, \
        p.id AS page_id, p.slug AS page_slug, p.title AS page_title, ",
     checkout_columns!(),
     " FROM orders o \
@@ -480,8 +526,22 @@ impl Store {
     }
 
     pub async fn order_items(&self, order_id: i64) -> Result<OrderItems, sqlx::Error> {
-        let mut items = self.items_of_orders(ItemScope::Order(order_id)).await?;
+        let mut items = self
+            .items_of_orders(ItemScope::Order(order_id), Holds::ALL)
+            .await?;
         Ok(items.remove(&order_id).unwrap_or_default())
+    }
+
+    /// What `order` holds, reading only the kinds of item it was read with: an order of
+    /// tickets alone is one read, not four.
+    pub async fn items_of_order(&self, order: &OrderRow) -> Result<OrderItems, sqlx::Error> {
+        if order.holds == Holds::NONE {
+            return Ok(OrderItems::default());
+        }
+        let mut items = self
+            .items_of_orders(ItemScope::Order(order.id), order.holds)
+            .await?;
+        Ok(items.remove(&order.id).unwrap_or_default())
     }
 
     /// Everything in every order of the user, by order id: three queries however many orders.
@@ -489,7 +549,8 @@ impl Store {
         &self,
         user_id: i64,
     ) -> Result<HashMap<i64, OrderItems>, sqlx::Error> {
-        self.items_of_orders(ItemScope::User(user_id)).await
+        self.items_of_orders(ItemScope::User(user_id), Holds::ALL)
+            .await
     }
 
     /// Everything in these orders, by order id.
@@ -497,12 +558,14 @@ impl Store {
         if orders.is_empty() {
             return Ok(HashMap::new());
         }
-        self.items_of_orders(ItemScope::Orders(orders)).await
+        self.items_of_orders(ItemScope::Orders(orders), Holds::ALL)
+            .await
     }
 
     async fn items_of_orders(
         &self,
         scope: ItemScope<'_>,
+        holds: Holds,
     ) -> Result<HashMap<i64, OrderItems>, sqlx::Error> {
         let (filter, id) = match scope {
             ItemScope::Order(id) => ("= $1".to_owned(), id),
@@ -526,14 +589,18 @@ impl Store {
         // check of the connection when the pool takes it back) instead of three.
         let mut conn = self.reading().await?;
         let mut items: HashMap<i64, OrderItems> = HashMap::new();
-        let lines: Vec<OrderLineRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
+        let lines: Vec<OrderLineRecord> = if !holds.products {
+            Vec::new()
+        } else {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT l.order_id, l.id, l.product_id, pr.title, l.unit_price, l.quantity \
                  FROM cart_lines l JOIN products pr ON pr.id = l.product_id \
                  WHERE l.order_id {filter} ORDER BY l.id"
-        )))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+            )))
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+        };
         for line in lines {
             // A line is priced when it joins an order; the columns are filled together.
             let unit_price =
@@ -558,7 +625,9 @@ impl Store {
                 .products
                 .push(product);
         }
-        let bookings: Vec<OrderBookingRecord> =
+        let bookings: Vec<OrderBookingRecord> = if !holds.bookings {
+            Vec::new()
+        } else {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT b.order_id, b.id, b.name, c.name AS calendar_name, b.starts_at, b.ends_at, b.cost \
                  FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
@@ -566,7 +635,8 @@ impl Store {
             )))
             .bind(id)
             .fetch_all(&mut *conn)
-            .await?;
+            .await?
+        };
         for booking in bookings {
             let entry = CartBooking {
                 id: booking.id,
@@ -582,23 +652,31 @@ impl Store {
                 .bookings
                 .push(entry);
         }
-        let tickets = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
-            "{TICKET_SELECT} WHERE t.order_id {filter} ORDER BY t.id"
-        )))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let tickets = if !holds.tickets {
+            Vec::new()
+        } else {
+            sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
+                "{TICKET_SELECT} WHERE t.order_id {filter} ORDER BY t.id"
+            )))
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+        };
         for ticket in tickets {
             if let Some(order_id) = ticket.order_id {
                 items.entry(order_id).or_default().tickets.push(ticket);
             }
         }
-        let refunds: Vec<RefundRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{REFUND_SELECT} WHERE r.order_id {filter} ORDER BY r.id"
-        )))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let refunds: Vec<RefundRow> = if !holds.refunds {
+            Vec::new()
+        } else {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{REFUND_SELECT} WHERE r.order_id {filter} ORDER BY r.id"
+            )))
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+        };
         for refund in refunds {
             items
                 .entry(refund.order_id)
@@ -734,5 +812,22 @@ impl Store {
             .bind(slug)
             .fetch_optional(&self.read)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Holds;
+
+    #[test]
+    fn each_kind_of_item_has_its_own_bit() {
+        assert_eq!(Holds::from_bits(0), Holds::NONE);
+        assert_eq!(Holds::from_bits(15), Holds::ALL);
+        let tickets_and_refunds = Holds::from_bits(4 | 8);
+        assert!(tickets_and_refunds.tickets && tickets_and_refunds.refunds);
+        assert!(!tickets_and_refunds.products && !tickets_and_refunds.bookings);
+        let products_and_bookings = Holds::from_bits(1 | 2);
+        assert!(products_and_bookings.products && products_and_bookings.bookings);
+        assert!(!products_and_bookings.tickets && !products_and_bookings.refunds);
     }
 }
