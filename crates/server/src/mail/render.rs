@@ -325,7 +325,7 @@ mod tests {
             comp: false,
             buyer_name: "Ada".into(),
             buyer_email: None,
-            holds: crate::store::Holds::ALL,
+            holds: Default::default(),
         }
     }
 

@@ -64,7 +64,7 @@ pub use events::{EventFilter, EventRow, ListCursor, TicketTypeRow};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 
-pub use orders::{CheckoutKey, CheckoutRow, Holds, OrderItems, OrderRow, PayPlace};
+pub use orders::{CheckoutKey, CheckoutRow, OrderItems, OrderRow, PayPlace};
 pub use outbox::{ClaimedMail, MailOutcome, MailState, OrderMail};
 pub use readers::ReaderRow;
 pub use refunds::{RefundOutcome, RefundRow, RefundState};

@@ -80,6 +80,13 @@ impl Holds {
     }
 }
 
+/// Unknown, so every kind: the safe assumption (nothing is left unread).
+impl Default for Holds {
+    fn default() -> Holds {
+        Holds::ALL
+    }
+}
+
 /// One SumUp checkout made for an order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckoutRow {
