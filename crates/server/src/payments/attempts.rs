@@ -109,7 +109,7 @@ pub async fn start_checkout(payments: &Payments, order: &OrderRow) -> PaymentRes
         status: checkout.status,
         created_at: time::now(),
     };
-    store.record_checkout(order.id, &row, &reference).await?;
+    store.record_checkout(order, &row, &reference).await?;
     payments.refresh_throttle().just_asked(order.id);
     payments.order_changed(order.id);
     Ok(row)
@@ -168,7 +168,7 @@ pub async fn start_reader_checkout(
     };
     payments
         .store()
-        .record_checkout(order.id, &row, &started.client_transaction_id)
+        .record_checkout(order, &row, &started.client_transaction_id)
         .await?;
     payments.refresh_throttle().just_asked(order.id);
     payments.order_changed(order.id);

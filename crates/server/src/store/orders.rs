@@ -714,16 +714,19 @@ impl Store {
             .await
     }
 
-    /// Remembers a SumUp checkout for the order (once, however often it is reported);
+    /// Remembers a SumUp checkout for `order` (once, however often it is reported);
     /// `reference` is the hosted checkout's reference, or the reader payment's
-    /// `client_transaction_id`.
+    /// `client_transaction_id`. A pending order's first checkout is one statement: no
+    /// checkout before it can end meanwhile, and the order already waits for it.
     pub async fn record_checkout(
         &self,
-        order_id: i64,
+        order: &OrderRow,
         checkout: &CheckoutRow,
         reference: &str,
     ) -> Result<(), sqlx::Error> {
         let (checkout, reference) = (checkout.clone(), reference.to_owned());
+        let order_id = order.id;
+        let first = order.checkout.is_none() && order.status == OrderStatus::Pending;
         self.in_turn(move |store| async move {
             let (reader, reader_id) = match &checkout.place {
                 PayPlace::Hosted { .. } => (None, None),
@@ -731,11 +734,7 @@ impl Store {
                     name, reader_id, ..
                 } => (Some(name.as_str()), Some(reader_id.as_str())),
             };
-            let mut conn = store.writing().await?;
-            let mut tx = conn.begin().await?;
-            // Against the end of the checkout before this one being applied meanwhile.
-            store.hold_order(&mut tx, order_id).await?;
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO checkouts (order_id, sumup_id, reference, url, status, created_at, \
                  method, reader, reader_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sumup_id) DO NOTHING",
@@ -748,9 +747,16 @@ impl Store {
             .bind(checkout.created_at)
             .bind(checkout.place.method().as_str())
             .bind(reader)
-            .bind(reader_id)
-            .execute(&mut *tx)
-            .await?;
+            .bind(reader_id);
+            let mut conn = store.writing().await?;
+            if first {
+                insert.execute(&mut *conn).await?;
+                return Ok(());
+            }
+            let mut tx = conn.begin().await?;
+            // Against the end of the checkout before this one being applied meanwhile.
+            store.hold_order(&mut tx, order_id).await?;
+            insert.execute(&mut *tx).await?;
             // A new attempt: a failed order waits for this payment now.
             sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1 AND status = 'failed'")
                 .bind(order_id)
