@@ -1161,8 +1161,13 @@ mod tests {
         ))));
         assert_eq!(pay_effect(&effects), Some(&PayRequest::default()));
         assert!(!app.payment.by_card);
+        // The server's reason, and what to do instead.
         let said = &app.status.as_ref().expect("said why").text;
-        assert!(said.contains("busy or offline"), "{said}");
+        assert!(
+            said.starts_with("The card reader door-1 cannot take this payment now.")
+                && said.ends_with("Scan the code to pay with your phone."),
+            "{said}"
+        );
         // A failure of the QR code's payment page is shown as it is, not retried for ever.
         let effects = app.update(Msg::from(Reply::PaymentStarted(Err(
             crate::api::ApiError::Refused {

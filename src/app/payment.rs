@@ -570,17 +570,23 @@ impl App {
     pub(super) fn payment_started(&mut self, result: ApiResult<CheckoutResponse>) -> Vec<Effect> {
         match result {
             Ok(checkout) => self.start_waiting(checkout, true),
-            // The reader is busy or offline: the QR code takes the payment instead.
+            // The reader is busy or offline: the QR code takes the payment instead, and the
+            // server's reason is said (which reader, and whether it is offline or busy).
             Err(ApiError::Refused {
                 code: ErrorCode::PaymentProviderError,
+                message,
                 ..
             }) if self.payment.by_card => {
                 self.connected();
                 self.payment.by_card = false;
-                self.set_status(
-                    StatusKind::Error,
-                    "The card reader is busy or offline: scan the code to pay with your phone.",
-                );
+                let said = if message.trim().is_empty() {
+                    "The card reader cannot take this payment now: scan the code to pay with \
+                     your phone."
+                        .to_owned()
+                } else {
+                    format!("{} Scan the code to pay with your phone.", message.trim())
+                };
+                self.set_status(StatusKind::Error, said);
                 match self.token().map(str::to_owned) {
                     Some(token) => self.pay_again(token),
                     None => Vec::new(),
