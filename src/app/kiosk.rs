@@ -138,16 +138,26 @@ impl App {
     }
 
     /// The reader's venue: from now on the kiosk sells its events and products only. Not
-    /// known (the server unreachable, the reader not in its catalog): every venue's, as
-    /// without a reader, and asked again at the next sign-in.
+    /// told (the reader not in the catalog, or an account that may not ask): every venue's,
+    /// as without a reader, and not asked again. Not reached: every venue's until the next
+    /// sign-in asks again.
     pub(super) fn reader_loaded(
         &mut self,
         result: crate::api::ApiResult<storefront_contract::Reader>,
     ) -> Vec<Effect> {
         let venue = match result {
             Ok(reader) => reader.page.map(|page| page.slug),
+            // Refused for good: no such reader, or not this account's to ask.
+            Err(
+                err @ crate::api::ApiError::Refused {
+                    status: 400..=499, ..
+                },
+            ) => {
+                tracing::warn!(error = %err, "the card reader's venue is not told: every venue's");
+                None
+            }
             Err(err) => {
-                tracing::warn!(error = %err, "the card reader's venue is not known");
+                tracing::info!(error = %err, "the card reader's venue is not known yet");
                 return Vec::new();
             }
         };
@@ -938,7 +948,7 @@ mod tests {
         assert!(effects.contains(&asked), "{effects:?}");
 
         // The server unreachable: every venue's, as without a reader; asked at the next
-        // sign-in.
+        // sign-in (a refusal, by contrast, is final: see below).
         let effects = app.update(Msg::from(Reply::ReaderLoaded(Err(
             crate::api::ApiError::Network { server: "s".into() },
         ))));
@@ -981,6 +991,28 @@ mod tests {
         app.settings.kiosk_reader = Some("door-1".into());
         box_office_signed_in(&mut app);
         assert!(app.update(reader(None)).is_empty());
+        assert_eq!(app.kiosk_page(), None);
+        assert!(
+            !box_office_signed_in(&mut app)
+                .iter()
+                .any(|e| matches!(e, Effect::LoadReader { .. }))
+        );
+
+        // A reader the server does not know (or an account that may not ask): every venue's,
+        // and not asked at every sign-in.
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_reader = Some("front-desk".into());
+        box_office_signed_in(&mut app);
+        let effects = app.update(Msg::from(Reply::ReaderLoaded(Err(
+            crate::api::ApiError::Refused {
+                status: 404,
+                code: crate::api::ErrorCode::NotFound,
+                message: "There is no card reader of that name.".into(),
+                field: None,
+                order_id: None,
+            },
+        ))));
+        assert!(effects.is_empty(), "{effects:?}");
         assert_eq!(app.kiosk_page(), None);
         assert!(
             !box_office_signed_in(&mut app)
