@@ -34,6 +34,8 @@ pub(crate) mod cart;
 mod catalog;
 mod checkin;
 mod connections;
+#[cfg(test)]
+mod counts_properties;
 mod events;
 mod idempotency;
 mod limits;
