@@ -6,6 +6,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+mod support;
+
 fn storefront() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_storefront"));
     // Nothing of the person running the tests is read.
@@ -255,15 +257,7 @@ fn serve(args: &[&str]) -> (std::process::Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let origin = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let origin = support::listening_origin(&mut child, "its stderr is not kept");
     (child, origin)
 }
 

@@ -7,11 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod support;
 
 #[allow(dead_code)]
 #[path = "../crates/server/tests/api/postgres.rs"]
@@ -41,15 +42,7 @@ fn serve(database: &str, smtp: &str, log: &std::path::Path) -> (Child, String) {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let origin = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("not serving: {line:?}; {}", log.display()))
-        .to_owned();
+    let origin = support::listening_origin(&mut child, &format!("its log: {}", log.display()));
     (child, origin)
 }
 

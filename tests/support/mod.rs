@@ -62,6 +62,21 @@ pub fn release_binary() -> PathBuf {
         .clone()
 }
 
+/// The origin a `storefront serve` child says it listens on: its first line on stdout
+/// (piped), which it prints once it takes connections. `logs` says where to look if it
+/// does not.
+pub fn listening_origin(child: &mut Child, logs: &str) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("a first line");
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("not serving; its first line: {line:?} ({logs})"))
+        .to_owned()
+}
+
 /// `storefront serve` as a child process on a free port; killed when dropped.
 pub struct Backend {
     child: Child,
@@ -79,16 +94,7 @@ impl Backend {
             .stderr(Stdio::null())
             .spawn()
             .expect("storefront serve starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("a first line");
-        let origin = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
+        let origin = listening_origin(&mut child, "its stderr is not kept");
         Backend { child, origin }
     }
 }
