@@ -203,7 +203,7 @@ async fn apply(
     Ok(match step {
         Step::Confirm => match store
             .confirm_tickets_and_cancel_oversold(
-                order_id,
+                order,
                 &remote.id,
                 remote.transaction_id.as_deref(),
                 &new_ticket_secret(),

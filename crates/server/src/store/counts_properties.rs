@@ -200,13 +200,14 @@ async fn apply(store: &Store, ids: &Ids, orders: &mut Vec<i64>, action: &Action)
             }
         }
         Action::Pay { order } => {
-            if let Some(order) = order_at(orders, order) {
+            if let Some(id) = order_at(orders, order) {
+                let order = store.order(id).await.unwrap().unwrap();
                 store
                     .confirm_tickets_and_cancel_oversold(
-                        order,
-                        &format!("c-{order}"),
+                        &order,
+                        &format!("c-{id}"),
                         None,
-                        &format!("secret-{order}"),
+                        &format!("secret-{id}"),
                         NOW,
                     )
                     .await

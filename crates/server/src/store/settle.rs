@@ -2,7 +2,7 @@
 //! failing, reopening and cancelling unpaid ones. Each is one guarded statement or one
 //! short transaction that starts with one.
 
-use super::{Backend, Store};
+use super::{Backend, OrderRow, Store};
 use crate::mail::MailKind;
 use crate::time::Timestamp;
 use sqlx::Connection;
@@ -34,6 +34,8 @@ enum Hold {
 #[derive(Clone, Copy)]
 struct Paid<'a> {
     order_id: i64,
+    /// Whether it holds bookings to confirm (an order's items are fixed at checkout).
+    bookings: bool,
     sumup_id: &'a str,
     transaction_id: Option<&'a str>,
     tickets_secret: &'a str,
@@ -133,12 +135,13 @@ impl Store {
     /// `None` when the order was already settled.
     pub async fn confirm_tickets_and_cancel_oversold(
         &self,
-        order_id: i64,
+        order: &OrderRow,
         sumup_id: &str,
         transaction_id: Option<&str>,
         tickets_secret: &str,
         now: Timestamp,
     ) -> Result<Option<Settlement>, sqlx::Error> {
+        let (order_id, bookings) = (order.id, order.holds.bookings);
         let (sumup_id, transaction_id, tickets_secret) = (
             sumup_id.to_owned(),
             transaction_id.map(str::to_owned),
@@ -148,6 +151,7 @@ impl Store {
             let mut conn = store.writing().await?;
             let paid = Paid {
                 order_id,
+                bookings,
                 sumup_id: &sumup_id,
                 transaction_id: transaction_id.as_deref(),
                 tickets_secret: &tickets_secret,
@@ -176,6 +180,7 @@ impl Store {
     ) -> Result<Attempt, sqlx::Error> {
         let Paid {
             order_id,
+            bookings,
             sumup_id,
             transaction_id,
             tickets_secret,
@@ -209,12 +214,14 @@ impl Store {
         .bind(order_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+        if bookings {
+            sqlx::query(
+                "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+        }
 
         // Counted once held, so that what another settlement committed meanwhile is seen.
         self.hold_events_of(&mut tx, order_id, hold).await?;

@@ -159,6 +159,13 @@ async fn decline_then_pay_again() {
 
     app.press(&new_url, "pay").await;
     assert_eq!(app.order(&ann, id, 10).await["status"], "paid");
+    // Paid: its booking is confirmed with its tickets.
+    let booking: String = sqlx::query_scalar("SELECT state FROM bookings WHERE order_id = $1")
+        .bind(id)
+        .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(booking, "confirmed");
 }
 
 #[tokio::test]
