@@ -397,37 +397,34 @@ impl Store {
             }
 
             // The total is what was claimed, priced by the server. The order belongs to a page
-            // (and is paid to its merchant) when everything in it does.
-            let (total, order_page, page_merchant): (i64, Option<i64>, Option<String>) =
-                sqlx::query_as(
-                    "SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
+            // (and is paid to its merchant) when everything in it does; else to the page in
+            // scope, and the shop's merchant. One statement.
+            sqlx::query(
+                "UPDATE orders SET total = scope.total, page_id = COALESCE(scope.page_id, $2), \
+                     merchant_code = COALESCE(p.sumup_merchant_code, $3) \
+                 FROM (SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
                           + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
-                          + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines WHERE order_id = $1), 0) \
-                          AS BIGINT), \
-                            scope.page_id, p.sumup_merchant_code \
-                     FROM (SELECT CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
-                                        AND COUNT(items.page_id) = COUNT(*) \
-                                   THEN MIN(items.page_id) END AS page_id \
-                           FROM ( \
-                             SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
-                               JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
-                             UNION ALL SELECT c.page_id FROM bookings b \
-                               JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
-                             UNION ALL SELECT pr.page_id FROM cart_lines l \
-                               JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
-                          ) scope \
-                     LEFT JOIN pages p ON p.id = scope.page_id",
-                )
-                .bind(order_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE orders SET total = $2, page_id = $3, merchant_code = $4 WHERE id = $1")
-                .bind(order_id)
-                .bind(total)
-                .bind(order_page.or(page_id))
-                .bind(page_merchant.unwrap_or_else(|| default_merchant_code.to_owned()))
-                .execute(&mut *tx)
-                .await?;
+                          + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines \
+                                      WHERE order_id = $1), 0) AS BIGINT) AS total, \
+                              CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
+                                    AND COUNT(items.page_id) = COUNT(*) \
+                               THEN MIN(items.page_id) END AS page_id \
+                       FROM ( \
+                         SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
+                           JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
+                         UNION ALL SELECT c.page_id FROM bookings b \
+                           JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
+                         UNION ALL SELECT pr.page_id FROM cart_lines l \
+                           JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
+                      ) scope \
+                 LEFT JOIN pages p ON p.id = scope.page_id \
+                 WHERE orders.id = $1",
+            )
+            .bind(order_id)
+            .bind(page_id)
+            .bind(default_merchant_code)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(Some(order_id))
         })

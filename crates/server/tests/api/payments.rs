@@ -744,3 +744,72 @@ async fn the_sandbox_answers_like_sumup() {
         .unwrap();
     assert_eq!(missing_page.status(), StatusCode::NOT_FOUND);
 }
+
+/// An order is priced by the server and paid to its venue's merchant when everything in it
+/// is that venue's; otherwise to the shop's.
+#[tokio::test]
+async fn an_order_is_paid_to_its_venues_merchant() {
+    let catalog = TEST_CATALOG.replacen(
+        "title = \"Abbey Rooms\"",
+        "title = \"Abbey Rooms\"\nsumup_merchant_code = \"MABBEY\"",
+        1,
+    );
+    assert_ne!(catalog, TEST_CATALOG);
+    let app = TestApp::with_config(ServerConfig {
+        catalog: Some(catalog),
+        ..TestApp::config().await
+    })
+    .await;
+    let ann = app.ann().await;
+    // Her cart: the bell tower tour (Abbey Rooms) and tote bags (The Old Granary); and a
+    // ticket for each of the Abbey's quiet night and the village fete (no venue).
+    app.buy(&ann, QUIET_NIGHT, 1, None).await;
+    app.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let merchants = |id: i64| {
+        let store = app.server.state().store().clone();
+        async move {
+            let mut conn = store.connection().await.unwrap();
+            let order: (String, i64) =
+                sqlx::query_as("SELECT merchant_code, total FROM orders WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+            let sandbox: String = sqlx::query_scalar(
+                "SELECT s.merchant_code FROM sandbox_checkouts s \
+                 JOIN checkouts c ON c.sumup_id = s.id WHERE c.order_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+            (order.0, order.1, sandbox)
+        }
+    };
+
+    let abbey = app.checkout(&ann, Some("abbey")).await;
+    assert_eq!(abbey.status, StatusCode::CREATED, "{}", abbey.text);
+    assert_eq!(abbey.json["order"]["total"], "24.50");
+    assert_eq!(abbey.json["order"]["page"]["slug"], "abbey");
+    let (merchant, total, at_sumup) = merchants(abbey.json["order"]["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        (merchant.as_str(), total, at_sumup.as_str()),
+        ("MABBEY", 2450, "MABBEY")
+    );
+
+    // A venue without a merchant of its own: the shop's.
+    let granary = app.checkout(&ann, Some("granary")).await;
+    assert_eq!(granary.status, StatusCode::CREATED, "{}", granary.text);
+    assert_eq!(granary.json["order"]["total"], "14.50");
+    assert_eq!(granary.json["order"]["page"]["slug"], "granary");
+    let (shops, total, at_sumup) = merchants(granary.json["order"]["id"].as_i64().unwrap()).await;
+    assert_ne!(shops, "MABBEY");
+    assert_eq!((total, at_sumup.as_str()), (1450, shops.as_str()));
+
+    // What is left belongs to no venue: no page, the shop's merchant.
+    let rest = app.checkout(&ann, None).await;
+    assert_eq!(rest.status, StatusCode::CREATED, "{}", rest.text);
+    assert_eq!(rest.json["order"]["page"], Value::Null);
+    let (merchant, _, _) = merchants(rest.json["order"]["id"].as_i64().unwrap()).await;
+    assert_eq!(merchant, shops);
+}
