@@ -265,13 +265,32 @@ impl Conn<'_> {
             self.idle.conn = None;
         }
         if self.idle.conn.is_none() {
-            let opened = tokio::time::timeout(TURN_TIMEOUT, AnyConnection::connect(url))
+            let opened = tokio::time::timeout(TURN_TIMEOUT, open_postgres(url))
                 .await
                 .map_err(|_| sqlx::Error::PoolTimedOut)??;
             self.idle.conn = Some(opened);
         }
         Ok(())
     }
+}
+
+/// How long PostgreSQL lets one of our sessions sit inside a transaction with nothing to do
+/// before it ends the session. None of ours waits inside one (nothing is held across a
+/// network call); but a request dropped midway (its caller gone, say SumUp's client timing
+/// out on the sandbox) leaves its rollback queued until the connection is next used, and
+/// meanwhile its locks would hold every other request that needs those rows. Past this, the
+/// locks go, and the connection, found lost when next taken, is opened again.
+const IDLE_IN_TRANSACTION: &str = "5s";
+
+/// A PostgreSQL connection, set up like every other of the store's.
+pub async fn open_postgres(url: &str) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = AnyConnection::connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'"
+    )))
+    .execute(&mut conn)
+    .await?;
+    Ok(conn)
 }
 
 /// A statement on `&connections` takes a connection for itself, as it would from a pool.

@@ -240,7 +240,7 @@ fn prepare_sqlite_file(url: &str) -> Result<(), Failure> {
 async fn open(url: &str) -> Result<Store, Failure> {
     install_default_drivers();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let mut first = AnyConnection::connect(url).await?;
+        let mut first = connections::open_postgres(url).await?;
         // Several servers starting at once: sqlx takes an advisory lock while migrating.
         POSTGRES_MIGRATIONS.run(&mut first).await?;
         let write = Connections::reopened(url, first, postgres_connections());
