@@ -591,7 +591,7 @@ async fn demo(flags: &Flags) -> Result<(), String> {
                 tracing::warn!(error = %err, "the demo's sales were not made");
                 Vec::new()
             }),
-        Err(err) => return Err(format!("cannot reach the demo server: {err}")),
+        Err(err) => return Err(format!("cannot make an HTTP client for the demo: {err}")),
     };
     settings.server = server.origin();
     // The demo's session is thrown away with its in-memory shop.

@@ -936,10 +936,22 @@ mod tests {
         })))
     }
 
+    /// A kiosk taking cards on the reader `name`.
+    fn kiosk_on_reader(name: &str) -> App {
+        let mut app = kiosk(Instant::now());
+        app.settings.kiosk_reader = Some(name.into());
+        app
+    }
+
+    fn asks_reader(effects: &[Effect]) -> bool {
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadReader { .. }))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_kiosk_with_a_reader_sells_for_the_readers_venue() {
-        let mut app = kiosk(Instant::now());
-        app.settings.kiosk_reader = Some("door-1".into());
+        let mut app = kiosk_on_reader("door-1");
         let effects = box_office_signed_in(&mut app);
         let asked = Effect::LoadReader {
             token: "box".into(),
@@ -975,33 +987,21 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_kiosk_keeps_its_own_venue_or_every_venue_of_a_reader_for_any() {
         // Its own `page` wins: the reader is not asked.
-        let mut app = kiosk(Instant::now());
-        app.settings.kiosk_reader = Some("door-1".into());
+        let mut app = kiosk_on_reader("door-1");
         app.settings.kiosk_page = Some("old-granary".into());
         let effects = box_office_signed_in(&mut app);
-        assert!(
-            !effects
-                .iter()
-                .any(|e| matches!(e, Effect::LoadReader { .. })),
-            "{effects:?}"
-        );
+        assert!(!asks_reader(&effects), "{effects:?}");
 
         // A reader for any venue: everything, as before, and nothing asked again.
-        let mut app = kiosk(Instant::now());
-        app.settings.kiosk_reader = Some("door-1".into());
+        let mut app = kiosk_on_reader("door-1");
         box_office_signed_in(&mut app);
         assert!(app.update(reader(None)).is_empty());
         assert_eq!(app.kiosk_page(), None);
-        assert!(
-            !box_office_signed_in(&mut app)
-                .iter()
-                .any(|e| matches!(e, Effect::LoadReader { .. }))
-        );
+        assert!(!asks_reader(&box_office_signed_in(&mut app)));
 
         // A reader the server does not know (or an account that may not ask): every venue's,
         // and not asked at every sign-in.
-        let mut app = kiosk(Instant::now());
-        app.settings.kiosk_reader = Some("front-desk".into());
+        let mut app = kiosk_on_reader("front-desk");
         box_office_signed_in(&mut app);
         let effects = app.update(Msg::from(Reply::ReaderLoaded(Err(
             crate::api::ApiError::Refused {
@@ -1014,21 +1014,12 @@ mod tests {
         ))));
         assert!(effects.is_empty(), "{effects:?}");
         assert_eq!(app.kiosk_page(), None);
-        assert!(
-            !box_office_signed_in(&mut app)
-                .iter()
-                .any(|e| matches!(e, Effect::LoadReader { .. }))
-        );
+        assert!(!asks_reader(&box_office_signed_in(&mut app)));
 
         // No reader: nothing to ask.
         let mut app = kiosk(Instant::now());
         let effects = box_office_signed_in(&mut app);
-        assert!(
-            !effects
-                .iter()
-                .any(|e| matches!(e, Effect::LoadReader { .. })),
-            "{effects:?}"
-        );
+        assert!(!asks_reader(&effects), "{effects:?}");
     }
 
     #[tokio::test(start_paused = true)]
