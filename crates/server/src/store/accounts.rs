@@ -1,7 +1,6 @@
 //! Buyers' own accounts: sign-up, and a password reset by a code sent by e-mail (the code's
 //! e-mail is written to the outbox in the reset's own transaction).
 
-use sqlx::Connection;
 use storefront_contract::User;
 
 use super::Store;

@@ -3,9 +3,10 @@
 //! orders, the accountant's rows and the audit log. Every change is one transaction that
 //! writes its audit entry with it.
 
+use super::DbConn;
 use std::collections::HashMap;
 
-use sqlx::{AssertSqlSafe, Connection};
+use sqlx::AssertSqlSafe;
 use storefront_contract::{OrderStatus, TicketState, normalize_ticket_code};
 
 use super::catalog::AuditEntry;
@@ -124,7 +125,7 @@ pub struct AuditRow {
 
 /// Writes the audit log's line for a change, in the change's transaction.
 pub(super) async fn write_audit(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut DbConn,
     audit: &AuditEntry,
     detail: &str,
     now: Timestamp,
@@ -305,7 +306,7 @@ impl Store {
     /// indexes (migration 0012), never by reading every buyer.
     async fn search_buyers(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut DbConn,
         text: &str,
         before: i64,
     ) -> Result<Vec<i64>, sqlx::Error> {

@@ -1,6 +1,5 @@
 //! The cart: product lines, pending bookings, and (through `tickets`) pending tickets.
 
-use sqlx::Connection;
 use storefront_contract::{Money, Page, Product};
 
 use super::Store;

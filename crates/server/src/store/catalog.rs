@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{AnyConnection, Connection};
+use super::DbConn;
 use storefront_contract::{Role, TicketState};
 
 use super::tickets::{NewTickets, insert_ticket};
@@ -127,7 +127,7 @@ impl Store {
     }
 }
 
-async fn read_current(conn: &mut AnyConnection) -> Result<Current, sqlx::Error> {
+async fn read_current(conn: &mut DbConn) -> Result<Current, sqlx::Error> {
     let currency: Option<String> =
         sqlx::query_scalar("SELECT value FROM settings WHERE key = 'currency'")
             .fetch_optional(&mut *conn)
@@ -296,7 +296,7 @@ struct EventRecord {
 
 /// The id of a row by its key, in the transaction (it may have been added by it).
 async fn id_of(
-    conn: &mut AnyConnection,
+    conn: &mut DbConn,
     table: &'static str,
     column: &'static str,
     key: &str,
@@ -310,7 +310,7 @@ async fn id_of(
 }
 
 async fn page_id(
-    conn: &mut AnyConnection,
+    conn: &mut DbConn,
     plan: &CatalogPlan,
     page: Option<usize>,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -324,7 +324,7 @@ async fn page_id(
 
 /// Makes one change.
 async fn write(
-    conn: &mut AnyConnection,
+    conn: &mut DbConn,
     plan: &CatalogPlan,
     op: &Op,
     passwords: &CatalogPasswords,
@@ -632,7 +632,7 @@ fn password_hash(
 }
 
 async fn insert_ticket_type(
-    conn: &mut AnyConnection,
+    conn: &mut DbConn,
     event_id: i64,
     name: &str,
     cost: i64,
@@ -648,11 +648,7 @@ async fn insert_ticket_type(
 
 /// The seed sections, into a database the catalog has just filled: cart lines, bookings
 /// and tickets.
-async fn seed(
-    conn: &mut AnyConnection,
-    plan: &CatalogPlan,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
+async fn seed(conn: &mut DbConn, plan: &CatalogPlan, now: Timestamp) -> Result<(), sqlx::Error> {
     for line in &plan.cart {
         let user_id = id_of(conn, "users", "email", &plan.users[line.user].email).await?;
         let product = &plan.products[line.product];

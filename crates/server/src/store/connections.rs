@@ -31,6 +31,8 @@ use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo}
 use sqlx::{Any, AnyConnection, Connection, Either, Execute, Executor, SqlStr};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
+use super::conn::DbConn;
+
 /// How long a statement waits for a connection (its turn, or one opened) before it fails.
 const TURN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -67,7 +69,7 @@ impl std::fmt::Debug for Held {
 
 /// A connection waiting to be taken (or the place of one not open).
 struct Idle {
-    conn: Option<AnyConnection>,
+    conn: Option<DbConn>,
     since: Instant,
     /// [`Held::doubts`] when it was given back.
     doubts: u64,
@@ -156,7 +158,7 @@ fn is_lost_connection(err: &sqlx::Error) -> bool {
 impl Connections {
     /// Holds `connections` itself; statements on them run where they are asked for, or on
     /// `thread`. They are never checked nor opened again (SQLite's).
-    pub fn held(connections: Vec<AnyConnection>, thread: Option<WriterThread>) -> Connections {
+    pub fn held(connections: Vec<DbConn>, thread: Option<WriterThread>) -> Connections {
         Connections::new(connections.into_iter().map(Some).collect(), thread, None)
     }
 
@@ -164,7 +166,7 @@ impl Connections {
     /// needed; one in doubt is checked when taken, and opened again if it does not answer
     /// (PostgreSQL's).
     pub fn reopened(url: &str, first: AnyConnection, count: u32) -> Connections {
-        let places = std::iter::once(Some(first))
+        let places = std::iter::once(Some(DbConn::Sqlx(first)))
             .chain(std::iter::repeat_with(|| None))
             .take(count.max(1) as usize)
             .collect();
@@ -173,7 +175,7 @@ impl Connections {
 
     /// Connections in `places` (a `None` is one not open yet), idle from now.
     fn new(
-        places: Vec<Option<AnyConnection>>,
+        places: Vec<Option<DbConn>>,
         thread: Option<WriterThread>,
         reopen: Option<String>,
     ) -> Connections {
@@ -268,7 +270,7 @@ impl Conn<'_> {
             let opened = tokio::time::timeout(TURN_TIMEOUT, open_postgres(url))
                 .await
                 .map_err(|_| sqlx::Error::PoolTimedOut)??;
-            self.idle.conn = Some(opened);
+            self.idle.conn = Some(DbConn::Sqlx(opened));
         }
         Ok(())
     }
@@ -383,10 +385,7 @@ impl Connections {
         &self,
         thread: &WriterThread,
         mut query: impl Execute<'q, Any>,
-        run: for<'a> fn(
-            &'a mut AnyConnection,
-            OwnedStatement,
-        ) -> BoxFuture<'a, Result<T, sqlx::Error>>,
+        run: for<'a> fn(&'a mut DbConn, OwnedStatement) -> BoxFuture<'a, Result<T, sqlx::Error>>,
     ) -> Result<T, sqlx::Error> {
         let persistent = query.persistent();
         let arguments = query
@@ -414,16 +413,16 @@ impl Held {
 }
 
 impl Deref for Conn<'_> {
-    type Target = AnyConnection;
+    type Target = DbConn;
 
-    fn deref(&self) -> &AnyConnection {
+    fn deref(&self) -> &DbConn {
         // Open from `get` until dropped.
         self.idle.conn.as_ref().unwrap_or_else(|| unreachable!())
     }
 }
 
 impl DerefMut for Conn<'_> {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
+    fn deref_mut(&mut self) -> &mut DbConn {
         self.idle.conn.as_mut().unwrap_or_else(|| unreachable!())
     }
 }
@@ -444,14 +443,15 @@ impl Drop for Conn<'_> {
 mod tests {
     use std::time::Duration;
 
-    use sqlx::any::install_default_drivers;
-
+    use super::super::sqlite::{Place, SqliteConn};
     use super::*;
 
+    fn memory() -> DbConn {
+        DbConn::Sqlite(SqliteConn::open(&Place::of_url("sqlite::memory:").unwrap()).unwrap())
+    }
+
     async fn one_connection() -> Connections {
-        install_default_drivers();
-        let conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
-        Connections::held(vec![conn], None)
+        Connections::held(vec![memory()], None)
     }
 
     #[tokio::test]
@@ -520,9 +520,7 @@ mod tests {
 
     #[tokio::test]
     async fn statements_run_on_the_writer_thread_when_there_is_one() {
-        install_default_drivers();
-        let conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
-        let connections = Connections::held(vec![conn], Some(WriterThread::start().unwrap()));
+        let connections = Connections::held(vec![memory()], Some(WriterThread::start().unwrap()));
         sqlx::query("CREATE TABLE t (x INTEGER)")
             .execute(&connections)
             .await

@@ -1,7 +1,7 @@
 //! The per-order limit: an event's `max_per_order` counts the buyer's pending tickets for it
 //! plus the ones being added, and checkout checks it again per event.
 
-use sqlx::{AnyConnection, Connection};
+use super::DbConn;
 
 use super::tickets::{NewTickets, TicketRow, insert_ticket, new_ticket_code, ticket_values};
 use super::{Backend, Store};
@@ -96,7 +96,7 @@ impl Store {
 /// Inserts the tickets in one statement that first counts the buyer's pending tickets for the
 /// event: all of them, or none (over the limit) and `Err` with that count.
 async fn insert_within(
-    conn: &mut AnyConnection,
+    conn: &mut DbConn,
     new: &NewTickets,
     limit: i64,
     now: Timestamp,

@@ -33,6 +33,7 @@ mod box_office;
 pub(crate) mod cart;
 mod catalog;
 mod checkin;
+mod conn;
 mod connections;
 #[cfg(test)]
 mod counts_properties;
@@ -47,16 +48,19 @@ mod refunds;
 mod sales;
 pub(crate) mod sandbox;
 mod settle;
+mod sqlite;
 pub(crate) mod tickets;
 mod users;
 
 use sqlx::any::install_default_drivers;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{Connection, Row};
 use storefront_contract::UnknownName;
 
+pub use conn::DbConn;
 pub use connections::Conn;
 use connections::{Connections, WriterThread};
 use notices::Notices;
+use sqlite::{Place, SqliteConn};
 
 pub use accounts::ResetCheck;
 pub use box_office::{CompRefusal, ExportRow, NewComp, OrderSearch, RefundRefusal, SEARCH_LIMIT};
@@ -259,46 +263,37 @@ async fn open(url: &str) -> Result<Store, Failure> {
         )));
     }
     let url = sqlite_url(url);
-    let memory = is_memory(&url);
+    let place = Place::of_url(&url)?;
+    let memory = matches!(place, Place::Memory(_));
     if !memory {
         prepare_sqlite_file(&url)?;
     }
     // SQLite allows one writer at a time, and a transaction that starts reading and then
     // writes fails at once (not after a wait) when another connection wrote meanwhile. One
     // writing connection serialises every write instead; it also keeps an in-memory database
-    // alive and shared.
-    // Writes run on a thread of their own (see `connections`), which opens the writing
-    // connection so that the two share a core; not in memory, where one connection serves the
-    // reads too, in their requests' tasks, and the hop would only add to every read's wait.
+    // alive (opened first, before sqlx's connection for the migrations) and shared.
+    let writer = SqliteConn::open(&place)?;
+    if !memory {
+        // Readers no longer wait for the writer, and a commit is one append to the log.
+        writer.execute_batch("PRAGMA journal_mode = WAL")?;
+    }
+    let mut migrating = sqlx::sqlite::SqliteConnection::connect_with(&place.sqlx_options()).await?;
+    SQLITE_MIGRATIONS.run(&mut migrating).await?;
+    migrating.close().await?;
+    // Writes run on a thread of their own (see `connections`); not in memory, where one
+    // connection serves the reads too, in their requests' tasks.
     let thread = if memory {
         None
     } else {
         Some(WriterThread::start()?)
     };
-    let mut writer = match &thread {
-        Some(thread) => {
-            let url = url.clone();
-            thread
-                .run(async move { sqlite_connection(&url).await })
-                .await??
-        }
-        None => sqlite_connection(&url).await?,
-    };
-    if !memory {
-        // Readers no longer wait for the writer, and a commit is one append to the log.
-        sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&mut writer)
-            .await?;
-    }
-    SQLITE_MIGRATIONS.run(&mut writer).await?;
-    let write = Connections::held(vec![writer], thread);
+    let write = Connections::held(vec![DbConn::Sqlite(writer)], thread);
     let read = if memory {
         write.clone()
     } else {
-        let mut readers = Vec::new();
-        for _ in 0..SQLITE_READERS {
-            readers.push(sqlite_connection(&url).await?);
-        }
+        let readers = (0..SQLITE_READERS)
+            .map(|_| SqliteConn::open(&place).map(DbConn::Sqlite))
+            .collect::<Result<_, _>>()?;
         Connections::held(readers, None)
     };
     Ok(Store {
@@ -309,20 +304,6 @@ async fn open(url: &str) -> Result<Store, Failure> {
         notices: None,
         mail: false,
     })
-}
-
-/// An SQLite connection, set up like every other: commits without waiting for the disk on
-/// every one (WAL keeps the database consistent; a power cut may lose the last moments), and
-/// a wait instead of an error when the database is busy.
-async fn sqlite_connection(url: &str) -> Result<AnyConnection, sqlx::Error> {
-    let mut conn = AnyConnection::connect(url).await?;
-    sqlx::query("PRAGMA synchronous = NORMAL")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .await?;
-    Ok(conn)
 }
 
 fn is_memory(url: &str) -> bool {

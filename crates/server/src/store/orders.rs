@@ -1,6 +1,5 @@
 //! Orders: made from the cart at checkout, their SumUp checkouts, and settling them.
 
-use sqlx::Connection;
 use std::collections::HashMap;
 
 use storefront_contract::{

@@ -4,7 +4,7 @@
 //! leaves its claim to lapse, and the e-mail is sent again, the same e-mail: an order's
 //! e-mail is rendered once, at its first claim, and kept with its `Message-ID`.
 
-use sqlx::AnyConnection;
+use super::DbConn;
 
 use super::{Backend, Store};
 use crate::mail::MailKind;
@@ -89,7 +89,7 @@ impl Store {
     /// claimed.
     pub(super) async fn queue_order_mail(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut DbConn,
         kind: MailKind,
         order_id: i64,
         refund_id: Option<i64>,
@@ -127,7 +127,7 @@ impl Store {
         let email = email.to_owned();
         self.in_turn(move |store| async move {
             let mut conn = store.writing().await?;
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let mut tx = conn.begin().await?;
             let status: Option<String> = sqlx::query_scalar(
                 "UPDATE orders SET buyer_email = $2 WHERE id = $1 RETURNING status",
             )
@@ -153,7 +153,7 @@ impl Store {
     /// Queues an e-mail written already (a reset code), in the caller's transaction.
     pub(super) async fn queue_written_mail(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut DbConn,
         kind: MailKind,
         recipient: &str,
         mail: &crate::mail::render::Rendered,

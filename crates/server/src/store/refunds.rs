@@ -3,8 +3,6 @@
 
 use storefront_contract::RefundReason;
 
-use sqlx::Connection;
-
 use super::Store;
 use crate::mail::MailKind;
 use crate::time::Timestamp;

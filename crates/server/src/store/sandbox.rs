@@ -1,7 +1,6 @@
 //! The SumUp sandbox's checkouts and their transactions, kept in the database so that they
 //! survive a restart.
 
-use sqlx::Connection;
 use storefront_contract::CheckoutStatus;
 
 use super::Store;

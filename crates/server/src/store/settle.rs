@@ -2,10 +2,10 @@
 //! failing, reopening and cancelling unpaid ones. Each is one guarded statement or one
 //! short transaction that starts with one.
 
+use super::DbConn;
 use super::{Backend, OrderRow, Store};
 use crate::mail::MailKind;
 use crate::time::Timestamp;
-use sqlx::Connection;
 
 /// What confirming a payment did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,7 +65,7 @@ impl Store {
     /// wait for each other).
     async fn hold_events_of(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut DbConn,
         order_id: i64,
         hold: Hold,
     ) -> Result<(), sqlx::Error> {
@@ -92,7 +92,7 @@ impl Store {
     /// check its row again, but not what its subqueries read.
     pub(super) async fn hold_order(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut DbConn,
         order_id: i64,
     ) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
@@ -174,7 +174,7 @@ impl Store {
     /// One attempt at confirming a payment, in one transaction.
     async fn confirm(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut DbConn,
         paid: &Paid<'_>,
         hold: Hold,
     ) -> Result<Attempt, sqlx::Error> {

@@ -1,5 +1,6 @@
 //! Tickets: bought into the cart as `pending`, removed from it as `cancelled`.
 
+use super::DbConn;
 use rand::Rng;
 use storefront_contract::{Money, Page, Ticket, TicketState};
 
@@ -175,7 +176,7 @@ pub(super) fn ticket_values<'q>(
 
 /// Inserts one ticket, drawing a new code in the (astronomically rare) case of a clash.
 pub(super) async fn insert_ticket(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut DbConn,
     new: &NewTickets,
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
