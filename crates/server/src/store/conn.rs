@@ -26,14 +26,22 @@ pub enum DbConn {
 
 impl DbConn {
     /// Starts a transaction, rolled back unless committed.
+    /// On SQLite, inside a transaction already open (a group of writes committed together,
+    /// see `connections`), it is a savepoint of that transaction.
     pub async fn begin(&mut self) -> Result<Tx<'_>, sqlx::Error> {
+        let mut savepoint = false;
         match self {
+            DbConn::Sqlite(conn) if conn.in_transaction() => {
+                conn.execute_batch("SAVEPOINT storefront")?;
+                savepoint = true;
+            }
             DbConn::Sqlite(conn) => conn.execute_batch("BEGIN")?,
             DbConn::Sqlx(conn) => AnyTransactionManager::begin(conn, None).await?,
         }
         Ok(Tx {
             conn: self,
             open: true,
+            savepoint,
         })
     }
 
@@ -62,12 +70,27 @@ impl DbConn {
 pub struct Tx<'c> {
     conn: &'c mut DbConn,
     open: bool,
+    /// A savepoint in a transaction already open, not a transaction of its own (SQLite).
+    savepoint: bool,
+}
+
+impl Tx<'_> {
+    /// What ends the transaction on SQLite, kept (`commit`) or not.
+    fn sqlite_end(&self, commit: bool) -> &'static str {
+        match (self.savepoint, commit) {
+            (false, true) => "COMMIT",
+            (false, false) => "ROLLBACK",
+            (true, true) => "RELEASE storefront",
+            (true, false) => "ROLLBACK TO storefront; RELEASE storefront",
+        }
+    }
 }
 
 impl Tx<'_> {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let end = self.sqlite_end(true);
         match &mut *self.conn {
-            DbConn::Sqlite(conn) => conn.execute_batch("COMMIT")?,
+            DbConn::Sqlite(conn) => conn.execute_batch(end)?,
             DbConn::Sqlx(conn) => AnyTransactionManager::commit(conn).await?,
         }
         // Only now: a commit that failed leaves the transaction to be rolled back.
@@ -76,8 +99,9 @@ impl Tx<'_> {
     }
 
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        let end = self.sqlite_end(false);
         match &mut *self.conn {
-            DbConn::Sqlite(conn) => conn.execute_batch("ROLLBACK")?,
+            DbConn::Sqlite(conn) => conn.execute_batch(end)?,
             DbConn::Sqlx(conn) => AnyTransactionManager::rollback(conn).await?,
         }
         self.open = false;
@@ -90,9 +114,10 @@ impl Drop for Tx<'_> {
         if !self.open {
             return;
         }
+        let end = self.sqlite_end(false);
         match &mut *self.conn {
             DbConn::Sqlite(conn) => {
-                if let Err(err) = conn.execute_batch("ROLLBACK") {
+                if let Err(err) = conn.execute_batch(end) {
                     tracing::warn!(error = %err, "rolling back an unfinished transaction");
                 }
             }

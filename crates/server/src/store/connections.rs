@@ -32,6 +32,8 @@ use sqlx::{Any, AnyConnection, Connection, Either, Execute, Executor, SqlStr};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 use super::conn::DbConn;
+use super::group_commit::{self, Group, Groups};
+use super::sqlite::SqliteConn;
 
 /// How long a statement waits for a connection (its turn, or one opened) before it fails.
 const TURN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,6 +57,8 @@ pub struct Held {
     /// Times a statement found its connection lost: every connection given back before the
     /// last of them is checked when next taken.
     doubts: AtomicU64,
+    /// On SQLite's writer, the writes that queue are committed together (see `group_commit`).
+    groups: Option<Groups>,
 }
 
 impl std::fmt::Debug for Held {
@@ -127,8 +131,8 @@ impl WriterThread {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match self.runtime.spawn(work).await {
-            Ok(out) => Ok(out),
+        match self.runtime.spawn(group_commit::committed(work)).await {
+            Ok(out) => out,
             Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
             // The thread stopped: the store is gone.
             Err(_) => Err(sqlx::Error::PoolClosed),
@@ -139,6 +143,8 @@ impl WriterThread {
 /// One connection, for as long as this is held.
 pub struct Conn<'a> {
     idle: Idle,
+    /// The group of writes it is part of, on SQLite's writer.
+    group: Option<Arc<Group>>,
     from: &'a Held,
     _turn: SemaphorePermit<'a>,
 }
@@ -160,6 +166,16 @@ impl Connections {
     /// `thread`. They are never checked nor opened again (SQLite's).
     pub fn held(connections: Vec<DbConn>, thread: Option<WriterThread>) -> Connections {
         Connections::new(connections.into_iter().map(Some).collect(), thread, None)
+    }
+
+    /// SQLite's one writing connection, whose statements run on `thread` and whose writes
+    /// are committed in groups.
+    pub fn writer(conn: SqliteConn, thread: WriterThread) -> Connections {
+        let mut connections = Connections::held(vec![DbConn::Sqlite(conn)], Some(thread));
+        if let Some(held) = Arc::get_mut(&mut connections.0) {
+            held.groups = Some(Groups::default());
+        }
+        connections
     }
 
     /// Up to `count` connections to `url`, `first` among them and the others opened when first
@@ -196,6 +212,7 @@ impl Connections {
             thread,
             reopen,
             doubts: AtomicU64::new(0),
+            groups: None,
         }))
     }
 
@@ -217,11 +234,42 @@ impl Connections {
         // From here the place goes back when dropped, open or not, even if this is cut off.
         let mut conn = Conn {
             idle,
+            group: None,
             from: held,
             _turn: turn,
         };
         conn.make_ready().await?;
+        if let (Some(groups), Some(DbConn::Sqlite(sqlite))) = (&held.groups, &conn.idle.conn) {
+            let joined = groups.join(sqlite)?;
+            if joined.began {
+                self.commit_later(Arc::clone(&joined.group));
+            }
+            conn.group = Some(joined.group);
+        }
         Ok(conn)
+    }
+
+    /// Commits `group` on the writer thread once it has run every write ready to run now
+    /// (they join the group), and after those already waiting for the connection.
+    fn commit_later(&self, group: Arc<Group>) {
+        let Some(thread) = self.thread() else {
+            return;
+        };
+        let connections = self.clone();
+        thread.runtime.spawn(async move {
+            // Run again only when nothing else is ready to run.
+            tokio::task::yield_now().await;
+            let held = &*connections.0;
+            if let Ok(_turn) = held.turns.acquire().await
+                && let Some(groups) = &held.groups
+                && let Some(Idle {
+                    conn: Some(DbConn::Sqlite(conn)),
+                    ..
+                }) = held.lock().last()
+            {
+                groups.commit(conn, &group);
+            }
+        });
     }
 
     /// Notes that `result` found its connection lost, if it did: the connections given back
@@ -240,6 +288,7 @@ impl Connections {
         let held = &*self.0;
         // Every turn taken back: no connection is in use.
         let _all = held.turns.acquire_many(held.count).await;
+        held.commit_open_group();
         held.turns.close();
         let idle = std::mem::take(&mut *held.lock());
         for conn in idle.into_iter().filter_map(|idle| idle.conn) {
@@ -404,6 +453,18 @@ impl Connections {
 }
 
 impl Held {
+    /// Commits the group of writes still open, if any (the caller has every turn).
+    fn commit_open_group(&self) {
+        if let Some(groups) = &self.groups
+            && let Some(Idle {
+                conn: Some(DbConn::Sqlite(conn)),
+                ..
+            }) = self.lock().last()
+        {
+            groups.commit_open(conn);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         // The list is only pushed to and popped from: a panic elsewhere cannot leave it torn.
         self.idle
@@ -429,6 +490,11 @@ impl DerefMut for Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
+        if let (Some(group), Some(groups), Some(DbConn::Sqlite(conn))) =
+            (self.group.take(), &self.from.groups, &self.idle.conn)
+        {
+            groups.leave(conn, group);
+        }
         let idle = Idle {
             conn: self.idle.conn.take(),
             since: Instant::now(),
@@ -537,6 +603,46 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(name.as_deref(), Some("storefront-writer"));
+    }
+
+    #[tokio::test]
+    async fn writes_that_queue_on_the_writer_are_committed_together_before_they_are_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let place = Place::File(dir.path().join("group.db"));
+        let writer = SqliteConn::open(&place).unwrap();
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        let connections = Connections::writer(writer, WriterThread::start().unwrap());
+        let mut reader = DbConn::Sqlite(SqliteConn::open(&place).unwrap());
+        // The connection held here (as a tool would): twenty writes queue meanwhile.
+        let held = connections.get().await.unwrap();
+        let writes: Vec<_> = (0..20_i64)
+            .map(|n| {
+                let connections = connections.clone();
+                tokio::spawn(async move {
+                    sqlx::query("INSERT INTO t VALUES ($1)")
+                        .bind(n)
+                        .execute(&connections)
+                        .await
+                })
+            })
+            .collect();
+        // Time for all of them to be waiting for the connection.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(held);
+        for write in writes {
+            write.await.unwrap().unwrap();
+            // Answered only once committed: seen by another connection.
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap();
+        assert_eq!(rows, 20);
+        // In two groups (the most one takes, then the rest), not twenty commits.
+        let commits = connections.0.groups.as_ref().unwrap().commits();
+        assert_eq!(commits, 3, "the held connection's, then 16 and 4");
     }
 
     #[tokio::test]

@@ -38,6 +38,7 @@ mod connections;
 #[cfg(test)]
 mod counts_properties;
 mod events;
+mod group_commit;
 mod idempotency;
 mod limits;
 mod notices;
@@ -280,14 +281,13 @@ async fn open(url: &str) -> Result<Store, Failure> {
     let mut migrating = sqlx::sqlite::SqliteConnection::connect_with(&place.sqlx_options()).await?;
     SQLITE_MIGRATIONS.run(&mut migrating).await?;
     migrating.close().await?;
-    // Writes run on a thread of their own (see `connections`); not in memory, where one
-    // connection serves the reads too, in their requests' tasks.
-    let thread = if memory {
-        None
+    // Writes run on a thread of their own, committed in groups (see `connections`); not in
+    // memory, where one connection serves the reads too, in their requests' tasks.
+    let write = if memory {
+        Connections::held(vec![DbConn::Sqlite(writer)], None)
     } else {
-        Some(WriterThread::start()?)
+        Connections::writer(writer, WriterThread::start()?)
     };
-    let write = Connections::held(vec![DbConn::Sqlite(writer)], thread);
     let read = if memory {
         write.clone()
     } else {

@@ -105,6 +105,11 @@ impl SqliteConn {
         Ok(SqliteConn { conn })
     }
 
+    /// Whether a transaction is open on the connection.
+    pub fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
     /// Runs statements without values (one or several, such as `BEGIN` or a `PRAGMA`).
     pub fn execute_batch(&self, sql: &str) -> Result<(), sqlx::Error> {
         self.conn.execute_batch(sql).map_err(error)
