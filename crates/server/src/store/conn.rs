@@ -276,6 +276,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn inside_an_open_transaction_one_is_a_savepoint_rolled_back_alone() {
+        let mut conn = sqlite();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        // As a group of writes holds one open (see `group_commit`).
+        let DbConn::Sqlite(sqlite) = &conn else {
+            unreachable!()
+        };
+        sqlite.execute_batch("BEGIN").unwrap();
+        let mut kept = conn.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *kept)
+            .await
+            .unwrap();
+        kept.commit().await.unwrap();
+        {
+            let mut dropped = conn.begin().await.unwrap();
+            sqlx::query("INSERT INTO t VALUES (2)")
+                .execute(&mut *dropped)
+                .await
+                .unwrap();
+        }
+        let mut undone = conn.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (3)")
+            .execute(&mut *undone)
+            .await
+            .unwrap();
+        undone.rollback().await.unwrap();
+        let DbConn::Sqlite(sqlite) = &conn else {
+            unreachable!()
+        };
+        assert!(sqlite.in_transaction(), "the outer one is still open");
+        sqlite.execute_batch("COMMIT").unwrap();
+        assert_eq!(count(&mut conn).await, 1);
+    }
+
+    #[tokio::test]
     async fn the_store_reads_rows_as_from_sqlx() {
         let mut conn = sqlite();
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT 1, 'a' UNION ALL SELECT 2, 'b'")

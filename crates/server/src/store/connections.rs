@@ -3,22 +3,21 @@
 //! sqlx's pool asks the database whether a connection is alive each time one comes back (and,
 //! unless told otherwise, each time one is taken): a round trip for every statement that stands
 //! alone and every transaction. On PostgreSQL those round trips cost more than most of the
-//! statements, and more with every server on the database; on SQLite each is a hand-off between
-//! threads, and on the one writing connection a wait every write queued behind it shares. The
-//! store's connections go back at once instead. A PostgreSQL connection is checked only when
-//! there is reason to doubt it: it sat idle (PostgreSQL restarted, a firewall dropped it), or a
-//! statement on one of the store's connections found its connection lost. One that does not
-//! answer is opened again, and so is one that was never opened.
+//! statements, and more with every server on the database. The store's connections go back at
+//! once instead. A PostgreSQL connection is checked only when there is reason to doubt it: it
+//! sat idle (PostgreSQL restarted, a firewall dropped it), or a statement on one of the
+//! store's connections found its connection lost. One that does not answer is opened again,
+//! and so is one that was never opened. SQLite's run where they are asked (see `sqlite`).
 //!
-//! SQLite's one writing connection is also the narrow point every write passes: while a write
-//! transaction holds it, its next statement waits for the task to be run again, behind every
-//! other request on the runtime. So writes on SQLite run on a thread of their own
-//! ([`WriterThread`]), where a transaction goes on the moment its statement is answered.
+//! SQLite's one writing connection is also the narrow point every write passes. Writes on
+//! SQLite run on a thread of their own ([`WriterThread`]), one after the other, each from its
+//! first statement to its last without waiting for anything else on the runtime; and the
+//! writes ready to run together are committed together (see `group_commit`).
 //!
-//! A statement or transaction cut off midway (its request dropped) leaves nothing behind: an
-//! SQLite connection's thread finishes the statement, a PostgreSQL connection reads what was
-//! left unanswered before its next statement, and a dropped transaction's rollback is queued
-//! before whatever the next holder sends.
+//! A statement or transaction cut off midway (its request dropped) leaves nothing behind: a
+//! write on SQLite's writer thread runs to its end, a PostgreSQL connection reads what was
+//! left unanswered before its next statement, and a dropped transaction is rolled back (on
+//! PostgreSQL, queued before whatever the next holder sends).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,22 +86,8 @@ pub struct WriterThread {
     _stop: oneshot::Sender<()>,
 }
 
-/// Keeps this thread, and the threads it starts (such as an SQLite connection's, when the
-/// connection is opened here), on one core. The writer and its connection hand every
-/// statement back and forth: on one core a hand-off is a switch between threads, across two
-/// it wakes the other core, which costs more (much more in a virtual machine: on the 2-core
-/// machine the benchmark runs on, about 400 against 500 purchases a second).
-fn stay_on_one_core() {
-    if let Some(core) = core_affinity::get_core_ids().and_then(|cores| cores.last().copied())
-        && !core_affinity::set_for_current(core)
-    {
-        tracing::debug!("the writer thread could not be kept on one core");
-    }
-}
-
 impl WriterThread {
-    /// Starts the thread, which stays on one core; a connection opened in work it runs
-    /// (see [`WriterThread::run`]) has its thread kept there too.
+    /// Starts the thread.
     pub fn start() -> std::io::Result<WriterThread> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -112,7 +97,6 @@ impl WriterThread {
         std::thread::Builder::new()
             .name("storefront-writer".to_owned())
             .spawn(move || {
-                stay_on_one_core();
                 runtime.block_on(async {
                     // Sent never: dropped with the last holder.
                     let _ = stopped.await;
@@ -643,23 +627,6 @@ mod tests {
         // In two groups (the most one takes, then the rest), not twenty commits.
         let commits = connections.0.groups.as_ref().unwrap().commits();
         assert_eq!(commits, 3, "the held connection's, then 16 and 4");
-    }
-
-    #[tokio::test]
-    async fn the_writer_thread_and_the_threads_it_starts_stay_on_one_core() {
-        let thread = WriterThread::start().unwrap();
-        let cores = thread
-            .run(async {
-                let own = core_affinity::get_core_ids().map(|cores| cores.len());
-                // As sqlx starts an SQLite connection's thread, when it is opened there.
-                let started = std::thread::spawn(|| core_affinity::get_core_ids().map(|c| c.len()))
-                    .join()
-                    .unwrap();
-                (own, started)
-            })
-            .await
-            .unwrap();
-        assert_eq!(cores, (Some(1), Some(1)));
     }
 
     #[tokio::test]
