@@ -71,6 +71,43 @@ async fn fifty_buys_spread_over_two_servers_all_land() {
     }
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn the_sales_journal_is_folded_and_its_folded_entries_vacuumed_away() {
+    let (a, _b) = two_servers().await;
+    let ann = a.ann().await;
+    let path = format!("/events/{VILLAGE_FETE}/tickets");
+    for _ in 0..5 {
+        let answer = a.post(&path, Some(&ann), json!({"quantity": 1})).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    }
+    // Within a few folds (five a second), the journal is empty and its table vacuumed by a
+    // server (PostgreSQL's own vacuum would look only after a minute).
+    let store = a.server.state().store();
+    let started = Instant::now();
+    loop {
+        let mut conn = store.connection().await.unwrap();
+        let (entries, vacuumed): (i64, bool) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM ticket_count_deltas), \
+                    (SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables \
+                     WHERE relname = 'ticket_count_deltas')",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if entries == 0 && vacuumed {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{entries} entries left, vacuumed: {vacuumed}"
+        );
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(store.recount_differences().await.unwrap().is_empty());
+}
+
 /// Eight events of two places each: settling an order for all of them takes long enough
 /// that two settlements running at once overlap, and only the event lock keeps them apart.
 fn race_catalog() -> String {
