@@ -17,7 +17,7 @@
 //! A statement or transaction cut off midway (its request dropped) leaves nothing behind: a
 //! write on SQLite's writer thread runs to its end, a PostgreSQL connection reads what was
 //! left unanswered before its next statement, and a dropped transaction is rolled back (on
-//! PostgreSQL, queued before whatever the next holder sends).
+//! PostgreSQL, sent as its connection is given back).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,8 +129,9 @@ pub struct Conn<'a> {
     idle: Idle,
     /// The group of writes it is part of, on SQLite's writer.
     group: Option<Arc<Group>>,
-    from: &'a Held,
-    _turn: SemaphorePermit<'a>,
+    from: Arc<Held>,
+    /// Given back when dropped (after the connection), or kept for a rollback to send.
+    turn: Option<SemaphorePermit<'a>>,
 }
 
 /// Whether `err` says the connection it ran on is gone (rather than the statement failed).
@@ -219,8 +220,8 @@ impl Connections {
         let mut conn = Conn {
             idle,
             group: None,
-            from: held,
-            _turn: turn,
+            from: Arc::clone(&self.0),
+            turn: Some(turn),
         };
         conn.make_ready().await?;
         if let (Some(groups), Some(DbConn::Sqlite(sqlite))) = (&held.groups, &conn.idle.conn) {
@@ -311,10 +312,11 @@ impl Conn<'_> {
 
 /// How long PostgreSQL lets one of our sessions sit inside a transaction with nothing to do
 /// before it ends the session. None of ours waits inside one (nothing is held across a
-/// network call); but a request dropped midway (its caller gone, say SumUp's client timing
-/// out on the sandbox) leaves its rollback queued until the connection is next used, and
-/// meanwhile its locks would hold every other request that needs those rows. Past this, the
-/// locks go, and the connection, found lost when next taken, is opened again.
+/// network call), and a transaction dropped midway (its request cut off) has its rollback
+/// sent as its connection is given back; this bounds what could still slip past (a rollback
+/// that cannot be sent at once, with no runtime to send it from), whose locks would hold every
+/// other request that needs those rows. Past this, the locks go, and the connection, found
+/// lost when next taken, is opened again.
 const IDLE_IN_TRANSACTION: &str = "5s";
 
 /// A PostgreSQL connection, set up like every other of the store's.
@@ -437,6 +439,15 @@ impl Connections {
 }
 
 impl Held {
+    /// Puts a connection (or the place of a lost one) back among the idle.
+    fn give_back(&self, conn: Option<DbConn>) {
+        self.lock().push(Idle {
+            conn,
+            since: Instant::now(),
+            doubts: self.doubts.load(Ordering::Relaxed),
+        });
+    }
+
     /// Commits the group of writes still open, if any (the caller has every turn).
     fn commit_open_group(&self) {
         if let Some(groups) = &self.groups
@@ -479,13 +490,30 @@ impl Drop for Conn<'_> {
         {
             groups.leave(conn, group);
         }
-        let idle = Idle {
-            conn: self.idle.conn.take(),
-            since: Instant::now(),
-            doubts: self.from.doubts.load(Ordering::Relaxed),
-        };
+        if let Some(DbConn::Sqlx(conn)) = &self.idle.conn
+            && conn.should_flush()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && let Some(turn) = self.turn.take()
+        {
+            // A transaction dropped midway (its request cut off) left its rollback queued:
+            // sent now, so that its locks go at once rather than at the connection's next use.
+            // The connection comes back, and its turn, once it is sent.
+            turn.forget();
+            let (held, mut conn) = (Arc::clone(&self.from), self.idle.conn.take());
+            runtime.spawn(async move {
+                if let Some(DbConn::Sqlx(sent)) = &mut conn
+                    && let Err(err) = sent.flush().await
+                {
+                    tracing::info!(error = %err, "a database connection was lost; opening another");
+                    conn = None;
+                }
+                held.give_back(conn);
+                held.turns.add_permits(1);
+            });
+            return;
+        }
         // Back before the turn is (the turn is a field, dropped after this).
-        self.from.lock().push(idle);
+        self.from.give_back(self.idle.conn.take());
     }
 }
 

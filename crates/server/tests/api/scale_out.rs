@@ -108,6 +108,49 @@ async fn the_sales_journal_is_folded_and_its_folded_entries_vacuumed_away() {
     assert!(store.recount_differences().await.unwrap().is_empty());
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_transaction_cut_off_midway_lets_go_of_its_locks_at_once() {
+    let database_url = fresh_database().await;
+    let app = TestApp::with_config(ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        catalog: Some(TEST_CATALOG.to_owned()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let store = app.server.state().store();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('probe', 'before')")
+        .execute(&mut *store.connection().await.unwrap())
+        .await
+        .unwrap();
+    {
+        let mut conn = store.connection().await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("UPDATE settings SET value = 'cut off' WHERE key = 'probe'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        // Dropped here, neither committed nor rolled back, as when a request is cut off.
+    }
+    // Another session takes the row at once: the rollback was sent, not left queued until
+    // the connection's next use (nor until PostgreSQL ends an idle transaction, after 5 s).
+    let mut other = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    sqlx::query("SET lock_timeout = '2s'")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE settings SET value = 'after' WHERE key = 'probe'")
+        .execute(&mut other)
+        .await
+        .expect("the row's lock was let go");
+    let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'probe'")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(value, "after");
+}
+
 /// Eight events of two places each: settling an order for all of them takes long enough
 /// that two settlements running at once overlap, and only the event lock keeps them apart.
 fn race_catalog() -> String {
