@@ -245,14 +245,8 @@ impl Connections {
             // Run again only when nothing else is ready to run.
             tokio::task::yield_now().await;
             let held = &*connections.0;
-            if let Ok(_turn) = held.turns.acquire().await
-                && let Some(groups) = &held.groups
-                && let Some(Idle {
-                    conn: Some(DbConn::Sqlite(conn)),
-                    ..
-                }) = held.lock().last()
-            {
-                groups.commit(conn, &group);
+            if let Ok(_turn) = held.turns.acquire().await {
+                held.with_idle_writer(|groups, conn| groups.commit(conn, &group));
             }
         });
     }
@@ -450,13 +444,19 @@ impl Held {
 
     /// Commits the group of writes still open, if any (the caller has every turn).
     fn commit_open_group(&self) {
+        self.with_idle_writer(Groups::commit_open);
+    }
+
+    /// Runs `work` with SQLite's writing connection and its groups, if these are the writer's
+    /// (the caller has the connection's turn, so it is idle).
+    fn with_idle_writer(&self, work: impl FnOnce(&Groups, &SqliteConn)) {
         if let Some(groups) = &self.groups
             && let Some(Idle {
                 conn: Some(DbConn::Sqlite(conn)),
                 ..
             }) = self.lock().last()
         {
-            groups.commit_open(conn);
+            work(groups, conn);
         }
     }
 

@@ -31,6 +31,17 @@ async fn two_servers_on(database_url: &str) -> (TestApp, TestApp) {
     (a, b)
 }
 
+/// One server on `database_url`, with the test catalog.
+async fn one_server_on(database_url: &str) -> TestApp {
+    TestApp::with_config(ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.to_owned(),
+        catalog: Some(TEST_CATALOG.to_owned()),
+        ..ServerConfig::default()
+    })
+    .await
+}
+
 /// Orders with each ticket page named by its secret alone (the servers' origin left out).
 fn ticket_pages(mut orders: Value) -> Value {
     for order in orders["orders"].as_array_mut().unwrap() {
@@ -112,13 +123,7 @@ async fn the_sales_journal_is_folded_and_its_folded_entries_vacuumed_away() {
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn a_transaction_cut_off_midway_lets_go_of_its_locks_at_once() {
     let database_url = fresh_database().await;
-    let app = TestApp::with_config(ServerConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.clone(),
-        catalog: Some(TEST_CATALOG.to_owned()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let app = one_server_on(&database_url).await;
     let store = app.server.state().store();
     sqlx::query("INSERT INTO settings (key, value) VALUES ('probe', 'before')")
         .execute(&mut *store.connection().await.unwrap())
@@ -661,13 +666,7 @@ async fn a_catalog_applied_through_one_server_is_served_by_the_other_within_a_se
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn health_says_503_while_the_database_does_not_answer() {
     let database_url = fresh_database().await;
-    let app = TestApp::with_config(ServerConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.clone(),
-        catalog: Some(TEST_CATALOG.to_owned()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let app = one_server_on(&database_url).await;
     assert_eq!(app.get("/health", None).await.status, StatusCode::OK);
     // The database takes no connections, and those the server had are cut: as when
     // PostgreSQL is down.
