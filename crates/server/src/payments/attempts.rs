@@ -58,13 +58,18 @@ pub async fn checkout_to_pay(
     if close_open_checkout(payments, order).await? {
         return Err(PaymentError::NotPayable(OrderStatus::Paid));
     }
-    match with {
-        PayWith::Hosted => start_checkout(payments, order).await,
-        PayWith::Reader(reader) => start_reader_checkout(payments, order, reader).await,
-    }
+    let checkout = match with {
+        PayWith::Hosted => start_checkout(payments, order).await?,
+        PayWith::Reader(reader) => start_reader_checkout(payments, order, reader).await?,
+    };
+    // Whoever waits on the order sees where it is paid now.
+    payments.order_changed(order.id);
+    Ok(checkout)
 }
 
 /// Makes a new SumUp checkout for the order and stores it before anyone sees its URL.
+/// Those waiting on the order are not woken: a new order has none, and paying an order
+/// again ([`checkout_to_pay`]) wakes them.
 pub async fn start_checkout(payments: &Payments, order: &OrderRow) -> PaymentResult<CheckoutRow> {
     let store = payments.store();
     // The order as read shows its newest checkout: none means this is the first.
@@ -111,7 +116,6 @@ pub async fn start_checkout(payments: &Payments, order: &OrderRow) -> PaymentRes
     };
     store.record_checkout(order, &row, &reference).await?;
     payments.refresh_throttle().just_asked(order.id);
-    payments.order_changed(order.id);
     Ok(row)
 }
 
@@ -171,7 +175,6 @@ pub async fn start_reader_checkout(
         .record_checkout(order, &row, &started.client_transaction_id)
         .await?;
     payments.refresh_throttle().just_asked(order.id);
-    payments.order_changed(order.id);
     Ok(row)
 }
 

@@ -2,7 +2,7 @@
 //! shop is reached, and who to tell when an order changes. Handlers and workers hold one;
 //! nothing in payments sees the web server's state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -209,40 +209,70 @@ impl RefreshThrottle {
 /// Notices being handled, by what they are about. SumUp sends more than one notice of a
 /// change (the `return_url` callback and the event notification, at once): a notice that
 /// arrives while the same checkout is being re-read is not read in parallel; the read in
-/// flight goes round once more when it is done, and by then the checkout is usually settled
-/// and needs no asking.
+/// flight goes round once more when it is done, unless it found the checkout paid and its
+/// order settled: nothing can change a paid checkout, so then the notice, and any later one
+/// about it that reaches this server, needs no reading at all.
 #[derive(Default)]
 pub(super) struct NoticesInFlight {
-    /// Checkouts being re-read, and whether another notice came meanwhile.
-    again: Mutex<HashMap<String, bool>>,
+    inner: Mutex<Notices>,
 }
 
+#[derive(Default)]
+struct Notices {
+    /// Checkouts being re-read, and whether another notice came meanwhile.
+    again: HashMap<String, bool>,
+    /// The checkouts most recently found paid and settled, oldest first (at most
+    /// [`SETTLED_KEPT`]); a set of the same beside it.
+    settled: VecDeque<String>,
+    settled_set: HashSet<String>,
+}
+
+/// Paid checkouts remembered: SumUp's repeated notices of a payment come within moments.
+const SETTLED_KEPT: usize = 4096;
+
 impl NoticesInFlight {
-    /// `true` when the caller is to handle the notice; `false` when a read in flight takes it.
+    /// `true` when the caller is to handle the notice; `false` when a read in flight takes it
+    /// or the checkout is settled.
     pub(super) fn begin(&self, key: &str) -> bool {
-        let mut again = self.again.lock().unwrap_or_else(|e| e.into_inner());
-        match again.get_mut(key) {
+        let mut notices = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if notices.settled_set.contains(key) {
+            return false;
+        }
+        match notices.again.get_mut(key) {
             Some(flag) => {
                 *flag = true;
                 false
             }
             None => {
-                again.insert(key.to_owned(), false);
+                notices.again.insert(key.to_owned(), false);
                 true
             }
         }
     }
 
-    /// `true` when another notice came during the read: read once more.
-    pub(super) fn end(&self, key: &str) -> bool {
-        let mut again = self.again.lock().unwrap_or_else(|e| e.into_inner());
-        match again.get_mut(key) {
+    /// `true` when another notice came during the read and the read did not find the
+    /// checkout `settled` (paid, and its order settled): read once more.
+    pub(super) fn end(&self, key: &str, settled: bool) -> bool {
+        let mut notices = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if settled {
+            notices.again.remove(key);
+            if notices.settled_set.insert(key.to_owned()) {
+                notices.settled.push_back(key.to_owned());
+                if notices.settled.len() > SETTLED_KEPT
+                    && let Some(oldest) = notices.settled.pop_front()
+                {
+                    notices.settled_set.remove(&oldest);
+                }
+            }
+            return false;
+        }
+        match notices.again.get_mut(key) {
             Some(flag) if *flag => {
                 *flag = false;
                 true
             }
             _ => {
-                again.remove(key);
+                notices.again.remove(key);
                 false
             }
         }
@@ -260,11 +290,41 @@ mod tests {
         assert!(!notices.begin("c1"), "the read in flight takes it");
         assert!(!notices.begin("c1"));
         assert!(notices.begin("c2"), "another checkout is read at once");
-        assert!(notices.end("c1"), "once more");
-        assert!(!notices.end("c1"), "then done");
+        assert!(notices.end("c1", false), "once more");
+        assert!(!notices.end("c1", false), "then done");
         assert!(notices.begin("c1"), "a later notice is read again");
-        assert!(!notices.end("c1"));
-        assert!(!notices.end("c2"));
+        assert!(!notices.end("c1", false));
+        assert!(!notices.end("c2", false));
+    }
+
+    #[test]
+    fn a_checkout_found_paid_and_settled_is_read_no_more() {
+        let notices = NoticesInFlight::default();
+        assert!(notices.begin("c1"));
+        assert!(!notices.begin("c1"), "the read in flight takes it");
+        assert!(!notices.end("c1", true), "settled: not once more");
+        assert!(!notices.begin("c1"), "nor for a later notice");
+        assert!(notices.begin("c2"), "another checkout is read");
+        assert!(!notices.end("c2", false));
+    }
+
+    #[test]
+    fn settled_checkouts_are_remembered_up_to_a_bound() {
+        let notices = NoticesInFlight::default();
+        for n in 0..=SETTLED_KEPT {
+            let key = format!("c{n}");
+            assert!(notices.begin(&key));
+            notices.end(&key, true);
+        }
+        assert!(
+            notices.begin("c0"),
+            "the oldest is forgotten (and read again)"
+        );
+        assert!(!notices.begin("c1"));
+        assert!(!notices.begin(&format!("c{SETTLED_KEPT}")));
+        let inner = notices.inner.lock().unwrap();
+        assert_eq!(inner.settled.len(), SETTLED_KEPT);
+        assert_eq!(inner.settled_set.len(), SETTLED_KEPT);
     }
 
     #[test]

@@ -44,9 +44,10 @@ pub async fn on_notice(payments: &Payments, key: CheckoutKey<'_>) -> PaymentResu
     }
     loop {
         let done = refresh_checkout(payments, key).await;
-        let again = payments.notices_in_flight().end(&name);
+        let settled = matches!(done, Ok(Checked::Settled));
+        let again = payments.notices_in_flight().end(&name, settled);
         if done.is_err() || !again {
-            return done;
+            return done.map(|_| ());
         }
     }
 }
@@ -108,32 +109,46 @@ fn just_made(checkout: &CheckoutRow, now: time::Timestamp) -> bool {
     now - checkout.created_at <= JUST_MADE_SECS
 }
 
+/// What re-reading a checkout found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checked {
+    /// Paid at SumUp and applied to its order: nothing can change it any more.
+    Settled,
+    /// Anything else (open, failed, unknown, or SumUp not reached).
+    Open,
+}
+
 /// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
-pub async fn refresh_checkout(payments: &Payments, key: CheckoutKey<'_>) -> PaymentResult<()> {
+async fn refresh_checkout(payments: &Payments, key: CheckoutKey<'_>) -> PaymentResult<Checked> {
     let store = payments.store();
     let Some((order_id, checkout)) = store.checkout_of(key).await? else {
         tracing::info!(?key, "webhook for a checkout we did not make");
-        return Ok(());
+        return Ok(Checked::Open);
     };
     let Some(order) = store.order(order_id).await? else {
-        return Ok(());
+        return Ok(Checked::Open);
     };
     // Settled already (SumUp sends more than one notice of a payment): nothing can change.
     if order.status == OrderStatus::Paid && checkout.status == CheckoutStatus::Paid {
-        return Ok(());
+        return Ok(Checked::Settled);
     }
     let remote = match read_checkout(payments, &order, &checkout).await {
         Ok(remote) => remote,
         Err(err) => {
             tracing::warn!(order_id, error = %err, "could not read the checkout of a webhook");
-            return Ok(());
+            return Ok(Checked::Open);
         }
     };
     let attempt = match &order.checkout {
         Some(newest) if newest.sumup_id == checkout.sumup_id => Attempt::Newest,
         _ => Attempt::Older,
     };
-    settle(payments, &order, &checkout, &remote, attempt).await
+    settle(payments, &order, &checkout, &remote, attempt).await?;
+    // A paid checkout has been confirmed (or recorded, on an order no longer payable).
+    Ok(match remote.status {
+        CheckoutStatus::Paid => Checked::Settled,
+        _ => Checked::Open,
+    })
 }
 
 /// Applies SumUp's view of one checkout to its order, then asks for any refund it made due,

@@ -10,7 +10,9 @@ use std::ops::{Deref, DerefMut};
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTransactionManager, AnyTypeInfo};
-use sqlx::{Any, AnyConnection, Connection, Either, Execute, Executor, SqlStr};
+use sqlx::{
+    Any, AnyConnection, AssertSqlSafe, Connection, Either, Execute, Executor, SqlSafeStr, SqlStr,
+};
 use sqlx_core::transaction::TransactionManager;
 
 use super::sqlite::{Answer, SqliteConn};
@@ -42,6 +44,24 @@ impl DbConn {
             conn: self,
             open: true,
             savepoint,
+        })
+    }
+
+    /// Starts a transaction that holds one user's row against others' writes until it ends
+    /// (`SELECT … FOR UPDATE`), sent with PostgreSQL's `BEGIN` in one round trip. On SQLite
+    /// it is a plain transaction: its one writer holds the whole database already.
+    pub async fn begin_holding_user(&mut self, user_id: i64) -> Result<Tx<'_>, sqlx::Error> {
+        let DbConn::Sqlx(conn) = self else {
+            return self.begin().await;
+        };
+        // Both statements as one simple query (an id is a number: nothing to quote); a
+        // failure of the second leaves the transaction to be rolled back, as a failed BEGIN.
+        let begin = format!("BEGIN; SELECT id FROM users WHERE id = {user_id} FOR UPDATE");
+        AnyTransactionManager::begin(conn, Some(AssertSqlSafe(begin).into_sql_str())).await?;
+        Ok(Tx {
+            conn: self,
+            open: true,
+            savepoint: false,
         })
     }
 

@@ -49,11 +49,9 @@ impl Store {
                     // One statement, which SQLite's one writer runs alone.
                     return insert_within(&mut conn, &new, limit, now).await;
                 }
-                let mut tx = conn.begin().await?;
-                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                    .bind(new.user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                // The buyer's row held: their buys run one after another, each counting
+                // what the one before put in the cart.
+                let mut tx = conn.begin_holding_user(new.user_id).await?;
                 let created = insert_within(&mut tx, &new, limit, now).await?;
                 tx.commit().await?;
                 Ok(created)

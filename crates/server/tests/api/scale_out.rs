@@ -156,6 +156,52 @@ async fn a_transaction_cut_off_midway_lets_go_of_its_locks_at_once() {
     assert_eq!(value, "after");
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_transaction_begun_holding_a_user_holds_their_row_until_it_ends() {
+    let database_url = fresh_database().await;
+    let app = one_server_on(&database_url).await;
+    let store = app.server.state().store();
+    let user_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM users")
+        .fetch_one(&mut *store.connection().await.unwrap())
+        .await
+        .unwrap();
+    let mut other = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    sqlx::query("SET lock_timeout = '300ms'")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let mut conn = store.connection().await.unwrap();
+    let tx = conn.begin_holding_user(user_id).await.unwrap();
+    let held = hold_user(&mut other, user_id).await;
+    assert!(
+        held.is_err_and(
+            |err| err.as_database_error().and_then(|e| e.code()).as_deref() == Some("55P03")
+        ),
+        "another session waits for the row (and times out)"
+    );
+    tx.commit().await.unwrap();
+    hold_user(&mut other, user_id)
+        .await
+        .expect("the row is let go at commit");
+    // The connection is usable again, outside any transaction.
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+/// Takes the user's row for update, in a transaction of its own.
+async fn hold_user(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Eight events of two places each: settling an order for all of them takes long enough
 /// that two settlements running at once overlap, and only the event lock keeps them apart.
 fn race_catalog() -> String {
