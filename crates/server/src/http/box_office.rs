@@ -18,7 +18,7 @@ use storefront_contract::{
 
 use super::admin::Manager;
 use super::events::{decode_cursor, encode_cursor, event_summary};
-use super::extract::{ApiJson, ApiQuery, ClientAddress, IdPath};
+use super::extract::{ApiJson, ApiQuery, ClientAddress, IdPath, whole};
 use crate::box_office::{csv, event_sales, history, totals};
 use crate::credentials::new_ticket_secret;
 use crate::error::{ApiError, ApiResult};
@@ -44,10 +44,13 @@ const AUDIT_PAGE: u32 = 100;
 pub struct EventsQuery {
     #[serde(default)]
     archived: bool,
+    #[serde(default, deserialize_with = "whole")]
     limit: Option<u32>,
     cursor: Option<String>,
     /// Seconds to wait for a change after `version`.
+    #[serde(default, deserialize_with = "whole")]
     wait: Option<u64>,
+    #[serde(default, deserialize_with = "whole")]
     version: Option<i64>,
 }
 
@@ -185,6 +188,7 @@ pub async fn event(
 #[derive(Debug, Default, Deserialize)]
 pub struct OrdersQuery {
     q: Option<String>,
+    #[serde(default, deserialize_with = "whole")]
     event_id: Option<i64>,
     status: Option<OrderStatus>,
     cursor: Option<String>,
@@ -422,6 +426,7 @@ pub async fn comp(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ExportQuery {
+    #[serde(default, deserialize_with = "whole")]
     event_id: Option<i64>,
 }
 

@@ -11,7 +11,7 @@ use storefront_contract::{
 };
 
 use super::cart::summary_of;
-use super::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser};
+use super::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser, whole};
 use crate::capacity::availability;
 use crate::error::{ApiError, ApiResult};
 use crate::pricing::ticket_price;
@@ -27,6 +27,7 @@ const MAX_LIMIT: i64 = 200;
 pub struct ListQuery {
     q: Option<String>,
     page: Option<String>,
+    #[serde(default, deserialize_with = "whole")]
     limit: Option<i64>,
     cursor: Option<String>,
 }

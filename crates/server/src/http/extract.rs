@@ -91,17 +91,22 @@ fn read_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiEr
         .map_err(|err| ApiError::BadRequest(format!("The body does not fit: {err}.")))
 }
 
+/// Within ±2^53 every integral float is exact, and converts without loss.
+const EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+/// The integer a float with no fraction is, when it is exact.
+fn integral(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() <= EXACT_FLOAT).then_some(f as i64)
+}
+
 /// JSON Schema counts `2.0` as an integer; so does the server: a number with no fraction
 /// that fits becomes an integer before the body is read into its type.
 fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
-        Value::Number(n) if n.is_f64() => match n.as_f64() {
-            // Within ±2^53 every integral float is exact, and converts without loss.
-            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
-                Value::from(f as i64)
-            }
-            _ => Value::Number(n),
+        Value::Number(n) if n.is_f64() => match n.as_f64().and_then(integral) {
+            Some(i) => Value::from(i),
+            None => Value::Number(n),
         },
         Value::Array(items) => Value::Array(items.into_iter().map(integral_numbers).collect()),
         Value::Object(fields) => Value::Object(
@@ -143,6 +148,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// An integer written in an address or a query, as the API document's `integer` admits it
+/// (JSON Schema's): `3`, or the same number with no fraction (`3.0`), as in a body.
+pub fn whole_number(text: &str) -> Option<i64> {
+    text.parse()
+        .ok()
+        .or_else(|| text.parse::<f64>().ok().and_then(integral))
+}
+
+/// `#[serde(default, deserialize_with = "whole")]` for an optional integer in a query:
+/// [`whole_number`]s of the field's range; anything else does not fit.
+pub fn whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::Deserialize;
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    whole_number(&text)
+        .and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a whole number in range")))
+}
+
 /// An integer id from the path; anything else is `400 bad_request`.
 pub struct IdPath(pub i64);
 
@@ -150,10 +180,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<i64>::from_request_parts(parts, state)
+        Path::<String>::from_request_parts(parts, state)
             .await
-            .map(|Path(id)| IdPath(id))
-            .map_err(|_: PathRejection| {
+            .ok()
+            .and_then(|Path(id)| whole_number(&id))
+            .map(IdPath)
+            .ok_or_else(|| {
                 ApiError::BadRequest("The id in the address must be a whole number.".to_owned())
             })
     }
@@ -319,6 +351,38 @@ pub async fn user_of(parts: &Parts, state: &AppState) -> Result<Option<User>, Ap
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn whole_numbers_are_read_from_text_as_json_schema_counts_them() {
+        assert_eq!(whole_number("3"), Some(3));
+        assert_eq!(whole_number("3.0"), Some(3));
+        assert_eq!(whole_number("-3.00"), Some(-3));
+        assert_eq!(whole_number("1e3"), Some(1000));
+        assert_eq!(whole_number("9223372036854775807"), Some(i64::MAX));
+        for not in ["3.5", "", "three", "1e300", "NaN", "inf", "0x10"] {
+            assert_eq!(whole_number(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn a_query_takes_whole_numbers_in_its_fields_range() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Query {
+            #[serde(default, deserialize_with = "whole")]
+            limit: Option<u32>,
+            #[serde(default, deserialize_with = "whole")]
+            id: Option<i64>,
+        }
+        let read = |query: &str| {
+            let uri: axum::http::Uri = format!("/x?{query}").parse().unwrap();
+            axum::extract::Query::<Query>::try_from_uri(&uri).map(|q| (q.0.limit, q.0.id))
+        };
+        assert_eq!(read("limit=5&id=3.0").unwrap(), (Some(5), Some(3)));
+        assert_eq!(read("").unwrap(), (None, None));
+        assert!(read("limit=-1").is_err(), "out of the field's range");
+        assert!(read("id=3.5").is_err());
+        assert!(read("id=").is_err());
+    }
 
     #[test]
     fn integral_floats_are_integers_as_json_schema_says() {

@@ -12,7 +12,7 @@ use storefront_contract::{
 };
 use tokio::sync::broadcast;
 
-use super::extract::{ApiJson, ApiQuery, AuthUser, IdPath, OptionalApiJson};
+use super::extract::{ApiJson, ApiQuery, AuthUser, IdPath, OptionalApiJson, whole};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::PaymentError;
 use crate::payments::attempts::{PayWith, checkout_to_pay, close_open_checkout};
@@ -128,6 +128,7 @@ pub async fn pay_here(
 
 #[derive(Debug, Deserialize)]
 pub struct WaitQuery {
+    #[serde(default, deserialize_with = "whole")]
     wait: Option<u64>,
 }
 

@@ -161,6 +161,15 @@ async fn bad_listing_parameters() {
     let typed = app.get("/events?limit=many", None).await;
     assert_eq!(typed.status, StatusCode::BAD_REQUEST);
     assert_eq!(typed.code(), ErrorCode::BadRequest);
+    // An integer as the document's schema counts them: with no fraction, it is one.
+    let integral = app.get("/events?limit=2.0", None).await;
+    assert_eq!(integral.status, StatusCode::OK);
+    assert_eq!(names(&integral.json), ["Full House", "Wren Duo"]);
+    assert_eq!(
+        app.get("/events?limit=2.5", None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.get("/events/1.0", None).await.status, StatusCode::OK);
     let cursor = app.get("/events?cursor=bogus", None).await;
     assert_eq!(cursor.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(cursor.field(), "cursor");
