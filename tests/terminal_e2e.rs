@@ -192,12 +192,17 @@ fn walk_up_sale(kiosk: &Terminal) -> String {
     let cart = kiosk.wait_for("Total · 1 item");
     assert!(!cart.contains("Sign in"), "{cart}");
     kiosk.press(&["Enter"]);
-    let screen = kiosk.wait_for("Scan to pay");
-    let url = screen
-        .split_whitespace()
-        .find(|w| w.starts_with("http://") && w.contains("/pay/"))
-        .unwrap_or_else(|| panic!("the payment address on:\n{screen}"))
-        .to_owned();
+    // The address is drawn under the QR code: a capture may catch the code before it.
+    let payment_address = |screen: &str| {
+        screen
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") && w.contains("/pay/"))
+            .map(str::to_owned)
+    };
+    let screen = kiosk.wait_until("the QR code and the payment address under it", |screen| {
+        screen.contains("Scan to pay") && payment_address(screen).is_some()
+    });
+    let url = payment_address(&screen).expect("the screen waited for shows the address");
     let paid = Command::new("curl")
         .args([
             "-s",
