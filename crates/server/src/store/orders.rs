@@ -9,7 +9,7 @@ use storefront_contract::{
 use super::events::page_from;
 use super::refunds::{REFUND_SELECT, RefundRow};
 use super::tickets::{TICKET_SELECT, TicketRow};
-use super::{Store, parse_column};
+use super::{Backend, Store, parse_column};
 use crate::time::{Timestamp, to_utc};
 
 /// An order with its newest checkout, its states parsed.
@@ -307,6 +307,79 @@ fn missing(column: &str) -> sqlx::Error {
     }
 }
 
+// What checkout claims from the cart, for the order whose id is `$order`: `$2` is the
+// buyer, `$3` the page in scope (NULL: the whole cart). One text for both databases.
+macro_rules! claim_tickets {
+    ($order:literal) => {
+        concat!(
+            "state = 'reserved', order_id = ",
+            $order,
+            " WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR event_id IN \
+               (SELECT e.id FROM events e JOIN calendars c ON c.id = e.calendar_id \
+                WHERE c.page_id = $3))"
+        )
+    };
+}
+
+macro_rules! claim_bookings {
+    ($order:literal) => {
+        concat!(
+            "state = 'ordered', order_id = ",
+            $order,
+            " WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR calendar_id IN \
+               (SELECT c.id FROM calendars c WHERE c.page_id = $3))"
+        )
+    };
+}
+
+macro_rules! claim_lines {
+    ($order:literal) => {
+        concat!(
+            "order_id = ",
+            $order,
+            ", unit_price = (SELECT pr.price FROM products pr WHERE pr.id = cart_lines.product_id) \
+             WHERE user_id = $2 AND order_id IS NULL AND ($3 IS NULL OR product_id IN \
+               (SELECT pr.id FROM products pr WHERE pr.page_id = $3))"
+        )
+    };
+}
+
+/// Checkout on PostgreSQL, in one statement: the order's id is taken first, the cart's
+/// items in scope are claimed for it, and the order is written with what was claimed (its
+/// total priced by the server; its page when everything in it is of one, else the page in
+/// scope; that page's merchant, else the shop's), or not at all when nothing was. The
+/// items' references to the order are checked at the statement's end, once it is written.
+/// `$1` now, `$2` the buyer, `$3` the page in scope, `$4` the currency, `$5` the shop's
+/// merchant code.
+const CLAIM_CART_INTO_ORDER: &str = concat!(
+    "WITH new_order AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id), \
+     t AS (UPDATE tickets SET ",
+    claim_tickets!("(SELECT id FROM new_order)"),
+    " RETURNING cost, event_id), \
+     b AS (UPDATE bookings SET ",
+    claim_bookings!("(SELECT id FROM new_order)"),
+    " RETURNING cost, calendar_id), \
+     l AS (UPDATE cart_lines SET ",
+    claim_lines!("(SELECT id FROM new_order)"),
+    " RETURNING unit_price * quantity AS cost, product_id), \
+     items AS ( \
+       SELECT t.cost, c.page_id FROM t JOIN events e ON e.id = t.event_id \
+         JOIN calendars c ON c.id = e.calendar_id \
+       UNION ALL SELECT b.cost, c.page_id FROM b JOIN calendars c ON c.id = b.calendar_id \
+       UNION ALL SELECT l.cost, pr.page_id FROM l JOIN products pr ON pr.id = l.product_id), \
+     scope AS ( \
+       SELECT COUNT(*) AS claimed, CAST(COALESCE(SUM(cost), 0) AS BIGINT) AS total, \
+              CASE WHEN COUNT(DISTINCT page_id) = 1 AND COUNT(page_id) = COUNT(*) \
+               THEN MIN(page_id) END AS page_id \
+       FROM items) \
+     INSERT INTO orders (id, user_id, status, total, currency, created_at, page_id, merchant_code) \
+     SELECT new_order.id, $2, 'pending', scope.total, $4, $1, COALESCE(scope.page_id, $3), \
+            COALESCE(p.sumup_merchant_code, $5) \
+     FROM new_order CROSS JOIN scope LEFT JOIN pages p ON p.id = scope.page_id \
+     WHERE scope.claimed > 0 \
+     RETURNING id"
+);
+
 const ORDER_SELECT: &str = concat!(
     "SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, \
        o.cancelled_at, o.merchant_code, o.tickets_secret, buyer.terminal, o.method, \
@@ -344,6 +417,17 @@ impl Store {
             (currency.to_owned(), default_merchant_code.to_owned());
         self.in_turn(move |store| async move {
             let mut conn = store.writing().await?;
+            if store.backend == Backend::Postgres {
+                // One statement, atomic without a transaction around it: one round trip.
+                return sqlx::query_scalar(CLAIM_CART_INTO_ORDER)
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(page_id)
+                    .bind(currency)
+                    .bind(default_merchant_code)
+                    .fetch_optional(&mut *conn)
+                    .await;
+            }
             let mut tx = conn.begin().await?;
             let order_id: i64 = sqlx::query_scalar(
                 "INSERT INTO orders (user_id, status, total, currency, created_at) \
@@ -354,50 +438,24 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-
-            // `$3` is the page in scope; NULL means the whole cart.
-            let claimed_tickets = sqlx::query(
-                "UPDATE tickets SET state = 'reserved', order_id = $1 \
-                 WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR event_id IN \
-                   (SELECT e.id FROM events e JOIN calendars c ON c.id = e.calendar_id WHERE c.page_id = $3))",
-            )
-            .bind(order_id)
-            .bind(user_id)
-            .bind(page_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let claimed_bookings = sqlx::query(
-                "UPDATE bookings SET state = 'ordered', order_id = $1 \
-                 WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR calendar_id IN \
-                   (SELECT c.id FROM calendars c WHERE c.page_id = $3))",
-            )
-            .bind(order_id)
-            .bind(user_id)
-            .bind(page_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let claimed_lines = sqlx::query(
-                "UPDATE cart_lines SET order_id = $1, \
-                     unit_price = (SELECT pr.price FROM products pr WHERE pr.id = cart_lines.product_id) \
-                 WHERE user_id = $2 AND order_id IS NULL AND ($3 IS NULL OR product_id IN \
-                   (SELECT pr.id FROM products pr WHERE pr.page_id = $3))",
-            )
-            .bind(order_id)
-            .bind(user_id)
-            .bind(page_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed_tickets + claimed_bookings + claimed_lines == 0 {
+            let mut claimed = 0;
+            for claim in [
+                concat!("UPDATE tickets SET ", claim_tickets!("$1")),
+                concat!("UPDATE bookings SET ", claim_bookings!("$1")),
+                concat!("UPDATE cart_lines SET ", claim_lines!("$1")),
+            ] {
+                claimed += sqlx::query(claim)
+                    .bind(order_id)
+                    .bind(user_id)
+                    .bind(page_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            if claimed == 0 {
                 tx.rollback().await?;
                 return Ok(None);
             }
-
-            // The total is what was claimed, priced by the server. The order belongs to a page
-            // (and is paid to its merchant) when everything in it does; else to the page in
-            // scope, and the shop's merchant. One statement.
             sqlx::query(
                 "UPDATE orders SET total = scope.total, page_id = COALESCE(scope.page_id, $2), \
                      merchant_code = COALESCE(p.sumup_merchant_code, $3) \

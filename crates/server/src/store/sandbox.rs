@@ -3,7 +3,7 @@
 
 use storefront_contract::CheckoutStatus;
 
-use super::Store;
+use super::{Backend, Store};
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -97,6 +97,16 @@ const SELECT_TRANSACTION: &str = "SELECT id, checkout_id, merchant_code, transac
     (SELECT CAST(CASE WHEN c.reader_id IS NULL THEN 0 ELSE 1 END AS BIGINT) \
        FROM sandbox_checkouts c WHERE c.id = checkout_id) AS at_reader \
     FROM sandbox_transactions";
+
+/// One more payment attempt on checkout `$1`, which becomes `$2`: taken while it is
+/// pending, or failed on a hosted page (a declined card may try again there; a reader's
+/// payment ends with its attempt). The attempt's number is the checkout's count of them.
+macro_rules! sandbox_attempt {
+    () => {
+        "status = $2, attempts = attempts + 1 \
+         WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))"
+    };
+}
 
 impl Store {
     /// `false` when the merchant already has a checkout with this reference.
@@ -294,27 +304,52 @@ impl Store {
                 (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
             };
             let mut conn = store.writing().await?;
+            if store.backend == Backend::Postgres {
+                // One statement, atomic without a transaction around it: one round trip.
+                let done = sqlx::query(concat!(
+                    "WITH attempted AS (UPDATE sandbox_checkouts SET ",
+                    sandbox_attempt!(),
+                    " RETURNING id, attempts) \
+                     INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
+                         transaction_code, amount, currency, status, created_at) \
+                     SELECT $3, attempted.id, attempted.attempts, $4, $5, $6, $7, $8, $9 \
+                     FROM attempted"
+                ))
+                .bind(&checkout.id)
+                .bind(status.as_str())
+                .bind(transaction.0)
+                .bind(&checkout.merchant_code)
+                .bind(transaction.1)
+                .bind(checkout.amount)
+                .bind(&checkout.currency)
+                .bind(transaction_status.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                return Ok(done.rows_affected() == 1);
+            }
             let mut tx = conn.begin().await?;
-            let done = sqlx::query(
-                "UPDATE sandbox_checkouts SET status = $2 \
-                 WHERE id = $1 AND (status = 'PENDING' OR (status = 'FAILED' AND reader_id IS NULL))",
-            )
+            let attempt: Option<i64> = sqlx::query_scalar(concat!(
+                "UPDATE sandbox_checkouts SET ",
+                sandbox_attempt!(),
+                " RETURNING attempts"
+            ))
             .bind(&checkout.id)
             .bind(status.as_str())
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            if done.rows_affected() == 0 {
+            let Some(attempt) = attempt else {
                 tx.rollback().await?;
                 return Ok(false);
-            }
+            };
             sqlx::query(
                 "INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
                      transaction_code, amount, currency, status, created_at) \
-                 VALUES ($1, $2, (SELECT COUNT(*) + 1 FROM sandbox_transactions WHERE checkout_id = $2), \
-                         $3, $4, $5, $6, $7, $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(transaction.0)
             .bind(&checkout.id)
+            .bind(attempt)
             .bind(&checkout.merchant_code)
             .bind(transaction.1)
             .bind(checkout.amount)

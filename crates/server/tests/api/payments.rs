@@ -242,6 +242,52 @@ async fn cancelling_a_checkout_paid_meanwhile_settles_it_as_paid() {
     assert_eq!(answer.json["status"], "paid");
 }
 
+#[tokio::test]
+async fn attempts_on_one_sandbox_page_at_once_each_take_a_number_of_their_own() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    let (id, _) = app.checkout_ok(&ann, None).await;
+    let checkout = app.order(&ann, id, 0).await["sumup_checkout_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = app.server.state().store();
+    let row = store.sandbox_checkout(&checkout).await.unwrap().unwrap();
+    // Eight declined cards at once: a declined page takes another attempt, so every one is
+    // recorded, each with its own number.
+    let declines = (0..8).map(|n| {
+        let (store, row) = (store.clone(), row.clone());
+        tokio::spawn(async move {
+            let id = format!("tx-decline-{n}");
+            store.sandbox_attempt(&row, false, (&id, &id), 0).await
+        })
+    });
+    for decline in futures::future::join_all(declines).await {
+        assert!(decline.unwrap().unwrap(), "each attempt is recorded");
+    }
+    assert!(
+        store
+            .sandbox_attempt(&row, true, ("tx-paid", "TXP"), 0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .sandbox_attempt(&row, true, ("tx-again", "TXA"), 0)
+            .await
+            .unwrap(),
+        "a paid page takes no more"
+    );
+    let attempts: Vec<i64> = sqlx::query_scalar(
+        "SELECT attempt FROM sandbox_transactions WHERE checkout_id = $1 ORDER BY attempt",
+    )
+    .bind(&checkout)
+    .fetch_all(&mut *store.connection().await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(attempts, (1..=9).collect::<Vec<i64>>());
+}
+
 async fn oversold_race(app: &TestApp) -> (String, String, i64, i64, String) {
     // Quiet Night holds two. Ann takes one, Bob two: three reserved, nobody stopped.
     let (ann, bob) = (app.ann().await, app.bob().await);
