@@ -59,6 +59,33 @@ struct Counted {
     confirmed: i64,
 }
 
+// A payment's changes, for order `$1` paid at `$2` with ticket page secret `$3` through
+// checkout `$4` (SumUp's id) and transaction `$5`. One text for both databases.
+macro_rules! order_paid {
+    () => {
+        "status = 'paid', paid_at = $2, tickets_secret = $3 \
+         WHERE id = $1 AND status IN ('pending', 'failed')"
+    };
+}
+
+macro_rules! checkout_paid {
+    () => {
+        "status = 'PAID', transaction_id = $5 WHERE sumup_id = $4"
+    };
+}
+
+macro_rules! tickets_confirmed {
+    () => {
+        "state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'"
+    };
+}
+
+macro_rules! bookings_confirmed {
+    () => {
+        "state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'"
+    };
+}
+
 impl Store {
     /// Holds the rows of the events with a capacity that the order has confirmed tickets for,
     /// taken in id order (an event without one cannot sell out, and its payments need not
@@ -187,42 +214,68 @@ impl Store {
             now,
         } = *paid;
         let mut tx = conn.begin().await?;
-        let won = sqlx::query(
-            "UPDATE orders SET status = 'paid', paid_at = $2, tickets_secret = $3 \
-             WHERE id = $1 AND status IN ('pending', 'failed')",
-        )
-        .bind(order_id)
-        .bind(now)
-        .bind(tickets_secret)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if won == 0 {
+        let won = match self.backend {
+            // The order's, its checkout's and its items' changes in one statement.
+            Backend::Postgres => {
+                let won: i64 = sqlx::query_scalar(concat!(
+                    "WITH won AS (UPDATE orders SET ",
+                    order_paid!(),
+                    " RETURNING id), \
+                     checkout AS (UPDATE checkouts SET ",
+                    checkout_paid!(),
+                    " AND EXISTS (SELECT 1 FROM won)), \
+                     confirmed AS (UPDATE tickets SET ",
+                    tickets_confirmed!(),
+                    " AND EXISTS (SELECT 1 FROM won)), \
+                     booked AS (UPDATE bookings SET ",
+                    bookings_confirmed!(),
+                    " AND EXISTS (SELECT 1 FROM won)) \
+                     SELECT COUNT(*) FROM won"
+                ))
+                .bind(order_id)
+                .bind(now)
+                .bind(tickets_secret)
+                .bind(sumup_id)
+                .bind(transaction_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                won > 0
+            }
+            Backend::Sqlite => {
+                let won = sqlx::query(concat!("UPDATE orders SET ", order_paid!()))
+                    .bind(order_id)
+                    .bind(now)
+                    .bind(tickets_secret)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if won > 0 {
+                    sqlx::query(concat!("UPDATE checkouts SET ", checkout_paid!()))
+                        .bind(order_id)
+                        .bind(now)
+                        .bind(tickets_secret)
+                        .bind(sumup_id)
+                        .bind(transaction_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let mut items = vec![concat!("UPDATE tickets SET ", tickets_confirmed!())];
+                    if bookings {
+                        items.push(concat!("UPDATE bookings SET ", bookings_confirmed!()));
+                    }
+                    for confirm in items {
+                        sqlx::query(confirm)
+                            .bind(order_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                won > 0
+            }
+        };
+        if !won {
             tx.rollback().await?;
             return Ok(Attempt::Done(None));
         }
-        sqlx::query(
-            "UPDATE checkouts SET status = 'PAID', transaction_id = $2 WHERE sumup_id = $1",
-        )
-        .bind(sumup_id)
-        .bind(transaction_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1 AND state = 'reserved'",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        if bookings {
-            sqlx::query(
-                "UPDATE bookings SET state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'",
-            )
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-
         // Counted once held, so that what another settlement committed meanwhile is seen.
         self.hold_events_of(&mut tx, order_id, hold).await?;
         // From the kept counts (this transaction's own changes included), never ticket by
