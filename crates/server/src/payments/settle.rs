@@ -121,12 +121,18 @@ enum Checked {
 /// What a webhook says changed: re-read that checkout from SumUp (never trusting the body).
 async fn refresh_checkout(payments: &Payments, key: CheckoutKey<'_>) -> PaymentResult<Checked> {
     let store = payments.store();
-    let Some((order_id, checkout)) = store.checkout_of(key).await? else {
+    let Some(order) = store.order_of_checkout(key).await? else {
         tracing::info!(?key, "webhook for a checkout we did not make");
         return Ok(Checked::Open);
     };
-    let Some(order) = store.order(order_id).await? else {
-        return Ok(Checked::Open);
+    let order_id = order.id;
+    // Usually the order's newest checkout; an older one is read on its own.
+    let checkout = match order.checkout.as_ref().filter(|newest| key.names(newest)) {
+        Some(newest) => newest.clone(),
+        None => match store.checkout_of(key).await? {
+            Some((_, older)) => older,
+            None => return Ok(Checked::Open),
+        },
     };
     // Settled already (SumUp sends more than one notice of a payment): nothing can change.
     if order.status == OrderStatus::Paid && checkout.status == CheckoutStatus::Paid {

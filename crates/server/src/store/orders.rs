@@ -145,6 +145,32 @@ pub enum CheckoutKey<'a> {
     ReaderPayment(&'a str),
 }
 
+impl<'a> CheckoutKey<'a> {
+    /// Whether this is the key of `checkout`.
+    pub fn names(&self, checkout: &CheckoutRow) -> bool {
+        match (self, &checkout.place) {
+            (CheckoutKey::Id(id), _) => checkout.sumup_id == *id,
+            (
+                CheckoutKey::ReaderPayment(id),
+                PayPlace::Reader {
+                    client_transaction_id,
+                    ..
+                },
+            ) => client_transaction_id == id,
+            (CheckoutKey::ReaderPayment(_), PayPlace::Hosted { .. }) => false,
+        }
+    }
+
+    /// The condition on the checkouts table (as `ch`) that finds it, and the value of its
+    /// one parameter.
+    fn condition(self) -> (&'static str, &'a str) {
+        match self {
+            CheckoutKey::Id(id) => ("ch.sumup_id = $1", id),
+            CheckoutKey::ReaderPayment(id) => ("ch.reference = $1 AND ch.method = 'reader'", id),
+        }
+    }
+}
+
 /// A checkout's row as the database holds it.
 #[derive(sqlx::FromRow)]
 struct CheckoutRecord {
@@ -486,6 +512,23 @@ impl Store {
             Ok(Some(order_id))
         })
         .await
+    }
+
+    /// The order a checkout was made for, as [`Store::order`] reads it (its newest checkout
+    /// with it, which is usually the one the key names).
+    pub async fn order_of_checkout(
+        &self,
+        key: CheckoutKey<'_>,
+    ) -> Result<Option<OrderRow>, sqlx::Error> {
+        let (condition, value) = key.condition();
+        sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
+            "{ORDER_SELECT} WHERE o.id = (SELECT ch.order_id FROM checkouts ch WHERE {condition})"
+        )))
+        .bind(value)
+        .fetch_optional(&self.read)
+        .await?
+        .map(OrderRow::try_from)
+        .transpose()
     }
 
     pub async fn order(&self, order_id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
@@ -834,10 +877,7 @@ impl Store {
             #[sqlx(flatten)]
             checkout: CheckoutRecord,
         }
-        let (condition, value) = match key {
-            CheckoutKey::Id(id) => ("ch.sumup_id = $1", id),
-            CheckoutKey::ReaderPayment(id) => ("ch.reference = $1 AND ch.method = 'reader'", id),
-        };
+        let (condition, value) = key.condition();
         let found: Option<Found> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             concat!(
                 "SELECT ch.order_id, ",
@@ -884,7 +924,36 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::Holds;
+    use storefront_contract::CheckoutStatus;
+
+    use super::{CheckoutKey, CheckoutRow, Holds, PayPlace};
+
+    #[test]
+    fn a_key_names_its_own_checkout_only() {
+        let hosted = CheckoutRow {
+            sumup_id: "c1".to_owned(),
+            place: PayPlace::Hosted {
+                url: "https://pay.example/c1".to_owned(),
+            },
+            status: CheckoutStatus::Pending,
+            created_at: 0,
+        };
+        let reader = CheckoutRow {
+            sumup_id: "c2".to_owned(),
+            place: PayPlace::Reader {
+                name: "door".to_owned(),
+                reader_id: "rdr_1".to_owned(),
+                client_transaction_id: "t2".to_owned(),
+            },
+            ..hosted.clone()
+        };
+        assert!(CheckoutKey::Id("c1").names(&hosted));
+        assert!(!CheckoutKey::Id("c2").names(&hosted));
+        assert!(CheckoutKey::Id("c2").names(&reader));
+        assert!(CheckoutKey::ReaderPayment("t2").names(&reader));
+        assert!(!CheckoutKey::ReaderPayment("t1").names(&reader));
+        assert!(!CheckoutKey::ReaderPayment("c1").names(&hosted));
+    }
 
     #[test]
     fn each_kind_of_item_has_its_own_bit() {

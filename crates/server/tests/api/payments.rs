@@ -169,6 +169,52 @@ async fn decline_then_pay_again() {
 }
 
 #[tokio::test]
+async fn a_payment_on_an_older_checkout_noticed_later_is_honoured() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    let (id, url) = app.checkout_ok(&ann, None).await;
+    let first = app.order(&ann, id, 0).await["sumup_checkout_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.press(&url, "decline").await;
+    assert_eq!(app.order(&ann, id, 10).await["status"], "failed");
+    let retry = app
+        .post(&format!("/orders/{id}/pay"), Some(&ann), json!({}))
+        .await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
+    assert_ne!(retry.json["order"]["sumup_checkout_id"], first.as_str());
+    // SumUp took a payment on the first page after all (it was being paid as it was
+    // closed), and says so: the notice names the first checkout, not the order's newest.
+    let store = app.server.state().store();
+    sqlx::query("UPDATE sandbox_checkouts SET status = 'FAILED' WHERE id = $1")
+        .bind(&first)
+        .execute(&mut *store.connection().await.unwrap())
+        .await
+        .unwrap();
+    let row = store.sandbox_checkout(&first).await.unwrap().unwrap();
+    assert!(
+        store
+            .sandbox_attempt(&row, true, ("tx-late", "TXLATE"), 0)
+            .await
+            .unwrap()
+    );
+    let notice = json!({"event_type": "CHECKOUT_STATUS_CHANGED", "id": first});
+    let answer = app.post("/webhooks/sumup", None, notice).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    app.server.notices_handled().await;
+    let stored: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *store.connection().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, "paid",
+        "the first checkout's payment confirms the order"
+    );
+}
+
+#[tokio::test]
 async fn paying_again_reuses_an_open_checkout() {
     let app = TestApp::start().await;
     let ann = app.ann().await;
