@@ -108,6 +108,14 @@ macro_rules! sandbox_attempt {
     };
 }
 
+/// The columns a payment attempt's transaction is written with.
+macro_rules! sandbox_transaction_insert {
+    () => {
+        "INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
+             transaction_code, amount, currency, status, created_at)"
+    };
+}
+
 impl Store {
     /// `false` when the merchant already has a checkout with this reference.
     pub async fn sandbox_create(
@@ -304,32 +312,35 @@ impl Store {
                 (CheckoutStatus::Failed, SandboxTransactionStatus::Failed)
             };
             let mut conn = store.writing().await?;
+            // `$1` the checkout, `$2` its new status, then the transaction's values from `$3`.
+            let attempt = |sql| {
+                sqlx::query(sql)
+                    .bind(checkout.id.clone())
+                    .bind(status.as_str())
+                    .bind(transaction.0.clone())
+                    .bind(checkout.merchant_code.clone())
+                    .bind(transaction.1.clone())
+                    .bind(checkout.amount)
+                    .bind(checkout.currency.clone())
+                    .bind(transaction_status.as_str())
+                    .bind(now)
+            };
             if store.backend == Backend::Postgres {
                 // One statement, atomic without a transaction around it: one round trip.
-                let done = sqlx::query(concat!(
+                let done = attempt(concat!(
                     "WITH attempted AS (UPDATE sandbox_checkouts SET ",
                     sandbox_attempt!(),
-                    " RETURNING id, attempts) \
-                     INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
-                         transaction_code, amount, currency, status, created_at) \
-                     SELECT $3, attempted.id, attempted.attempts, $4, $5, $6, $7, $8, $9 \
+                    " RETURNING id, attempts) ",
+                    sandbox_transaction_insert!(),
+                    " SELECT $3, attempted.id, attempted.attempts, $4, $5, $6, $7, $8, $9 \
                      FROM attempted"
                 ))
-                .bind(&checkout.id)
-                .bind(status.as_str())
-                .bind(transaction.0)
-                .bind(&checkout.merchant_code)
-                .bind(transaction.1)
-                .bind(checkout.amount)
-                .bind(&checkout.currency)
-                .bind(transaction_status.as_str())
-                .bind(now)
                 .execute(&mut *conn)
                 .await?;
                 return Ok(done.rows_affected() == 1);
             }
             let mut tx = conn.begin().await?;
-            let attempt: Option<i64> = sqlx::query_scalar(concat!(
+            let number: Option<i64> = sqlx::query_scalar(concat!(
                 "UPDATE sandbox_checkouts SET ",
                 sandbox_attempt!(),
                 " RETURNING attempts"
@@ -338,24 +349,15 @@ impl Store {
             .bind(status.as_str())
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(attempt) = attempt else {
+            let Some(number) = number else {
                 tx.rollback().await?;
                 return Ok(false);
             };
-            sqlx::query(
-                "INSERT INTO sandbox_transactions (id, checkout_id, attempt, merchant_code, \
-                     transaction_code, amount, currency, status, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(transaction.0)
-            .bind(&checkout.id)
-            .bind(attempt)
-            .bind(&checkout.merchant_code)
-            .bind(transaction.1)
-            .bind(checkout.amount)
-            .bind(&checkout.currency)
-            .bind(transaction_status.as_str())
-            .bind(now)
+            attempt(concat!(
+                sandbox_transaction_insert!(),
+                " VALUES ($3, $1, $10, $4, $5, $6, $7, $8, $9)"
+            ))
+            .bind(number)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

@@ -2,6 +2,10 @@
 //! failing, reopening and cancelling unpaid ones. Each is one guarded statement or one
 //! short transaction that starts with one.
 
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
+
 use super::DbConn;
 use super::{Backend, OrderRow, Store};
 use crate::mail::MailKind;
@@ -84,6 +88,17 @@ macro_rules! bookings_confirmed {
     () => {
         "state = 'confirmed' WHERE order_id = $1 AND state = 'ordered'"
     };
+}
+
+/// One of a payment's statements, its parameters bound as the texts above number them (a
+/// text that names fewer leaves the rest unread).
+fn payment_statement<'q>(sql: &'static str, paid: &Paid<'q>) -> Query<'q, Any, AnyArguments> {
+    sqlx::query(sql)
+        .bind(paid.order_id)
+        .bind(paid.now)
+        .bind(paid.tickets_secret)
+        .bind(paid.sumup_id)
+        .bind(paid.transaction_id)
 }
 
 impl Store {
@@ -208,68 +223,55 @@ impl Store {
         let Paid {
             order_id,
             bookings,
-            sumup_id,
-            transaction_id,
-            tickets_secret,
             now,
+            ..
         } = *paid;
         let mut tx = conn.begin().await?;
         let won = match self.backend {
             // The order's, its checkout's and its items' changes in one statement.
             Backend::Postgres => {
-                let won: i64 = sqlx::query_scalar(concat!(
-                    "WITH won AS (UPDATE orders SET ",
-                    order_paid!(),
-                    " RETURNING id), \
-                     checkout AS (UPDATE checkouts SET ",
-                    checkout_paid!(),
-                    " AND EXISTS (SELECT 1 FROM won)), \
-                     confirmed AS (UPDATE tickets SET ",
-                    tickets_confirmed!(),
-                    " AND EXISTS (SELECT 1 FROM won)), \
-                     booked AS (UPDATE bookings SET ",
-                    bookings_confirmed!(),
-                    " AND EXISTS (SELECT 1 FROM won)) \
-                     SELECT COUNT(*) FROM won"
-                ))
-                .bind(order_id)
-                .bind(now)
-                .bind(tickets_secret)
-                .bind(sumup_id)
-                .bind(transaction_id)
+                let won: i64 = payment_statement(
+                    concat!(
+                        "WITH won AS (UPDATE orders SET ",
+                        order_paid!(),
+                        " RETURNING id), \
+                         checkout AS (UPDATE checkouts SET ",
+                        checkout_paid!(),
+                        " AND EXISTS (SELECT 1 FROM won)), \
+                         confirmed AS (UPDATE tickets SET ",
+                        tickets_confirmed!(),
+                        " AND EXISTS (SELECT 1 FROM won)), \
+                         booked AS (UPDATE bookings SET ",
+                        bookings_confirmed!(),
+                        " AND EXISTS (SELECT 1 FROM won)) \
+                         SELECT COUNT(*) FROM won"
+                    ),
+                    paid,
+                )
                 .fetch_one(&mut *tx)
-                .await?;
+                .await?
+                .try_get(0)?;
                 won > 0
             }
             Backend::Sqlite => {
-                let won = sqlx::query(concat!("UPDATE orders SET ", order_paid!()))
-                    .bind(order_id)
-                    .bind(now)
-                    .bind(tickets_secret)
+                let won = payment_statement(concat!("UPDATE orders SET ", order_paid!()), paid)
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected();
-                if won > 0 {
-                    sqlx::query(concat!("UPDATE checkouts SET ", checkout_paid!()))
-                        .bind(order_id)
-                        .bind(now)
-                        .bind(tickets_secret)
-                        .bind(sumup_id)
-                        .bind(transaction_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    let mut items = vec![concat!("UPDATE tickets SET ", tickets_confirmed!())];
+                    .rows_affected()
+                    > 0;
+                if won {
+                    let mut changes = vec![
+                        concat!("UPDATE checkouts SET ", checkout_paid!()),
+                        concat!("UPDATE tickets SET ", tickets_confirmed!()),
+                    ];
                     if bookings {
-                        items.push(concat!("UPDATE bookings SET ", bookings_confirmed!()));
+                        changes.push(concat!("UPDATE bookings SET ", bookings_confirmed!()));
                     }
-                    for confirm in items {
-                        sqlx::query(confirm)
-                            .bind(order_id)
-                            .execute(&mut *tx)
-                            .await?;
+                    for change in changes {
+                        payment_statement(change, paid).execute(&mut *tx).await?;
                     }
                 }
-                won > 0
+                won
             }
         };
         if !won {

@@ -436,6 +436,14 @@ impl TestApp {
         answer.json
     }
 
+    /// SumUp's id of the order's newest checkout.
+    pub async fn sumup_checkout_id(&self, token: &str, id: i64) -> String {
+        self.order(token, id, 0).await["sumup_checkout_id"]
+            .as_str()
+            .expect("the order has a checkout")
+            .to_owned()
+    }
+
     /// Presses Pay or Decline on the hosted page, as a browser would.
     pub async fn press(&self, checkout_url: &str, outcome: &str) -> (StatusCode, String) {
         let response = self

@@ -173,10 +173,7 @@ async fn a_payment_on_an_older_checkout_noticed_later_is_honoured() {
     let app = TestApp::start().await;
     let ann = app.ann().await;
     let (id, url) = app.checkout_ok(&ann, None).await;
-    let first = app.order(&ann, id, 0).await["sumup_checkout_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let first = app.sumup_checkout_id(&ann, id).await;
     app.press(&url, "decline").await;
     assert_eq!(app.order(&ann, id, 10).await["status"], "failed");
     let retry = app
@@ -270,10 +267,7 @@ async fn cancelling_a_checkout_paid_meanwhile_settles_it_as_paid() {
     let app = TestApp::start().await;
     let ann = app.ann().await;
     let (id, _) = app.checkout_ok(&ann, None).await;
-    let checkout = app.order(&ann, id, 0).await["sumup_checkout_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let checkout = app.sumup_checkout_id(&ann, id).await;
     // Paid at SumUp, but no webhook has arrived yet.
     let store = app.server.state().store();
     let row = store.sandbox_checkout(&checkout).await.unwrap().unwrap();
@@ -293,10 +287,7 @@ async fn attempts_on_one_sandbox_page_at_once_each_take_a_number_of_their_own() 
     let app = TestApp::start().await;
     let ann = app.ann().await;
     let (id, _) = app.checkout_ok(&ann, None).await;
-    let checkout = app.order(&ann, id, 0).await["sumup_checkout_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let checkout = app.sumup_checkout_id(&ann, id).await;
     let store = app.server.state().store();
     let row = store.sandbox_checkout(&checkout).await.unwrap().unwrap();
     // Eight declined cards at once: a declined page takes another attempt, so every one is
@@ -386,10 +377,7 @@ async fn poll_and_webhooks_at_once_confirm_once_and_refund_once() {
     let app = TestApp::start().await;
     let (_ann, bob, _, bob_order, bob_url) = oversold_race(&app).await;
     app.press(&bob_url, "pay").await;
-    let checkout = app.order(&bob, bob_order, 0).await["sumup_checkout_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let checkout = app.sumup_checkout_id(&bob, bob_order).await;
     let path = format!("/orders/{bob_order}?wait=5");
     let polls = (0..6).map(|_| app.get(&path, Some(&bob)));
     let hooks = (0..6).map(|_| {

@@ -457,10 +457,7 @@ async fn only_signed_fresh_notifications_are_taken() {
     let ann = app.ann().await;
     let (order, url) = app.checkout_ok(&ann, None).await;
     app.press(&url, "pay").await;
-    let checkout = app.order(&ann, order, 0).await["sumup_checkout_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let checkout = app.sumup_checkout_id(&ann, order).await;
     // Reading the order asked SumUp; put it back to pending to see what the webhook does.
     sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1")
         .bind(order)
@@ -533,10 +530,7 @@ async fn every_kind_of_notification_is_read_again_from_sumup() {
         app.buy(&ann, VILLAGE_FETE, 1, None).await;
         let (order, url) = app.checkout_ok(&ann, None).await;
         app.press(&url, "pay").await;
-        let checkout = app.order(&ann, order, 0).await["sumup_checkout_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let checkout = app.sumup_checkout_id(&ann, order).await;
         sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1")
             .bind(order)
             .execute(&mut *app.server.state().store().connection().await.unwrap())
