@@ -334,38 +334,55 @@ fn missing(column: &str) -> sqlx::Error {
 }
 
 // What checkout claims from the cart, for the order whose id is `$order`: `$2` is the
-// buyer, `$3` the page in scope (NULL: the whole cart). One text for both databases.
+// buyer; in scope `cart` the whole cart, in scope `page` only what is of the page `$3`. One
+// text for both databases. The scopes are two texts, not `$3 IS NULL OR …`: PostgreSQL
+// cannot fold that in a plan it keeps, so it planned checkout again for every buyer.
 macro_rules! claim_tickets {
-    ($order:literal) => {
+    ($order:literal, cart) => {
         concat!(
             "state = 'reserved', order_id = ",
             $order,
-            " WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR event_id IN \
-               (SELECT e.id FROM events e JOIN calendars c ON c.id = e.calendar_id \
-                WHERE c.page_id = $3))"
+            " WHERE user_id = $2 AND state = 'pending'"
+        )
+    };
+    ($order:literal, page) => {
+        concat!(
+            claim_tickets!($order, cart),
+            " AND event_id IN (SELECT e.id FROM events e JOIN calendars c \
+               ON c.id = e.calendar_id WHERE c.page_id = $3)"
         )
     };
 }
 
 macro_rules! claim_bookings {
-    ($order:literal) => {
+    ($order:literal, cart) => {
         concat!(
             "state = 'ordered', order_id = ",
             $order,
-            " WHERE user_id = $2 AND state = 'pending' AND ($3 IS NULL OR calendar_id IN \
-               (SELECT c.id FROM calendars c WHERE c.page_id = $3))"
+            " WHERE user_id = $2 AND state = 'pending'"
+        )
+    };
+    ($order:literal, page) => {
+        concat!(
+            claim_bookings!($order, cart),
+            " AND calendar_id IN (SELECT c.id FROM calendars c WHERE c.page_id = $3)"
         )
     };
 }
 
 macro_rules! claim_lines {
-    ($order:literal) => {
+    ($order:literal, cart) => {
         concat!(
             "order_id = ",
             $order,
             ", unit_price = (SELECT pr.price FROM products pr WHERE pr.id = cart_lines.product_id) \
-             WHERE user_id = $2 AND order_id IS NULL AND ($3 IS NULL OR product_id IN \
-               (SELECT pr.id FROM products pr WHERE pr.page_id = $3))"
+             WHERE user_id = $2 AND order_id IS NULL"
+        )
+    };
+    ($order:literal, page) => {
+        concat!(
+            claim_lines!($order, cart),
+            " AND product_id IN (SELECT pr.id FROM products pr WHERE pr.page_id = $3)"
         )
     };
 }
@@ -377,34 +394,38 @@ macro_rules! claim_lines {
 /// items' references to the order are checked at the statement's end, once it is written.
 /// `$1` now, `$2` the buyer, `$3` the page in scope, `$4` the currency, `$5` the shop's
 /// merchant code.
-const CLAIM_CART_INTO_ORDER: &str = concat!(
-    "WITH new_order AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id), \
-     t AS (UPDATE tickets SET ",
-    claim_tickets!("(SELECT id FROM new_order)"),
-    " RETURNING cost, event_id), \
-     b AS (UPDATE bookings SET ",
-    claim_bookings!("(SELECT id FROM new_order)"),
-    " RETURNING cost, calendar_id), \
-     l AS (UPDATE cart_lines SET ",
-    claim_lines!("(SELECT id FROM new_order)"),
-    " RETURNING unit_price * quantity AS cost, product_id), \
-     items AS ( \
-       SELECT t.cost, c.page_id FROM t JOIN events e ON e.id = t.event_id \
-         JOIN calendars c ON c.id = e.calendar_id \
-       UNION ALL SELECT b.cost, c.page_id FROM b JOIN calendars c ON c.id = b.calendar_id \
-       UNION ALL SELECT l.cost, pr.page_id FROM l JOIN products pr ON pr.id = l.product_id), \
-     scope AS ( \
-       SELECT COUNT(*) AS claimed, CAST(COALESCE(SUM(cost), 0) AS BIGINT) AS total, \
-              CASE WHEN COUNT(DISTINCT page_id) = 1 AND COUNT(page_id) = COUNT(*) \
-               THEN MIN(page_id) END AS page_id \
-       FROM items) \
-     INSERT INTO orders (id, user_id, status, total, currency, created_at, page_id, merchant_code) \
-     SELECT new_order.id, $2, 'pending', scope.total, $4, $1, COALESCE(scope.page_id, $3), \
-            COALESCE(p.sumup_merchant_code, $5) \
-     FROM new_order CROSS JOIN scope LEFT JOIN pages p ON p.id = scope.page_id \
-     WHERE scope.claimed > 0 \
-     RETURNING id"
-);
+macro_rules! claim_into_order {
+    ($scope:ident) => {
+        concat!(
+            "WITH new_order AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id), \
+             t AS (UPDATE tickets SET ",
+            claim_tickets!("(SELECT id FROM new_order)", $scope),
+            " RETURNING cost, event_id), \
+             b AS (UPDATE bookings SET ",
+            claim_bookings!("(SELECT id FROM new_order)", $scope),
+            " RETURNING cost, calendar_id), \
+             l AS (UPDATE cart_lines SET ",
+            claim_lines!("(SELECT id FROM new_order)", $scope),
+            " RETURNING unit_price * quantity AS cost, product_id), \
+             items AS ( \
+               SELECT t.cost, c.page_id FROM t JOIN events e ON e.id = t.event_id \
+                 JOIN calendars c ON c.id = e.calendar_id \
+               UNION ALL SELECT b.cost, c.page_id FROM b JOIN calendars c ON c.id = b.calendar_id \
+               UNION ALL SELECT l.cost, pr.page_id FROM l JOIN products pr ON pr.id = l.product_id), \
+             scope AS ( \
+               SELECT COUNT(*) AS claimed, CAST(COALESCE(SUM(cost), 0) AS BIGINT) AS total, \
+                      CASE WHEN COUNT(DISTINCT page_id) = 1 AND COUNT(page_id) = COUNT(*) \
+                       THEN MIN(page_id) END AS page_id \
+               FROM items) \
+             INSERT INTO orders (id, user_id, status, total, currency, created_at, page_id, merchant_code) \
+             SELECT new_order.id, $2, 'pending', scope.total, $4, $1, COALESCE(scope.page_id, $3), \
+                    COALESCE(p.sumup_merchant_code, $5) \
+             FROM new_order CROSS JOIN scope LEFT JOIN pages p ON p.id = scope.page_id \
+             WHERE scope.claimed > 0 \
+             RETURNING id"
+        )
+    };
+}
 
 const ORDER_SELECT: &str = concat!(
     "SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, \
@@ -445,7 +466,11 @@ impl Store {
             let mut conn = store.writing().await?;
             if store.backend == Backend::Postgres {
                 // One statement, atomic without a transaction around it: one round trip.
-                return sqlx::query_scalar(CLAIM_CART_INTO_ORDER)
+                let claim = match page_id {
+                    None => claim_into_order!(cart),
+                    Some(_) => claim_into_order!(page),
+                };
+                return sqlx::query_scalar(claim)
                     .bind(now)
                     .bind(user_id)
                     .bind(page_id)
@@ -465,18 +490,25 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let mut claimed = 0;
-            for claim in [
-                concat!("UPDATE tickets SET ", claim_tickets!("$1")),
-                concat!("UPDATE bookings SET ", claim_bookings!("$1")),
-                concat!("UPDATE cart_lines SET ", claim_lines!("$1")),
-            ] {
-                claimed += sqlx::query(claim)
-                    .bind(order_id)
-                    .bind(user_id)
-                    .bind(page_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            let claims = match page_id {
+                None => [
+                    concat!("UPDATE tickets SET ", claim_tickets!("$1", cart)),
+                    concat!("UPDATE bookings SET ", claim_bookings!("$1", cart)),
+                    concat!("UPDATE cart_lines SET ", claim_lines!("$1", cart)),
+                ],
+                Some(_) => [
+                    concat!("UPDATE tickets SET ", claim_tickets!("$1", page)),
+                    concat!("UPDATE bookings SET ", claim_bookings!("$1", page)),
+                    concat!("UPDATE cart_lines SET ", claim_lines!("$1", page)),
+                ],
+            };
+            for claim in claims {
+                let claim = sqlx::query(claim).bind(order_id).bind(user_id);
+                let claim = match page_id {
+                    Some(page_id) => claim.bind(page_id),
+                    None => claim,
+                };
+                claimed += claim.execute(&mut *tx).await?.rows_affected();
             }
             if claimed == 0 {
                 tx.rollback().await?;
