@@ -3,7 +3,11 @@
 
 use super::DbConn;
 
-use super::tickets::{NewTickets, TicketRow, insert_ticket, new_ticket_code, ticket_values};
+use sqlx::{FromRow, Row};
+
+use super::tickets::{
+    NewTickets, TicketRow, insert_ticket, inserted_tickets, new_ticket_code, ticket_values,
+};
 use super::{Backend, Store};
 use crate::time::Timestamp;
 
@@ -47,18 +51,25 @@ impl Store {
                 let mut conn = store.writing().await?;
                 if store.backend == Backend::Sqlite {
                     // One statement, which SQLite's one writer runs alone.
-                    return insert_within(&mut conn, &new, limit, now).await;
+                    return insert_within(&mut conn, &new, limit, now, Backend::Sqlite).await;
                 }
                 // The buyer's row held: their buys run one after another, each counting
                 // what the one before put in the cart.
                 let mut tx = conn.begin_holding_user(new.user_id).await?;
-                let created = insert_within(&mut tx, &new, limit, now).await?;
+                let created = insert_within(&mut tx, &new, limit, now, Backend::Postgres).await?;
                 tx.commit().await?;
                 Ok(created)
             })
             .await?;
         match created {
-            Ok(ids) => Ok(Ok(self.tickets_by_ids(&ids).await?)),
+            Ok(Made {
+                mut tickets,
+                unread,
+            }) => {
+                tickets.extend(self.tickets_by_ids(&unread).await?);
+                tickets.sort_by_key(|ticket| ticket.id);
+                Ok(Ok(tickets))
+            }
             Err(pending) => Ok(Err(pending)),
         }
     }
@@ -91,6 +102,14 @@ impl Store {
     }
 }
 
+/// The tickets an insert made: read back by the insert itself (PostgreSQL), or only their
+/// ids, to be read once the write is done (SQLite, whose writer does nothing else meanwhile,
+/// and a ticket inserted again after its code was taken).
+struct Made {
+    tickets: Vec<TicketRow>,
+    unread: Vec<i64>,
+}
+
 /// Inserts the tickets in one statement that first counts the buyer's pending tickets for the
 /// event: all of them, or none (over the limit) and `Err` with that count.
 async fn insert_within(
@@ -98,14 +117,15 @@ async fn insert_within(
     new: &NewTickets,
     limit: i64,
     now: Timestamp,
-) -> Result<Result<Vec<i64>, i64>, sqlx::Error> {
+    backend: Backend,
+) -> Result<Result<Made, i64>, sqlx::Error> {
     let quantity = i64::from(new.quantity);
     // `$9` on: one new code per ticket.
     let codes: Vec<String> = (0..new.quantity).map(|i| format!("(${})", i + 9)).collect();
     // The cost as the database holds it when the tickets are made, should a catalog have
     // changed it since `$4` was read (a catalog that changes prices holds the tickets
     // against writes while it reprices them, so none is left at the old price).
-    let insert = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let insert = format!(
         "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
          SELECT codes.column1, $1, $2, $3, \
                 COALESCE((SELECT tt.cost FROM ticket_types tt WHERE tt.id = $3), \
@@ -113,15 +133,31 @@ async fn insert_within(
                 $5, $6 FROM (VALUES {}) AS codes \
          WHERE (SELECT COUNT(*) FROM tickets \
                 WHERE event_id = $1 AND user_id = $2 AND state = 'pending') + $7 <= $8 \
-         ON CONFLICT (code) DO NOTHING RETURNING id",
+         ON CONFLICT (code) DO NOTHING",
         codes.join(", ")
-    )));
-    let mut insert = ticket_values(insert, new, now).bind(quantity).bind(limit);
+    );
+    let insert = match backend {
+        Backend::Postgres => inserted_tickets(&insert),
+        Backend::Sqlite => format!("{insert} RETURNING id"),
+    };
+    let mut insert = ticket_values(sqlx::query(sqlx::AssertSqlSafe(insert)), new, now)
+        .bind(quantity)
+        .bind(limit);
     for _ in 0..new.quantity {
         insert = insert.bind(new_ticket_code());
     }
-    let mut ids: Vec<i64> = insert.fetch_all(&mut *conn).await?;
-    if ids.is_empty() {
+    let mut made = Made {
+        tickets: Vec::new(),
+        unread: Vec::new(),
+    };
+    let rows = insert.fetch_all(&mut *conn).await?;
+    for row in &rows {
+        match backend {
+            Backend::Postgres => made.tickets.push(TicketRow::from_row(row)?),
+            Backend::Sqlite => made.unread.push(row.try_get(0)?),
+        }
+    }
+    if rows.is_empty() {
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND user_id = $2 AND state = 'pending'",
         )
@@ -135,8 +171,8 @@ async fn insert_within(
     }
     // A code that was taken already (as likely as a lottery win) left its ticket out; the
     // limit held for all of them, and no other purchase of this buyer runs meanwhile.
-    while ids.len() < new.quantity as usize {
-        ids.push(insert_ticket(conn, new, now).await?);
+    for _ in rows.len()..new.quantity as usize {
+        made.unread.push(insert_ticket(conn, new, now).await?);
     }
-    Ok(Ok(ids))
+    Ok(Ok(made))
 }

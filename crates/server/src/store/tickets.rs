@@ -2,6 +2,7 @@
 
 use super::DbConn;
 use rand::Rng;
+use sqlx::Row;
 use storefront_contract::{Money, Page, Ticket, TicketState};
 
 use super::Store;
@@ -77,16 +78,39 @@ impl TicketRow {
     }
 }
 
-pub(super) const TICKET_SELECT: &str = "\
-SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, e.starts_at AS event_starts_at, \
-       t.ticket_type_id, tt.name AS ticket_type_name, t.cost, \
-       c.page_id, p.slug AS page_slug, p.title AS page_title, p.timezone AS page_timezone, \
-       t.order_id, t.created_at, t.previous_cost, t.checked_in_at \
-FROM tickets t \
-JOIN events e ON e.id = t.event_id \
-JOIN calendars c ON c.id = e.calendar_id \
-LEFT JOIN pages p ON p.id = c.page_id \
-LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id";
+/// A ticket's columns as [`TicketRow`] reads them, from tickets named `t`.
+macro_rules! ticket_columns {
+    () => {
+        "SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, \
+                e.starts_at AS event_starts_at, t.ticket_type_id, tt.name AS ticket_type_name, \
+                t.cost, c.page_id, p.slug AS page_slug, p.title AS page_title, \
+                p.timezone AS page_timezone, t.order_id, t.created_at, t.previous_cost, \
+                t.checked_in_at"
+    };
+}
+
+/// What a ticket's columns are read with, after its tickets `t`.
+macro_rules! ticket_joins {
+    () => {
+        "JOIN events e ON e.id = t.event_id \
+         JOIN calendars c ON c.id = e.calendar_id \
+         LEFT JOIN pages p ON p.id = c.page_id \
+         LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id"
+    };
+}
+
+pub(super) const TICKET_SELECT: &str =
+    concat!(ticket_columns!(), " FROM tickets t ", ticket_joins!());
+
+/// Tickets just inserted, read in the statement that inserts them (PostgreSQL: `insert`
+/// ends without `RETURNING`), oldest first.
+pub(super) fn inserted_tickets(insert: &str) -> String {
+    format!(
+        "WITH t AS ({insert} RETURNING *) {} FROM t {} ORDER BY t.id",
+        ticket_columns!(),
+        ticket_joins!()
+    )
+}
 
 /// Letters and digits that cannot be mistaken for one another (Crockford's base 32).
 const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -117,17 +141,20 @@ pub struct NewTickets {
 
 impl Store {
     pub(super) async fn tickets_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>, sqlx::Error> {
-        let mut tickets = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let row = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
-                "{TICKET_SELECT} WHERE t.id = $1"
-            )))
-            .bind(id)
-            .fetch_one(&self.read)
-            .await?;
-            tickets.push(row);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(tickets)
+        // Ids are integers read from the database, written out.
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
+            "{TICKET_SELECT} WHERE t.id IN ({list}) ORDER BY t.id"
+        )))
+        .fetch_all(&self.read)
+        .await
     }
 
     /// The user's tickets waiting in the cart, oldest first.
@@ -154,9 +181,8 @@ impl Store {
     }
 }
 
-/// An insert of tickets returning their ids.
-pub(super) type TicketInsert<'q> =
-    sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>;
+/// An insert of tickets, before what it returns is decoded.
+pub(super) type TicketInsert<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Binds what every new ticket is given, as `$1`–`$6`: event, buyer, ticket type, cost,
 /// state and time.
@@ -181,12 +207,13 @@ pub(super) async fn insert_ticket(
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
     loop {
-        let insert = sqlx::query_scalar(
+        let insert = sqlx::query(
             "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
              VALUES ($7, $1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING id",
         );
         let id: Option<i64> = ticket_values(insert, new, now)
             .bind(new_ticket_code())
+            .try_map(|row: sqlx::any::AnyRow| row.try_get(0))
             .fetch_optional(&mut *conn)
             .await?;
         if let Some(id) = id {
