@@ -138,7 +138,7 @@ pub async fn get_event(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<EventDetail>> {
     let row = listed_event(&state, id).await?;
-    let ticket_types = state.store().ticket_types(row.id).await?;
+    let ticket_types = state.store().ticket_types_of(&row).await?;
     let in_my_cart = match &user {
         Some(user) => state.store().pending_ticket_count(row.id, user.id).await?,
         None => 0,
@@ -169,7 +169,7 @@ pub async fn buy_tickets(
             format!("Choose between 1 and {} tickets.", event.max_per_order),
         ));
     }
-    let types = state.store().ticket_types(event.id).await?;
+    let types = state.store().ticket_types_of(&event).await?;
     let (ticket_type_id, cost) = ticket_price(event.ticket_price, &types, request.ticket_type_id)
         .map_err(|err| match err.is_request_error() {
         true => ApiError::validation("ticket_type_id", err.to_string()),

@@ -222,6 +222,18 @@ impl Store {
         .await
     }
 
+    /// The ticket types on sale of an event as just read: none when it had none then (its
+    /// cheapest type is read with it), without asking again.
+    pub async fn ticket_types_of(
+        &self,
+        event: &EventRow,
+    ) -> Result<Vec<TicketTypeRow>, sqlx::Error> {
+        match event.min_type_cost {
+            None => Ok(Vec::new()),
+            Some(_) => self.ticket_types(event.id).await,
+        }
+    }
+
     /// How many pending tickets for this event the user has in their cart.
     pub async fn pending_ticket_count(
         &self,
