@@ -90,6 +90,36 @@ macro_rules! bookings_confirmed {
     };
 }
 
+/// A payment on PostgreSQL, in one statement: its changes, in parts that act only when the
+/// order was still unpaid, and then the hold (`$mode`) on the events with a capacity that it
+/// confirms tickets for, taken in id order (an event without one cannot sell out, and its
+/// payments need not wait for each other). The tickets are still reserved in what the
+/// statement reads. Answers 1 when it won the order, else 0 (and then holds nothing).
+macro_rules! paid_and_held {
+    ($mode:literal) => {
+        concat!(
+            "WITH won AS (UPDATE orders SET ",
+            order_paid!(),
+            " RETURNING id), \
+             checkout AS (UPDATE checkouts SET ",
+            checkout_paid!(),
+            " AND EXISTS (SELECT 1 FROM won)), \
+             confirmed AS (UPDATE tickets SET ",
+            tickets_confirmed!(),
+            " AND EXISTS (SELECT 1 FROM won)), \
+             booked AS (UPDATE bookings SET ",
+            bookings_confirmed!(),
+            " AND EXISTS (SELECT 1 FROM won)), \
+             held AS (SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
+                 (SELECT event_id FROM tickets WHERE order_id = $1 AND state = 'reserved') \
+               ORDER BY id ",
+            $mode,
+            ") \
+             SELECT COUNT(*) FROM won WHERE (SELECT COUNT(*) FROM held) >= 0"
+        )
+    };
+}
+
 /// One of a payment's statements, its parameters bound as the texts above number them (a
 /// text that names fewer leaves the rest unread).
 fn payment_statement<'q>(sql: &'static str, paid: &Paid<'q>) -> Query<'q, Any, AnyArguments> {
@@ -102,32 +132,6 @@ fn payment_statement<'q>(sql: &'static str, paid: &Paid<'q>) -> Query<'q, Any, A
 }
 
 impl Store {
-    /// Holds the rows of the events with a capacity that the order has confirmed tickets for,
-    /// taken in id order (an event without one cannot sell out, and its payments need not
-    /// wait for each other).
-    async fn hold_events_of(
-        &self,
-        conn: &mut DbConn,
-        order_id: i64,
-        hold: Hold,
-    ) -> Result<(), sqlx::Error> {
-        if self.backend == Backend::Postgres {
-            let mode = match hold {
-                Hold::Shared => "FOR SHARE",
-                Hold::Alone => "FOR UPDATE",
-            };
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
-                   (SELECT event_id FROM tickets WHERE order_id = $1 AND state = 'confirmed') \
-                 ORDER BY id {mode}"
-            )))
-            .bind(order_id)
-            .fetch_all(conn)
-            .await?;
-        }
-        Ok(())
-    }
-
     /// Holds the order's row until the transaction ends, on PostgreSQL (on SQLite one
     /// transaction runs at a time). Whatever the holder reads next is read after every change
     /// by an earlier holder: a statement that only waited for the row inside an `UPDATE` would
@@ -228,31 +232,22 @@ impl Store {
         } = *paid;
         let mut tx = conn.begin().await?;
         let won = match self.backend {
-            // The order's, its checkout's and its items' changes in one statement.
+            // The order's, its checkout's and its items' changes in one statement, which then
+            // holds the events it counts: the next statement counts what was committed by
+            // the time the hold was granted (a statement sees what was committed when it
+            // began, before it waited for its holds).
             Backend::Postgres => {
-                let won: i64 = payment_statement(
-                    concat!(
-                        "WITH won AS (UPDATE orders SET ",
-                        order_paid!(),
-                        " RETURNING id), \
-                         checkout AS (UPDATE checkouts SET ",
-                        checkout_paid!(),
-                        " AND EXISTS (SELECT 1 FROM won)), \
-                         confirmed AS (UPDATE tickets SET ",
-                        tickets_confirmed!(),
-                        " AND EXISTS (SELECT 1 FROM won)), \
-                         booked AS (UPDATE bookings SET ",
-                        bookings_confirmed!(),
-                        " AND EXISTS (SELECT 1 FROM won)) \
-                         SELECT COUNT(*) FROM won"
-                    ),
-                    paid,
-                )
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+                let sql = match hold {
+                    Hold::Shared => paid_and_held!("FOR SHARE"),
+                    Hold::Alone => paid_and_held!("FOR UPDATE"),
+                };
+                let won: i64 = payment_statement(sql, paid)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
                 won > 0
             }
+            // One transaction at a time: nothing to hold.
             Backend::Sqlite => {
                 let won = payment_statement(concat!("UPDATE orders SET ", order_paid!()), paid)
                     .execute(&mut *tx)
@@ -278,8 +273,6 @@ impl Store {
             tx.rollback().await?;
             return Ok(Attempt::Done(None));
         }
-        // Counted once held, so that what another settlement committed meanwhile is seen.
-        self.hold_events_of(&mut tx, order_id, hold).await?;
         // From the kept counts (this transaction's own changes included), never ticket by
         // ticket: as cheap after a million tickets as after the first.
         let events: Vec<Counted> = sqlx::query_as(concat!(

@@ -376,6 +376,37 @@ async fn a_payment_that_fits_does_not_wait_for_another_settling_the_same_event()
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_payment_waits_while_another_settlement_counts_its_event_alone() {
+    let (a, b) = two_servers().await;
+    let ann = a.ann().await;
+    a.buy(&ann, WREN_DUO, 1, Some(STANDARD)).await;
+    let (order_id, url) = a.checkout_ok(&ann, None).await;
+    // Another settlement of the event, on another server, counts it alone (it found the
+    // event oversold): no payment of the event may count before it ends.
+    let mut other = b.server.state().store().connection().await.unwrap();
+    let mut settling = other.begin().await.unwrap();
+    sqlx::query("SELECT id FROM events FOR UPDATE")
+        .fetch_all(&mut *settling)
+        .await
+        .unwrap();
+    a.press(&url, "pay").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut look = a.server.state().store().connection().await.unwrap();
+    let status = || {
+        sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1").bind(order_id)
+    };
+    let meanwhile = status().fetch_one(&mut *look).await.unwrap();
+    settling.commit().await.unwrap();
+    assert_eq!(
+        meanwhile, "pending",
+        "the payment counted while the event was held"
+    );
+    let order = a.order(&ann, order_id, 10).await;
+    assert_eq!(order["status"], "paid", "{order}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn a_payment_settled_on_one_server_wakes_a_long_poll_on_the_other() {
     let (a, b) = two_servers().await;
     let ann = a.ann().await;
