@@ -26,10 +26,12 @@ const COLUMNS: [&str; 8] = [
     "changes",
 ];
 
-/// How often PostgreSQL's journal of changes is folded into the counts.
-const FOLD_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// How often PostgreSQL's journal of changes is folded into the counts. Every read of an
+/// event's counts adds what is not folded yet: under load (a few hundred purchases a second)
+/// folding every 200 ms left those reads twice as slow as every 50 ms.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 /// Every how many folds the journal's folded entries are vacuumed away (once a second).
-const VACUUM_EVERY_FOLDS: u32 = 5;
+const VACUUM_EVERY_FOLDS: u32 = 20;
 /// The most journal entries one fold takes.
 const FOLD_AT_ONCE: i64 = 50_000;
 
