@@ -66,7 +66,7 @@ pub async fn checkout(
         .await?
         .ok_or(ApiError::EmptyCart)?;
     // No one waits on it yet: no one knows its id before this answer.
-    let order = reload(&state, order_id).await?;
+    let (order, items) = reload(&state, order_id).await?;
     let checkout = start_checkout(state.payments(), &order).await?;
-    pay_here(&state, order, checkout).await
+    pay_here(&state, order, &items, checkout)
 }

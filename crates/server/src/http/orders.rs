@@ -17,9 +17,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::payments::PaymentError;
 use crate::payments::attempts::{PayWith, checkout_to_pay, close_open_checkout};
 use crate::payments::settle::refresh_order;
-use crate::payments::view::{order_view, users_orders_view};
+use crate::payments::view::{order_with_items, users_orders_view};
 use crate::state::AppState;
-use crate::store::{CheckoutRow, OrderRow};
+use crate::store::{CheckoutRow, OrderItems, OrderRow};
 use crate::time;
 
 const MAX_WAIT_SECS: u64 = 30;
@@ -32,11 +32,11 @@ async fn users_order(state: &AppState, user_id: i64, order_id: i64) -> ApiResult
         .ok_or(ApiError::NotFound("There is no such order."))
 }
 
-/// The order as it is now in the database.
-pub async fn reload(state: &AppState, order_id: i64) -> ApiResult<OrderRow> {
+/// The order as it is now in the database, with what it holds.
+pub async fn reload(state: &AppState, order_id: i64) -> ApiResult<(OrderRow, OrderItems)> {
     state
         .store()
-        .order(order_id)
+        .order_with_items(order_id)
         .await?
         .ok_or(ApiError::NotFound("There is no such order."))
 }
@@ -53,9 +53,9 @@ pub async fn pay_order(
     let with = pay_with(&state, &order, &request).await?;
     let payments = state.payments();
     refresh_order(payments, &order, true).await?;
-    let order = reload(&state, order_id).await?;
+    let (order, items) = reload(&state, order_id).await?;
     let checkout = checkout_to_pay(payments, &order, &with).await?;
-    pay_here(&state, order, checkout).await
+    pay_here(&state, order, &items, checkout)
 }
 
 /// Where the request asks to pay: a reader must be named in the catalog, and be one the
@@ -100,9 +100,10 @@ async fn pay_with(state: &AppState, order: &OrderRow, request: &PayRequest) -> A
 
 /// `201 {order, checkout_url, reader}`: the order (as read before paying, with the checkout
 /// it is paid on now) and where to pay for it.
-pub async fn pay_here(
+pub fn pay_here(
     state: &AppState,
     order: OrderRow,
+    items: &OrderItems,
     checkout: CheckoutRow,
 ) -> ApiResult<(StatusCode, Json<CheckoutResponse>)> {
     // Making a checkout reopens a failed order; nothing else of it changed.
@@ -115,7 +116,7 @@ pub async fn pay_here(
         checkout: Some(checkout.clone()),
         ..order
     };
-    let order = order_view(state.payments(), &order).await?;
+    let order = order_with_items(&order, items, state.payments());
     Ok((
         StatusCode::CREATED,
         Json(CheckoutResponse {
@@ -151,12 +152,16 @@ pub async fn get_order(
     let payments = state.payments();
     let mut changes = payments.subscribe_orders();
     let mut stopping = state.subscribe_stopping();
-    let mut order = users_order(&state, user.id, order_id).await?;
+    let (mut order, mut items) = state
+        .store()
+        .users_order_with_items(user.id, order_id)
+        .await?
+        .ok_or(ApiError::NotFound("There is no such order."))?;
     // The order as read stands unless SumUp was asked about it.
     let mut stale = refresh_order(payments, &order, false).await?;
     loop {
         if stale {
-            order = reload(&state, order_id).await?;
+            (order, items) = reload(&state, order_id).await?;
         }
         stale = true;
         let now = tokio::time::Instant::now();
@@ -172,7 +177,7 @@ pub async fn get_order(
             }
         }
     }
-    Ok(Json(order_view(payments, &order).await?))
+    Ok(Json(order_with_items(&order, &items, payments)))
 }
 
 /// Returns when the order changes, or when changes were missed and it may have.
@@ -205,8 +210,8 @@ pub async fn cancel_order(
     {
         payments.order_changed(order_id);
     }
-    let order = reload(&state, order_id).await?;
-    Ok(Json(order_view(payments, &order).await?))
+    let (order, items) = reload(&state, order_id).await?;
+    Ok(Json(order_with_items(&order, &items, payments)))
 }
 
 /// `POST /orders/{id}/email`: the order's tickets go to this address (now if it is paid,

@@ -11,12 +11,6 @@ use super::refund::{box_office_sentence, refund_sentence, refund_view};
 use crate::store::{OrderItems, OrderRow};
 use crate::time::to_utc;
 
-/// One order as the API shows it.
-pub async fn order_view(payments: &Payments, order: &OrderRow) -> PaymentResult<Order> {
-    let items = payments.store().items_of_order(order).await?;
-    Ok(order_with_items(order, &items, payments))
-}
-
 /// All of a user's orders as the API shows them, newest first, read in a fixed number of
 /// queries however many there are.
 pub async fn users_orders_view(payments: &Payments, user_id: i64) -> PaymentResult<Vec<Order>> {

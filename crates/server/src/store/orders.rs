@@ -1,6 +1,9 @@
 //! Orders: made from the cart at checkout, their SumUp checkouts, and settling them.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use sqlx::{FromRow, Row};
 
 use storefront_contract::{
     CartBooking, CartProduct, CheckoutStatus, Money, OrderStatus, Page, PaymentMethod,
@@ -448,6 +451,20 @@ const ORDER_SELECT: &str = concat!(
      LEFT JOIN checkouts ch ON ch.id = (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)"
 );
 
+/// An order with its tickets, a row for each (one row when it has none), the order chosen
+/// by `which`.
+fn order_with_tickets(which: &str) -> String {
+    format!(
+        "SELECT o.*, k.* FROM ({ORDER_SELECT} WHERE {which}) o \
+         LEFT JOIN ({TICKET_SELECT}) k ON k.order_id = o.id ORDER BY k.ticket_id"
+    )
+}
+
+static ORDER_WITH_TICKETS_BY_ID: LazyLock<String> =
+    LazyLock::new(|| order_with_tickets("o.id = $1"));
+static ORDER_WITH_TICKETS_OF_USER: LazyLock<String> =
+    LazyLock::new(|| order_with_tickets("o.id = $1 AND o.user_id = $2"));
+
 impl Store {
     /// Moves everything in scope from the user's cart into a new order, in one transaction:
     /// pending tickets become reserved, pending bookings ordered, product lines take their
@@ -572,6 +589,64 @@ impl Store {
         .await?
         .map(OrderRow::try_from)
         .transpose()
+    }
+
+    /// The order as [`Store::order`] reads it, with everything it holds: its tickets read
+    /// with it in one statement, other kinds of item (rarer) after.
+    pub async fn order_with_items(
+        &self,
+        order_id: i64,
+    ) -> Result<Option<(OrderRow, OrderItems)>, sqlx::Error> {
+        self.read_order_with_items(sqlx::query(ORDER_WITH_TICKETS_BY_ID.as_str()).bind(order_id))
+            .await
+    }
+
+    /// The user's order with everything it holds, as [`Store::order_with_items`] reads it;
+    /// another user's is as absent as an unknown one.
+    pub async fn users_order_with_items(
+        &self,
+        user_id: i64,
+        order_id: i64,
+    ) -> Result<Option<(OrderRow, OrderItems)>, sqlx::Error> {
+        self.read_order_with_items(
+            sqlx::query(ORDER_WITH_TICKETS_OF_USER.as_str())
+                .bind(order_id)
+                .bind(user_id),
+        )
+        .await
+    }
+
+    async fn read_order_with_items(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<Option<(OrderRow, OrderItems)>, sqlx::Error> {
+        let rows = query.fetch_all(&self.read).await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let order = OrderRow::try_from(OrderRecord::from_row(first)?)?;
+        let mut items = OrderItems::default();
+        for row in &rows {
+            // No ticket: one row, of the order alone.
+            if row.try_get::<Option<i64>, _>("ticket_id")?.is_some() {
+                items.tickets.push(TicketRow::from_row(row)?);
+            }
+        }
+        let rest = Holds {
+            tickets: false,
+            ..order.holds
+        };
+        if rest != Holds::NONE {
+            let more = self
+                .items_of_orders(ItemScope::Order(order.id), rest)
+                .await?
+                .remove(&order.id)
+                .unwrap_or_default();
+            items.products = more.products;
+            items.bookings = more.bookings;
+            items.refunds = more.refunds;
+        }
+        Ok(Some((order, items)))
     }
 
     /// The paid order whose ticket page has this secret.

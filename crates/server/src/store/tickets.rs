@@ -9,8 +9,11 @@ use super::Store;
 use super::events::page_from;
 use crate::time::{Timestamp, to_utc};
 
+/// A ticket as [`TICKET_SELECT`] reads it. The columns an order also has are named for the
+/// ticket (`ticket_id`…), so that an order and its tickets can be read in one statement.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TicketRow {
+    #[sqlx(rename = "ticket_id")]
     pub id: i64,
     pub code: String,
     #[sqlx(try_from = "String")]
@@ -21,12 +24,16 @@ pub struct TicketRow {
     pub ticket_type_id: Option<i64>,
     pub ticket_type_name: Option<String>,
     pub cost: i64,
+    #[sqlx(rename = "ticket_page_id")]
     pub page_id: Option<i64>,
+    #[sqlx(rename = "ticket_page_slug")]
     pub page_slug: Option<String>,
+    #[sqlx(rename = "ticket_page_title")]
     pub page_title: Option<String>,
     /// The venue's time zone, when it has its own.
     pub page_timezone: Option<String>,
     pub order_id: Option<i64>,
+    #[sqlx(rename = "ticket_created_at")]
     pub created_at: i64,
     /// The cost before the catalog changed the price of this pending ticket.
     pub previous_cost: Option<i64>,
@@ -81,11 +88,11 @@ impl TicketRow {
 /// A ticket's columns as [`TicketRow`] reads them, from tickets named `t`.
 macro_rules! ticket_columns {
     () => {
-        "SELECT t.id, t.code, t.state, t.event_id, e.name AS event_name, \
+        "SELECT t.id AS ticket_id, t.code, t.state, t.event_id, e.name AS event_name, \
                 e.starts_at AS event_starts_at, t.ticket_type_id, tt.name AS ticket_type_name, \
-                t.cost, c.page_id, p.slug AS page_slug, p.title AS page_title, \
-                p.timezone AS page_timezone, t.order_id, t.created_at, t.previous_cost, \
-                t.checked_in_at"
+                t.cost, c.page_id AS ticket_page_id, p.slug AS ticket_page_slug, \
+                p.title AS ticket_page_title, p.timezone AS page_timezone, t.order_id, \
+                t.created_at AS ticket_created_at, t.previous_cost, t.checked_in_at"
     };
 }
 
