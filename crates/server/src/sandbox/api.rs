@@ -148,11 +148,10 @@ pub(super) async fn checkout_answer(
     id: &str,
     status: StatusCode,
 ) -> Response {
-    match state.store.sandbox_checkout(id).await {
-        Ok(Some(row)) => match checkout_view(state, &row).await {
-            Ok(view) => (status, Json(view)).into_response(),
-            Err(response) => response,
-        },
+    match state.store.sandbox_checkout_with_transactions(id).await {
+        Ok(Some((row, transactions))) => {
+            (status, Json(checkout_json(state, &row, &transactions))).into_response()
+        }
         Ok(None) => resource_not_found(),
         Err(err) => internal(err),
     }

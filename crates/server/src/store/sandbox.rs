@@ -1,6 +1,9 @@
 //! The SumUp sandbox's checkouts and their transactions, kept in the database so that they
 //! survive a restart.
 
+use std::sync::LazyLock;
+
+use sqlx::{FromRow, Row};
 use storefront_contract::CheckoutStatus;
 
 use super::{Backend, Store};
@@ -47,18 +50,25 @@ storefront_contract::named_enum! {
     }
 }
 
-/// One attempt to pay a sandbox checkout.
+/// One attempt to pay a sandbox checkout. The columns its checkout also has are named for
+/// the transaction (`transaction_id`…), so that a checkout and its transactions can be read
+/// in one statement.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SandboxTransactionRow {
+    #[sqlx(rename = "transaction_id")]
     pub id: String,
     pub checkout_id: String,
+    #[sqlx(rename = "transaction_merchant_code")]
     pub merchant_code: String,
     pub transaction_code: String,
+    #[sqlx(rename = "transaction_amount")]
     pub amount: i64,
+    #[sqlx(rename = "transaction_currency")]
     pub currency: String,
-    #[sqlx(try_from = "String")]
+    #[sqlx(rename = "transaction_status", try_from = "String")]
     pub status: SandboxTransactionStatus,
     pub refunded: i64,
+    #[sqlx(rename = "transaction_created_at")]
     pub created_at: i64,
     /// Paid on a card reader (card present), not on a hosted page.
     #[sqlx(try_from = "i64")]
@@ -92,11 +102,23 @@ pub enum SandboxRefund {
 const SELECT: &str = "SELECT id, reference, merchant_code, amount, currency, description, \
     return_url, redirect_url, status, created_at, reader_id, hosted FROM sandbox_checkouts";
 
-const SELECT_TRANSACTION: &str = "SELECT id, checkout_id, merchant_code, transaction_code, \
-    amount, currency, status, refunded, created_at, \
+const SELECT_TRANSACTION: &str = "SELECT id AS transaction_id, checkout_id, \
+    merchant_code AS transaction_merchant_code, transaction_code, \
+    amount AS transaction_amount, currency AS transaction_currency, \
+    status AS transaction_status, refunded, created_at AS transaction_created_at, \
+    attempt AS transaction_attempt, \
     (SELECT CAST(CASE WHEN c.reader_id IS NULL THEN 0 ELSE 1 END AS BIGINT) \
        FROM sandbox_checkouts c WHERE c.id = checkout_id) AS at_reader \
     FROM sandbox_transactions";
+
+/// A checkout with its transactions, oldest first: a row for each (one when it has none).
+static CHECKOUT_WITH_TRANSACTIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT c.*, x.* FROM ({SELECT} WHERE id = $1) c \
+         LEFT JOIN ({SELECT_TRANSACTION}) x ON x.checkout_id = c.id \
+         ORDER BY x.transaction_attempt"
+    )
+});
 
 /// One more payment attempt on checkout `$1`, which becomes `$2`: taken while it is
 /// pending, or failed on a hosted page (a declined card may try again there; a reader's
@@ -153,6 +175,32 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.read)
             .await
+    }
+
+    /// The checkout with its payment attempts (oldest first), in one statement.
+    pub async fn sandbox_checkout_with_transactions(
+        &self,
+        id: &str,
+    ) -> Result<Option<(SandboxCheckoutRow, Vec<SandboxTransactionRow>)>, sqlx::Error> {
+        let rows = sqlx::query(CHECKOUT_WITH_TRANSACTIONS.as_str())
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let checkout = SandboxCheckoutRow::from_row(first)?;
+        let mut transactions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // No attempt yet: one row, of the checkout alone.
+            if row
+                .try_get::<Option<String>, _>("transaction_id")?
+                .is_some()
+            {
+                transactions.push(SandboxTransactionRow::from_row(row)?);
+            }
+        }
+        Ok(Some((checkout, transactions)))
     }
 
     /// The checkouts with this reference, or every checkout (newest last) without one.
