@@ -10,7 +10,7 @@ use storefront_contract::{
     SOLD_OUT_NOTICE, TicketState,
 };
 
-use super::cart::summary_of;
+use super::cart::summary_from;
 use super::extract::{ApiJson, ApiQuery, Buyer, IdPath, MaybeUser, whole};
 use crate::capacity::availability;
 use crate::error::{ApiError, ApiResult};
@@ -184,12 +184,12 @@ pub async fn buy_tickets(
         state: TicketState::Pending,
     };
     let max = event.max_per_order;
-    let tickets = match state
+    let (tickets, cart) = match state
         .store()
         .create_tickets_within(&new, max, time::now())
         .await?
     {
-        Ok(tickets) => tickets,
+        Ok(bought) => bought,
         Err(pending) => {
             let more = (max - pending).max(0);
             return Err(ApiError::validation(
@@ -208,12 +208,11 @@ pub async fn buy_tickets(
             ));
         }
     };
-    let cart = summary_of(&state, user.id).await?;
     Ok((
         StatusCode::CREATED,
         Json(BuyTicketsResponse {
             tickets: tickets.iter().map(|t| t.to_ticket()).collect(),
-            cart,
+            cart: summary_from(&cart, &state.currency()),
             notice: SOLD_OUT_NOTICE.to_owned(),
         }),
     ))

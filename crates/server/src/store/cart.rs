@@ -1,5 +1,7 @@
 //! The cart: product lines, pending bookings, and (through `tickets`) pending tickets.
 
+use std::sync::LazyLock;
+
 use storefront_contract::{Money, Page, Product};
 
 use super::Store;
@@ -119,6 +121,28 @@ impl CartContents {
     }
 }
 
+/// A statement reading a cart's [`CartTotals`], the buyer's id being `user` (`$1`…).
+pub(super) fn cart_totals_sql(user: &str) -> String {
+    format!(
+        "SELECT \
+           CAST(COALESCE((SELECT SUM(l.quantity) FROM cart_lines l \
+             WHERE l.user_id = {user} AND l.order_id IS NULL), 0) AS BIGINT) AS product_count, \
+           CAST(COALESCE((SELECT SUM(l.quantity * pr.price) FROM cart_lines l \
+             JOIN products pr ON pr.id = l.product_id \
+             WHERE l.user_id = {user} AND l.order_id IS NULL), 0) AS BIGINT) AS product_total, \
+           (SELECT COUNT(*) FROM bookings b WHERE b.user_id = {user} AND b.state = 'pending') \
+             AS booking_count, \
+           CAST(COALESCE((SELECT SUM(b.cost) FROM bookings b \
+             WHERE b.user_id = {user} AND b.state = 'pending'), 0) AS BIGINT) AS booking_total, \
+           (SELECT COUNT(*) FROM tickets t WHERE t.user_id = {user} AND t.state = 'pending') \
+             AS ticket_count, \
+           CAST(COALESCE((SELECT SUM(t.cost) FROM tickets t \
+             WHERE t.user_id = {user} AND t.state = 'pending'), 0) AS BIGINT) AS ticket_total"
+    )
+}
+
+static CART_TOTALS: LazyLock<String> = LazyLock::new(|| cart_totals_sql("$1"));
+
 impl Store {
     pub async fn cart_contents(&self, user_id: i64) -> Result<CartContents, sqlx::Error> {
         let lines = sqlx::query_as::<_, CartLineRow>(
@@ -152,25 +176,10 @@ impl Store {
     /// What the user's cart adds up to, in one statement: counts and totals of its product
     /// lines, pending bookings and pending tickets.
     pub async fn cart_totals(&self, user_id: i64) -> Result<CartTotals, sqlx::Error> {
-        sqlx::query_as::<_, CartTotals>(
-            "SELECT \
-               CAST(COALESCE((SELECT SUM(l.quantity) FROM cart_lines l \
-                 WHERE l.user_id = $1 AND l.order_id IS NULL), 0) AS BIGINT) AS product_count, \
-               CAST(COALESCE((SELECT SUM(l.quantity * pr.price) FROM cart_lines l \
-                 JOIN products pr ON pr.id = l.product_id \
-                 WHERE l.user_id = $1 AND l.order_id IS NULL), 0) AS BIGINT) AS product_total, \
-               (SELECT COUNT(*) FROM bookings b WHERE b.user_id = $1 AND b.state = 'pending') \
-                 AS booking_count, \
-               CAST(COALESCE((SELECT SUM(b.cost) FROM bookings b \
-                 WHERE b.user_id = $1 AND b.state = 'pending'), 0) AS BIGINT) AS booking_total, \
-               (SELECT COUNT(*) FROM tickets t WHERE t.user_id = $1 AND t.state = 'pending') \
-                 AS ticket_count, \
-               CAST(COALESCE((SELECT SUM(t.cost) FROM tickets t \
-                 WHERE t.user_id = $1 AND t.state = 'pending'), 0) AS BIGINT) AS ticket_total",
-        )
-        .bind(user_id)
-        .fetch_one(&self.read)
-        .await
+        sqlx::query_as::<_, CartTotals>(CART_TOTALS.as_str())
+            .bind(user_id)
+            .fetch_one(&self.read)
+            .await
     }
 
     pub async fn products(&self, page_slug: Option<&str>) -> Result<Vec<Product>, sqlx::Error> {

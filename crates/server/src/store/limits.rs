@@ -5,6 +5,7 @@ use super::DbConn;
 
 use sqlx::{FromRow, Row};
 
+use super::cart::{CartTotals, cart_totals_sql};
 use super::tickets::{
     NewTickets, TicketRow, insert_ticket, inserted_tickets, new_ticket_code, ticket_values,
 };
@@ -38,13 +39,14 @@ impl Store {
     /// Creates the tickets unless the buyer's pending tickets for the event and these would
     /// be more than `limit`; then `Err` with how many are pending. One buyer's purchases take
     /// turns (the user's row is locked on PostgreSQL; SQLite has one writer), so two at once
-    /// cannot both pass.
+    /// cannot both pass. With the tickets, the buyer's cart totals once they are in it.
     pub async fn create_tickets_within(
         &self,
         new: &NewTickets,
         limit: i64,
         now: Timestamp,
-    ) -> Result<Result<Vec<TicketRow>, i64>, sqlx::Error> {
+    ) -> Result<Result<(Vec<TicketRow>, CartTotals), i64>, sqlx::Error> {
+        let user_id = new.user_id;
         let new = new.clone();
         let created = self
             .in_turn(move |store| async move {
@@ -61,17 +63,21 @@ impl Store {
                 Ok(created)
             })
             .await?;
-        match created {
-            Ok(Made {
-                mut tickets,
-                unread,
-            }) => {
-                tickets.extend(self.tickets_by_ids(&unread).await?);
-                tickets.sort_by_key(|ticket| ticket.id);
-                Ok(Ok(tickets))
-            }
-            Err(pending) => Ok(Err(pending)),
-        }
+        let Made {
+            mut tickets,
+            unread,
+            cart,
+        } = match created {
+            Ok(made) => made,
+            Err(pending) => return Ok(Err(pending)),
+        };
+        let cart = match cart {
+            Some(cart) if unread.is_empty() => cart,
+            _ => self.cart_totals(user_id).await?,
+        };
+        tickets.extend(self.tickets_by_ids(&unread).await?);
+        tickets.sort_by_key(|ticket| ticket.id);
+        Ok(Ok((tickets, cart)))
     }
 
     /// The events (of one page, or the whole cart) the user's pending tickets are for, in one
@@ -102,12 +108,13 @@ impl Store {
     }
 }
 
-/// The tickets an insert made: read back by the insert itself (PostgreSQL), or only their
-/// ids, to be read once the write is done (SQLite, whose writer does nothing else meanwhile,
-/// and a ticket inserted again after its code was taken).
+/// The tickets an insert made: read back by the insert itself with the cart's totals
+/// (PostgreSQL), or only their ids, to be read once the write is done (SQLite, whose writer
+/// does nothing else meanwhile, and a ticket inserted again after its code was taken).
 struct Made {
     tickets: Vec<TicketRow>,
     unread: Vec<i64>,
+    cart: Option<CartTotals>,
 }
 
 /// Inserts the tickets in one statement that first counts the buyer's pending tickets for the
@@ -137,7 +144,7 @@ async fn insert_within(
         codes.join(", ")
     );
     let insert = match backend {
-        Backend::Postgres => inserted_tickets(&insert),
+        Backend::Postgres => inserted_tickets(&insert, &cart_totals_sql("$2")),
         Backend::Sqlite => format!("{insert} RETURNING id"),
     };
     let mut insert = ticket_values(sqlx::query(sqlx::AssertSqlSafe(insert)), new, now)
@@ -149,11 +156,15 @@ async fn insert_within(
     let mut made = Made {
         tickets: Vec::new(),
         unread: Vec::new(),
+        cart: None,
     };
     let rows = insert.fetch_all(&mut *conn).await?;
     for row in &rows {
         match backend {
-            Backend::Postgres => made.tickets.push(TicketRow::from_row(row)?),
+            Backend::Postgres => {
+                made.tickets.push(TicketRow::from_row(row)?);
+                made.cart = Some(CartTotals::from_row(row)?);
+            }
             Backend::Sqlite => made.unread.push(row.try_get(0)?),
         }
     }

@@ -110,10 +110,17 @@ pub(super) const TICKET_SELECT: &str =
     concat!(ticket_columns!(), " FROM tickets t ", ticket_joins!());
 
 /// Tickets just inserted, read in the statement that inserts them (PostgreSQL: `insert`
-/// ends without `RETURNING`), oldest first.
-pub(super) fn inserted_tickets(insert: &str) -> String {
+/// ends without `RETURNING`), oldest first. Each row also holds the buyer's cart totals with
+/// them: `cart` reads the totals (as [`super::cart::cart_totals_sql`] does) before them, and
+/// they are added.
+pub(super) fn inserted_tickets(insert: &str, cart: &str) -> String {
     format!(
-        "WITH t AS ({insert} RETURNING *) {} FROM t {} ORDER BY t.id",
+        "WITH t AS ({insert} RETURNING *) {}, cart.product_count, cart.product_total, \
+           cart.booking_count, cart.booking_total, \
+           cart.ticket_count + (SELECT COUNT(*) FROM t) AS ticket_count, \
+           CAST(cart.ticket_total + (SELECT COALESCE(SUM(cost), 0) FROM t) AS BIGINT) \
+             AS ticket_total \
+         FROM t {} CROSS JOIN ({cart}) cart ORDER BY t.id",
         ticket_columns!(),
         ticket_joins!()
     )

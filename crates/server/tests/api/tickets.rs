@@ -31,6 +31,13 @@ async fn buying_puts_pending_tickets_in_the_cart_without_taking_capacity() {
     assert_eq!(bought["cart"]["ticket_total"], "16.00");
     assert_eq!(bought["cart"]["items"], 5);
     assert_eq!(bought["cart"]["grand_total"], "45.50");
+    // One more: counted with those already in the cart.
+    let more = app.buy(&ann, WREN_DUO, 1, Some(CONCESSION)).await;
+    assert_eq!(more["tickets"].as_array().unwrap().len(), 1);
+    assert_eq!(more["cart"]["ticket_count"], 3);
+    assert_eq!(more["cart"]["ticket_total"], "24.00");
+    assert_eq!(more["cart"]["items"], 6);
+    assert_eq!(more["cart"]["grand_total"], "53.50");
     // Pending tickets hold no place.
     let wren = app.event(WREN_DUO, None).await;
     assert_eq!(wren["sold"], 0);
