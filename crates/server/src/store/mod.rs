@@ -401,6 +401,33 @@ impl Store {
     }
 }
 
+/// How SQLite runs `sql` (its `params` parameters all 1), one line per step, having checked that
+/// every table it reads is searched through an index: a step that scans or materializes a
+/// table reads all of it, and grows slower as the night's sales grow.
+#[cfg(test)]
+async fn searched_by_index(store: &Store, sql: &str, params: usize) -> Vec<String> {
+    use sqlx::Row;
+    let mut conn = store.connection().await.unwrap();
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+    for _ in 0..params {
+        query = query.bind(1_i64);
+    }
+    let steps: Vec<String> = query
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>("detail"))
+        .collect();
+    for step in &steps {
+        assert!(
+            !step.starts_with("SCAN") && !step.starts_with("MATERIALIZE"),
+            "{step} in {steps:#?}"
+        );
+    }
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,6 @@
 //! The SumUp sandbox's checkouts and their transactions, kept in the database so that they
 //! survive a restart.
 
-use std::sync::LazyLock;
-
 use sqlx::{FromRow, Row};
 use storefront_contract::CheckoutStatus;
 
@@ -99,26 +97,43 @@ pub enum SandboxRefund {
     Unknown,
 }
 
-const SELECT: &str = "SELECT id, reference, merchant_code, amount, currency, description, \
-    return_url, redirect_url, status, created_at, reader_id, hosted FROM sandbox_checkouts";
+macro_rules! checkout_select {
+    () => {
+        "SELECT id, reference, merchant_code, amount, currency, description, return_url, \
+         redirect_url, status, created_at, reader_id, hosted FROM sandbox_checkouts"
+    };
+}
 
-const SELECT_TRANSACTION: &str = "SELECT id AS transaction_id, checkout_id, \
-    merchant_code AS transaction_merchant_code, transaction_code, \
-    amount AS transaction_amount, currency AS transaction_currency, \
-    status AS transaction_status, refunded, created_at AS transaction_created_at, \
-    attempt AS transaction_attempt, \
-    (SELECT CAST(CASE WHEN c.reader_id IS NULL THEN 0 ELSE 1 END AS BIGINT) \
-       FROM sandbox_checkouts c WHERE c.id = checkout_id) AS at_reader \
-    FROM sandbox_transactions";
+const SELECT: &str = checkout_select!();
+
+/// A transaction's columns as [`SandboxTransactionRow`] reads them, from transactions `x`.
+macro_rules! transaction_columns {
+    () => {
+        "x.id AS transaction_id, x.checkout_id, x.merchant_code AS transaction_merchant_code, \
+         x.transaction_code, x.amount AS transaction_amount, \
+         x.currency AS transaction_currency, x.status AS transaction_status, x.refunded, \
+         x.created_at AS transaction_created_at, \
+         (SELECT CAST(CASE WHEN paid.reader_id IS NULL THEN 0 ELSE 1 END AS BIGINT) \
+            FROM sandbox_checkouts paid WHERE paid.id = x.checkout_id) AS at_reader"
+    };
+}
+
+const SELECT_TRANSACTION: &str = concat!(
+    "SELECT ",
+    transaction_columns!(),
+    " FROM sandbox_transactions x"
+);
 
 /// A checkout with its transactions, oldest first: a row for each (one when it has none).
-static CHECKOUT_WITH_TRANSACTIONS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT c.*, x.* FROM ({SELECT} WHERE id = $1) c \
-         LEFT JOIN ({SELECT_TRANSACTION}) x ON x.checkout_id = c.id \
-         ORDER BY x.transaction_attempt"
-    )
-});
+/// Joined, not as a subquery, which SQLite would read whole.
+const CHECKOUT_WITH_TRANSACTIONS: &str = concat!(
+    "SELECT k.*, ",
+    transaction_columns!(),
+    " FROM (",
+    checkout_select!(),
+    " WHERE id = $1) k \
+     LEFT JOIN sandbox_transactions x ON x.checkout_id = k.id ORDER BY x.attempt"
+);
 
 /// One more payment attempt on checkout `$1`, which becomes `$2`: taken while it is
 /// pending, or failed on a hosted page (a declined card may try again there; a reader's
@@ -182,7 +197,7 @@ impl Store {
         &self,
         id: &str,
     ) -> Result<Option<(SandboxCheckoutRow, Vec<SandboxTransactionRow>)>, sqlx::Error> {
-        let rows = sqlx::query(CHECKOUT_WITH_TRANSACTIONS.as_str())
+        let rows = sqlx::query(CHECKOUT_WITH_TRANSACTIONS)
             .bind(id)
             .fetch_all(&self.read)
             .await?;
@@ -450,5 +465,23 @@ impl Store {
                 Some(_) => SandboxRefund::NotRefundable,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{connect_database, searched_by_index};
+    use super::CHECKOUT_WITH_TRANSACTIONS;
+
+    #[tokio::test]
+    async fn a_checkout_with_its_transactions_is_read_through_indexes_alone() {
+        let store = connect_database("sqlite::memory:").await.unwrap();
+        let steps = searched_by_index(&store, CHECKOUT_WITH_TRANSACTIONS, 1).await;
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("sandbox_transactions_checkout")),
+            "{steps:#?}"
+        );
     }
 }

@@ -88,7 +88,7 @@ impl TicketRow {
 /// A ticket's columns as [`TicketRow`] reads them, from tickets named `t`.
 macro_rules! ticket_columns {
     () => {
-        "SELECT t.id AS ticket_id, t.code, t.state, t.event_id, e.name AS event_name, \
+        "t.id AS ticket_id, t.code, t.state, t.event_id, e.name AS event_name, \
                 e.starts_at AS event_starts_at, t.ticket_type_id, tt.name AS ticket_type_name, \
                 t.cost, c.page_id AS ticket_page_id, p.slug AS ticket_page_slug, \
                 p.title AS ticket_page_title, p.timezone AS page_timezone, t.order_id, \
@@ -96,18 +96,35 @@ macro_rules! ticket_columns {
     };
 }
 
-/// What a ticket's columns are read with, after its tickets `t`.
+/// What a ticket's columns are read with, after its tickets `t`: its event and calendar
+/// joined by `$join` (`JOIN`, or `LEFT JOIN` where the tickets may be none).
 macro_rules! ticket_joins {
-    () => {
-        "JOIN events e ON e.id = t.event_id \
-         JOIN calendars c ON c.id = e.calendar_id \
-         LEFT JOIN pages p ON p.id = c.page_id \
-         LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id"
+    ($join:literal) => {
+        concat!(
+            $join,
+            " events e ON e.id = t.event_id ",
+            $join,
+            " calendars c ON c.id = e.calendar_id \
+             LEFT JOIN pages p ON p.id = c.page_id \
+             LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id"
+        )
     };
 }
 
-pub(super) const TICKET_SELECT: &str =
-    concat!(ticket_columns!(), " FROM tickets t ", ticket_joins!());
+pub(super) const TICKET_SELECT: &str = concat!(
+    "SELECT ",
+    ticket_columns!(),
+    " FROM tickets t ",
+    ticket_joins!("JOIN")
+);
+
+/// A ticket's columns (without `SELECT`), for tickets `t` joined on the left to what may
+/// have none, with [`TICKET_LEFT_JOINS`] after them.
+pub(super) const TICKET_COLUMNS: &str = ticket_columns!();
+
+/// What a ticket's columns are read with when its tickets `t` may be none (every table
+/// joined on the left). Joined so, not as a subquery, which SQLite would read whole.
+pub(super) const TICKET_LEFT_JOINS: &str = ticket_joins!("LEFT JOIN");
 
 /// Tickets just inserted, read in the statement that inserts them (PostgreSQL: `insert`
 /// ends without `RETURNING`), oldest first. Each row also holds the buyer's cart totals with
@@ -115,14 +132,14 @@ pub(super) const TICKET_SELECT: &str =
 /// they are added.
 pub(super) fn inserted_tickets(insert: &str, cart: &str) -> String {
     format!(
-        "WITH t AS ({insert} RETURNING *) {}, cart.product_count, cart.product_total, \
+        "WITH t AS ({insert} RETURNING *) SELECT {}, cart.product_count, cart.product_total, \
            cart.booking_count, cart.booking_total, \
            cart.ticket_count + (SELECT COUNT(*) FROM t) AS ticket_count, \
            CAST(cart.ticket_total + (SELECT COALESCE(SUM(cost), 0) FROM t) AS BIGINT) \
              AS ticket_total \
          FROM t {} CROSS JOIN ({cart}) cart ORDER BY t.id",
         ticket_columns!(),
-        ticket_joins!()
+        ticket_joins!("JOIN")
     )
 }
 
