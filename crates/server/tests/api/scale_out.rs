@@ -376,6 +376,46 @@ async fn a_payment_that_fits_does_not_wait_for_another_settling_the_same_event()
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_bulk_sale_is_folded_into_the_counts_a_part_at_a_time_and_they_stay_exact() {
+    let database_url = fresh_database().await;
+    // The catalog loaded by a server, which then stops: nothing folds but this test.
+    one_server_on(&database_url).await.server.stop().await;
+    let store = storefront_server::connect_database(&database_url)
+        .await
+        .unwrap();
+    let mut conn = store.connection().await.unwrap();
+    // 1,000 tickets sold in one statement (each a journal entry), on top of the catalog's.
+    sqlx::query(
+        "INSERT INTO tickets (code, event_id, user_id, cost, state, created_at) \
+         SELECT 'BULK-' || n, $1, (SELECT MIN(id) FROM users), 1250, 'confirmed', 0 \
+         FROM generate_series(1, 1000) AS n",
+    )
+    .bind(WREN_DUO)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let journal = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ticket_count_deltas");
+    let mut left = journal().fetch_one(&mut *conn).await.unwrap();
+    assert!(left >= 1000, "{left}");
+    let expected_folds = (left + 299) / 300;
+    let mut folds = 0;
+    while left > 0 {
+        store.fold_counts(300).await.unwrap();
+        let now = journal().fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(now, (left - 300).max(0), "each fold takes the 300 oldest");
+        left = now;
+        folds += 1;
+    }
+    assert_eq!(folds, expected_folds);
+    drop(conn);
+    assert_eq!(
+        store.recount_differences().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn a_payment_waits_while_another_settlement_counts_its_event_alone() {
     let (a, b) = two_servers().await;
     let ann = a.ann().await;
