@@ -91,10 +91,10 @@ macro_rules! bookings_confirmed {
 }
 
 /// A payment on PostgreSQL, in one statement: its changes, in parts that act only when the
-/// order was still unpaid, and then the hold (`$mode`) on the events with a capacity that it
-/// confirms tickets for, taken in id order (an event without one cannot sell out, and its
-/// payments need not wait for each other). The tickets are still reserved in what the
-/// statement reads. Answers 1 when it won the order, else 0 (and then holds nothing).
+/// order was still unpaid, and then the hold (`$mode`) on the events with a capacity of the
+/// tickets it confirmed, taken in id order (an event without one cannot sell out, and its
+/// payments need not wait for each other), once the tickets are (the hold reads what their
+/// change returns). Answers 1 when it won the order, else 0 (and then holds nothing).
 macro_rules! paid_and_held {
     ($mode:literal) => {
         concat!(
@@ -106,13 +106,12 @@ macro_rules! paid_and_held {
             " AND EXISTS (SELECT 1 FROM won)), \
              confirmed AS (UPDATE tickets SET ",
             tickets_confirmed!(),
-            " AND EXISTS (SELECT 1 FROM won)), \
+            " AND EXISTS (SELECT 1 FROM won) RETURNING event_id), \
              booked AS (UPDATE bookings SET ",
             bookings_confirmed!(),
             " AND EXISTS (SELECT 1 FROM won)), \
              held AS (SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
-                 (SELECT event_id FROM tickets WHERE order_id = $1 AND state = 'reserved') \
-               ORDER BY id ",
+                 (SELECT event_id FROM confirmed) ORDER BY id ",
             $mode,
             ") \
              SELECT COUNT(*) FROM won WHERE (SELECT COUNT(*) FROM held) >= 0"
