@@ -12,7 +12,7 @@ use storefront_contract::{OrderStatus, TicketState, normalize_ticket_code};
 use super::catalog::AuditEntry;
 use super::events::{EVENT_COLUMNS, EventRow, ListCursor, TicketTypeRow, like_pattern};
 use super::tickets::{NewTickets, insert_ticket};
-use super::{Backend, Store, parse_column};
+use super::{Backend, Store, id_list, parse_column};
 use crate::mail::MailKind;
 use crate::time::Timestamp;
 
@@ -141,14 +141,6 @@ pub(super) async fn write_audit(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Integers read from the database, as a SQL list.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Store {

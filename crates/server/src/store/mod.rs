@@ -401,6 +401,14 @@ impl Store {
     }
 }
 
+/// Integers read from the database, as a SQL list (`IN (…)`): nothing to quote.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// How SQLite runs `sql` (its `params` parameters all 1), one line per step, having checked that
 /// every table it reads is searched through an index: a step that scans or materializes a
 /// table reads all of it, and grows slower as the night's sales grow.

@@ -12,7 +12,7 @@ use storefront_contract::{
 use super::events::page_from;
 use super::refunds::{REFUND_SELECT, RefundRow};
 use super::tickets::{TICKET_COLUMNS, TICKET_LEFT_JOINS, TICKET_SELECT, TicketRow};
-use super::{Backend, Store, parse_column};
+use super::{Backend, Store, id_list, parse_column};
 use crate::time::{Timestamp, to_utc};
 
 /// An order with its newest checkout, its states parsed.
@@ -708,14 +708,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Ids are integers read from the database, written out.
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
         sqlx::query_as::<_, OrderRecord>(sqlx::AssertSqlSafe(format!(
-            "{ORDER_SELECT} WHERE o.id IN ({list}) ORDER BY o.id DESC"
+            "{ORDER_SELECT} WHERE o.id IN ({}) ORDER BY o.id DESC",
+            id_list(ids)
         )))
         .fetch_all(&self.read)
         .await?
@@ -784,17 +779,8 @@ impl Store {
                 "IN (SELECT id FROM orders WHERE user_id = $1)".to_owned(),
                 id,
             ),
-            // Ids are integers read from the database, written out; `$1` is bound and unused.
-            ItemScope::Orders(ids) => (
-                format!(
-                    "IN ({}) AND $1 = $1",
-                    ids.iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                0,
-            ),
+            // `$1` is bound and unused.
+            ItemScope::Orders(ids) => (format!("IN ({}) AND $1 = $1", id_list(ids)), 0),
         };
         // One connection for the three reads: one turn to wait for (and on PostgreSQL one
         // check of the connection when the pool takes it back) instead of three.

@@ -5,8 +5,8 @@ use rand::Rng;
 use sqlx::Row;
 use storefront_contract::{Money, Page, Ticket, TicketState};
 
-use super::Store;
 use super::events::page_from;
+use super::{Store, id_list};
 use crate::time::{Timestamp, to_utc};
 
 /// A ticket as [`TICKET_SELECT`] reads it. The columns an order also has are named for the
@@ -175,14 +175,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Ids are integers read from the database, written out.
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
         sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(format!(
-            "{TICKET_SELECT} WHERE t.id IN ({list}) ORDER BY t.id"
+            "{TICKET_SELECT} WHERE t.id IN ({}) ORDER BY t.id",
+            id_list(ids)
         )))
         .fetch_all(&self.read)
         .await

@@ -350,13 +350,20 @@ async fn two_payments_that_fit_settle_side_by_side_on_two_servers_and_refund_not
     }
 }
 
-#[tokio::test]
-#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
-async fn a_payment_that_fits_does_not_wait_for_another_settling_the_same_event() {
+/// Servers A and B, and Ann's order of one Wren Duo ticket checked out on A: her token, the
+/// order's id and where to pay for it.
+async fn ann_checks_out_wren_duo_on_a() -> (TestApp, TestApp, String, i64, String) {
     let (a, b) = two_servers().await;
     let ann = a.ann().await;
     a.buy(&ann, WREN_DUO, 1, Some(STANDARD)).await;
     let (order_id, url) = a.checkout_ok(&ann, None).await;
+    (a, b, ann, order_id, url)
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_payment_that_fits_does_not_wait_for_another_settling_the_same_event() {
+    let (a, b, ann, order_id, url) = ann_checks_out_wren_duo_on_a().await;
     // Another settlement of the event, on another server, is midway: it holds the event.
     let mut other = b.server.state().store().connection().await.unwrap();
     let mut settling = other.begin().await.unwrap();
@@ -417,10 +424,7 @@ async fn a_bulk_sale_is_folded_into_the_counts_a_part_at_a_time_and_they_stay_ex
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn a_payment_waits_while_another_settlement_counts_its_event_alone() {
-    let (a, b) = two_servers().await;
-    let ann = a.ann().await;
-    a.buy(&ann, WREN_DUO, 1, Some(STANDARD)).await;
-    let (order_id, url) = a.checkout_ok(&ann, None).await;
+    let (a, b, ann, order_id, url) = ann_checks_out_wren_duo_on_a().await;
     // Another settlement of the event, on another server, counts it alone (it found the
     // event oversold): no payment of the event may count before it ends.
     let mut other = b.server.state().store().connection().await.unwrap();
