@@ -14,6 +14,10 @@ use storefront_server::mail::{MailConfig, MailTransport};
 use storefront_server::sandbox::SANDBOX_PATH;
 use storefront_server::{DEMO_CATALOG, RunningServer, ServerConfig, StartError, SumUpConfig};
 
+// The allocator the server is measured with (the client allocates little either way).
+#[global_allocator]
+static ALLOCATOR: storefront_server::Allocator = storefront_server::Allocator;
+
 /// The demo catalog's card reader: its name, and its id at the sandbox.
 const DEMO_READER: &str = "door-1";
 const DEMO_READER_ID: &str = "rdr_demo_door1";

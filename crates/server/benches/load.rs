@@ -36,6 +36,10 @@ use storefront_server::{RunningServer, ServerConfig};
 
 use child::ChildServer;
 
+// The server's own allocator, as `storefront serve` runs it.
+#[global_allocator]
+static ALLOCATOR: storefront_server::Allocator = storefront_server::Allocator;
+
 const PASSWORD: &str = "load-pass";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,6 +18,10 @@ use storefront_server::ServerConfig;
 
 use child::ChildServer;
 
+// The server's own allocator, as `storefront serve` runs it.
+#[global_allocator]
+static ALLOCATOR: storefront_server::Allocator = storefront_server::Allocator;
+
 const CATALOG: &str = r#"
 [[users]]
 email = "buyer@example.com"
