@@ -303,10 +303,19 @@ fn a_purchase_from_sign_in_to_ticket_codes_at_120x40() {
     terminal.wait_for("2 tickets added to your cart. If the event sells out before payment, you will be refunded.");
 
     terminal.press(&["c"]);
-    let cart = terminal.wait_until("the whole cart", |screen| {
-        screen.contains("Total · 3 items")
-            && screen.contains("If the event sells out before payment, you will be refunded.")
-    });
+    // The cart's own notice, under its total (the status line may still say it too).
+    let cart = terminal.wait_until(
+        "the whole cart, the refund notice under its total",
+        |screen| {
+            let mut lines = screen
+                .lines()
+                .skip_while(|l| !l.contains("Total · 3 items"));
+            lines.next().is_some()
+                && lines.next().is_some_and(|l| {
+                    l.contains("If the event sells out before payment, you will be refunded.")
+                })
+        },
+    );
     let riverside = cart
         .find("Riverside Jazz Club")
         .expect("the Riverside group");
