@@ -30,6 +30,7 @@ use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo}
 use sqlx::{Any, AnyConnection, Connection, Either, Execute, Executor, SqlStr};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
+use super::checkpoint::Checkpoints;
 use super::conn::DbConn;
 use super::group_commit::{self, Group, Groups};
 use super::sqlite::SqliteConn;
@@ -154,11 +155,15 @@ impl Connections {
     }
 
     /// SQLite's one writing connection, whose statements run on `thread` and whose writes
-    /// are committed in groups.
-    pub fn writer(conn: SqliteConn, thread: WriterThread) -> Connections {
+    /// are committed in groups, each told to `checkpoints`.
+    pub fn writer(
+        conn: SqliteConn,
+        thread: WriterThread,
+        checkpoints: Option<Checkpoints>,
+    ) -> Connections {
         let mut connections = Connections::held(vec![DbConn::Sqlite(conn)], Some(thread));
         if let Some(held) = Arc::get_mut(&mut connections.0) {
-            held.groups = Some(Groups::default());
+            held.groups = Some(Groups::new(checkpoints));
         }
         connections
     }
@@ -274,6 +279,9 @@ impl Connections {
             if let Err(err) = conn.close().await {
                 tracing::warn!(error = %err, "closing a database connection");
             }
+        }
+        if let Some(groups) = &held.groups {
+            groups.stop_checkpoints().await;
         }
     }
 }
@@ -625,7 +633,7 @@ mod tests {
         writer
             .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER)")
             .unwrap();
-        let connections = Connections::writer(writer, WriterThread::start().unwrap());
+        let connections = Connections::writer(writer, WriterThread::start().unwrap(), None);
         let mut reader = DbConn::Sqlite(SqliteConn::open(&place).unwrap());
         // The connection held here (as a tool would): twenty writes queue meanwhile.
         let held = connections.get().await.unwrap();

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
+use super::checkpoint::Checkpoints;
 use super::sqlite::SqliteConn;
 
 /// The most writes one commit takes: past it the group is committed though others wait, so
@@ -32,6 +33,8 @@ pub struct Groups {
     open: Mutex<Option<Open>>,
     /// Groups committed (or failed to be) so far.
     commits: AtomicU64,
+    /// Told of every commit, on a file (the writer does not checkpoint its log itself).
+    checkpoints: Option<Checkpoints>,
 }
 
 #[derive(Debug)]
@@ -96,6 +99,21 @@ pub async fn committed<F: Future>(work: F) -> Result<F::Output, sqlx::Error> {
 }
 
 impl Groups {
+    /// The writer's groups; its commits told to `checkpoints`.
+    pub fn new(checkpoints: Option<Checkpoints>) -> Groups {
+        Groups {
+            checkpoints,
+            ..Groups::default()
+        }
+    }
+
+    /// Stops checkpointing, if this writer's log is checkpointed (the writer is closed).
+    pub async fn stop_checkpoints(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.stop().await;
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Open>> {
         // Only swapped whole under the lock: a panic elsewhere cannot leave it torn.
         self.open
@@ -167,7 +185,11 @@ impl Groups {
         if open.is_some() {
             self.commits.fetch_add(1, Ordering::Relaxed);
         }
-        commit(conn, open);
+        if commit(conn, open)
+            && let Some(checkpoints) = &self.checkpoints
+        {
+            checkpoints.wrote();
+        }
     }
 
     /// Commits `group` if it is still open (the caller has the connection's turn).
@@ -188,10 +210,10 @@ pub struct Joined {
     pub began: bool,
 }
 
-/// Commits the open group and tells its holders.
-fn commit(conn: &SqliteConn, open: &mut Option<Open>) {
+/// Commits the open group and tells its holders; whether something was committed.
+fn commit(conn: &SqliteConn, open: &mut Option<Open>) -> bool {
     let Some(open) = open.take() else {
-        return;
+        return false;
     };
     let outcome = conn.execute_batch("COMMIT").map_err(|err| {
         tracing::error!(error = %err, "committing a group of writes");
@@ -202,7 +224,9 @@ fn commit(conn: &SqliteConn, open: &mut Option<Open>) {
         }
         Arc::from(err.to_string())
     });
+    let committed = outcome.is_ok();
     open.group.end(outcome);
+    committed
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ mod box_office;
 pub(crate) mod cart;
 mod catalog;
 mod checkin;
+mod checkpoint;
 mod conn;
 mod connections;
 #[cfg(test)]
@@ -57,6 +58,7 @@ use sqlx::any::install_default_drivers;
 use sqlx::{Connection, Row};
 use storefront_contract::UnknownName;
 
+use checkpoint::Checkpoints;
 pub use conn::DbConn;
 pub use connections::Conn;
 use connections::{Connections, WriterThread};
@@ -275,8 +277,12 @@ async fn open(url: &str) -> Result<Store, Failure> {
     // alive (opened first, before sqlx's connection for the migrations) and shared.
     let writer = SqliteConn::open(&place)?;
     if !memory {
-        // Readers no longer wait for the writer, and a commit is one append to the log.
-        writer.execute_batch("PRAGMA journal_mode = WAL")?;
+        // Readers no longer wait for the writer, and a commit is one append to the log,
+        // copied back into the file on a thread of its own (see `checkpoint`).
+        writer.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = {}",
+            checkpoint::WRITER_PAGES
+        ))?;
     }
     let mut migrating = sqlx::sqlite::SqliteConnection::connect_with(&place.sqlx_options()).await?;
     SQLITE_MIGRATIONS.run(&mut migrating).await?;
@@ -286,7 +292,8 @@ async fn open(url: &str) -> Result<Store, Failure> {
     let write = if memory {
         Connections::held(vec![DbConn::Sqlite(writer)], None)
     } else {
-        Connections::writer(writer, WriterThread::start()?)
+        let checkpoints = Checkpoints::start(&place)?;
+        Connections::writer(writer, WriterThread::start()?, Some(checkpoints))
     };
     let read = if memory {
         write.clone()
@@ -462,6 +469,32 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
         }
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_log_stays_bounded_under_steady_writes_and_goes_with_the_last_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let store = connect_database(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let wal = dir.path().join("shop.db-wal");
+        // The writer's bound, and what may be written while the other thread's checkpoint
+        // keeps the writer from checkpointing (the log would reach five times it, unbounded).
+        let bound = 2 * u64::from(checkpoint::WRITER_PAGES) * 4096;
+        // 200 kB a commit.
+        for i in 0..(5 * bound / 2 / 200_000) {
+            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
+                .bind(format!("probe {i}"))
+                .bind("x".repeat(200_000))
+                .execute(&store.write)
+                .await
+                .unwrap();
+            let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+            assert!(size <= bound, "the log is {size} bytes after {i} writes");
+        }
+        store.close().await;
+        assert!(!wal.exists(), "the log outlives the store");
     }
 
     #[tokio::test]
