@@ -70,7 +70,7 @@ impl Setup {
             "sqlite-memory" => Setup::SqliteMemory,
             "postgres" => Setup::Postgres,
             "postgres-2" => Setup::PostgresTwo,
-            other => panic!("unknown setup {other:?}"),
+            other => refuse(&format!("unknown setup {other:?}")),
         }
     }
 }
@@ -84,6 +84,30 @@ struct Options {
     rounds: usize,
     concurrency: Vec<usize>,
     setups: Vec<Setup>,
+}
+
+const USAGE: &str = "\
+usage: cargo bench -p storefront-server --bench load -- [OPTIONS]
+  --secs N              each run's length in seconds (5)
+  --rounds N            rounds of every setup in turn (3)
+  --concurrency N,N     buyers at once (1,8,32)
+  --setups S,S          sqlite-file, sqlite-file-mail, sqlite-memory, postgres, postgres-2
+                        (all but sqlite-file-mail)
+  --sold N              tickets of the event sold before the run (0)
+  --in-process          the servers in this process, for profiling both sides at once
+PostgreSQL runs on a throw-away cluster, or on STOREFRONT_TEST_POSTGRES.";
+
+/// Says what is wrong with the command line, and how it goes, and ends.
+fn refuse(what: &str) -> ! {
+    eprintln!("load: {what}\n{USAGE}");
+    std::process::exit(2);
+}
+
+/// The value after `option`, read as a `T`.
+fn value<T: std::str::FromStr>(option: &str, value: Option<&String>) -> T {
+    value
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| refuse(&format!("{option} takes a number")))
 }
 
 fn options() -> Options {
@@ -104,24 +128,28 @@ fn options() -> Options {
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--secs" => options.secs = args.next().unwrap().parse().unwrap(),
-            "--sold" => options.sold = args.next().unwrap().parse().unwrap(),
+            "--secs" => options.secs = value(arg, args.next()),
+            "--sold" => options.sold = value(arg, args.next()),
             "--in-process" => options.in_process = true,
-            "--rounds" => options.rounds = args.next().unwrap().parse().unwrap(),
+            "--rounds" => options.rounds = value(arg, args.next()),
             "--concurrency" => {
-                options.concurrency = args
-                    .next()
-                    .unwrap()
+                let list = args.next().map_or("", String::as_str);
+                options.concurrency = list
                     .split(',')
-                    .map(|n| n.parse().unwrap())
+                    .map(|n| value(arg, Some(&n.to_owned())))
                     .collect();
             }
             "--setups" => {
-                options.setups = args.next().unwrap().split(',').map(Setup::parse).collect();
+                let list = args.next().map_or("", String::as_str);
+                options.setups = list.split(',').map(Setup::parse).collect();
+            }
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
             }
             // What cargo bench passes along.
             "--bench" => {}
-            other => panic!("unknown option {other:?}"),
+            other => refuse(&format!("unknown option {other:?}")),
         }
     }
     options
