@@ -33,7 +33,7 @@ pub struct Groups {
     open: Mutex<Option<Open>>,
     /// Groups committed (or failed to be) so far.
     commits: AtomicU64,
-    /// Told of every commit, on a file (the writer does not checkpoint its log itself).
+    /// Told of every commit, on a file: the log is copied back beside the writer.
     checkpoints: Option<Checkpoints>,
 }
 
