@@ -13,6 +13,10 @@
 //! starts again from its beginning only once a checkpoint has copied all of it with nothing
 //! written since. So the writer still checkpoints, past [`WRITER_PAGES`] (the log's bound, 16
 //! MiB): by then this thread has copied most of the log, and the writer copies only the rest.
+//!
+//! A checkpoint syncs the log to the disk first (`synchronous = NORMAL`), so a commit is on
+//! the disk within about a [`PAUSE`] of it, where SQLite's own checkpoints left it to the next
+//! thousand pages.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
