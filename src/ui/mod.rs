@@ -417,6 +417,22 @@ fn draw_prompt(ctx: &Ctx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
 }
 
 /// Splits `area` into a centred column at most `max` wide.
+/// A line of `parts` `room` cells wide: as many whole parts as fit, in order (a figure is
+/// left out, not cut).
+pub fn whole_parts(parts: Vec<Vec<Span<'_>>>, room: u16) -> Line<'_> {
+    let mut used = 0;
+    let mut spans = Vec::new();
+    for part in parts {
+        let cells: usize = part.iter().map(Span::width).sum();
+        if used + cells > usize::from(room) {
+            break;
+        }
+        used += cells;
+        spans.extend(part);
+    }
+    Line::from(spans)
+}
+
 pub fn centred(area: Rect, max: u16) -> Rect {
     let [_, middle, _] = Layout::horizontal([
         Constraint::Fill(1),

@@ -87,17 +87,26 @@ fn draw_sales(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     };
     let currency = currency(ctx);
     let t = &sales.totals;
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
+    let parts = vec![
+        vec![
             Span::styled(" All events: ", theme.muted),
             Span::styled(format!("{} sold", t.sold), theme.base),
+        ],
+        vec![
             Span::styled(" · ", theme.muted),
             Span::styled(format!("{} in", t.checked_in), theme.base),
+        ],
+        vec![
             Span::styled(" · revenue ", theme.muted),
             Span::styled(format_amount(t.revenue, &currency), theme.accent),
+        ],
+        vec![
             Span::styled(" · refunded ", theme.muted),
             Span::raw(format_amount(t.refunded, &currency)),
-        ])),
+        ],
+    ];
+    frame.render_widget(
+        Paragraph::new(super::whole_parts(parts, totals.width)),
         totals,
     );
     let w = usize::from(area.width);

@@ -611,8 +611,9 @@ pub enum NoticeSubject<Id> {
     ReaderPayment(Id),
 }
 
-/// How an amount is written for people: `£12.50`, `€3.00`, `12.50 CHF`.
+/// How an amount is written for people: `£12.50`, `€1,424.00`, `12.50 CHF`.
 pub fn format_amount(amount: Money, currency: &str) -> String {
+    let amount = amount.grouped();
     match currency {
         "GBP" => format!("£{amount}"),
         "EUR" => format!("€{amount}"),
@@ -754,6 +755,23 @@ mod tests {
         assert_eq!(format_amount(Money::from_minor(1250), "GBP"), "£12.50");
         assert_eq!(format_amount(Money::from_minor(300), "EUR"), "€3.00");
         assert_eq!(format_amount(Money::from_minor(5), "CHF"), "0.05 CHF");
+        assert_eq!(format_amount(Money::from_minor(99_999), "GBP"), "£999.99");
+        assert_eq!(
+            format_amount(Money::from_minor(142_450), "EUR"),
+            "€1,424.50"
+        );
+        assert_eq!(
+            format_amount(Money::from_minor(12_345_678), "USD"),
+            "$123,456.78"
+        );
+        assert_eq!(
+            format_amount(Money::from_minor(100_000_000_000), "GBP"),
+            "£1,000,000,000.00"
+        );
+        assert_eq!(
+            format_amount(Money::default() - Money::from_minor(142_450), "GBP"),
+            "£-1,424.50"
+        );
     }
 
     #[test]

@@ -75,6 +75,29 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount for people, its whole units in groups of three: `1,424.50`.
+    pub fn grouped(self) -> String {
+        let plain = self.to_string();
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(digits) => ("-", digits),
+            None => ("", plain.as_str()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "00"));
+        let mut grouped = String::with_capacity(plain.len() + whole.len() / 3);
+        grouped.push_str(sign);
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        grouped.push('.');
+        grouped.push_str(fraction);
+        grouped
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.2}", self.0)
