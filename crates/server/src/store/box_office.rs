@@ -179,20 +179,22 @@ impl Store {
             .await
     }
 
-    /// The event's paid tickets (confirmed or checked in) by the day their order was paid,
-    /// days counted from the epoch `offset` seconds east of UTC: `(day, tickets, revenue)`.
+    /// The event's sold tickets (confirmed or checked in, as its counts have them) by the day
+    /// they were sold: an order's by the day it was paid, a catalog's (no order) by the day
+    /// it was added; days counted from the epoch `offset` seconds east of UTC: `(day,
+    /// tickets, revenue)`.
     pub async fn sales_by_day(
         &self,
         event_id: i64,
         offset: i64,
     ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT CAST((o.paid_at + $2) / 86400 AS BIGINT) AS day, COUNT(*) AS sold, \
-                    CAST(SUM(t.cost) AS BIGINT) AS revenue \
-             FROM tickets t JOIN orders o ON o.id = t.order_id \
+            "SELECT CAST((COALESCE(o.paid_at, t.created_at) + $2) / 86400 AS BIGINT) AS day, \
+                    COUNT(*) AS sold, CAST(SUM(t.cost) AS BIGINT) AS revenue \
+             FROM tickets t LEFT JOIN orders o ON o.id = t.order_id \
              WHERE t.event_id = $1 AND t.state IN ('confirmed', 'checked_in') \
-               AND o.paid_at IS NOT NULL \
-             GROUP BY CAST((o.paid_at + $2) / 86400 AS BIGINT) ORDER BY day",
+             GROUP BY CAST((COALESCE(o.paid_at, t.created_at) + $2) / 86400 AS BIGINT) \
+             ORDER BY day",
         )
         .bind(event_id)
         .bind(offset)

@@ -649,6 +649,39 @@ async fn the_numbers_add_up_after_a_mixed_run() {
 }
 
 #[tokio::test]
+async fn an_events_days_add_up_to_what_it_sold() {
+    // The test catalog gives Bob a Full House ticket with no order; the Wren Duo sells one
+    // ticket through SumUp and two on the guest list.
+    let app = TestApp::start().await;
+    let max = app.manager().await;
+    let ann = app.ann().await;
+    paid_order(&app, &ann, 1).await;
+    let comp = app
+        .post(
+            "/admin/comps",
+            Some(&max),
+            json!({"event_id": WREN_DUO, "quantity": 2, "name": "Guest"}),
+        )
+        .await;
+    assert_eq!(comp.status, StatusCode::CREATED, "{}", comp.text);
+    for (event, sold) in [(FULL_HOUSE, 1), (WREN_DUO, 3)] {
+        let detail = app.get(&format!("/admin/events/{event}"), Some(&max)).await;
+        assert_eq!(detail.status, StatusCode::OK, "{}", detail.text);
+        assert_eq!(detail.json["sold"], sold, "{}", detail.text);
+        let days = detail.json["by_day"].as_array().unwrap();
+        let day_sold: i64 = days.iter().map(|d| d["sold"].as_i64().unwrap()).sum();
+        let day_revenue: i64 = days.iter().map(|d| minor(&d["revenue"])).sum();
+        assert_eq!(day_sold, sold, "{}", detail.text);
+        assert_eq!(
+            day_revenue,
+            minor(&detail.json["revenue"]),
+            "{}",
+            detail.text
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_box_office_hears_a_sale_within_a_second() {
     let app = TestApp::start().await;
     let max = app.manager().await;
