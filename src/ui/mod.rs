@@ -416,7 +416,6 @@ fn draw_prompt(ctx: &Ctx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
     frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), inner);
 }
 
-/// Splits `area` into a centred column at most `max` wide.
 /// A line of `parts` `room` cells wide: as many whole parts as fit, in order (a figure is
 /// left out, not cut).
 pub fn whole_parts(parts: Vec<Vec<Span<'_>>>, room: u16) -> Line<'_> {
@@ -433,6 +432,7 @@ pub fn whole_parts(parts: Vec<Vec<Span<'_>>>, room: u16) -> Line<'_> {
     Line::from(spans)
 }
 
+/// Splits `area` into a centred column at most `max` wide.
 pub fn centred(area: Rect, max: u16) -> Rect {
     let [_, middle, _] = Layout::horizontal([
         Constraint::Fill(1),

@@ -73,9 +73,7 @@ impl Money {
             _ => Err(MoneyError::TooLarge),
         }
     }
-}
 
-impl Money {
     /// The amount for people, its whole units in groups of three: `1,424.50`.
     pub fn grouped(self) -> String {
         let plain = self.to_string();

@@ -142,16 +142,14 @@ fn checkpoint_while_open(conn: &SqliteConn, shared: &Shared) {
 mod tests {
     use super::*;
 
-    fn file_size(path: &std::path::Path) -> u64 {
-        std::fs::metadata(path).map_or(0, |m| m.len())
-    }
-
-    #[tokio::test]
-    async fn commits_reach_the_database_file_though_the_writer_never_checkpoints() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A file's path, its writer (a log, no checkpoints of its own, a table `t`), and the
+    /// thread checkpointing it.
+    fn writer_that_never_checkpoints(
+        dir: &tempfile::TempDir,
+    ) -> (std::path::PathBuf, SqliteConn, Checkpoints) {
         let path = dir.path().join("shop.db");
         let place = Place::File(path.clone());
-        let mut writer = SqliteConn::open(&place).unwrap();
+        let writer = SqliteConn::open(&place).unwrap();
         writer
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
@@ -159,6 +157,17 @@ mod tests {
             )
             .unwrap();
         let checkpoints = Checkpoints::start(&place).unwrap();
+        (path, writer, checkpoints)
+    }
+
+    fn file_size(path: &std::path::Path) -> u64 {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+
+    #[tokio::test]
+    async fn commits_reach_the_database_file_though_the_writer_never_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut writer, checkpoints) = writer_that_never_checkpoints(&dir);
         let before = file_size(&path);
         // About 200 pages, all in the log until a checkpoint copies them.
         for _ in 0..100 {
@@ -182,16 +191,7 @@ mod tests {
     #[tokio::test]
     async fn without_commits_it_does_not_checkpoint_and_it_stops_when_told() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shop.db");
-        let place = Place::File(path.clone());
-        let mut writer = SqliteConn::open(&place).unwrap();
-        writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
-                 CREATE TABLE t (x BLOB);",
-            )
-            .unwrap();
-        let checkpoints = Checkpoints::start(&place).unwrap();
+        let (path, mut writer, checkpoints) = writer_that_never_checkpoints(&dir);
         let before = file_size(&path);
         writer
             .run("INSERT INTO t VALUES (zeroblob(80000))", &[], true, None)

@@ -447,15 +447,20 @@ async fn searched_by_index(store: &Store, sql: &str, params: usize) -> Vec<Strin
 mod tests {
     use super::*;
 
+    /// A store on a new file `shop.db` in `dir`.
+    async fn store_in(dir: &tempfile::TempDir) -> Store {
+        let path = dir.path().join("shop.db");
+        connect_database(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap()
+    }
+
     #[cfg(unix)]
     #[tokio::test]
     async fn a_new_database_file_is_readable_by_its_owner_alone() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shop.db");
-        let store = connect_database(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let store = store_in(&dir).await;
         // Something written, so that the WAL and shared-memory files exist.
         sqlx::query("INSERT INTO settings (key, value) VALUES ('probe', 'x')")
             .execute(&store.write)
@@ -474,10 +479,7 @@ mod tests {
     #[tokio::test]
     async fn the_log_stays_bounded_under_steady_writes_and_goes_with_the_last_connection() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shop.db");
-        let store = connect_database(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let store = store_in(&dir).await;
         let wal = dir.path().join("shop.db-wal");
         // The writer's bound, and what may be written while the other thread's checkpoint
         // keeps the writer from checkpointing (the log would reach five times it, unbounded).

@@ -23,6 +23,16 @@ async fn paid_order(app: &TestApp, token: &str, quantity: i64) -> Value {
     order
 }
 
+/// The manager puts `quantity` guests called `name` on the event's guest list.
+async fn guest_list(app: &TestApp, manager: &str, event: i64, quantity: i64, name: &str) -> Answer {
+    app.post(
+        "/admin/comps",
+        Some(manager),
+        json!({"event_id": event, "quantity": quantity, "name": name}),
+    )
+    .await
+}
+
 async fn sales_of(app: &TestApp, manager: &str, event: i64) -> Value {
     let answer = app.get("/admin/events", Some(manager)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
@@ -444,13 +454,7 @@ async fn guest_lists_are_free_counted_and_refused_past_capacity() {
     assert_eq!(sales["checked_in"], 1);
     assert_eq!(sales["revenue"], "0.00");
 
-    let past = app
-        .post(
-            "/admin/comps",
-            Some(&max),
-            json!({"event_id": WREN_DUO, "quantity": 9, "name": "Crowd"}),
-        )
-        .await;
+    let past = guest_list(&app, &max, WREN_DUO, 9, "Crowd").await;
     assert_eq!(past.status, StatusCode::CONFLICT, "{}", past.text);
     assert!(past.text.contains("Only 8"), "{}", past.text);
     for (body, field) in [
@@ -480,13 +484,7 @@ async fn guest_lists_are_free_counted_and_refused_past_capacity() {
         );
         assert_eq!(refused.field(), field);
     }
-    let nowhere = app
-        .post(
-            "/admin/comps",
-            Some(&max),
-            json!({"event_id": 999, "quantity": 1, "name": "X"}),
-        )
-        .await;
+    let nowhere = guest_list(&app, &max, 999, 1, "X").await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
     // The guest is found by a part of their name (a quote in it) or e-mail.
     let id = comp["id"].as_i64().unwrap();
@@ -582,26 +580,14 @@ async fn the_numbers_add_up_after_a_mixed_run() {
         )
         .await;
     assert_eq!(refund.status, StatusCode::OK, "{}", refund.text);
-    let comp = app
-        .post(
-            "/admin/comps",
-            Some(&max),
-            json!({"event_id": QUIET_NIGHT, "quantity": 1, "name": "Guest"}),
-        )
-        .await;
+    let comp = guest_list(&app, &max, QUIET_NIGHT, 1, "Guest").await;
     assert_eq!(
         comp.status,
         StatusCode::CONFLICT,
         "Quiet Night is full: {}",
         comp.text
     );
-    let comp = app
-        .post(
-            "/admin/comps",
-            Some(&max),
-            json!({"event_id": WREN_DUO, "quantity": 2, "name": "Guest"}),
-        )
-        .await;
+    let comp = guest_list(&app, &max, WREN_DUO, 2, "Guest").await;
     assert_eq!(comp.status, StatusCode::CREATED, "{}", comp.text);
 
     let sales = app.get("/admin/events", Some(&max)).await.json;
@@ -656,13 +642,7 @@ async fn an_events_days_add_up_to_what_it_sold() {
     let max = app.manager().await;
     let ann = app.ann().await;
     paid_order(&app, &ann, 1).await;
-    let comp = app
-        .post(
-            "/admin/comps",
-            Some(&max),
-            json!({"event_id": WREN_DUO, "quantity": 2, "name": "Guest"}),
-        )
-        .await;
+    let comp = guest_list(&app, &max, WREN_DUO, 2, "Guest").await;
     assert_eq!(comp.status, StatusCode::CREATED, "{}", comp.text);
     for (event, sold) in [(FULL_HOUSE, 1), (WREN_DUO, 3)] {
         let detail = app.get(&format!("/admin/events/{event}"), Some(&max)).await;
