@@ -123,7 +123,7 @@ fn start_cluster() -> String {
     let port = free_port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=400",
+         -c full_page_writes=off -c max_connections=400 -c max_wal_size=64MB -c min_wal_size=32MB",
         dir.display()
     );
     let status = as_owner(root, &bin.join("pg_ctl"))
