@@ -471,6 +471,9 @@ impl App {
                     detail.in_my_cart = detail
                         .in_my_cart
                         .saturating_add(u32::try_from(quantity).unwrap_or(0));
+                    // The next purchase starts at what the per-order limit still allows.
+                    let max = detail.still_allowed().max(1);
+                    self.event.quantity = self.event.quantity.clamp(1, max);
                 }
                 let mut effects = Vec::new();
                 // At a kiosk the next step is paying: the cart comes up by itself, and says

@@ -426,6 +426,35 @@ fn the_quantity_stops_at_what_the_per_order_limit_still_allows() {
 }
 
 #[test]
+fn after_a_purchase_the_quantity_is_what_the_limit_still_allows() {
+    let mut app = signed_in(100, 30);
+    app.open_event(2);
+    app.update(Msg::from(Reply::EventLoaded(Ok(detail()))));
+    for _ in 0..4 {
+        app.update(ch('+'));
+    }
+    assert_eq!(app.event.quantity, 5);
+    app.update(ch('a'));
+    app.update(Msg::from(Reply::Bought {
+        quantity: 5,
+        result: Ok(storefront_contract::BuyTicketsResponse {
+            tickets: Vec::new(),
+            cart: summary(5, 5000),
+            notice: storefront_contract::SOLD_OUT_NOTICE.into(),
+        }),
+    }));
+    assert_eq!(
+        app.event.quantity, 1,
+        "6 per order and 5 in the cart: 1 more, not 5 again"
+    );
+    let effects = app.update(ch('a'));
+    assert!(
+        matches!(&effects[..], [Effect::Buy { request, .. }] if request.quantity == 1),
+        "{effects:?}"
+    );
+}
+
+#[test]
 fn quantity_is_bounded_and_types_cycle() {
     let mut app = signed_in(100, 30);
     app.update(key(KeyCode::Down));

@@ -630,7 +630,7 @@ fn order_lines<'a>(
     let label = width.saturating_sub(amount);
     let row =
         |text: String, money: String| format!("{}{}", pad(&text, label), pad_left(&money, amount));
-    if paid {
+    if paid && !order.tickets.is_empty() {
         lines.push(Line::styled("Your tickets", theme.accent));
         for (i, ticket) in order.tickets.iter().enumerate() {
             let kind = ticket
