@@ -487,7 +487,18 @@ impl App {
             return self.office_signed_in(token);
         }
         let name = self.user().map(|u| u.name.clone()).unwrap_or_default();
-        self.set_status(StatusKind::Success, format!("Signed in as {name}."));
+        let manager = self
+            .user()
+            .is_some_and(|u| u.role == storefront_contract::Role::Manager);
+        self.set_status(
+            StatusKind::Success,
+            if manager {
+                // The shop is not where a manager's work is: say where it is.
+                format!("Signed in as {name}. The box office: storefront --box-office")
+            } else {
+                format!("Signed in as {name}.")
+            },
+        );
         let reader = self.ask_reader_venue(&token);
         let mut effects = vec![
             Effect::LoadSummary {

@@ -270,6 +270,28 @@ fn the_kiosk_the_door_and_the_box_office_offer_no_accounts() {
 }
 
 #[test]
+fn a_manager_signed_in_at_the_shop_is_told_where_the_box_office_is() {
+    let said = |role| {
+        let mut app = app(100, 30);
+        let mut login = new_user("someone@example.com");
+        login.user.role = role;
+        app.update(Msg::from(Reply::SignedIn(Ok(login))));
+        app.status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        said(storefront_contract::Role::Manager),
+        "Signed in as Sam Reader. The box office: storefront --box-office"
+    );
+    assert_eq!(
+        said(storefront_contract::Role::Customer),
+        "Signed in as Sam Reader."
+    );
+}
+
+#[test]
 fn a_wrong_password_is_said_inline_and_cleared() {
     let mut app = app(100, 30);
     app.signin.password = "nope".into();
