@@ -243,8 +243,7 @@ const SIGN_IN: &[Row] = &[
         Everywhere,
     )
     .only(App::offers_accounts),
-    // The door's scanner has nothing to browse.
-    row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere).only(|app| !app.is_door()),
+    row("Esc", "browse events", &[(K::Esc, A::Browse)], Everywhere).only(App::offers_browsing),
     MOVE_IN_TEXT,
     DELETE_IN_TEXT,
 ];

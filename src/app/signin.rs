@@ -152,6 +152,12 @@ impl App {
         !self.is_kiosk() && !self.is_door() && !self.is_office()
     }
 
+    /// Whether signing in can be skipped to browse the events: not at the door or the box
+    /// office, whose work is all behind a staff or manager account.
+    pub fn offers_browsing(&self) -> bool {
+        !self.is_door() && !self.is_office()
+    }
+
     pub(super) fn signin_action(&mut self, action: Action) -> Vec<Effect> {
         if self.signin.busy {
             return Vec::new();

@@ -124,7 +124,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         }
     }
     lines.push(Line::raw(""));
-    if form.mode == SignInMode::SignIn && !ctx.app.is_door() {
+    if form.mode == SignInMode::SignIn && ctx.app.offers_browsing() {
         lines.push(
             Line::styled("Esc browses the events without signing in.", theme.muted).centered(),
         );

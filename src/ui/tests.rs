@@ -312,6 +312,36 @@ screens!(payment_provider_error, |w, h| {
 screens!(payment_paid, paid);
 
 #[test]
+fn the_door_and_the_box_office_cannot_be_browsed_without_signing_in() {
+    let signed_out = |settings| {
+        let (mut app, _) = App::new(settings, None, tokio::time::Instant::now());
+        app.size = (100, 30);
+        app
+    };
+    let door = crate::config::Settings {
+        checkin: true,
+        ..crate::config::Settings::default()
+    };
+    let office = crate::config::Settings {
+        box_office: true,
+        ..crate::config::Settings::default()
+    };
+    for mut app in [signed_out(door), signed_out(office)] {
+        assert_eq!(app.screen, Screen::SignIn);
+        let effects = app.update(key(crossterm::event::KeyCode::Esc));
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(app.screen, Screen::SignIn);
+        let screen = render(&app);
+        assert!(!screen.contains("browse"), "{screen}");
+    }
+    // A buyer's own terminal can.
+    let mut shop = app(100, 30);
+    assert!(render(&shop).contains("Esc browses the events"));
+    shop.update(key(crossterm::event::KeyCode::Esc));
+    assert_eq!(shop.screen, Screen::Events);
+}
+
+#[test]
 fn a_window_too_small_for_the_code_gives_the_address_and_says_so() {
     let app = paid(80, 24);
     let screen = render(&app);
