@@ -572,7 +572,8 @@ fn draw_dialog(ctx: &Ctx, frame: &mut Frame, area: Rect, dialog: &OfficeDialog) 
             ..
         } => {
             let inner = popup(frame, area, 64, 9, "Refund", theme);
-            let tickets = if codes.len() == 1 {
+            let one = codes.len() == 1;
+            let tickets = if one {
                 format!("ticket {}", codes[0])
             } else {
                 format!("{} tickets ({})", codes.len(), codes.join(", "))
@@ -584,10 +585,21 @@ fn draw_dialog(ctx: &Ctx, frame: &mut Frame, area: Rect, dialog: &OfficeDialog) 
                     Span::raw(format!(" for {tickets}")),
                 ]),
                 Line::styled(
-                    " through SumUp: the tickets stop working at the door",
+                    if one {
+                        " through SumUp: the ticket stops working at the door"
+                    } else {
+                        " through SumUp: the tickets stop working at the door"
+                    },
                     theme.muted,
                 ),
-                Line::styled(" and their places go back on sale.", theme.muted),
+                Line::styled(
+                    if one {
+                        " and its place goes back on sale."
+                    } else {
+                        " and their places go back on sale."
+                    },
+                    theme.muted,
+                ),
                 Line::raw(""),
                 Line::from(vec![
                     Span::styled(" Reason: ", theme.muted),
@@ -598,7 +610,11 @@ fn draw_dialog(ctx: &Ctx, frame: &mut Frame, area: Rect, dialog: &OfficeDialog) 
                     if *busy {
                         " Refunding…"
                     } else {
-                        " Enter refunds · Esc keeps the tickets"
+                        if one {
+                            " Enter refunds · Esc keeps the ticket"
+                        } else {
+                            " Enter refunds · Esc keeps the tickets"
+                        }
                     },
                     theme.key,
                 ),
