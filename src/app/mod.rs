@@ -289,6 +289,7 @@ impl App {
         let mut effects = self.events_tick();
         effects.extend(self.kiosk_tick());
         effects.extend(self.door_tick());
+        effects.extend(self.office_tick());
         effects
     }
 

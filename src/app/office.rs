@@ -22,6 +22,9 @@ use crate::text::LineInput;
 const SALES_WAIT_SECS: u64 = 25;
 /// The longest search text.
 const MAX_QUERY: usize = 200;
+/// How often an open order's page is read again: what changes no sales figure (an e-mail
+/// sent or refused, a refund SumUp took late) shows within this.
+const ORDER_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A form or question over the box office's screens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,6 +97,10 @@ pub struct OfficeState {
     pub marked: BTreeSet<i64>,
     /// Where Esc leads from the order's page.
     pub order_from: Option<Screen>,
+    /// When the open order is read again (`None` until its page is read).
+    pub order_refresh_at: Option<tokio::time::Instant>,
+    /// That read again is under way.
+    pub order_rereading: bool,
     pub dialog: Option<OfficeDialog>,
 }
 
@@ -228,6 +235,23 @@ impl App {
         }
     }
 
+    /// The open order's page is read again every few seconds.
+    pub(super) fn office_tick(&mut self) -> Vec<Effect> {
+        if !self.is_office()
+            || self.screen != Screen::OfficeOrder
+            || self.office.dialog.is_some()
+            || !self
+                .office
+                .order_refresh_at
+                .is_some_and(|at| self.now >= at)
+        {
+            return Vec::new();
+        }
+        self.office.order_refresh_at = None;
+        self.office.order_rereading = true;
+        self.reload_office_order()
+    }
+
     pub(super) fn orders_found(
         &mut self,
         generation: u64,
@@ -252,6 +276,8 @@ impl App {
         match result {
             Ok(detail) if Some(detail.order.id) == self.office.order_id => {
                 self.connected();
+                self.office.order_rereading = false;
+                self.office.order_refresh_at = Some(self.now + ORDER_REFRESH);
                 let len = detail.order.tickets.len();
                 // Marks of tickets no longer valid go.
                 self.office.marked.retain(|id| {
@@ -268,7 +294,16 @@ impl App {
                 Vec::new()
             }
             Ok(_) => Vec::new(),
-            Err(err) => self.on_error(err, None),
+            Err(err) => {
+                let again = std::mem::take(&mut self.office.order_rereading);
+                self.office.order_refresh_at = Some(self.now + ORDER_REFRESH);
+                // Read again on its own, and tried again soon: the sales' long-poll says a
+                // lost connection already.
+                if again && err.is_network() {
+                    return Vec::new();
+                }
+                self.on_error(err, None)
+            }
         }
     }
 
@@ -389,6 +424,7 @@ impl App {
     fn open_order_detail(&mut self, detail: OrderDetail, from: Screen) -> Vec<Effect> {
         self.office.order_id = Some(detail.order.id);
         self.office.order = Some(detail);
+        self.office.order_refresh_at = Some(self.now + ORDER_REFRESH);
         self.office.tickets = ListState::default();
         self.office.marked.clear();
         self.office.order_from = Some(from);
@@ -399,6 +435,8 @@ impl App {
     fn open_office_order(&mut self, order_id: i64, from: Screen) -> Vec<Effect> {
         self.office.order_id = Some(order_id);
         self.office.order = None;
+        self.office.order_refresh_at = None;
+        self.office.order_rereading = false;
         self.office.tickets = ListState::default();
         self.office.marked.clear();
         self.office.order_from = Some(from);
@@ -815,6 +853,8 @@ mod tests {
     use crossterm::event::KeyCode;
     use storefront_contract::*;
 
+    use super::ORDER_REFRESH;
+    use crate::api::ApiError;
     use crate::app::tests::*;
     use crate::app::{Effect, Msg, OfficeDialog, Reply, Screen, Session};
 
@@ -965,6 +1005,40 @@ mod tests {
         assert!(app.office.marked.is_empty());
         app.update(ch('R'));
         assert!(app.office.dialog.is_none());
+    }
+
+    #[test]
+    fn an_open_order_is_read_again_every_few_seconds_and_not_while_asked_a_question() {
+        let mut app = box_office_order(100, 30);
+        let start = app.now;
+        let reads = |effects: &[Effect]| {
+            effects
+                .iter()
+                .filter(|e| matches!(e, Effect::LoadOrderDetail { order_id: 7, .. }))
+                .count()
+        };
+        assert_eq!(reads(&app.update(Msg::Tick(start + ORDER_REFRESH / 2))), 0);
+        assert_eq!(reads(&app.update(Msg::Tick(start + ORDER_REFRESH))), 1);
+        // One read at a time: none more until it is answered.
+        assert_eq!(reads(&app.update(Msg::Tick(start + ORDER_REFRESH * 3))), 0);
+        // A lost connection while reading on its own is not said here (the sales'
+        // long-poll says it) and is tried again.
+        app.update(Msg::from(Reply::OrderDetailLoaded(Err(
+            ApiError::Network {
+                server: "http://x".into(),
+            },
+        ))));
+        assert_eq!(app.status, None);
+        let later = app.now + ORDER_REFRESH;
+        assert_eq!(reads(&app.update(Msg::Tick(later))), 1);
+        app.update(Msg::from(Reply::OrderDetailLoaded(Ok(order_detail()))));
+        // Not while the refund question is open, nor on another screen.
+        app.update(ch('R'));
+        assert!(app.office.dialog.is_some());
+        assert_eq!(reads(&app.update(Msg::Tick(later + ORDER_REFRESH * 2))), 0);
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Esc));
+        assert_eq!(reads(&app.update(Msg::Tick(later + ORDER_REFRESH * 4))), 0);
     }
 
     #[test]

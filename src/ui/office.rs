@@ -548,10 +548,22 @@ fn draw_order(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             .as_deref()
             .map(|b| format!(" · {b}"))
             .unwrap_or_default();
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {}  ", ctx.when(entry.at)), theme.muted),
-            Span::raw(format!("{}{by}", entry.what)),
-        ]));
+        // Wrapped under its own text, the times left in a column of their own.
+        let when = format!(" {}  ", ctx.when(entry.at));
+        let indent = crate::text::width(&when);
+        let room = usize::from(left.width).saturating_sub(indent).max(10);
+        let text = format!("{}{by}", entry.what);
+        for (i, part) in crate::text::balanced_lines(&text, room)
+            .into_iter()
+            .enumerate()
+        {
+            let head = if i == 0 {
+                Span::styled(when.clone(), theme.muted)
+            } else {
+                Span::raw(" ".repeat(indent))
+            };
+            lines.push(Line::from(vec![head, Span::raw(part)]));
+        }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), left);
     if show_qr && let Some(qr) = qr {
