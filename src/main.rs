@@ -609,6 +609,10 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         settings
             .kiosk_terminal
             .get_or_insert_with(|| "demo-kiosk".to_owned());
+        // It stands at the first venue's door, and sells that venue's events and products.
+        settings
+            .kiosk_page
+            .get_or_insert_with(|| "old-granary".to_owned());
     }
     // A demo kiosk takes cards on the sandbox's virtual Solo, a web page.
     let demo_reader_page = (settings.kiosk && settings.kiosk_reader.is_none()).then(|| {

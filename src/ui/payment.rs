@@ -344,13 +344,29 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     } else {
         None
     };
-    let qr = qr_data.as_deref().and_then(qr_lines);
-    let qr_width = qr
-        .as_ref()
-        .map_or(0, |lines| lines[0].chars().count() as u16);
-    let qr_height = qr.as_ref().map_or(0, |lines| lines.len() as u16 + 1);
+    // The code with its full quiet zone where there is room, else with two modules of it
+    // (phones read that), so that 80×24 shows it too.
     let min_text = 44;
-    let fits = qr.is_some() && qr_width + min_text <= area.width && qr_height <= area.height;
+    let size = |lines: &[String]| (lines[0].chars().count() as u16, lines.len() as u16 + 1);
+    let mut codes: Vec<Vec<String>> = qr_data
+        .as_deref()
+        .map(|data| {
+            [qr_lines(data), qr_lines_with_quiet(data, 2)]
+                .into_iter()
+                .flatten()
+                .collect()
+        })
+        .unwrap_or_default();
+    let smallest = codes.last().map(|code| size(code));
+    let qr = codes
+        .iter()
+        .position(|code| {
+            let (width, height) = size(code);
+            width + min_text <= area.width && height <= area.height
+        })
+        .map(|i| codes.swap_remove(i));
+    let (qr_width, qr_height) = qr.as_deref().map_or((0, 0), size);
+    let fits = qr.is_some();
     let (text_area, qr_area) = if fits {
         let [left, right] =
             Layout::horizontal([Constraint::Min(min_text), Constraint::Length(qr_width + 1)])
@@ -418,7 +434,8 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
                 // Where the code does not fit, the address is the way (a larger window
                 // shows the code, as the line below says).
                 lines.push(Line::raw(if qr_area.is_some() {
-                    format!("Your {keeps} to keep on your phone (scan the code):")
+                    // (The code's caption says to scan it.)
+                    format!("Your {keeps} to keep on your phone:")
                 } else {
                     format!("Your {keeps} to keep on your phone, at this address:")
                 }));
@@ -516,7 +533,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         ));
     }
 
-    if qr.is_some() && qr_area.is_none() {
+    if let (None, Some((qr_width, qr_height))) = (&qr, smallest) {
         let (w, h) = (qr_width + min_text + 2, qr_height + 3);
         lines.push(Line::raw(""));
         lines.push(Line::styled(

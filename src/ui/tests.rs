@@ -342,14 +342,30 @@ fn the_door_and_the_box_office_cannot_be_browsed_without_signing_in() {
 }
 
 #[test]
+fn the_ticket_pages_code_shows_at_80_by_24_with_a_narrower_quiet_zone() {
+    let kiosk = |w, h| {
+        let url = order(OrderStatus::Pending).checkout_url.unwrap();
+        let mut app = kiosk_checked_out(w, h, &url);
+        payment_ends(&mut app, OrderStatus::Paid);
+        app
+    };
+    for app in [paid(80, 24), kiosk(80, 24)] {
+        let screen = render(&app);
+        assert!(screen.contains("Scan to keep your tickets"), "{screen}");
+        assert!(screen.contains("█▀▀▀▀▀█"), "{screen}");
+        assert!(!screen.contains("to show the QR code"), "{screen}");
+    }
+}
+
+#[test]
 fn a_window_too_small_for_the_code_gives_the_address_and_says_so() {
-    let app = paid(80, 24);
+    let app = paid(76, 24);
     let screen = render(&app);
     assert!(
         screen.contains("Your tickets to keep on your phone, at this address:"),
         "{screen}"
     );
-    assert!(!screen.contains("(scan the code)"), "{screen}");
+    assert!(!screen.contains("Scan to keep"), "{screen}");
     assert!(screen.contains("to show the QR code"), "{screen}");
 }
 
