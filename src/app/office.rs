@@ -240,10 +240,7 @@ impl App {
         if !self.is_office()
             || self.screen != Screen::OfficeOrder
             || self.office.dialog.is_some()
-            || !self
-                .office
-                .order_refresh_at
-                .is_some_and(|at| self.now >= at)
+            || self.office.order_refresh_at.is_none_or(|at| self.now < at)
         {
             return Vec::new();
         }

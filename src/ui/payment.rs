@@ -365,7 +365,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             width + min_text <= area.width && height <= area.height
         })
         .map(|i| codes.swap_remove(i));
-    let (qr_width, qr_height) = qr.as_deref().map_or((0, 0), size);
+    let qr_width = qr.as_deref().map_or(0, |code| size(code).0);
     let fits = qr.is_some();
     let (text_area, qr_area) = if fits {
         let [left, right] =
