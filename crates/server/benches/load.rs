@@ -9,13 +9,14 @@
 //!
 //! `cargo bench -p storefront-server --bench load`, or with options after `--`:
 //! `--secs 10`, `--rounds 3`, `--concurrency 1,8,32`,
-//! `--setups sqlite-file,sqlite-memory,postgres,postgres-2`, `--sold 100000` (tickets of the
+//! `--setups sqlite-file,sqlite-memory,postgres,postgres-socket,postgres-2`, `--sold 100000` (tickets of the
 //! event sold before the run: a purchase must cost the same after them), `--in-process`.
 //!
 //! Each server runs in a process of its own (this benchmark run again with `--serve`), driven
 //! over HTTP with keep-alive as a load tester does; `--in-process` runs them in this process
 //! instead, for profiling both sides at once.
-//! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`.
+//! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`, over TCP, and
+//! (`postgres-socket`) over its Unix socket, as a server on the same machine reaches it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -49,6 +50,8 @@ enum Setup {
     SqliteFileMail,
     SqliteMemory,
     Postgres,
+    /// PostgreSQL over its Unix socket, as a server on the same machine reaches it.
+    PostgresSocket,
     PostgresTwo,
 }
 
@@ -59,6 +62,7 @@ impl Setup {
             Setup::SqliteFileMail => "sqlite-file-mail",
             Setup::SqliteMemory => "sqlite-memory",
             Setup::Postgres => "postgres",
+            Setup::PostgresSocket => "postgres-socket",
             Setup::PostgresTwo => "postgres-2",
         }
     }
@@ -69,6 +73,7 @@ impl Setup {
             "sqlite-file-mail" => Setup::SqliteFileMail,
             "sqlite-memory" => Setup::SqliteMemory,
             "postgres" => Setup::Postgres,
+            "postgres-socket" => Setup::PostgresSocket,
             "postgres-2" => Setup::PostgresTwo,
             other => refuse(&format!("unknown setup {other:?}")),
         }
@@ -91,11 +96,12 @@ usage: cargo bench -p storefront-server --bench load -- [OPTIONS]
   --secs N              each run's length in seconds (5)
   --rounds N            rounds of every setup in turn (3)
   --concurrency N,N     buyers at once (1,8,32)
-  --setups S,S          sqlite-file, sqlite-file-mail, sqlite-memory, postgres, postgres-2
-                        (all but sqlite-file-mail)
+  --setups S,S          sqlite-file, sqlite-file-mail, sqlite-memory, postgres,
+                        postgres-socket, postgres-2 (all but sqlite-file-mail)
   --sold N              tickets of the event sold before the run (0)
   --in-process          the servers in this process, for profiling both sides at once
-PostgreSQL runs on a throw-away cluster, or on STOREFRONT_TEST_POSTGRES.";
+PostgreSQL runs on a throw-away cluster, or on STOREFRONT_TEST_POSTGRES (its socket's
+directory in STOREFRONT_TEST_POSTGRES_SOCKET).";
 
 /// Says what is wrong with the command line, and how it goes, and ends.
 fn refuse(what: &str) -> ! {
@@ -121,6 +127,7 @@ fn options() -> Options {
             Setup::SqliteFile,
             Setup::SqliteMemory,
             Setup::Postgres,
+            Setup::PostgresSocket,
             Setup::PostgresTwo,
         ],
     };
@@ -274,6 +281,7 @@ async fn start(
         }
         Setup::SqliteMemory => "sqlite::memory:".to_owned(),
         Setup::Postgres | Setup::PostgresTwo => postgres::fresh_database().await,
+        Setup::PostgresSocket => postgres::over_socket(&postgres::fresh_database().await),
     };
     // An in-memory database lives in its process: the buyers' process holds it.
     let in_process = in_process || setup == Setup::SqliteMemory;

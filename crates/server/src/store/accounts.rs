@@ -163,6 +163,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            store.sessions_changed();
             Ok(ResetCheck::Done)
         })
         .await

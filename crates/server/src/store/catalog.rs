@@ -123,6 +123,8 @@ impl Store {
             super::box_office::write_audit(&mut tx, audit, &detail, now).await?;
         }
         tx.commit().await?;
+        // Users' roles, passwords and sessions may have changed.
+        self.sessions_changed();
         Ok(diff)
     }
 }

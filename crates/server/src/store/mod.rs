@@ -49,6 +49,7 @@ mod readers;
 mod refunds;
 mod sales;
 pub(crate) mod sandbox;
+mod sessions;
 mod settle;
 mod sqlite;
 pub(crate) mod tickets;
@@ -108,6 +109,8 @@ pub struct Store {
     notices: Option<Notices>,
     /// Changes write e-mails to the outbox (the server sends mail).
     mail: bool,
+    /// Who session tokens belong to, kept for a moment.
+    sessions: std::sync::Arc<sessions::Sessions>,
 }
 
 /// Why the database could not be opened.
@@ -258,6 +261,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
             url: url.to_owned(),
             notices: Some(Notices::start(url)),
             mail: false,
+            sessions: Default::default(),
         });
     }
     if !url.starts_with("sqlite:") {
@@ -310,6 +314,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
         url,
         notices: None,
         mail: false,
+        sessions: Default::default(),
     })
 }
 

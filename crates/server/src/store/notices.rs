@@ -1,6 +1,7 @@
 //! Telling every server that an order changed, so that long-polls waiting on another server
-//! answer at once: PostgreSQL's `NOTIFY`/`LISTEN`. SQLite serves one process, which needs
-//! nothing beyond its own in-process signal.
+//! answer at once, and that sessions or users changed, so that none goes on with what it
+//! kept of them (see `sessions`): PostgreSQL's `NOTIFY`/`LISTEN`. SQLite serves one
+//! process, which needs nothing beyond its own in-process signal.
 
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::{Backend, Store};
 
 const CHANNEL: &str = "storefront_orders";
+
+/// The notice's text that says sessions or users changed (an order's is its id).
+const SESSIONS_CHANGED: &str = "sessions";
 
 /// Most changes sent in one statement.
 const MOST_AT_ONCE: usize = 256;
@@ -31,6 +35,7 @@ pub(super) struct Notices {
 #[derive(Debug)]
 enum Notice {
     Changed(i64),
+    SessionsChanged,
     /// Send what came before, close the connection, then say so.
     Close(oneshot::Sender<()>),
 }
@@ -60,14 +65,19 @@ async fn send_notices(url: String, mut queue: mpsc::UnboundedReceiver<Notice>) {
     let mut changed = Vec::new();
     while queue.recv_many(&mut notices, MOST_AT_ONCE).await > 0 {
         let mut closed = None;
+        let mut sessions = false;
         for notice in notices.drain(..) {
             match notice {
-                Notice::Changed(order_id) => changed.push(order_id),
+                Notice::Changed(order_id) => changed.push(order_id.to_string()),
+                Notice::SessionsChanged => sessions = true,
                 Notice::Close(done) => closed = Some(done),
             }
         }
         changed.sort_unstable();
         changed.dedup();
+        if sessions {
+            changed.push(SESSIONS_CHANGED.to_owned());
+        }
         if !changed.is_empty() {
             send(&url, &mut connection, &changed).await;
             changed.clear();
@@ -85,7 +95,7 @@ async fn send_notices(url: String, mut queue: mpsc::UnboundedReceiver<Notice>) {
 /// Sends the changes, opening the connection when there is none; a connection that fails is
 /// opened again once. Changes that cannot be sent are only logged: a long-poll also asks
 /// SumUp itself now and then.
-async fn send(url: &str, connection: &mut Option<PgConnection>, changed: &[i64]) {
+async fn send(url: &str, connection: &mut Option<PgConnection>, changed: &[String]) {
     for _ in 0..2 {
         let open = match connection {
             Some(open) => open,
@@ -97,7 +107,7 @@ async fn send(url: &str, connection: &mut Option<PgConnection>, changed: &[i64])
                 }
             },
         };
-        match sqlx::query("SELECT pg_notify($1, id::text) FROM unnest($2::int8[]) AS id")
+        match sqlx::query("SELECT pg_notify($1, notice) FROM unnest($2::text[]) AS notice")
             .bind(CHANNEL)
             .bind(changed)
             .execute(open)
@@ -123,10 +133,20 @@ impl Store {
         }
     }
 
-    /// Calls `changed` with the order's id whenever any server says an order changed, until
-    /// `stop` turns true; reconnects when the connection drops (a long-poll asks SumUp
-    /// itself now and then, so a change missed meanwhile is still noticed). Returns at once
-    /// on SQLite.
+    /// Tells the other servers on this database that sessions or users changed.
+    pub(super) fn notify_sessions_changed(&self) {
+        if let Some(notices) = &self.notices
+            && notices.queue.send(Notice::SessionsChanged).is_err()
+        {
+            tracing::debug!("the store is closed; other servers are not told of sessions");
+        }
+    }
+
+    /// Calls `changed` with the order's id whenever any server says an order changed, and
+    /// forgets what it kept of sessions when one says sessions changed, until `stop` turns
+    /// true; reconnects when the connection drops (a long-poll asks SumUp itself now and
+    /// then, so a change missed meanwhile is still noticed; what is kept of sessions is
+    /// forgotten after a second anyway). Returns at once on SQLite.
     pub async fn listen_for_order_changes(
         &self,
         changed: impl Fn(i64),
@@ -153,9 +173,14 @@ impl Store {
                 continue;
             }
             backoff.reset();
+            // What changed while nobody listened is not known.
+            self.sessions.forget_all();
             loop {
                 tokio::select! {
                     notice = listener.recv() => match notice {
+                        Ok(notice) if notice.payload() == SESSIONS_CHANGED => {
+                            self.sessions.forget_all();
+                        }
                         Ok(notice) => match notice.payload().parse() {
                             Ok(order_id) => changed(order_id),
                             Err(_) => tracing::warn!(payload = notice.payload(), "an order change without an order id"),

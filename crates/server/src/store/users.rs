@@ -2,7 +2,10 @@
 
 use storefront_contract::{Role, User};
 
+use std::time::Instant;
+
 use super::Store;
+use super::sessions::SessionUser;
 use crate::time::Timestamp;
 
 #[derive(sqlx::FromRow)]
@@ -104,20 +107,25 @@ impl Store {
     }
 
     /// The user a live (unexpired, unrevoked) session token belongs to, and whether the
-    /// catalog has disabled them since.
+    /// catalog has disabled them since (kept for a moment: see [`super::sessions`]).
     pub async fn user_for_session(
         &self,
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<(User, bool)>, sqlx::Error> {
         #[derive(sqlx::FromRow)]
-        struct SessionUser {
+        struct Row {
             #[sqlx(flatten)]
             user: UserRow,
             disabled_at: Option<i64>,
+            expires_at: i64,
         }
-        let row: Option<SessionUser> = sqlx::query_as(
-            "SELECT u.id, u.email, u.name, u.role, u.disabled_at \
+        if let Some(kept) = self.sessions.get(token_hash, Instant::now(), now) {
+            return Ok(Some((kept.user, kept.disabled)));
+        }
+        let reading = self.sessions.reading();
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT u.id, u.email, u.name, u.role, u.disabled_at, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
         )
@@ -126,9 +134,22 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         Ok(row.map(|row| {
-            let disabled = row.disabled_at.is_some();
-            (User::from(row.user), disabled)
+            let found = SessionUser {
+                user: User::from(row.user),
+                disabled: row.disabled_at.is_some(),
+                expires_at: row.expires_at,
+            };
+            self.sessions
+                .keep(reading, token_hash, found.clone(), Instant::now());
+            (found.user, found.disabled)
         }))
+    }
+
+    /// Forgets who session tokens belong to, here and (on PostgreSQL) on every server: call
+    /// after committing a change to sessions or users.
+    pub(super) fn sessions_changed(&self) {
+        self.sessions.forget_all();
+        self.notify_sessions_changed();
     }
 
     pub async fn revoke_session(
@@ -143,6 +164,7 @@ impl Store {
         .bind(now)
         .execute(&self.write)
         .await?;
+        self.sessions_changed();
         Ok(())
     }
 }

@@ -29,6 +29,26 @@ async fn server() -> &'static str {
         .await
 }
 
+/// The throw-away cluster's socket directory, once it is started.
+static SOCKET_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The same database reached over the server's Unix socket instead of TCP: the URL with the
+/// socket's directory, percent-encoded, as its host. The throw-away cluster's directory, or
+/// `STOREFRONT_TEST_POSTGRES_SOCKET` for a server named by `STOREFRONT_TEST_POSTGRES`.
+pub fn over_socket(database_url: &str) -> String {
+    let dir = std::env::var_os("STOREFRONT_TEST_POSTGRES_SOCKET")
+        .map(PathBuf::from)
+        .or_else(|| SOCKET_DIR.get().cloned())
+        .expect(
+            "the server's socket directory: STOREFRONT_TEST_POSTGRES_SOCKET=DIR beside \
+             STOREFRONT_TEST_POSTGRES (the throw-away cluster knows its own)",
+        );
+    let (user, rest) = database_url.rsplit_once('@').expect("a URL with user@host");
+    let (_host, port_and_database) = rest.split_once(':').expect("a URL with host:port");
+    let host = dir.to_str().expect("a UTF-8 directory").replace('/', "%2F");
+    format!("{user}@{host}:{port_and_database}")
+}
+
 /// A new, empty database; its URL.
 pub async fn fresh_database() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -142,6 +162,7 @@ fn start_cluster() -> String {
         "the cluster did not start: see {}",
         dir.join("log").display()
     );
+    SOCKET_DIR.set(dir.clone()).ok();
     // When this process ends, however it ends, stop the cluster and remove it.
     let stop = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {pg_ctl} -D {data} -m immediate stop; rm -rf {dir}",

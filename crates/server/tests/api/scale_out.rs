@@ -10,7 +10,7 @@ use storefront_contract::ErrorCode;
 use storefront_server::ServerConfig;
 
 use crate::common::*;
-use crate::postgres::fresh_database;
+use crate::postgres::{fresh_database, over_socket};
 
 /// Servers A and B on one new database (A loads the catalog; B finds it there).
 async fn two_servers() -> (TestApp, TestApp) {
@@ -930,4 +930,68 @@ async fn two_servers_send_each_email_once() {
     to.sort();
     to.dedup();
     assert_eq!(to.len(), guests, "{to:#?}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_session_ended_on_one_server_is_refused_by_the_other_at_once() {
+    let (a, b) = two_servers().await;
+    for end in ["sign-out", "catalog"] {
+        let ann = a.ann().await;
+        // B has just read who the session is, and would keep that for a second.
+        assert_eq!(b.get("/cart", Some(&ann)).await.status, StatusCode::OK);
+        match end {
+            "sign-out" => {
+                let out = a.post("/auth/logout", Some(&ann), json!({})).await;
+                assert!(out.status.is_success(), "{}", out.text);
+            }
+            _ => {
+                // The catalog disables Ann.
+                let manager = a.manager().await;
+                let without_ann = TEST_CATALOG.replace("ann@example.com", "ann2@example.com");
+                assert_ne!(without_ann, TEST_CATALOG);
+                let applied = a.post_catalog(Some(&manager), &without_ann, false).await;
+                assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+            }
+        }
+        // B hears of it at once (it would otherwise go on for up to a second).
+        let started = Instant::now();
+        loop {
+            let answer = b.get("/cart", Some(&ann)).await;
+            if answer.status != StatusCode::OK {
+                assert!(
+                    matches!(
+                        answer.status,
+                        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                    ),
+                    "{end}: {}",
+                    answer.text
+                );
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_millis(900),
+                "{end}: B still takes the session after {:?}",
+                started.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn servers_reach_postgresql_over_its_unix_socket() {
+    let url = over_socket(&fresh_database().await);
+    assert!(url.contains("@%2F"), "{url}");
+    let (a, b) = two_servers_on(&url).await;
+    let ann = a.ann().await;
+    a.buy(&ann, WREN_DUO, 1, Some(STANDARD)).await;
+    let (order_id, page) = a.checkout_ok(&ann, None).await;
+    // A payment on A wakes a long-poll on B: NOTIFY and LISTEN over the socket too.
+    let (order, _) = tokio::join!(b.order(&ann, order_id, 20), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        a.press(&page, "pay").await
+    });
+    assert_eq!(order["status"], "paid", "{order}");
 }
