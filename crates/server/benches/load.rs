@@ -555,7 +555,7 @@ fn print_row(setup: Setup, concurrency: usize, mut rounds: Vec<Measured>) {
     let (slowest, fastest) = (rounds[0].rate, rounds[rounds.len() - 1].rate);
     let median = &rounds[rounds.len() / 2];
     println!(
-        "| {:<13} | {:>3} | {:>7.1} | {:>5.0}–{:<5.0} | {} |",
+        "| {:<15} | {:>3} | {:>7.1} | {:>5.0}–{:<5.0} | {} |",
         setup.name(),
         concurrency,
         median.rate,
@@ -589,10 +589,10 @@ fn main() {
         },
     );
     println!(
-        "| setup         |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
+        "| setup           |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
     );
     println!(
-        "|---------------|-----|---------|-------------|---------------|------------------|---------------|---------------|------------------|"
+        "|-----------------|-----|---------|-------------|---------------|------------------|---------------|---------------|------------------|"
     );
     runtime.block_on(async {
         for &concurrency in &options.concurrency {

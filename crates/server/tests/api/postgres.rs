@@ -32,9 +32,10 @@ async fn server() -> &'static str {
 /// The throw-away cluster's socket directory, once it is started.
 static SOCKET_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-/// The same database reached over the server's Unix socket instead of TCP: the URL with the
-/// socket's directory, percent-encoded, as its host. The throw-away cluster's directory, or
-/// `STOREFRONT_TEST_POSTGRES_SOCKET` for a server named by `STOREFRONT_TEST_POSTGRES`.
+/// The same database reached over the server's Unix socket instead of TCP, written as the
+/// README writes it (`postgres:///DB?host=DIR&port=PORT&user=USER`). The throw-away
+/// cluster's socket directory, or `STOREFRONT_TEST_POSTGRES_SOCKET` for a server named by
+/// `STOREFRONT_TEST_POSTGRES`.
 pub fn over_socket(database_url: &str) -> String {
     let dir = std::env::var_os("STOREFRONT_TEST_POSTGRES_SOCKET")
         .map(PathBuf::from)
@@ -43,10 +44,20 @@ pub fn over_socket(database_url: &str) -> String {
             "the server's socket directory: STOREFRONT_TEST_POSTGRES_SOCKET=DIR beside \
              STOREFRONT_TEST_POSTGRES (the throw-away cluster knows its own)",
         );
-    let (user, rest) = database_url.rsplit_once('@').expect("a URL with user@host");
-    let (_host, port_and_database) = rest.split_once(':').expect("a URL with host:port");
-    let host = dir.to_str().expect("a UTF-8 directory").replace('/', "%2F");
-    format!("{user}@{host}:{port_and_database}")
+    let rest = database_url
+        .strip_prefix("postgres://")
+        .expect("a postgres:// URL");
+    let (credentials, rest) = rest.rsplit_once('@').expect("a URL with user@host");
+    let (_host, rest) = rest.split_once(':').expect("a URL with host:port");
+    let (port, database) = rest.split_once('/').expect("a URL with /database");
+    let (user, password) = match credentials.split_once(':') {
+        Some((user, password)) => (user, format!("&password={password}")),
+        None => (credentials, String::new()),
+    };
+    format!(
+        "postgres:///{database}?host={}&port={port}&user={user}{password}",
+        dir.display()
+    )
 }
 
 /// A new, empty database; its URL.
