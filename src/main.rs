@@ -633,6 +633,7 @@ async fn demo(flags: &Flags) -> Result<(), String> {
         app.demo_note = Some("Its cart already holds 2 items (£33.50).".to_owned());
     }
     app.demo_reader_page = demo_reader_page;
+    app.demo_mail_page = Some(format!("{}/mail-sandbox/", server.origin()));
     app.demo_codes = demo_codes;
     if !kiosk {
         // At a kiosk no previous email is ever shown.

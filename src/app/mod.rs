@@ -134,6 +134,8 @@ pub struct App {
     /// In the demo, the sandbox's virtual card reader (a web page), shown while a card is
     /// awaited so that a newcomer can present one.
     pub demo_reader_page: Option<String>,
+    /// In the demo, where the e-mails it would send are shown (a reset code among them).
+    pub demo_mail_page: Option<String>,
     /// In the demo, the codes of the tickets its regular paid for (the door offers one).
     pub demo_codes: Vec<String>,
     pub zone: Zone,
@@ -181,6 +183,7 @@ impl App {
             demo_note: None,
             demo_codes: Vec::new(),
             demo_reader_page: None,
+            demo_mail_page: None,
             zone: Zone::Local,
             screen: Screen::SignIn,
             previous: Screen::Events,

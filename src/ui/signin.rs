@@ -69,13 +69,20 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             "Type the e-mail address of your account: a code to choose a new password goes to it.",
             theme.muted,
         )),
-        SignInMode::ResetConfirm => lines.extend(wrapped(
-            &format!(
-                "Type the code from the e-mail sent to {}.",
-                form.email.trim()
-            ),
-            theme.muted,
-        )),
+        SignInMode::ResetConfirm => {
+            lines.extend(wrapped(
+                &format!(
+                    "Type the code from the e-mail sent to {}.",
+                    form.email.trim()
+                ),
+                theme.muted,
+            ));
+            if let Some(page) = &ctx.app.demo_mail_page {
+                // Nothing leaves a demo: its e-mails are on a page of its own.
+                lines.extend(wrapped("Demo: the e-mail is at", theme.muted));
+                lines.push(Line::styled(page.clone(), theme.accent).centered());
+            }
+        }
         SignInMode::SignIn | SignInMode::SignUp => {}
     }
     if form.mode != SignInMode::SignIn && form.mode != SignInMode::SignUp {

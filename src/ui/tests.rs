@@ -86,6 +86,18 @@ screens!(reset_code, |w, h| {
     app
 });
 
+screens!(reset_code_in_the_demo, |w, h| {
+    let mut app = app(w, h);
+    app.demo_mail_page = Some("http://127.0.0.1:8080/mail-sandbox/".into());
+    app.update(ctrl('f'));
+    for c in "sam@example.com".chars() {
+        app.update(ch(c));
+    }
+    app.update(key(crossterm::event::KeyCode::Enter));
+    app.update(Msg::from(Reply::ResetAsked(Ok(()))));
+    app
+});
+
 screens!(door_sign_in, |w, h| {
     let mut app = app(w, h);
     app.settings.checkin = true;
