@@ -116,56 +116,62 @@ impl Store {
             code_hash.to_owned(),
             password_hash.to_owned(),
         );
-        self.in_turn(move |store| async move {
-            let mut conn = store.writing().await?;
-            let mut tx = conn.begin().await?;
-            let open: Option<(i64, i64, String, i64)> = sqlx::query_as(
-                "SELECT r.id, r.user_id, r.code_hash, r.tries FROM password_resets r \
+        let checked = self
+            .in_turn(move |store| async move {
+                let mut conn = store.writing().await?;
+                let mut tx = conn.begin().await?;
+                let open: Option<(i64, i64, String, i64)> = sqlx::query_as(
+                    "SELECT r.id, r.user_id, r.code_hash, r.tries FROM password_resets r \
                  JOIN users u ON u.id = r.user_id \
                  WHERE u.email = $1 AND u.disabled_at IS NULL AND r.used_at IS NULL \
                    AND r.expires_at > $2 AND r.tries < $3 \
                  ORDER BY r.id DESC LIMIT 1",
-            )
-            .bind(&email)
-            .bind(now)
-            .bind(RESET_TRIES)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((reset_id, user_id, expected, tries)) = open else {
-                tx.rollback().await?;
-                return Ok(ResetCheck::NoCode);
-            };
-            if !crate::credentials::same_secret(&expected, &code_hash) {
-                sqlx::query("UPDATE password_resets SET tries = tries + 1 WHERE id = $1")
+                )
+                .bind(&email)
+                .bind(now)
+                .bind(RESET_TRIES)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((reset_id, user_id, expected, tries)) = open else {
+                    tx.rollback().await?;
+                    return Ok(ResetCheck::NoCode);
+                };
+                if !crate::credentials::same_secret(&expected, &code_hash) {
+                    sqlx::query("UPDATE password_resets SET tries = tries + 1 WHERE id = $1")
+                        .bind(reset_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(ResetCheck::Wrong {
+                        tries_left: RESET_TRIES - tries - 1,
+                    });
+                }
+                sqlx::query("UPDATE password_resets SET used_at = $2 WHERE id = $1")
                     .bind(reset_id)
+                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                return Ok(ResetCheck::Wrong {
-                    tries_left: RESET_TRIES - tries - 1,
-                });
-            }
-            sqlx::query("UPDATE password_resets SET used_at = $2 WHERE id = $1")
-                .bind(reset_id)
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(&password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(user_id)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-                .bind(user_id)
-                .bind(&password_hash)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            store.sessions_changed();
-            Ok(ResetCheck::Done)
-        })
-        .await
+                tx.commit().await?;
+                Ok(ResetCheck::Done)
+            })
+            .await;
+        // Once committed (on SQLite, with the writer's group): a session read before then
+        // is not kept.
+        if matches!(checked, Ok(ResetCheck::Done)) {
+            self.sessions_changed();
+        }
+        checked
     }
 }

@@ -123,7 +123,9 @@ impl Store {
             super::box_office::write_audit(&mut tx, audit, &detail, now).await?;
         }
         tx.commit().await?;
-        // Users' roles, passwords and sessions may have changed.
+        // Given back, the writer's group is committed (on SQLite): then users' roles,
+        // passwords and sessions may have changed.
+        drop(conn);
         self.sessions_changed();
         Ok(diff)
     }
