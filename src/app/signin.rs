@@ -163,6 +163,7 @@ impl App {
             return Vec::new();
         }
         let offers_accounts = self.offers_accounts();
+        let demo_email = self.demo_hint.as_ref().map(|(email, _)| email.as_str());
         let form = &mut self.signin;
         match action {
             Action::NextField | Action::PreviousField => {
@@ -184,6 +185,10 @@ impl App {
             },
             Action::NewAccount if offers_accounts && form.mode == Mode::SignIn => {
                 form.switch(Mode::SignUp);
+                // The demo's own address, as it was offered, is not a new account's.
+                if demo_email.is_some_and(|demo| form.email.to_string() == demo) {
+                    form.email.clear();
+                }
                 Vec::new()
             }
             Action::ForgotPassword if offers_accounts && form.mode == Mode::SignIn => {

@@ -270,6 +270,22 @@ fn the_kiosk_the_door_and_the_box_office_offer_no_accounts() {
 }
 
 #[test]
+fn a_new_account_in_the_demo_does_not_start_from_the_demos_address() {
+    let mut demo = app(100, 30);
+    demo.demo_hint = Some(("demo@example.com".into(), "demo".into()));
+    demo.signin.email = "demo@example.com".into();
+    demo.update(ctrl('n'));
+    assert_eq!(demo.signin.mode, SignInMode::SignUp);
+    assert_eq!(demo.signin.email.to_string(), "");
+    // An address the user typed stays.
+    let mut typed = app(100, 30);
+    typed.demo_hint = Some(("demo@example.com".into(), "demo".into()));
+    typed.signin.email = "zoe@example.com".into();
+    typed.update(ctrl('n'));
+    assert_eq!(typed.signin.email.to_string(), "zoe@example.com");
+}
+
+#[test]
 fn a_manager_signed_in_at_the_shop_is_told_where_the_box_office_is() {
     let said = |role| {
         let mut app = app(100, 30);
