@@ -186,7 +186,7 @@ impl App {
             Action::NewAccount if offers_accounts && form.mode == Mode::SignIn => {
                 form.switch(Mode::SignUp);
                 // The demo's own address, as it was offered, is not a new account's.
-                if demo_email.is_some_and(|demo| form.email.to_string() == demo) {
+                if demo_email.is_some_and(|demo| form.email == demo) {
                     form.email.clear();
                 }
                 Vec::new()
