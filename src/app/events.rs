@@ -73,6 +73,13 @@ impl EventState {
     pub fn selected_type(&self) -> Option<&storefront_contract::TicketType> {
         self.detail.as_ref()?.ticket_types.get(self.type_index)
     }
+
+    /// The quantity brought within what the per-order limit still allows (at least 1).
+    fn keep_quantity_allowed(&mut self) {
+        if let Some(detail) = &self.detail {
+            self.quantity = self.quantity.clamp(1, detail.still_allowed().max(1));
+        }
+    }
 }
 
 impl App {
@@ -309,8 +316,6 @@ impl App {
                 if Some(detail.summary.id) != self.event.id {
                     return Vec::new();
                 }
-                let max = detail.still_allowed().max(1);
-                self.event.quantity = self.event.quantity.clamp(1, max);
                 self.event.type_index = self
                     .event
                     .type_index
@@ -325,6 +330,7 @@ impl App {
                     *listed = detail.summary.clone();
                 }
                 self.event.detail = Some(detail);
+                self.event.keep_quantity_allowed();
                 self.event.loaded_at = Some(self.now);
                 Vec::new()
             }
@@ -471,10 +477,9 @@ impl App {
                     detail.in_my_cart = detail
                         .in_my_cart
                         .saturating_add(u32::try_from(quantity).unwrap_or(0));
-                    // The next purchase starts at what the per-order limit still allows.
-                    let max = detail.still_allowed().max(1);
-                    self.event.quantity = self.event.quantity.clamp(1, max);
                 }
+                // The next purchase starts at what the per-order limit still allows.
+                self.event.keep_quantity_allowed();
                 let mut effects = Vec::new();
                 // At a kiosk the next step is paying: the cart comes up by itself, and says
                 // what was added there (its notice is on the cart already).

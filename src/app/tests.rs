@@ -66,6 +66,19 @@ fn refused(
     }
 }
 
+/// The server's answer to a purchase of `quantity` tickets at 10.00 each, the cart holding
+/// just them.
+fn bought(quantity: i64) -> Msg {
+    Msg::from(Reply::Bought {
+        quantity,
+        result: Ok(storefront_contract::BuyTicketsResponse {
+            tickets: Vec::new(),
+            cart: summary(u32::try_from(quantity).unwrap(), quantity * 1000),
+            notice: storefront_contract::SOLD_OUT_NOTICE.into(),
+        }),
+    })
+}
+
 fn new_user(email: &str) -> LoginResponse {
     LoginResponse {
         token: "new".into(),
@@ -473,14 +486,7 @@ fn after_a_purchase_the_quantity_is_what_the_limit_still_allows() {
     }
     assert_eq!(app.event.quantity, 5);
     app.update(ch('a'));
-    app.update(Msg::from(Reply::Bought {
-        quantity: 5,
-        result: Ok(storefront_contract::BuyTicketsResponse {
-            tickets: Vec::new(),
-            cart: summary(5, 5000),
-            notice: storefront_contract::SOLD_OUT_NOTICE.into(),
-        }),
-    }));
+    app.update(bought(5));
     assert_eq!(
         app.event.quantity, 1,
         "6 per order and 5 in the cart: 1 more, not 5 again"
@@ -1111,14 +1117,7 @@ fn adding_more_than_are_left_says_so_at_once() {
         other => panic!("no purchase sent: {other:?}"),
     };
     assert_eq!((event_id, request.quantity), (2, 3));
-    app.update(Msg::from(Reply::Bought {
-        quantity: 3,
-        result: Ok(storefront_contract::BuyTicketsResponse {
-            tickets: Vec::new(),
-            cart: summary(3, 3000),
-            notice: storefront_contract::SOLD_OUT_NOTICE.into(),
-        }),
-    }));
+    app.update(bought(3));
     assert_eq!(
         app.event.added.as_deref(),
         Some(

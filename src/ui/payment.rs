@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use storefront_contract::{Order, RefundStatus, TicketState, format_amount};
 
-use super::qr::{qr_lines, qr_lines_with_quiet};
+use super::qr::{QUIET, qr_lines, qr_lines_with_quiet};
 use super::{Ctx, SPINNER, popup};
 use crate::app::{BrowserState, MailPhase, PaymentPhase, cancelling_does};
 use crate::text::{fit, pad, pad_left};
@@ -348,23 +348,24 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     // (phones read that), so that 80×24 shows it too.
     let min_text = 44;
     let size = |lines: &[String]| (lines[0].chars().count() as u16, lines.len() as u16 + 1);
-    let mut codes: Vec<Vec<String>> = qr_data
-        .as_deref()
-        .map(|data| {
-            [qr_lines(data), qr_lines_with_quiet(data, 2)]
-                .into_iter()
-                .flatten()
-                .collect()
-        })
-        .unwrap_or_default();
-    let smallest = codes.last().map(|code| size(code));
-    let qr = codes
-        .iter()
-        .position(|code| {
-            let (width, height) = size(code);
-            width + min_text <= area.width && height <= area.height
-        })
-        .map(|i| codes.swap_remove(i));
+    let fits_beside = |code: &[String]| {
+        let (width, height) = size(code);
+        width + min_text <= area.width && height <= area.height
+    };
+    // Made one at a time: the narrower only when the full one does not fit.
+    let (mut qr, mut smallest) = (None, None);
+    if let Some(data) = qr_data.as_deref() {
+        for code in [QUIET, 2]
+            .into_iter()
+            .filter_map(|quiet| qr_lines_with_quiet(data, quiet))
+        {
+            if fits_beside(&code) {
+                qr = Some(code);
+                break;
+            }
+            smallest = Some(size(&code));
+        }
+    }
     let qr_width = qr.as_deref().map_or(0, |code| size(code).0);
     let fits = qr.is_some();
     let (text_area, qr_area) = if fits {

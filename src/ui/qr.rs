@@ -3,7 +3,7 @@
 use qrcode::{Color as Module, EcLevel, QrCode};
 
 /// The quiet zone around the code, in modules, as the standard asks.
-const QUIET: usize = 4;
+pub(super) const QUIET: usize = 4;
 
 /// The code as lines of `█ ▀ ▄` and spaces (dark = drawn), each line two module rows.
 pub fn qr_lines(data: &str) -> Option<Vec<String>> {

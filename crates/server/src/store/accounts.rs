@@ -156,13 +156,7 @@ impl Store {
                     .bind(&password_hash)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(
-                    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                )
-                .bind(user_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                Store::end_sessions_of_user(&mut tx, user_id, now).await?;
                 tx.commit().await?;
                 Ok(ResetCheck::Done)
             })

@@ -582,13 +582,7 @@ async fn write(
                 .execute(&mut *conn)
                 .await?;
                 // A new password ends the sessions signed in with the old one.
-                sqlx::query(
-                    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                )
-                .bind(id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
+                Store::end_sessions_of_user(conn, *id, now).await?;
             }
         }
         Op::DisableUser { id } => {

@@ -4,8 +4,8 @@ use storefront_contract::{Role, User};
 
 use std::time::Instant;
 
-use super::Store;
 use super::sessions::SessionUser;
+use super::{DbConn, Store};
 use crate::time::Timestamp;
 
 #[derive(sqlx::FromRow)]
@@ -143,6 +143,23 @@ impl Store {
                 .keep(reading, token_hash, found.clone(), Instant::now());
             (found.user, found.disabled)
         }))
+    }
+
+    /// Ends every session of the user, in the caller's transaction (a new password's); the
+    /// caller calls [`Store::sessions_changed`] once it is committed.
+    pub(super) async fn end_sessions_of_user(
+        conn: &mut DbConn,
+        user_id: i64,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 
     /// Forgets who session tokens belong to, here and (on PostgreSQL) on every server: call
