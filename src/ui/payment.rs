@@ -284,30 +284,98 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     {
         return;
     }
-    // The payment page's address goes on one line of its own at full width, under the rest.
-    let link = (waiting_phase && !state.confirm_cancel)
-        .then_some(state.checkout_url.as_ref())
-        .flatten();
-    let [area, link_area] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(if link.is_some() { 3 } else { 0 }),
-    ])
-    .areas(area);
+    // The payment page's address (or, paid, the ticket page's) goes on one line of its own
+    // at full width, under the rest, where it can be copied or clicked whole.
+    let tickets_url = state.order.as_ref().and_then(|o| o.tickets_url.clone());
+    let link = if paid {
+        tickets_url.as_ref()
+    } else {
+        (waiting_phase && !state.confirm_cancel)
+            .then_some(state.checkout_url.as_ref())
+            .flatten()
+    };
+    // What the QR code says: the payment page; on the confirmation the ticket page to keep
+    // (or, from a server without one, the selected ticket).
+    let selected_ticket = state
+        .order
+        .as_ref()
+        .and_then(|o| o.tickets.get(state.selected_ticket))
+        .filter(|t| t.state != TicketState::Cancelled);
+    let qr_data = if paid {
+        tickets_url
+            .clone()
+            .or_else(|| selected_ticket.map(|t| t.code.clone()))
+    } else if waiting_phase {
+        state.checkout_url.clone()
+    } else {
+        None
+    };
+    // The code with its full quiet zone where there is room, else with two modules of it
+    // (phones read that); before the narrower code, the address under it loses its blank
+    // line above, then the code its caption (the address's line says to scan it), so that
+    // 80×24 shows it too.
+    let min_text = 40;
+    let size = |lines: &[String]| (lines[0].chars().count() as u16, lines.len() as u16);
+    // (The address's lines, the caption's line), most room first.
+    let rooms: &[(u16, u16)] = if link.is_some() {
+        &[(3, 1), (2, 1), (2, 0)]
+    } else {
+        &[(0, 1), (0, 0)]
+    };
+    let split = |link_height| {
+        Layout::vertical([Constraint::Min(0), Constraint::Length(link_height)]).areas::<2>(area)
+    };
+    // Made one at a time: the narrower only when the full one does not fit.
+    let (mut qr, mut smallest, mut chosen) = (None, None, (split(rooms[0].0), 0));
+    if let Some(data) = qr_data.as_deref() {
+        'fitting: for code in [QUIET, 2]
+            .into_iter()
+            .filter_map(|quiet| qr_lines_with_quiet(data, quiet))
+        {
+            let (width, height) = size(&code);
+            for &(link_height, caption) in rooms {
+                let areas = split(link_height);
+                if width + min_text <= areas[0].width && height + caption <= areas[0].height {
+                    (qr, chosen) = (Some(code), (areas, caption));
+                    break 'fitting;
+                }
+            }
+            smallest = Some((width, height));
+        }
+    }
+    let ([area, link_area], caption_lines) = chosen;
     if let Some(url) = link {
+        // Its blank line above, when there is room for it.
         let inner = Rect {
             x: link_area.x + 1,
-            y: link_area.y + 1,
+            y: link_area.bottom().saturating_sub(2),
             width: link_area.width.saturating_sub(2),
             height: 2,
         };
-        let prompt = match state.browser {
-            BrowserState::Opened => "The payment page is open in your browser. Or open:",
-            BrowserState::Failed => "No browser could be opened: open this address by hand:",
-            _ => "Open this address, or scan the code:",
+        let keeps = state.order.as_ref().map_or("tickets", keeps);
+        let prompt = match (paid, state.browser, qr.is_some()) {
+            (true, _, true) => {
+                format!("Your {keeps} to keep on your phone: scan the code, or open:")
+            }
+            (true, _, false) => format!("Your {keeps} to keep on your phone, at this address:"),
+            (false, BrowserState::Opened, true) => {
+                "The payment page is open in your browser. Or scan the code, or open:".to_owned()
+            }
+            (false, BrowserState::Opened, false) => {
+                "The payment page is open in your browser. Or open:".to_owned()
+            }
+            (false, BrowserState::Failed, true) => {
+                "No browser could be opened: scan the code, or open this address:".to_owned()
+            }
+            (false, BrowserState::Failed, false) => {
+                "No browser could be opened: open this address by hand:".to_owned()
+            }
+            (false, _, true) => "Open this address, or scan the code:".to_owned(),
+            (false, _, false) => "Open this address:".to_owned(),
         };
         frame.render_widget(
             Paragraph::new(Line::raw(crate::text::fit(
-                prompt,
+                &prompt,
                 usize::from(inner.width),
             ))),
             Rect { height: 1, ..inner },
@@ -323,48 +391,6 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             url,
             theme.accent,
         );
-    }
-    // What the QR code says: the payment page; on the confirmation the ticket page to keep
-    // (or, from a server without one, the selected ticket).
-    let selected_ticket = state
-        .order
-        .as_ref()
-        .and_then(|o| o.tickets.get(state.selected_ticket))
-        .filter(|t| t.state != TicketState::Cancelled);
-    let tickets_url = state.order.as_ref().and_then(|o| o.tickets_url.clone());
-    let qr_data = if paid {
-        tickets_url
-            .clone()
-            .or_else(|| selected_ticket.map(|t| t.code.clone()))
-    } else if matches!(
-        state.phase,
-        PaymentPhase::Waiting | PaymentPhase::Reconnecting | PaymentPhase::TimedOut
-    ) {
-        state.checkout_url.clone()
-    } else {
-        None
-    };
-    // The code with its full quiet zone where there is room, else with two modules of it
-    // (phones read that), so that 80×24 shows it too.
-    let min_text = 44;
-    let size = |lines: &[String]| (lines[0].chars().count() as u16, lines.len() as u16 + 1);
-    let fits_beside = |code: &[String]| {
-        let (width, height) = size(code);
-        width + min_text <= area.width && height <= area.height
-    };
-    // Made one at a time: the narrower only when the full one does not fit.
-    let (mut qr, mut smallest) = (None, None);
-    if let Some(data) = qr_data.as_deref() {
-        for code in [QUIET, 2]
-            .into_iter()
-            .filter_map(|quiet| qr_lines_with_quiet(data, quiet))
-        {
-            if fits_beside(&code) {
-                qr = Some(code);
-                break;
-            }
-            smallest = Some(size(&code));
-        }
     }
     let qr_width = qr.as_deref().map_or(0, |code| size(code).0);
     let fits = qr.is_some();
@@ -430,19 +456,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
             theme.warn,
         )),
         PaymentPhase::Paid => {
-            if let Some(url) = &tickets_url {
-                let keeps = state.order.as_ref().map_or("tickets", keeps);
-                // Where the code does not fit, the address is the way (a larger window
-                // shows the code, as the line below says).
-                lines.push(Line::raw(if qr_area.is_some() {
-                    // (The code's caption says to scan it.)
-                    format!("Your {keeps} to keep on your phone:")
-                } else {
-                    format!("Your {keeps} to keep on your phone, at this address:")
-                }));
-                lines.push(Line::styled(url.clone(), theme.accent));
-                lines.push(Line::raw(""));
-            }
+            // (The ticket page's address is under the rest, with the code beside.)
             let mail = ticket_mail_lines(ctx, text_area.width.saturating_sub(2), false);
             if !mail.is_empty() {
                 lines.extend(mail);
@@ -535,7 +549,12 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
     }
 
     if let (None, Some((qr_width, qr_height))) = (&qr, smallest) {
-        let (w, h) = (qr_width + min_text + 2, qr_height + 3);
+        // The window around the code's area (its header, footer and the address's lines).
+        let (window, tightest) = (frame.area(), split(rooms[rooms.len() - 1].0)[0]);
+        let (w, h) = (
+            qr_width + min_text + (window.width - tightest.width),
+            qr_height + (window.height - tightest.height),
+        );
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             format!("Make the window at least {w}×{h} to show the QR code."),
@@ -568,7 +587,9 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         } else {
             "Scan to pay".to_owned()
         };
-        qr_text.push(Line::styled(caption, theme.muted));
+        if caption_lines > 0 {
+            qr_text.push(Line::styled(caption, theme.muted));
+        }
         frame.render_widget(
             Paragraph::new(qr_text).alignment(Alignment::Center),
             qr_area,

@@ -354,24 +354,31 @@ fn the_door_and_the_box_office_cannot_be_browsed_without_signing_in() {
 }
 
 #[test]
-fn the_ticket_pages_code_shows_at_80_by_24_with_a_narrower_quiet_zone() {
+fn the_ticket_pages_code_shows_at_80_by_24() {
     let kiosk = |w, h| {
         let url = order(OrderStatus::Pending).checkout_url.unwrap();
         let mut app = kiosk_checked_out(w, h, &url);
         payment_ends(&mut app, OrderStatus::Paid);
         app
     };
+    let tickets_url = order(OrderStatus::Paid).tickets_url.unwrap();
     for app in [paid(80, 24), kiosk(80, 24)] {
         let screen = render(&app);
-        assert!(screen.contains("Scan to keep your tickets"), "{screen}");
-        assert!(screen.contains("█▀▀▀▀▀█"), "{screen}");
+        // Said on the address's line (the code's caption is left out for room).
+        assert!(
+            screen.contains("Your tickets to keep on your phone: scan the code, or open:"),
+            "{screen}"
+        );
         assert!(!screen.contains("to show the QR code"), "{screen}");
+        assert_eq!(decode_screen(&app), tickets_url);
     }
+    // Whole, on a line of its own, where it can be copied or clicked.
+    assert!(render(&paid(80, 24)).contains(&format!(" {tickets_url} ")));
 }
 
 #[test]
 fn a_window_too_small_for_the_code_gives_the_address_and_says_so() {
-    let app = paid(76, 24);
+    let app = paid(72, 24);
     let screen = render(&app);
     assert!(
         screen.contains("Your tickets to keep on your phone, at this address:"),
@@ -771,6 +778,46 @@ fn a_kiosk_at_80x24_shows_a_code_that_scans() {
     let screen = render(&app);
     assert!(!screen.contains("Make the window"), "{screen}");
     assert_eq!(decode_screen(&app), url);
+}
+
+#[test]
+fn the_payment_pages_code_shows_at_80_by_24_and_reads_as_its_address() {
+    let app = paying(80, 24);
+    let url = app.payment.checkout_url.clone().unwrap();
+    let screen = render(&app);
+    assert!(!screen.contains("Make the window"), "{screen}");
+    assert!(
+        screen.contains("Open this address, or scan the code:"),
+        "{screen}"
+    );
+    assert!(screen.contains(&url), "{screen}");
+    assert_eq!(decode_screen(&app), url);
+    // A larger window has room for the code's caption too.
+    assert!(render(&paying(100, 30)).contains("Scan to pay"));
+}
+
+#[test]
+fn a_window_too_small_for_the_payment_code_says_how_large_it_must_be() {
+    let app = paying(76, 24);
+    let screen = render(&app);
+    // The address's line offers no code that is not there.
+    assert!(screen.contains("Open this address:"), "{screen}");
+    assert!(!screen.contains("scan the code"), "{screen}");
+    // The size it names shows the code.
+    let asked = screen
+        .split("Make the window at least ")
+        .nth(1)
+        .and_then(|rest| rest.split(" to show").next())
+        .expect("the window's size is asked for");
+    let (w, h) = asked.split_once('×').unwrap();
+    let (w, h) = (w.parse().unwrap(), h.parse().unwrap());
+    let fits = render(&paying(w, h));
+    assert!(!fits.contains("Make the window"), "{fits}");
+    assert!(fits.contains("scan the code"), "{fits}");
+    let short = render(&paying(w, h - 1));
+    assert!(short.contains("Make the window"), "{short}");
+    let narrow = render(&paying(w - 1, h));
+    assert!(narrow.contains("Make the window"), "{narrow}");
 }
 
 /// Finds the QR code on the rendered screen and reads it as a camera would.
