@@ -680,6 +680,16 @@ pub fn order_detail() -> OrderDetail {
     let mut order = order(OrderStatus::Paid);
     order.tickets[1].state = TicketState::CheckedIn;
     order.tickets[1].checked_in_at = Some(at("2031-03-06T19:12:00Z"));
+    // A workshop booked with them.
+    order.calendar_entries.push(CartBooking {
+        id: 1,
+        name: "Pottery taster workshop".into(),
+        calendar_name: "Granary Workshops".into(),
+        starts_at: at("2031-03-08T10:00:00Z"),
+        ends_at: Some(at("2031-03-08T12:00:00Z")),
+        cost: Money::from_minor(2500),
+    });
+    order.total = Money::from_minor(5350);
     OrderDetail {
         buyer: Buyer {
             email: Some("ann@example.com".into()),
@@ -688,12 +698,12 @@ pub fn order_detail() -> OrderDetail {
         history: vec![
             HistoryEntry {
                 at: at("2031-03-01T10:05:00Z"),
-                what: "Ordered: £28.50".into(),
+                what: "Ordered: £53.50".into(),
                 by: Some("Ann Archer".into()),
             },
             HistoryEntry {
                 at: at("2031-03-01T10:07:00Z"),
-                what: "Paid £28.50 on SumUp's payment page".into(),
+                what: "Paid £53.50 on SumUp's payment page".into(),
                 by: Some("Ann Archer".into()),
             },
             HistoryEntry {

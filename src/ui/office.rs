@@ -524,15 +524,33 @@ fn draw_order(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         lines.push(Line::styled(fit(&text, w), style));
     }
     if order.tickets.is_empty() {
-        lines.push(Line::styled(" No tickets (products only).", theme.muted));
+        lines.push(Line::styled(" No tickets.", theme.muted));
     }
+    // The rest of what was bought (refunds here are of tickets).
     for product in &order.products {
         lines.push(Line::styled(
-            format!(
-                "     {} × {} · {}",
-                product.quantity,
-                product.title,
-                format_amount(product.line_total, cur)
+            fit(
+                &format!(
+                    "     {} × {} · {}",
+                    product.quantity,
+                    product.title,
+                    format_amount(product.line_total, cur)
+                ),
+                w,
+            ),
+            theme.muted,
+        ));
+    }
+    for booking in &order.calendar_entries {
+        lines.push(Line::styled(
+            fit(
+                &format!(
+                    "     {} · {} · {}",
+                    booking.name,
+                    ctx.when(booking.starts_at),
+                    format_amount(booking.cost, cur)
+                ),
+                w,
             ),
             theme.muted,
         ));

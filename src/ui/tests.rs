@@ -944,6 +944,20 @@ screens!(box_office_refund_dialog, box_office_refund);
 screens!(box_office_guest_list, box_office_comp);
 
 #[test]
+fn the_box_office_order_page_lists_everything_the_order_holds() {
+    // Tickets, products and bookings: what the total is made of.
+    let screen = render(&box_office_order(100, 30));
+    for bought in [
+        "K7Q11-M9XD",
+        "K7Q12-M9XD",
+        "1 × Old Granary tote bag · £8.50",
+        "Pottery taster workshop · Sat 8 Mar 10:00 · £25.00",
+    ] {
+        assert!(screen.contains(bought), "{bought}\n{screen}");
+    }
+}
+
+#[test]
 fn the_box_office_names_one_table_of_keys_per_screen() {
     // (The search takes `?` as text.)
     for app in [
