@@ -134,10 +134,22 @@ fn letter(facts: &OrderFacts<'_>, subject: String, lead: &str, after: &str) -> R
             text.push_str(&format!("  {line}\n"));
         }
     }
+    // The page has codes to show at the door only while a ticket is valid; else it is the
+    // order's (what was bought, what was refunded).
+    let scannable = facts
+        .items
+        .tickets
+        .iter()
+        .any(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn));
+    let (page, page_says) = match scannable {
+        true => (
+            "Your ticket page",
+            "Your ticket page, with a code to scan for each ticket:",
+        ),
+        false => ("Your order's page", "Your order's page:"),
+    };
     if let Some(link) = link {
-        text.push_str(&format!(
-            "\nYour ticket page, with a code to scan for each ticket:\n{link}\n"
-        ));
+        text.push_str(&format!("\n{page_says}\n{link}\n"));
     }
     if !after.is_empty() {
         text.push_str(&format!("\n{after}\n"));
@@ -162,9 +174,10 @@ fn letter(facts: &OrderFacts<'_>, subject: String, lead: &str, after: &str) -> R
         .map(|l| {
             format!(
                 "<p><a href=\"{url}\" style=\"display:inline-block;padding:12px 18px;background:#111;\
-                 color:#fff;border-radius:8px;text-decoration:none;font-weight:600\">Your ticket page</a></p>\
-                 <p style=\"font-size:14px;color:#555\">Show its codes at the door: {url}</p>",
-                url = escape(l)
+                 color:#fff;border-radius:8px;text-decoration:none;font-weight:600\">{page}</a></p>\
+                 <p style=\"font-size:14px;color:#555\">{says}{url}</p>",
+                url = escape(l),
+                says = if scannable { "Show its codes at the door: " } else { "" },
             )
         })
         .unwrap_or_default();
@@ -432,6 +445,42 @@ mod tests {
             mail.text
         );
         assert!(mail.text.contains("The venue's note: Cannot come"));
+    }
+
+    #[test]
+    fn the_page_is_offered_for_codes_only_while_a_ticket_is_valid() {
+        let order = order();
+        let mail = |tickets: Vec<TicketRow>| {
+            let items = items(tickets);
+            order_paid(&OrderFacts {
+                order: &order,
+                items: &items,
+                tickets_url: Some("https://shop.example/t/s3cret"),
+                default_zone: chrono_tz::UTC,
+            })
+        };
+        let valid = mail(vec![ticket("7KQ2-M9XD", TicketState::Confirmed)]);
+        assert!(
+            valid
+                .text
+                .contains("Your ticket page, with a code to scan for each ticket:")
+        );
+        assert!(valid.html.contains("Show its codes at the door"));
+        // A shop order, and one whose tickets were all refunded: no codes to show.
+        for none in [
+            mail(vec![]),
+            mail(vec![ticket("7KQ2-M9XD", TicketState::Refunded)]),
+        ] {
+            assert!(
+                none.text
+                    .contains("Your order's page:\nhttps://shop.example/t/s3cret"),
+                "{}",
+                none.text
+            );
+            for body in [&none.text, &none.html] {
+                assert!(!body.contains("code to scan") && !body.contains("codes at the door"));
+            }
+        }
     }
 
     #[test]
