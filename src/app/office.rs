@@ -842,7 +842,7 @@ pub fn tonight_first(events: &mut [EventSales], now: chrono::DateTime<chrono::Ut
 
 /// Whether the box office can refund a ticket: paid for and not yet refunded or cancelled.
 pub fn is_refundable(state: TicketState) -> bool {
-    matches!(state, TicketState::Confirmed | TicketState::CheckedIn)
+    state.is_held()
 }
 
 #[cfg(test)]

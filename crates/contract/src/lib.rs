@@ -213,6 +213,14 @@ named_enum! {
     }
 }
 
+impl TicketState {
+    /// Paid for and standing (confirmed, or already checked in): a ticket the buyer holds,
+    /// one the box office can refund.
+    pub fn is_held(self) -> bool {
+        matches!(self, TicketState::Confirmed | TicketState::CheckedIn)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: i64,

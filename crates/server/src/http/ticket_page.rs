@@ -125,17 +125,27 @@ fn ticket_html(ticket: &TicketRow, currency: &str, default_zone: chrono_tz::Tz) 
 
 /// The page's heading, from what the order holds: its valid tickets, or else the order.
 fn heading(items: &OrderItems) -> String {
-    let valid = items
-        .tickets
-        .iter()
-        .filter(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn))
-        .count();
-    match valid {
-        0 if !items.tickets.is_empty() => "Your order: its tickets were refunded".to_owned(),
-        0 => "Your order".to_owned(),
-        1 => "Your ticket".to_owned(),
-        n => format!("Your {n} tickets"),
+    match (held(items), items.tickets.len()) {
+        (0, 0) => "Your order".to_owned(),
+        (0, 1) => "Your order: its ticket was refunded".to_owned(),
+        (0, _) => "Your order: its tickets were refunded".to_owned(),
+        (1, _) => "Your ticket".to_owned(),
+        (n, _) => format!("Your {n} tickets"),
     }
+}
+
+/// What the page asks of the buyer at the door, for the tickets that still stand.
+fn intro(order_id: i64, items: &OrderItems) -> String {
+    match held(items) {
+        0 => format!("Order {order_id}."),
+        1 => format!("Order {order_id}. Show the code at the door; it is scanned once."),
+        _ => format!("Order {order_id}. Show each code at the door; each is scanned once."),
+    }
+}
+
+/// The order's tickets that are paid for and stand.
+fn held(items: &OrderItems) -> usize {
+    items.tickets.iter().filter(|t| t.state.is_held()).count()
 }
 
 /// The order's bookings and products, below its tickets.
@@ -175,13 +185,7 @@ fn render(order: &OrderRow, items: &OrderItems, default_zone: chrono_tz::Tz) -> 
         .map(|ticket| ticket_html(ticket, &order.currency, default_zone))
         .collect();
     let heading = heading(items);
-    let intro = match items.tickets.is_empty() {
-        true => format!("Order {}.", order.id),
-        false => format!(
-            "Order {}. Show the code at the door; it is scanned once.",
-            order.id
-        ),
-    };
+    let intro = intro(order.id, items);
     let others = other_lines(items, default_zone);
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -252,6 +256,17 @@ mod tests {
             refunds: vec![],
         };
         assert_eq!(heading(&refunded), "Your order: its tickets were refunded");
+        // Nothing left to show at the door.
+        assert_eq!(intro(7, &refunded), "Order 7.");
+        let one_refunded = OrderItems {
+            tickets: vec![ticket(TicketState::Refunded)],
+            ..refunded
+        };
+        assert_eq!(
+            heading(&one_refunded),
+            "Your order: its ticket was refunded"
+        );
+        assert_eq!(intro(7, &one_refunded), "Order 7.");
         let mixed = OrderItems {
             products: vec![tote],
             bookings: vec![],
@@ -262,6 +277,22 @@ mod tests {
             refunds: vec![],
         };
         assert_eq!(heading(&mixed), "Your ticket");
+        assert_eq!(
+            intro(7, &mixed),
+            "Order 7. Show the code at the door; it is scanned once."
+        );
+        let two = OrderItems {
+            tickets: vec![
+                ticket(TicketState::Confirmed),
+                ticket(TicketState::CheckedIn),
+            ],
+            ..mixed
+        };
+        assert_eq!(heading(&two), "Your 2 tickets");
+        assert_eq!(
+            intro(7, &two),
+            "Order 7. Show each code at the door; each is scanned once."
+        );
     }
 
     #[test]

@@ -136,11 +136,7 @@ fn letter(facts: &OrderFacts<'_>, subject: String, lead: &str, after: &str) -> R
     }
     // The page has codes to show at the door only while a ticket is valid; else it is the
     // order's (what was bought, what was refunded).
-    let scannable = facts
-        .items
-        .tickets
-        .iter()
-        .any(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn));
+    let scannable = facts.items.tickets.iter().any(|t| t.state.is_held());
     let (page, page_says) = match scannable {
         true => (
             "Your ticket page",
@@ -214,7 +210,7 @@ pub fn order_paid(facts: &OrderFacts<'_>) -> Rendered {
         .items
         .tickets
         .iter()
-        .filter(|t| matches!(t.state, TicketState::Confirmed | TicketState::CheckedIn))
+        .filter(|t| t.state.is_held())
         .count();
     let (subject, lead) = match valid {
         0 if facts.items.tickets.is_empty() => (

@@ -145,9 +145,7 @@ impl Model {
     }
 
     fn confirmed(&self) -> i64 {
-        let confirmed = |t: &&(TicketState, i64)| {
-            matches!(t.0, TicketState::Confirmed | TicketState::CheckedIn)
-        };
+        let confirmed = |t: &&(TicketState, i64)| t.0.is_held();
         self.orders
             .iter()
             .map(|o| o.tickets.iter().filter(confirmed).count() as i64)
