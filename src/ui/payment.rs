@@ -16,19 +16,19 @@ use crate::text::{fit, pad, pad_left};
 /// Dark modules on light ground, whatever the theme, so that cameras read it.
 const QR_STYLE: Style = Style::new().fg(Color::Black).bg(Color::White);
 
-/// At a kiosk the code is the way to pay: large, centred, under the amount. The largest
-/// layout that fits is drawn, down to 80×24 (a narrower quiet zone, then the amount alone
-/// above the code); a customer is never asked to resize the window.
 /// What the buyer keeps of a paid order: its tickets, or (an order of products or bookings
-/// only) the order.
+/// only, or whose tickets were all refunded) the order.
 fn keeps(order: &Order) -> &'static str {
-    if order.tickets.is_empty() {
-        "order"
-    } else {
+    if order.tickets.iter().any(|t| t.state.is_held()) {
         "tickets"
+    } else {
+        "order"
     }
 }
 
+/// At a kiosk the code is the way to pay: large, centred, under the amount. The largest
+/// layout that fits is drawn, down to 80×24 (a narrower quiet zone, then the amount alone
+/// above the code); a customer is never asked to resize the window.
 fn draw_kiosk_waiting(ctx: &Ctx, frame: &mut Frame, area: Rect, url: &str) -> bool {
     for (quiet, full) in [(4, true), (2, true), (2, false)] {
         let Some(qr) = qr_lines_with_quiet(url, quiet) else {
@@ -166,7 +166,7 @@ fn draw_kiosk_paid(ctx: &Ctx, frame: &mut Frame, area: Rect, order: &Order, url:
     let tickets: Vec<String> = order
         .tickets
         .iter()
-        .filter(|t| t.state != TicketState::Cancelled)
+        .filter(|t| t.state.is_held())
         .map(|t| format!("{} · {}", t.code, t.entry_name))
         .collect();
     // Under the code: the field on a line of its own, and a word when there is one to say.
@@ -300,7 +300,7 @@ pub fn draw(ctx: &Ctx, frame: &mut Frame, area: Rect) {
         .order
         .as_ref()
         .and_then(|o| o.tickets.get(state.selected_ticket))
-        .filter(|t| t.state != TicketState::Cancelled);
+        .filter(|t| t.state.is_held());
     let qr_data = if paid {
         tickets_url
             .clone()
@@ -682,14 +682,16 @@ fn order_lines<'a>(
                 ticket.entry_name,
                 ctx.when_at(ticket.entry_starts_at, ctx.event_zone(ticket.entry_id))
             );
-            let code = if ticket.state == TicketState::Cancelled {
-                match order.refund.as_ref().map(|r| r.status) {
+            // A ticket cancelled by a sell-out says where its refund is; one the box office
+            // refunded, that it was: neither is a code to show at the door.
+            let code = match ticket.state {
+                TicketState::Cancelled => match order.refund.as_ref().map(|r| r.status) {
                     Some(RefundStatus::Refunded) => "refunded".to_owned(),
                     Some(RefundStatus::Failed) => "refund by hand".to_owned(),
                     Some(RefundStatus::Due) | None => "refund due".to_owned(),
-                }
-            } else {
-                ticket.code.clone()
+                },
+                TicketState::Refunded => "refunded".to_owned(),
+                _ => ticket.code.clone(),
             };
             let line = format!(
                 "{}{}",
@@ -698,7 +700,7 @@ fn order_lines<'a>(
             );
             lines.push(if i == selected {
                 Line::styled(line, theme.selected)
-            } else if ticket.state == TicketState::Cancelled {
+            } else if !ticket.state.is_held() {
                 Line::styled(line, theme.muted)
             } else {
                 Line::raw(line)

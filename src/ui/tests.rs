@@ -406,6 +406,31 @@ fn a_paid_order_without_tickets_offers_the_order_to_keep() {
     );
 }
 
+#[test]
+fn tickets_the_box_office_refunded_are_no_codes_to_keep() {
+    let mut app = paying(100, 30);
+    let generation = app.payment.generation;
+    let mut refunded = order(OrderStatus::Paid);
+    for ticket in &mut refunded.tickets {
+        ticket.state = TicketState::Refunded;
+    }
+    let codes: Vec<String> = refunded.tickets.iter().map(|t| t.code.clone()).collect();
+    app.update(Msg::from(Reply::OrderUpdate {
+        generation,
+        result: Ok(refunded),
+    }));
+    let screen = render(&app);
+    for code in codes {
+        assert!(
+            !screen.contains(&code),
+            "{code} is no longer valid: {screen}"
+        );
+    }
+    assert_eq!(screen.matches("refunded").count(), 2, "{screen}");
+    assert!(screen.contains("Scan to keep your order"), "{screen}");
+    assert!(!screen.contains("keep your tickets"), "{screen}");
+}
+
 screens!(payment_paid_with_refund, |w, h| {
     let mut app = paying(w, h);
     let generation = app.payment.generation;
