@@ -145,6 +145,44 @@ impl SignInState {
     }
 }
 
+/// What the sign-in screen says of a failure its own words do not cover.
+fn said(err: &ApiError) -> String {
+    match err {
+        // Busy (every password hasher at work): the server says when to retry.
+        ApiError::Refused {
+            status: 503,
+            message,
+            ..
+        } => message.clone(),
+        ApiError::Refused {
+            code: ErrorCode::RateLimited,
+            ..
+        } => "Too many attempts. Wait a minute, then try again.".to_owned(),
+        // A server on this machine that does not answer is most likely not started.
+        ApiError::Network { server } if on_this_machine(server) => format!(
+            "{err} Is it running? `storefront serve` starts one; `storefront demo` runs the \
+             whole shop here."
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Whether `server` (a URL) is this machine's loopback address.
+fn on_this_machine(server: &str) -> bool {
+    let url = reqwest::Url::parse(server);
+    let host = url
+        .as_ref()
+        .ok()
+        .and_then(|url| url.host_str())
+        .unwrap_or("");
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl App {
     /// Whether this terminal offers a new account and a forgotten password: a buyer's own
     /// terminal, not the kiosk, the door or the box office.
@@ -297,26 +335,23 @@ impl App {
         let form = &mut self.signin;
         form.busy = false;
         form.notice = None;
-        let (message, field) = match err {
-            ApiError::Refused {
-                status: 503,
-                message,
-                ..
-            } => (message, None),
-            ApiError::Refused {
-                code: ErrorCode::RateLimited,
-                ..
-            } => (
-                "Too many attempts. Wait a minute, then try again.".to_owned(),
-                None,
-            ),
+        let (message, field) = match &err {
             ApiError::Refused {
                 code: ErrorCode::Conflict,
                 message,
                 ..
-            } if form.mode == Mode::SignUp => (message, Some(Field::Email)),
-            ApiError::Refused { message, field, .. } => (message, Field::named(field.as_deref())),
-            other => (other.to_string(), None),
+            } if form.mode == Mode::SignUp => (message.clone(), Some(Field::Email)),
+            // The server's words beside their field, but for what `said` words itself.
+            ApiError::Refused {
+                status,
+                code,
+                message,
+                field,
+                ..
+            } if *status != 503 && *code != ErrorCode::RateLimited => {
+                (message.clone(), Field::named(field.as_deref()))
+            }
+            other => (said(other), None),
         };
         form.error = Some(message);
         if let Some(field) = field.filter(|f| form.mode.fields().contains(f)) {
@@ -388,19 +423,10 @@ impl App {
             Err(err) if self.is_box_office() => return self.box_office_refused(&err),
             Err(err) => {
                 self.signin.error = Some(match &err {
-                    // Busy (every password hasher at work): the server says when to retry.
-                    ApiError::Refused {
-                        status: 503,
-                        message,
-                        ..
-                    } => message.clone(),
                     ApiError::Refused { code, .. } if *code == ErrorCode::InvalidCredentials => {
                         "That email and password do not match. Check them and try again.".to_owned()
                     }
-                    ApiError::Refused { code, .. } if *code == ErrorCode::RateLimited => {
-                        "Too many attempts. Wait a minute, then try again.".to_owned()
-                    }
-                    other => other.to_string(),
+                    other => said(other),
                 });
                 self.signin.password.clear();
                 self.signin.focus = Field::Password;

@@ -359,16 +359,34 @@ fn a_busy_server_says_so_on_sign_in() {
 
 #[test]
 fn the_server_out_of_reach_is_named_on_sign_in() {
-    let mut app = app(100, 30);
-    app.update(Msg::from(Reply::SignedIn(Err(
-        crate::api::ApiError::Network {
-            server: "http://127.0.0.1:9".into(),
-        },
-    ))));
+    let said = |server: &str| {
+        let mut app = app(100, 30);
+        app.update(Msg::from(Reply::SignedIn(Err(
+            crate::api::ApiError::Network {
+                server: server.into(),
+            },
+        ))));
+        app.signin.error.unwrap()
+    };
+    // Elsewhere: the network or the address is for the user to check.
     assert_eq!(
-        app.signin.error.as_deref(),
-        Some("Cannot reach the server at http://127.0.0.1:9.")
+        said("https://shop.example"),
+        "Cannot reach the server at https://shop.example."
     );
+    // On this machine: most likely not started, and how to.
+    for here in [
+        "http://127.0.0.1:9",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+    ] {
+        assert_eq!(
+            said(here),
+            format!(
+                "Cannot reach the server at {here}. Is it running? `storefront serve` starts \
+                 one; `storefront demo` runs the whole shop here."
+            )
+        );
+    }
 }
 
 #[test]
