@@ -419,7 +419,13 @@ impl App {
                     .position(|t| t.id == id)
             })
             .unwrap_or(0);
-        Vec::new()
+        // A cancelled order's items went back to the cart: the header's count follows.
+        match (status, self.token()) {
+            (OrderStatus::Cancelled, Some(token)) => vec![Effect::LoadSummary {
+                token: token.to_owned(),
+            }],
+            _ => Vec::new(),
+        }
     }
 
     pub(super) fn payment_action(&mut self, action: Action) -> Vec<Effect> {

@@ -1151,11 +1151,18 @@ fn a_cancelled_order_is_said_once() {
     let mut app = paying(100, 30);
     app.update(ch('x'));
     app.update(ch('y'));
-    app.update(Msg::from(Reply::OrderCancelled(Ok(order(
+    let effects = app.update(Msg::from(Reply::OrderCancelled(Ok(order(
         OrderStatus::Cancelled,
     )))));
     assert_eq!(app.payment.phase, PaymentPhase::Cancelled);
     assert_eq!(app.status, None, "the screen says it");
+    // Its items are back in the cart: the header's count is read again.
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadSummary { .. })),
+        "{effects:?}"
+    );
 }
 
 #[test]
