@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::pricing::ticket_price;
 use crate::state::AppState;
 use crate::store::NewTickets;
-use crate::store::{EventFilter, EventRow, ListCursor};
+use crate::store::{EventFilter, EventRow, ListCursor, OnSale};
 use crate::time::{self, to_utc};
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -129,8 +129,10 @@ async fn listed_event(state: &AppState, id: i64) -> ApiResult<EventRow> {
         .store()
         .listed_event(id, time::now())
         .await?
-        .ok_or(ApiError::NotFound("There is no such event on sale."))
+        .ok_or(ApiError::NotFound(NO_SUCH_EVENT))
 }
+
+const NO_SUCH_EVENT: &str = "There is no such event on sale.";
 
 pub async fn get_event(
     State(state): State<AppState>,
@@ -162,14 +164,17 @@ pub async fn buy_tickets(
     IdPath(id): IdPath,
     ApiJson(request): ApiJson<BuyTicketsRequest>,
 ) -> ApiResult<(StatusCode, Json<BuyTicketsResponse>)> {
-    let event = listed_event(&state, id).await?;
+    let OnSale { event, types } = state
+        .store()
+        .on_sale(id, time::now())
+        .await?
+        .ok_or(ApiError::NotFound(NO_SUCH_EVENT))?;
     if !(1..=event.max_per_order).contains(&request.quantity) {
         return Err(ApiError::validation(
             "quantity",
             format!("Choose between 1 and {} tickets.", event.max_per_order),
         ));
     }
-    let types = state.store().ticket_types_of(&event).await?;
     let (ticket_type_id, cost) = ticket_price(event.ticket_price, &types, request.ticket_type_id)
         .map_err(|err| match err.is_request_error() {
         true => ApiError::validation("ticket_type_id", err.to_string()),

@@ -123,10 +123,10 @@ impl Store {
             super::box_office::write_audit(&mut tx, audit, &detail, now).await?;
         }
         tx.commit().await?;
-        // Given back, the writer's group is committed (on SQLite): then users' roles,
-        // passwords and sessions may have changed.
+        // Given back, the writer's group is committed (on SQLite): then events on sale,
+        // users' roles, passwords and sessions may have changed.
         drop(conn);
-        self.sessions_changed();
+        self.changed(super::notices::Forget::Catalog);
         Ok(diff)
     }
 }

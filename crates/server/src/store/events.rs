@@ -3,6 +3,8 @@
 use sqlx::AssertSqlSafe;
 use storefront_contract::{CalendarRef, Money, Page, TicketType};
 
+use std::time::Instant;
+
 use super::Store;
 use crate::time::Timestamp;
 
@@ -67,7 +69,25 @@ impl EventRow {
     pub fn price_from(&self) -> Money {
         Money::from_minor(self.min_type_cost.or(self.ticket_price).unwrap_or(0))
     }
+
+    /// Whether the event is still listed at `now`: not ended (as `EVENT_SELECT` says in
+    /// SQL; the rest of being listed changes only with the catalog).
+    pub fn listed_at(&self, now: Timestamp) -> bool {
+        self.ends_at.unwrap_or(self.starts_at) > now
+    }
 }
+
+/// An event on sale as buying tickets needs it: the event and its ticket types on sale.
+/// Kept for a moment (see [`super::kept`]) and forgotten when the catalog changes; its
+/// sold count is as it was read, which buying does not use.
+#[derive(Clone, Debug)]
+pub struct OnSale {
+    pub event: EventRow,
+    pub types: Vec<TicketTypeRow>,
+}
+
+/// Events on sale by id.
+pub(super) type EventsOnSale = super::kept::Kept<i64, OnSale>;
 
 pub(super) fn page_from(
     id: Option<i64>,
@@ -197,6 +217,27 @@ impl Store {
             .bind(i64::from(filter.limit) + 1)
             .fetch_all(&self.read)
             .await
+    }
+
+    /// The event if it is listed, with its ticket types on sale, for buying tickets: kept
+    /// for a moment, as a buyer's purchases come one after another.
+    pub async fn on_sale(&self, id: i64, now: Timestamp) -> Result<Option<OnSale>, sqlx::Error> {
+        if let Some(kept) = self
+            .on_sale
+            .get(&id, Instant::now())
+            .filter(|kept| kept.event.listed_at(now))
+        {
+            return Ok(Some(kept));
+        }
+        let reading = self.on_sale.reading();
+        let Some(event) = self.listed_event(id, now).await? else {
+            return Ok(None);
+        };
+        let types = self.ticket_types_of(&event).await?;
+        let found = OnSale { event, types };
+        self.on_sale
+            .keep(reading, id, found.clone(), Instant::now());
+        Ok(Some(found))
     }
 
     /// The event if it is listed (confirmed, not archived, not ended, ticketed).

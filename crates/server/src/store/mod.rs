@@ -41,6 +41,7 @@ mod counts_properties;
 mod events;
 mod group_commit;
 mod idempotency;
+mod kept;
 mod limits;
 mod notices;
 mod orders;
@@ -70,7 +71,7 @@ pub use accounts::ResetCheck;
 pub use box_office::{CompRefusal, ExportRow, NewComp, OrderSearch, RefundRefusal, SEARCH_LIMIT};
 pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use catalog::{AuditEntry, CatalogMode, CatalogPasswords};
-pub use events::{EventFilter, EventRow, ListCursor, TicketTypeRow};
+pub use events::{EventFilter, EventRow, ListCursor, OnSale, TicketTypeRow};
 pub use idempotency::KeyClaim;
 pub use tickets::NewTickets;
 
@@ -111,6 +112,8 @@ pub struct Store {
     mail: bool,
     /// Who session tokens belong to, kept for a moment.
     sessions: std::sync::Arc<sessions::Sessions>,
+    /// What buying needs of events on sale, kept for a moment.
+    on_sale: std::sync::Arc<events::EventsOnSale>,
 }
 
 /// Why the database could not be opened.
@@ -262,6 +265,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
             notices: Some(Notices::start(url)),
             mail: false,
             sessions: Default::default(),
+            on_sale: Default::default(),
         });
     }
     if !url.starts_with("sqlite:") {
@@ -315,6 +319,7 @@ async fn open(url: &str) -> Result<Store, Failure> {
         notices: None,
         mail: false,
         sessions: Default::default(),
+        on_sale: Default::default(),
     })
 }
 

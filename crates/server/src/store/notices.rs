@@ -1,6 +1,6 @@
 //! Telling every server that an order changed, so that long-polls waiting on another server
-//! answer at once, and that sessions or users changed, so that none goes on with what it
-//! kept of them (see `sessions`): PostgreSQL's `NOTIFY`/`LISTEN`. SQLite serves one
+//! answer at once, and that sessions, users or the catalog changed, so that none goes on
+//! with what it kept of them (see `kept`): PostgreSQL's `NOTIFY`/`LISTEN`. SQLite serves one
 //! process, which needs nothing beyond its own in-process signal.
 
 use std::time::Duration;
@@ -14,8 +14,30 @@ use super::{Backend, Store};
 
 const CHANNEL: &str = "storefront_orders";
 
-/// The notice's text that says sessions or users changed (an order's is its id).
-const SESSIONS_CHANGED: &str = "sessions";
+/// What a change makes every server forget of what it keeps for a moment (see `kept`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Forget {
+    /// Sessions or users changed: who tokens belong to.
+    Sessions,
+    /// The catalog changed: events on sale, and (users' roles and passwords) sessions.
+    Catalog,
+}
+
+impl Forget {
+    /// The notice's text (an order's is its id).
+    fn payload(self) -> &'static str {
+        match self {
+            Forget::Sessions => "sessions",
+            Forget::Catalog => "catalog",
+        }
+    }
+
+    fn from_payload(payload: &str) -> Option<Forget> {
+        [Forget::Sessions, Forget::Catalog]
+            .into_iter()
+            .find(|forget| forget.payload() == payload)
+    }
+}
 
 /// Most changes sent in one statement.
 const MOST_AT_ONCE: usize = 256;
@@ -35,7 +57,7 @@ pub(super) struct Notices {
 #[derive(Debug)]
 enum Notice {
     Changed(i64),
-    SessionsChanged,
+    Forget(Forget),
     /// Send what came before, close the connection, then say so.
     Close(oneshot::Sender<()>),
 }
@@ -65,19 +87,15 @@ async fn send_notices(url: String, mut queue: mpsc::UnboundedReceiver<Notice>) {
     let mut changed = Vec::new();
     while queue.recv_many(&mut notices, MOST_AT_ONCE).await > 0 {
         let mut closed = None;
-        let mut sessions = false;
         for notice in notices.drain(..) {
             match notice {
                 Notice::Changed(order_id) => changed.push(order_id.to_string()),
-                Notice::SessionsChanged => sessions = true,
+                Notice::Forget(forget) => changed.push(forget.payload().to_owned()),
                 Notice::Close(done) => closed = Some(done),
             }
         }
         changed.sort_unstable();
         changed.dedup();
-        if sessions {
-            changed.push(SESSIONS_CHANGED.to_owned());
-        }
         if !changed.is_empty() {
             send(&url, &mut connection, &changed).await;
             changed.clear();
@@ -133,20 +151,30 @@ impl Store {
         }
     }
 
-    /// Tells the other servers on this database that sessions or users changed.
-    pub(super) fn notify_sessions_changed(&self) {
+    /// Forgets what this server keeps of what changed, and tells the other servers on this
+    /// database to: call once the change is committed.
+    pub(super) fn changed(&self, what: Forget) {
+        self.forget(what);
         if let Some(notices) = &self.notices
-            && notices.queue.send(Notice::SessionsChanged).is_err()
+            && notices.queue.send(Notice::Forget(what)).is_err()
         {
-            tracing::debug!("the store is closed; other servers are not told of sessions");
+            tracing::debug!(?what, "the store is closed; other servers are not told");
+        }
+    }
+
+    /// Forgets what is kept of what changed.
+    fn forget(&self, what: Forget) {
+        self.sessions.forget_all();
+        if what == Forget::Catalog {
+            self.on_sale.forget_all();
         }
     }
 
     /// Calls `changed` with the order's id whenever any server says an order changed, and
-    /// forgets what it kept of sessions when one says sessions changed, until `stop` turns
-    /// true; reconnects when the connection drops (a long-poll asks SumUp itself now and
-    /// then, so a change missed meanwhile is still noticed; what is kept of sessions is
-    /// forgotten after a second anyway). Returns at once on SQLite.
+    /// forgets what it kept when one says sessions or the catalog changed, until `stop`
+    /// turns true; reconnects when the connection drops (a long-poll asks SumUp itself now
+    /// and then, so a change missed meanwhile is still noticed; what is kept is forgotten
+    /// after a second anyway). Returns at once on SQLite.
     pub async fn listen_for_order_changes(
         &self,
         changed: impl Fn(i64),
@@ -174,12 +202,12 @@ impl Store {
             }
             backoff.reset();
             // What changed while nobody listened is not known.
-            self.sessions.forget_all();
+            self.forget(Forget::Catalog);
             loop {
                 tokio::select! {
                     notice = listener.recv() => match notice {
-                        Ok(notice) if notice.payload() == SESSIONS_CHANGED => {
-                            self.sessions.forget_all();
+                        Ok(notice) if let Some(what) = Forget::from_payload(notice.payload()) => {
+                            self.forget(what);
                         }
                         Ok(notice) => match notice.payload().parse() {
                             Ok(order_id) => changed(order_id),

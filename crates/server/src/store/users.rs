@@ -4,6 +4,7 @@ use storefront_contract::{Role, User};
 
 use std::time::Instant;
 
+use super::notices::Forget;
 use super::sessions::SessionUser;
 use super::{DbConn, Store};
 use crate::time::Timestamp;
@@ -107,7 +108,7 @@ impl Store {
     }
 
     /// The user a live (unexpired, unrevoked) session token belongs to, and whether the
-    /// catalog has disabled them since (kept for a moment: see [`super::sessions`]).
+    /// catalog has disabled them since (kept for a moment: see [`super::kept`]).
     pub async fn user_for_session(
         &self,
         token_hash: &str,
@@ -120,7 +121,11 @@ impl Store {
             disabled_at: Option<i64>,
             expires_at: i64,
         }
-        if let Some(kept) = self.sessions.get(token_hash, Instant::now(), now) {
+        if let Some(kept) = self
+            .sessions
+            .get(token_hash, Instant::now())
+            .filter(|kept| kept.lasts_at(now))
+        {
             return Ok(Some((kept.user, kept.disabled)));
         }
         let reading = self.sessions.reading();
@@ -139,8 +144,12 @@ impl Store {
                 disabled: row.disabled_at.is_some(),
                 expires_at: row.expires_at,
             };
-            self.sessions
-                .keep(reading, token_hash, found.clone(), Instant::now());
+            self.sessions.keep(
+                reading,
+                token_hash.to_owned(),
+                found.clone(),
+                Instant::now(),
+            );
             (found.user, found.disabled)
         }))
     }
@@ -165,8 +174,7 @@ impl Store {
     /// Forgets who session tokens belong to, here and (on PostgreSQL) on every server: call
     /// after committing a change to sessions or users.
     pub(super) fn sessions_changed(&self) {
-        self.sessions.forget_all();
-        self.notify_sessions_changed();
+        self.changed(Forget::Sessions);
     }
 
     pub async fn revoke_session(

@@ -244,6 +244,21 @@ async fn a_catalog_adds_changes_and_retires_while_sold_tickets_stay_valid() {
     );
     assert_eq!(duo["price_from"], "14.00");
     assert_eq!(duo["page"]["title"], "The Old Granary Arts Centre");
+    // So does buying, a moment after Ann bought a Concession: that type is off sale.
+    let retired = app
+        .post(
+            &format!("/events/{WREN_DUO}/tickets"),
+            Some(&ann),
+            json!({"quantity": 1, "ticket_type_id": CONCESSION}),
+        )
+        .await;
+    assert_eq!(
+        retired.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        retired.text
+    );
+    assert_eq!(retired.json["error"]["field"], "ticket_type_id");
 
     // The cart: the new price with the old beside it; what is off sale is gone.
     let cart = app.cart(&ann).await;

@@ -981,6 +981,57 @@ async fn a_session_ended_on_one_server_is_refused_by_the_other_at_once() {
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_ticket_type_the_catalog_takes_off_sale_on_one_server_is_refused_by_the_other_at_once() {
+    let (a, b) = two_servers().await;
+    let ann = a.ann().await;
+    // B has just read the event on sale for a purchase, and would keep that for a second.
+    b.buy(&ann, WREN_DUO, 1, Some(CONCESSION)).await;
+    let manager = a.manager().await;
+    let without_concession = TEST_CATALOG.replace(
+        "[[events.ticket_types]]\nname = \"Concession\"\ncost = \"8.00\"\n",
+        "",
+    );
+    assert_ne!(without_concession, TEST_CATALOG);
+    let applied = a
+        .post_catalog(Some(&manager), &without_concession, false)
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+    // B hears of it at once (it would otherwise go on selling it for up to a second).
+    let started = Instant::now();
+    loop {
+        let bought = b
+            .post(
+                &format!("/events/{WREN_DUO}/tickets"),
+                Some(&ann),
+                json!({"quantity": 1, "ticket_type_id": CONCESSION}),
+            )
+            .await;
+        if bought.status != StatusCode::CREATED {
+            // Refused for the type (not for the per-order limit a cart filling up reaches).
+            assert_eq!(
+                bought.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                bought.text
+            );
+            assert_eq!(
+                bought.json["error"]["field"], "ticket_type_id",
+                "{}",
+                bought.text
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(900),
+            "B still sells the type off sale after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
 async fn servers_reach_postgresql_over_its_unix_socket() {
     let url = over_socket(&fresh_database().await);
     assert!(
