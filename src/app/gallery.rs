@@ -223,14 +223,7 @@ pub fn cart() -> Cart {
                     line_total: Money::from_minor(850),
                     previous_unit_price: None,
                 }],
-                calendar_entries: vec![CartBooking {
-                    id: 1,
-                    name: "Pottery taster workshop".into(),
-                    calendar_name: "Granary Workshops".into(),
-                    starts_at: at("2031-03-08T10:00:00Z"),
-                    ends_at: Some(at("2031-03-08T12:00:00Z")),
-                    cost: Money::from_minor(2500),
-                }],
+                calendar_entries: vec![workshop()],
                 tickets,
                 product_count: 1,
                 product_total: Money::from_minor(850),
@@ -676,19 +669,24 @@ pub fn box_office_event(width: u16, height: u16) -> App {
 }
 
 /// A paid order as the box office opens it: two tickets, one let in.
-pub fn order_detail() -> OrderDetail {
-    let mut order = order(OrderStatus::Paid);
-    order.tickets[1].state = TicketState::CheckedIn;
-    order.tickets[1].checked_in_at = Some(at("2031-03-06T19:12:00Z"));
-    // A workshop booked with them.
-    order.calendar_entries.push(CartBooking {
+/// The demo's pottery workshop, booked: £25.00.
+fn workshop() -> CartBooking {
+    CartBooking {
         id: 1,
         name: "Pottery taster workshop".into(),
         calendar_name: "Granary Workshops".into(),
         starts_at: at("2031-03-08T10:00:00Z"),
         ends_at: Some(at("2031-03-08T12:00:00Z")),
         cost: Money::from_minor(2500),
-    });
+    }
+}
+
+pub fn order_detail() -> OrderDetail {
+    let mut order = order(OrderStatus::Paid);
+    order.tickets[1].state = TicketState::CheckedIn;
+    order.tickets[1].checked_in_at = Some(at("2031-03-06T19:12:00Z"));
+    // A workshop booked with them.
+    order.calendar_entries.push(workshop());
     order.total = Money::from_minor(5350);
     OrderDetail {
         buyer: Buyer {
