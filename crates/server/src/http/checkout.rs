@@ -11,6 +11,7 @@ use super::orders::{pay_here, reload};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::attempts::start_checkout;
 use crate::state::AppState;
+use crate::store::CartEvent;
 use crate::time;
 
 pub async fn checkout(
@@ -27,7 +28,43 @@ pub async fn checkout(
                 })?)
             }
         };
-    let events = state.store().cart_events(user.id, page_id).await?;
+    // The claim refuses a cart checkout must not take (and then claims nothing); what is
+    // wrong is read after. A cart changed in between is claimed again.
+    let mut tries = 0;
+    let order_id = loop {
+        tries += 1;
+        let claimed = state
+            .store()
+            .create_order_from_cart(
+                user.id,
+                page_id,
+                &state.currency(),
+                state.payments().sumup().merchant_code(),
+                time::now(),
+            )
+            .await?;
+        if let Some(order_id) = claimed {
+            break order_id;
+        }
+        let events = state.store().cart_events(user.id, page_id).await?;
+        refuse(&events)?;
+        if events.is_empty() || tries == CLAIM_TRIES {
+            return Err(ApiError::EmptyCart);
+        }
+    };
+    // No one waits on it yet: no one knows its id before this answer.
+    let (order, items) = reload(&state, order_id).await?;
+    let checkout = start_checkout(state.payments(), &order).await?;
+    pay_here(&state, order, &items, checkout)
+}
+
+/// Times a cart is claimed before checkout gives up: once, and again should the cart have
+/// changed between a refused claim and the reading of what was wrong.
+const CLAIM_TRIES: u32 = 3;
+
+/// Why checkout refuses the cart, if it does: an event its paid tickets fill, or one the
+/// cart holds more of than the per-order limit.
+fn refuse(events: &[CartEvent]) -> ApiResult<()> {
     // Paid tickets already fill the event: paying for more could only end in a refund.
     let sold_out: Vec<&str> = events
         .iter()
@@ -54,19 +91,5 @@ pub async fn checkout(
             ),
         ));
     }
-    let order_id = state
-        .store()
-        .create_order_from_cart(
-            user.id,
-            page_id,
-            &state.currency(),
-            state.payments().sumup().merchant_code(),
-            time::now(),
-        )
-        .await?
-        .ok_or(ApiError::EmptyCart)?;
-    // No one waits on it yet: no one knows its id before this answer.
-    let (order, items) = reload(&state, order_id).await?;
-    let checkout = start_checkout(state.payments(), &order).await?;
-    pay_here(&state, order, &items, checkout)
+    Ok(())
 }

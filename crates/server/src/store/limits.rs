@@ -12,6 +12,45 @@ use super::tickets::{
 use super::{Backend, Store};
 use crate::time::Timestamp;
 
+/// The events a buyer's pending tickets are for (user `$user`, of page `$page` or, when that
+/// is NULL, the whole cart), as checkout looks at them: how many the cart holds against the
+/// per-order limit, whether it holds more (`over`), and whether paid tickets already fill the
+/// event (`full`), from the kept counts, not ticket by ticket. Both are 1 or 0. Checkout's
+/// claim refuses a cart with either ([`refused_cart_events!`]); [`Store::cart_events`] says
+/// which, so the rule is written here once.
+macro_rules! cart_events {
+    ($user:literal, $page:literal) => {
+        concat!(
+            "SELECT e.id, e.name, COUNT(*) AS pending, e.max_per_order, \
+                    CAST(CASE WHEN COUNT(*) > e.max_per_order THEN 1 ELSE 0 END AS BIGINT) AS over, \
+                    CAST(CASE WHEN e.ticket_count IS NOT NULL AND ",
+            paid_of_event!(),
+            " >= e.ticket_count THEN 1 ELSE 0 END AS BIGINT) AS full \
+             FROM tickets t JOIN events e ON e.id = t.event_id \
+             JOIN calendars c ON c.id = e.calendar_id \
+             WHERE t.user_id = ",
+            $user,
+            " AND t.state = 'pending' AND (",
+            $page,
+            " IS NULL OR c.page_id = ",
+            $page,
+            ") GROUP BY e.id, e.name, e.max_per_order, e.ticket_count"
+        )
+    };
+}
+
+/// The cart's events that checkout refuses (see [`cart_events!`]): a statement's condition
+/// reads `NOT EXISTS` of it.
+macro_rules! refused_cart_events {
+    ($user:literal, $page:literal) => {
+        concat!(
+            "SELECT ev.id FROM (",
+            cart_events!($user, $page),
+            ") ev WHERE ev.over <> 0 OR ev.full <> 0"
+        )
+    };
+}
+
 /// An event with pending tickets in a cart, as checkout looks at it: how many the cart holds
 /// against the per-order limit, and whether paid tickets already fill it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -20,13 +59,16 @@ pub struct CartEvent {
     pub name: String,
     pub pending: i64,
     pub max_per_order: i64,
+    /// 1 when the cart holds more than the per-order limit.
+    over: i64,
     /// 1 when paid tickets (confirmed, checked in) fill its capacity.
     full: i64,
 }
 
 impl CartEvent {
+    /// More than one order may hold: a cart filled before a limit was lowered.
     pub fn over_limit(&self) -> bool {
-        self.pending > self.max_per_order
+        self.over != 0
     }
 
     /// Paid tickets fill it: a ticket more could only be paid for to be refunded.
@@ -88,23 +130,11 @@ impl Store {
         user_id: i64,
         page_id: Option<i64>,
     ) -> Result<Vec<CartEvent>, sqlx::Error> {
-        // Whether paid tickets fill the event: from the kept counts, not ticket by ticket.
-        sqlx::query_as(concat!(
-            "SELECT e.id, e.name, COUNT(*) AS pending, e.max_per_order, \
-                    CAST(CASE WHEN e.ticket_count IS NOT NULL AND ",
-            paid_of_event!(),
-            " >= e.ticket_count THEN 1 ELSE 0 END AS BIGINT) AS full \
-             FROM tickets t JOIN events e ON e.id = t.event_id \
-             JOIN calendars c ON c.id = e.calendar_id \
-             WHERE t.user_id = $1 AND t.state = 'pending' \
-               AND ($2 IS NULL OR c.page_id = $2) \
-             GROUP BY e.id, e.name, e.max_per_order, e.ticket_count \
-             ORDER BY e.id"
-        ))
-        .bind(user_id)
-        .bind(page_id)
-        .fetch_all(&self.read)
-        .await
+        sqlx::query_as(concat!(cart_events!("$1", "$2"), " ORDER BY e.id"))
+            .bind(user_id)
+            .bind(page_id)
+            .fetch_all(&self.read)
+            .await
     }
 }
 

@@ -42,6 +42,8 @@ mod events;
 mod group_commit;
 mod idempotency;
 mod kept;
+// Its statements' texts are parts of checkout's claim (`orders`).
+#[macro_use]
 mod limits;
 mod notices;
 mod orders;
@@ -73,6 +75,7 @@ pub use cart::{AddOutcome, CartContents, CartTotals, MAX_LINE_QUANTITY};
 pub use catalog::{AuditEntry, CatalogMode, CatalogPasswords};
 pub use events::{EventFilter, EventRow, ListCursor, OnSale, TicketTypeRow};
 pub use idempotency::KeyClaim;
+pub use limits::CartEvent;
 pub use tickets::NewTickets;
 
 pub use orders::{CheckoutKey, CheckoutRow, OrderItems, OrderRow, PayPlace};

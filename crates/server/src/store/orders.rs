@@ -393,7 +393,8 @@ macro_rules! claim_lines {
 /// Checkout on PostgreSQL, in one statement: the order's id is taken first, the cart's
 /// items in scope are claimed for it, and the order is written with what was claimed (its
 /// total priced by the server; its page when everything in it is of one, else the page in
-/// scope; that page's merchant, else the shop's), or not at all when nothing was. The
+/// scope; that page's merchant, else the shop's), or not at all when nothing was: also when
+/// checkout refuses the cart (`refused`, see `limits`), in which case nothing is claimed. The
 /// items' references to the order are checked at the statement's end, once it is written.
 /// `$1` now, `$2` the buyer, `$3` the page in scope, `$4` the currency, `$5` the shop's
 /// merchant code.
@@ -401,15 +402,18 @@ macro_rules! claim_into_order {
     ($scope:ident) => {
         concat!(
             "WITH new_order AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id), \
+             refused AS (",
+            refused_cart_events!("$2", "$3"),
+            "), \
              t AS (UPDATE tickets SET ",
             claim_tickets!("(SELECT id FROM new_order)", $scope),
-            " RETURNING cost, event_id), \
+            " AND NOT EXISTS (SELECT 1 FROM refused) RETURNING cost, event_id), \
              b AS (UPDATE bookings SET ",
             claim_bookings!("(SELECT id FROM new_order)", $scope),
-            " RETURNING cost, calendar_id), \
+            " AND NOT EXISTS (SELECT 1 FROM refused) RETURNING cost, calendar_id), \
              l AS (UPDATE cart_lines SET ",
             claim_lines!("(SELECT id FROM new_order)", $scope),
-            " RETURNING unit_price * quantity AS cost, product_id), \
+            " AND NOT EXISTS (SELECT 1 FROM refused) RETURNING unit_price * quantity AS cost, product_id), \
              items AS ( \
                SELECT t.cost, c.page_id FROM t JOIN events e ON e.id = t.event_id \
                  JOIN calendars c ON c.id = e.calendar_id \
@@ -468,7 +472,8 @@ static ORDER_WITH_TICKETS_OF_USER: LazyLock<String> =
 impl Store {
     /// Moves everything in scope from the user's cart into a new order, in one transaction:
     /// pending tickets become reserved, pending bookings ordered, product lines take their
-    /// price. `None` (and nothing changed) when nothing is in scope.
+    /// price. `None` (and nothing changed) when nothing is in scope, or when the cart holds
+    /// an event checkout refuses ([`Store::cart_events`] says which).
     pub async fn create_order_from_cart(
         &self,
         user_id: i64,
@@ -497,6 +502,18 @@ impl Store {
                     .await;
             }
             let mut tx = conn.begin().await?;
+            let refused: Option<i64> = sqlx::query_scalar(concat!(
+                refused_cart_events!("$1", "$2"),
+                " LIMIT 1"
+            ))
+            .bind(user_id)
+            .bind(page_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if refused.is_some() {
+                tx.rollback().await?;
+                return Ok(None);
+            }
             let order_id: i64 = sqlx::query_scalar(
                 "INSERT INTO orders (user_id, status, total, currency, created_at) \
                  VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
