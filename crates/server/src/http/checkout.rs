@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use storefront_contract::{CheckoutRequest, CheckoutResponse};
 
 use super::extract::{ApiJson, AuthUser};
-use super::orders::{pay_here, reload};
+use super::orders::pay_here;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::attempts::start_checkout;
 use crate::state::AppState;
@@ -31,7 +31,7 @@ pub async fn checkout(
     // The claim refuses a cart checkout must not take (and then claims nothing); what is
     // wrong is read after. A cart changed in between is claimed again.
     let mut tries = 0;
-    let order_id = loop {
+    let (order, items) = loop {
         tries += 1;
         let claimed = state
             .store()
@@ -43,8 +43,8 @@ pub async fn checkout(
                 time::now(),
             )
             .await?;
-        if let Some(order_id) = claimed {
-            break order_id;
+        if let Some(made) = claimed {
+            break made;
         }
         let events = state.store().cart_events(user.id, page_id).await?;
         refuse(&events)?;
@@ -53,7 +53,6 @@ pub async fn checkout(
         }
     };
     // No one waits on it yet: no one knows its id before this answer.
-    let (order, items) = reload(&state, order_id).await?;
     let checkout = start_checkout(state.payments(), &order).await?;
     pay_here(&state, order, &items, checkout)
 }

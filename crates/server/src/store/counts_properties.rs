@@ -191,12 +191,12 @@ async fn apply(store: &Store, ids: &Ids, orders: &mut Vec<i64>, action: &Action)
             }
         }
         Action::Checkout { user } => {
-            if let Some(order) = store
+            if let Some((order, _)) = store
                 .create_order_from_cart(ids.users[user], None, "GBP", "MTEST", NOW)
                 .await
                 .unwrap()
             {
-                orders.push(order);
+                orders.push(order.id);
             }
         }
         Action::Pay { order } => {

@@ -12,14 +12,15 @@ use super::tickets::{
 use super::{Backend, Store};
 use crate::time::Timestamp;
 
-/// The events a buyer's pending tickets are for (user `$user`, of page `$page` or, when that
-/// is NULL, the whole cart), as checkout looks at them: how many the cart holds against the
-/// per-order limit, whether it holds more (`over`), and whether paid tickets already fill the
-/// event (`full`), from the kept counts, not ticket by ticket. Both are 1 or 0. Checkout's
-/// claim refuses a cart with either ([`refused_cart_events!`]); [`Store::cart_events`] says
-/// which, so the rule is written here once.
+/// The events a buyer's pending tickets are for (user `$user`, on calendars `c` meeting
+/// `$calendars`: the whole cart, or one page's group of it), as checkout looks at them: how
+/// many the cart holds against the per-order limit, whether it holds more (`over`), and
+/// whether paid tickets already fill the event (`full`), from the kept counts, not ticket by
+/// ticket. Both are 1 or 0. Checkout's claim refuses a cart with either
+/// ([`refused_cart_events!`]); [`Store::cart_events`] says which, so the rule is written here
+/// once.
 macro_rules! cart_events {
-    ($user:literal, $page:literal) => {
+    ($user:literal, $calendars:expr) => {
         concat!(
             "SELECT e.id, e.name, COUNT(*) AS pending, e.max_per_order, \
                     CAST(CASE WHEN COUNT(*) > e.max_per_order THEN 1 ELSE 0 END AS BIGINT) AS over, \
@@ -30,11 +31,9 @@ macro_rules! cart_events {
              JOIN calendars c ON c.id = e.calendar_id \
              WHERE t.user_id = ",
             $user,
-            " AND t.state = 'pending' AND (",
-            $page,
-            " IS NULL OR c.page_id = ",
-            $page,
-            ") GROUP BY e.id, e.name, e.max_per_order, e.ticket_count"
+            " AND t.state = 'pending' AND ",
+            $calendars,
+            " GROUP BY e.id, e.name, e.max_per_order, e.ticket_count"
         )
     };
 }
@@ -42,10 +41,10 @@ macro_rules! cart_events {
 /// The cart's events that checkout refuses (see [`cart_events!`]): a statement's condition
 /// reads `NOT EXISTS` of it.
 macro_rules! refused_cart_events {
-    ($user:literal, $page:literal) => {
+    ($user:literal, $calendars:expr) => {
         concat!(
             "SELECT ev.id FROM (",
-            cart_events!($user, $page),
+            cart_events!($user, $calendars),
             ") ev WHERE ev.over <> 0 OR ev.full <> 0"
         )
     };
@@ -130,11 +129,14 @@ impl Store {
         user_id: i64,
         page_id: Option<i64>,
     ) -> Result<Vec<CartEvent>, sqlx::Error> {
-        sqlx::query_as(concat!(cart_events!("$1", "$2"), " ORDER BY e.id"))
-            .bind(user_id)
-            .bind(page_id)
-            .fetch_all(&self.read)
-            .await
+        sqlx::query_as(concat!(
+            cart_events!("$1", "($2 IS NULL OR c.page_id = $2)"),
+            " ORDER BY e.id"
+        ))
+        .bind(user_id)
+        .bind(page_id)
+        .fetch_all(&self.read)
+        .await
     }
 }
 

@@ -12,7 +12,7 @@ use storefront_contract::{
 use super::events::page_from;
 use super::refunds::{REFUND_SELECT, RefundRow};
 use super::tickets::{TICKET_COLUMNS, TICKET_LEFT_JOINS, TICKET_SELECT, TicketRow};
-use super::{Backend, Store, id_list, parse_column};
+use super::{Backend, DbConn, Store, id_list, parse_column};
 use crate::time::{Timestamp, to_utc};
 
 /// An order with its newest checkout, its states parsed.
@@ -390,6 +390,17 @@ macro_rules! claim_lines {
     };
 }
 
+/// The calendars `c` in scope of checkout's claim, as [`cart_events!`] takes them: every
+/// one, or page `$3`'s. (Two texts, each with a plan of its own.)
+macro_rules! claim_scope {
+    (cart) => {
+        "TRUE"
+    };
+    (page) => {
+        "c.page_id = $3"
+    };
+}
+
 /// Checkout on PostgreSQL, in one statement: the order's id is taken first, the cart's
 /// items in scope are claimed for it, and the order is written with what was claimed (its
 /// total priced by the server; its page when everything in it is of one, else the page in
@@ -403,11 +414,11 @@ macro_rules! claim_into_order {
         concat!(
             "WITH new_order AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id), \
              refused AS (",
-            refused_cart_events!("$2", "$3"),
+            refused_cart_events!("$2", claim_scope!($scope)),
             "), \
              t AS (UPDATE tickets SET ",
             claim_tickets!("(SELECT id FROM new_order)", $scope),
-            " AND NOT EXISTS (SELECT 1 FROM refused) RETURNING cost, event_id), \
+            " AND NOT EXISTS (SELECT 1 FROM refused) RETURNING *), \
              b AS (UPDATE bookings SET ",
             claim_bookings!("(SELECT id FROM new_order)", $scope),
             " AND NOT EXISTS (SELECT 1 FROM refused) RETURNING cost, calendar_id), \
@@ -423,36 +434,69 @@ macro_rules! claim_into_order {
                SELECT COUNT(*) AS claimed, CAST(COALESCE(SUM(cost), 0) AS BIGINT) AS total, \
                       CASE WHEN COUNT(DISTINCT page_id) = 1 AND COUNT(page_id) = COUNT(*) \
                        THEN MIN(page_id) END AS page_id \
-               FROM items) \
-             INSERT INTO orders (id, user_id, status, total, currency, created_at, page_id, merchant_code) \
-             SELECT new_order.id, $2, 'pending', scope.total, $4, $1, COALESCE(scope.page_id, $3), \
-                    COALESCE(p.sumup_merchant_code, $5) \
-             FROM new_order CROSS JOIN scope LEFT JOIN pages p ON p.id = scope.page_id \
-             WHERE scope.claimed > 0 \
-             RETURNING id"
+               FROM items), \
+             made AS (INSERT INTO orders \
+                 (id, user_id, status, total, currency, created_at, page_id, merchant_code) \
+               SELECT new_order.id, $2, 'pending', scope.total, $4, $1, \
+                      COALESCE(scope.page_id, $3), COALESCE(p.sumup_merchant_code, $5) \
+               FROM new_order CROSS JOIN scope LEFT JOIN pages p ON p.id = scope.page_id \
+               WHERE scope.claimed > 0 \
+               RETURNING *) "
         )
     };
 }
 
-const ORDER_SELECT: &str = concat!(
-    "SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, \
-       o.cancelled_at, o.merchant_code, o.tickets_secret, buyer.terminal, o.method, \
-       CASE WHEN o.method = 'comp' OR buyer.terminal IS NOT NULL THEN o.buyer_email \
-            ELSE COALESCE(o.buyer_email, buyer.email) END AS buyer_email, \
-       COALESCE(o.buyer_name, buyer.name) AS buyer_name, \
-       (SELECT COUNT(*) FROM refunds r WHERE r.order_id = o.id \
-          AND r.status IN ('due', 'refunding')) AS open_refunds, \
-       CAST((CASE WHEN EXISTS (SELECT 1 FROM cart_lines l WHERE l.order_id = o.id) THEN 1 ELSE 0 END) \
-          + (CASE WHEN EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = o.id) THEN 2 ELSE 0 END) \
-          + (CASE WHEN EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id) THEN 4 ELSE 0 END) \
-          + (CASE WHEN EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) THEN 8 ELSE 0 END) \
-          AS BIGINT) AS holds, \
-       p.id AS page_id, p.slug AS page_slug, p.title AS page_title, ",
-    checkout_columns!(),
-    " FROM orders o \
-     JOIN users buyer ON buyer.id = o.user_id \
-     LEFT JOIN pages p ON p.id = o.page_id \
-     LEFT JOIN checkouts ch ON ch.id = (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)"
+/// An order's columns as [`OrderRecord`] reads them, for orders `o` from `$from`, the kinds of
+/// item it holds (`holds`, one bit per kind: products 1, bookings 2, tickets 4, refunds 8)
+/// given by `$holds`.
+macro_rules! order_select {
+    ($holds:expr, $from:literal) => {
+        concat!(
+            "SELECT o.id, o.user_id, o.status, o.total, o.currency, o.created_at, o.paid_at, \
+               o.cancelled_at, o.merchant_code, o.tickets_secret, buyer.terminal, o.method, \
+               CASE WHEN o.method = 'comp' OR buyer.terminal IS NOT NULL THEN o.buyer_email \
+                    ELSE COALESCE(o.buyer_email, buyer.email) END AS buyer_email, \
+               COALESCE(o.buyer_name, buyer.name) AS buyer_name, \
+               (SELECT COUNT(*) FROM refunds r WHERE r.order_id = o.id \
+                  AND r.status IN ('due', 'refunding')) AS open_refunds, ",
+            $holds,
+            " AS holds, p.id AS page_id, p.slug AS page_slug, p.title AS page_title, ",
+            checkout_columns!(),
+            " FROM ",
+            $from,
+            " JOIN users buyer ON buyer.id = o.user_id \
+             LEFT JOIN pages p ON p.id = o.page_id \
+             LEFT JOIN checkouts ch ON ch.id = \
+               (SELECT MAX(c2.id) FROM checkouts c2 WHERE c2.order_id = o.id)"
+        )
+    };
+}
+
+/// The kinds of item order `o` holds, as [`order_select!`] takes them, from what it holds.
+macro_rules! order_holds {
+    ($products:literal, $bookings:literal, $tickets:literal, $refunds:literal) => {
+        concat!(
+            "CAST((CASE WHEN EXISTS (SELECT 1 FROM ",
+            $products,
+            ") THEN 1 ELSE 0 END) + (CASE WHEN EXISTS (SELECT 1 FROM ",
+            $bookings,
+            ") THEN 2 ELSE 0 END) + (CASE WHEN EXISTS (SELECT 1 FROM ",
+            $tickets,
+            ") THEN 4 ELSE 0 END) + (CASE WHEN EXISTS (SELECT 1 FROM ",
+            $refunds,
+            ") THEN 8 ELSE 0 END) AS BIGINT)"
+        )
+    };
+}
+
+const ORDER_SELECT: &str = order_select!(
+    order_holds!(
+        "cart_lines l WHERE l.order_id = o.id",
+        "bookings b WHERE b.order_id = o.id",
+        "tickets t WHERE t.order_id = o.id",
+        "refunds r WHERE r.order_id = o.id"
+    ),
+    "orders o"
 );
 
 /// An order with its tickets, a row for each (one row when it has none), the order chosen
@@ -462,6 +506,117 @@ fn order_with_tickets(which: &str) -> String {
         "SELECT o.*, {TICKET_COLUMNS} FROM ({ORDER_SELECT} WHERE {which}) o \
          LEFT JOIN tickets t ON t.order_id = o.id {TICKET_LEFT_JOINS} ORDER BY t.id"
     )
+}
+
+/// Checkout's claim on PostgreSQL with what it made read back by the same statement, as
+/// [`order_with_tickets`] reads an order: the order (from what was written, which the
+/// statement's own reads do not see) and the tickets claimed.
+fn claim_answered(claim: &str) -> String {
+    const MADE: &str = order_select!(
+        order_holds!("l", "b", "t", "refunds r WHERE r.order_id = o.id"),
+        "made o"
+    );
+    format!(
+        "{claim} SELECT o.*, {TICKET_COLUMNS} FROM ({MADE}) o \
+         LEFT JOIN t ON t.order_id = o.id {TICKET_LEFT_JOINS} ORDER BY t.id"
+    )
+}
+
+static CLAIM_CART: LazyLock<String> = LazyLock::new(|| claim_answered(claim_into_order!(cart)));
+static CLAIM_PAGE: LazyLock<String> = LazyLock::new(|| claim_answered(claim_into_order!(page)));
+
+/// What checkout's claim left to read: the rows its statement answered with (PostgreSQL; none
+/// when nothing was claimed), or the order it made (SQLite).
+enum Claimed {
+    Read(Vec<sqlx::any::AnyRow>),
+    Made(i64),
+}
+
+/// Checkout on SQLite, in one transaction on its one writer (see
+/// [`Store::create_order_from_cart`]): the order's id, or `None` when nothing was claimed.
+async fn claim_on_sqlite(
+    conn: &mut DbConn,
+    user_id: i64,
+    page_id: Option<i64>,
+    currency: &str,
+    default_merchant_code: &str,
+    now: Timestamp,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let refused: Option<i64> = sqlx::query_scalar(concat!(
+        refused_cart_events!("$1", "($2 IS NULL OR c.page_id = $2)"),
+        " LIMIT 1"
+    ))
+    .bind(user_id)
+    .bind(page_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if refused.is_some() {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let order_id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (user_id, status, total, currency, created_at) \
+             VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(currency)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut claimed = 0;
+    let claims = match page_id {
+        None => [
+            concat!("UPDATE tickets SET ", claim_tickets!("$1", cart)),
+            concat!("UPDATE bookings SET ", claim_bookings!("$1", cart)),
+            concat!("UPDATE cart_lines SET ", claim_lines!("$1", cart)),
+        ],
+        Some(_) => [
+            concat!("UPDATE tickets SET ", claim_tickets!("$1", page)),
+            concat!("UPDATE bookings SET ", claim_bookings!("$1", page)),
+            concat!("UPDATE cart_lines SET ", claim_lines!("$1", page)),
+        ],
+    };
+    for claim in claims {
+        let claim = sqlx::query(claim).bind(order_id).bind(user_id);
+        let claim = match page_id {
+            Some(page_id) => claim.bind(page_id),
+            None => claim,
+        };
+        claimed += claim.execute(&mut *tx).await?.rows_affected();
+    }
+    if claimed == 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE orders SET total = scope.total, page_id = COALESCE(scope.page_id, $2), \
+                 merchant_code = COALESCE(p.sumup_merchant_code, $3) \
+             FROM (SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
+                      + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
+                      + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines \
+                                  WHERE order_id = $1), 0) AS BIGINT) AS total, \
+                          CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
+                                AND COUNT(items.page_id) = COUNT(*) \
+                           THEN MIN(items.page_id) END AS page_id \
+                   FROM ( \
+                     SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
+                       JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
+                     UNION ALL SELECT c.page_id FROM bookings b \
+                       JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
+                     UNION ALL SELECT pr.page_id FROM cart_lines l \
+                       JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
+                  ) scope \
+             LEFT JOIN pages p ON p.id = scope.page_id \
+             WHERE orders.id = $1",
+    )
+    .bind(order_id)
+    .bind(page_id)
+    .bind(default_merchant_code)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(order_id))
 }
 
 static ORDER_WITH_TICKETS_BY_ID: LazyLock<String> =
@@ -481,103 +636,45 @@ impl Store {
         currency: &str,
         default_merchant_code: &str,
         now: Timestamp,
-    ) -> Result<Option<i64>, sqlx::Error> {
+    ) -> Result<Option<(OrderRow, OrderItems)>, sqlx::Error> {
         let (currency, default_merchant_code) =
             (currency.to_owned(), default_merchant_code.to_owned());
-        self.in_turn(move |store| async move {
-            let mut conn = store.writing().await?;
-            if store.backend == Backend::Postgres {
-                // One statement, atomic without a transaction around it: one round trip.
-                let claim = match page_id {
-                    None => claim_into_order!(cart),
-                    Some(_) => claim_into_order!(page),
-                };
-                return sqlx::query_scalar(claim)
-                    .bind(now)
-                    .bind(user_id)
-                    .bind(page_id)
-                    .bind(currency)
-                    .bind(default_merchant_code)
-                    .fetch_optional(&mut *conn)
-                    .await;
-            }
-            let mut tx = conn.begin().await?;
-            let refused: Option<i64> = sqlx::query_scalar(concat!(
-                refused_cart_events!("$1", "$2"),
-                " LIMIT 1"
-            ))
-            .bind(user_id)
-            .bind(page_id)
-            .fetch_optional(&mut *tx)
+        let claimed = self
+            .in_turn(move |store| async move {
+                let mut conn = store.writing().await?;
+                if store.backend == Backend::Postgres {
+                    // One statement, atomic without a transaction around it, which answers
+                    // with the order: one round trip.
+                    let claim = match page_id {
+                        None => CLAIM_CART.as_str(),
+                        Some(_) => CLAIM_PAGE.as_str(),
+                    };
+                    let rows = sqlx::query(claim)
+                        .bind(now)
+                        .bind(user_id)
+                        .bind(page_id)
+                        .bind(currency)
+                        .bind(default_merchant_code)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    return Ok(Claimed::Read(rows));
+                }
+                claim_on_sqlite(
+                    &mut conn,
+                    user_id,
+                    page_id,
+                    &currency,
+                    &default_merchant_code,
+                    now,
+                )
+                .await
+                .map(|order_id| order_id.map_or(Claimed::Read(Vec::new()), Claimed::Made))
+            })
             .await?;
-            if refused.is_some() {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-            let order_id: i64 = sqlx::query_scalar(
-                "INSERT INTO orders (user_id, status, total, currency, created_at) \
-                 VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
-            )
-            .bind(user_id)
-            .bind(currency)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            let mut claimed = 0;
-            let claims = match page_id {
-                None => [
-                    concat!("UPDATE tickets SET ", claim_tickets!("$1", cart)),
-                    concat!("UPDATE bookings SET ", claim_bookings!("$1", cart)),
-                    concat!("UPDATE cart_lines SET ", claim_lines!("$1", cart)),
-                ],
-                Some(_) => [
-                    concat!("UPDATE tickets SET ", claim_tickets!("$1", page)),
-                    concat!("UPDATE bookings SET ", claim_bookings!("$1", page)),
-                    concat!("UPDATE cart_lines SET ", claim_lines!("$1", page)),
-                ],
-            };
-            for claim in claims {
-                let claim = sqlx::query(claim).bind(order_id).bind(user_id);
-                let claim = match page_id {
-                    Some(page_id) => claim.bind(page_id),
-                    None => claim,
-                };
-                claimed += claim.execute(&mut *tx).await?.rows_affected();
-            }
-            if claimed == 0 {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-            sqlx::query(
-                "UPDATE orders SET total = scope.total, page_id = COALESCE(scope.page_id, $2), \
-                     merchant_code = COALESCE(p.sumup_merchant_code, $3) \
-                 FROM (SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
-                          + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
-                          + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines \
-                                      WHERE order_id = $1), 0) AS BIGINT) AS total, \
-                              CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
-                                    AND COUNT(items.page_id) = COUNT(*) \
-                               THEN MIN(items.page_id) END AS page_id \
-                       FROM ( \
-                         SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
-                           JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
-                         UNION ALL SELECT c.page_id FROM bookings b \
-                           JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
-                         UNION ALL SELECT pr.page_id FROM cart_lines l \
-                           JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
-                      ) scope \
-                 LEFT JOIN pages p ON p.id = scope.page_id \
-                 WHERE orders.id = $1",
-            )
-            .bind(order_id)
-            .bind(page_id)
-            .bind(default_merchant_code)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(Some(order_id))
-        })
-        .await
+        match claimed {
+            Claimed::Read(rows) => self.order_of_rows(&rows).await,
+            Claimed::Made(order_id) => self.order_with_items(order_id).await,
+        }
     }
 
     /// The order a checkout was made for, as [`Store::order`] reads it (its newest checkout
@@ -638,12 +735,21 @@ impl Store {
         query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
     ) -> Result<Option<(OrderRow, OrderItems)>, sqlx::Error> {
         let rows = query.fetch_all(&self.read).await?;
+        self.order_of_rows(&rows).await
+    }
+
+    /// The order an order's rows with its tickets hold (see [`order_with_tickets`]), with
+    /// what else it holds read from the database; `None` when there are none.
+    async fn order_of_rows(
+        &self,
+        rows: &[sqlx::any::AnyRow],
+    ) -> Result<Option<(OrderRow, OrderItems)>, sqlx::Error> {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
         let order = OrderRow::try_from(OrderRecord::from_row(first)?)?;
         let mut items = OrderItems::default();
-        for row in &rows {
+        for row in rows {
             // No ticket: one row, of the order alone.
             if row.try_get::<Option<i64>, _>("ticket_id")?.is_some() {
                 items.tickets.push(TicketRow::from_row(row)?);
