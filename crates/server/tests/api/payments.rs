@@ -443,6 +443,30 @@ async fn page_checkout_leaves_other_pages_in_the_cart() {
 }
 
 #[tokio::test]
+async fn a_checkouts_answer_is_the_order_as_it_reads_back() {
+    let app = TestApp::start().await;
+    let ann = app.ann().await;
+    // Tickets of two types, products and a booking (ann's cart), across two pages.
+    app.buy(&ann, WREN_DUO, 2, Some(STANDARD)).await;
+    app.buy(&ann, VILLAGE_FETE, 1, None).await;
+    let whole = app.checkout(&ann, None).await;
+    assert_eq!(whole.status, StatusCode::CREATED, "{}", whole.text);
+    let id = whole.json["order"]["id"].as_i64().unwrap();
+    assert_eq!(whole.json["order"], app.order(&ann, id, 0).await);
+    assert_eq!(whole.json["order"]["tickets"].as_array().unwrap().len(), 3);
+
+    // One page's group of the cart.
+    app.buy(&ann, VILLAGE_FETE, 2, None).await;
+    app.buy(&ann, WREN_DUO, 1, Some(CONCESSION)).await;
+    let page = app.checkout(&ann, Some("granary")).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.text);
+    let id = page.json["order"]["id"].as_i64().unwrap();
+    assert_eq!(page.json["order"]["page"]["slug"], "granary");
+    assert_eq!(page.json["order"]["tickets"].as_array().unwrap().len(), 1);
+    assert_eq!(page.json["order"], app.order(&ann, id, 0).await);
+}
+
+#[tokio::test]
 async fn an_empty_cart_cannot_check_out() {
     let app = TestApp::start().await;
     let bob = app.bob().await;
