@@ -9,14 +9,20 @@
 //!
 //! `cargo bench -p storefront-server --bench load`, or with options after `--`:
 //! `--secs 10`, `--rounds 3`, `--concurrency 1,8,32`,
-//! `--setups sqlite-file,sqlite-memory,postgres,postgres-socket,postgres-2`, `--sold 100000` (tickets of the
-//! event sold before the run: a purchase must cost the same after them), `--in-process`.
+//! `--setups sqlite-file,sqlite-memory,postgres,postgres-socket,postgres-2,postgres-sumup-apart`,
+//! `--sold 100000` (tickets of the event sold before the run: a purchase must cost the same
+//! after them), `--in-process`.
 //!
 //! Each server runs in a process of its own (this benchmark run again with `--serve`), driven
 //! over HTTP with keep-alive as a load tester does; `--in-process` runs them in this process
 //! instead, for profiling both sides at once.
 //! PostgreSQL runs on a throw-away cluster, or on `STOREFRONT_TEST_POSTGRES`, over TCP, and
 //! (`postgres-socket`) over its Unix socket, as a server on the same machine reaches it.
+//!
+//! SumUp is the sandbox each server mounts, which keeps its checkouts in the shop's database,
+//! except in `postgres-sumup-apart`: there SumUp's stand-in runs apart from the shop, as SumUp
+//! does for a shop that is deployed (in the buyers' process, on a SQLite database in memory,
+//! still on the same cores), and the shop reaches it over HTTP as it reaches SumUp.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -53,6 +59,8 @@ enum Setup {
     /// PostgreSQL over its Unix socket, as a server on the same machine reaches it.
     PostgresSocket,
     PostgresTwo,
+    /// PostgreSQL, with SumUp's stand-in (the sandbox) apart from the shop and its database.
+    PostgresSumUpApart,
 }
 
 impl Setup {
@@ -64,6 +72,7 @@ impl Setup {
             Setup::Postgres => "postgres",
             Setup::PostgresSocket => "postgres-socket",
             Setup::PostgresTwo => "postgres-2",
+            Setup::PostgresSumUpApart => "postgres-sumup-apart",
         }
     }
 
@@ -75,6 +84,7 @@ impl Setup {
             "postgres" => Setup::Postgres,
             "postgres-socket" => Setup::PostgresSocket,
             "postgres-2" => Setup::PostgresTwo,
+            "postgres-sumup-apart" => Setup::PostgresSumUpApart,
             other => refuse(&format!("unknown setup {other:?}")),
         }
     }
@@ -97,7 +107,8 @@ usage: cargo bench -p storefront-server --bench load -- [OPTIONS]
   --rounds N            rounds of every setup in turn (3)
   --concurrency N,N     buyers at once (1,8,32)
   --setups S,S          sqlite-file, sqlite-file-mail, sqlite-memory, postgres,
-                        postgres-socket, postgres-2 (all but sqlite-file-mail)
+                        postgres-socket, postgres-2, postgres-sumup-apart (SumUp's
+                        stand-in apart from the shop; all but sqlite-file-mail)
   --sold N              tickets of the event sold before the run (0)
   --in-process          the servers in this process, for profiling both sides at once
 PostgreSQL runs on a throw-away cluster, or on STOREFRONT_TEST_POSTGRES (its socket's
@@ -129,6 +140,7 @@ fn options() -> Options {
             Setup::Postgres,
             Setup::PostgresSocket,
             Setup::PostgresTwo,
+            Setup::PostgresSumUpApart,
         ],
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -208,6 +220,8 @@ struct Serve {
     buyers: usize,
     smtp: Option<String>,
     presold: i64,
+    /// SumUp's base URL, when it is not the server's own sandbox.
+    sumup: Option<String>,
 }
 
 impl Serve {
@@ -218,6 +232,7 @@ impl Serve {
             self.buyers.to_string(),
             self.smtp.clone().unwrap_or_else(|| "-".to_owned()),
             self.presold.to_string(),
+            self.sumup.clone().unwrap_or_else(|| "-".to_owned()),
         ]
     }
 
@@ -227,6 +242,7 @@ impl Serve {
             buyers: args[1].parse().unwrap(),
             smtp: (args[2] != "-").then(|| args[2].clone()),
             presold: args[3].parse().unwrap(),
+            sumup: (args[4] != "-").then(|| args[4].clone()),
         }
     }
 
@@ -242,6 +258,15 @@ impl Serve {
                     "Load <load@bench.example>",
                 )
             }),
+            sumup: self
+                .sumup
+                .as_ref()
+                .map(|base_url| storefront_server::SumUpConfig {
+                    base_url: base_url.clone(),
+                    api_key: "load".to_owned(),
+                    merchant_code: storefront_server::sandbox::SANDBOX_MERCHANT.to_owned(),
+                    timeout: Duration::from_secs(10),
+                }),
             ..ServerConfig::default()
         })
         .await
@@ -256,7 +281,8 @@ impl Serve {
     }
 }
 
-/// A server of a run in this process (`--serve DATABASE BUYERS SMTP|- SOLD`), until killed.
+/// A server of a run in this process (`--serve DATABASE BUYERS SMTP|- SOLD SUMUP|-`), until
+/// killed.
 fn serve(args: &[String]) {
     let serve = Serve::from_args(args);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -267,6 +293,60 @@ fn serve(args: &[String]) {
     });
 }
 
+/// SumUp's stand-in apart from the shop: the sandbox on a database of its own, in this
+/// process, until dropped.
+struct SumUpApart {
+    listener: Option<tokio::net::TcpListener>,
+    base_url: String,
+    serving: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SumUpApart {
+    /// Takes its address (the shop is started with it).
+    async fn bind() -> SumUpApart {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        SumUpApart {
+            listener: Some(listener),
+            base_url: format!("{origin}{}", storefront_server::sandbox::SANDBOX_PATH),
+            serving: None,
+        }
+    }
+
+    /// Serves, notifying the shop at `shop` as SumUp would (its `return_url` callbacks and
+    /// its event notifications).
+    async fn serve(&mut self, shop: &str) {
+        let listener = self.listener.take().expect("served once");
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let store = storefront_server::connect_database("sqlite::memory:")
+            .await
+            .unwrap();
+        let sandbox = storefront_server::sandbox::SandboxState::new(
+            store,
+            &origin,
+            &storefront_server::webhook_url(shop),
+            None,
+            storefront_server::sandbox::SandboxOptions::default(),
+        )
+        .unwrap();
+        let app = axum::Router::new().nest_service(
+            storefront_server::sandbox::SANDBOX_PATH,
+            storefront_server::sandbox::router(sandbox),
+        );
+        self.serving = Some(tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        }));
+    }
+}
+
+impl Drop for SumUpApart {
+    fn drop(&mut self) {
+        if let Some(serving) = &self.serving {
+            serving.abort();
+        }
+    }
+}
+
 async fn start(
     setup: Setup,
     buyers: usize,
@@ -274,18 +354,24 @@ async fn start(
     smtp: Option<&smtp::SmtpServer>,
     presold: i64,
     in_process: bool,
-) -> Vec<Server> {
+) -> (Vec<Server>, Option<SumUpApart>) {
     let database_url = match setup {
         Setup::SqliteFile | Setup::SqliteFileMail => {
             format!("sqlite://{}", dir.path().join("load.db").display())
         }
         Setup::SqliteMemory => "sqlite::memory:".to_owned(),
-        Setup::Postgres | Setup::PostgresTwo => postgres::fresh_database().await,
+        Setup::Postgres | Setup::PostgresTwo | Setup::PostgresSumUpApart => {
+            postgres::fresh_database().await
+        }
         Setup::PostgresSocket => postgres::over_socket(&postgres::fresh_database().await),
     };
     // An in-memory database lives in its process: the buyers' process holds it.
     let in_process = in_process || setup == Setup::SqliteMemory;
     let count = if setup == Setup::PostgresTwo { 2 } else { 1 };
+    let mut sumup = match setup {
+        Setup::PostgresSumUpApart => Some(SumUpApart::bind().await),
+        _ => None,
+    };
     let mut servers = Vec::new();
     for i in 0..count {
         let serve = Serve {
@@ -294,6 +380,7 @@ async fn start(
             smtp: smtp.map(|smtp| smtp.url()),
             // Sold once, by the first server.
             presold: if i == 0 { presold } else { 0 },
+            sumup: sumup.as_ref().map(|sumup| sumup.base_url.clone()),
         };
         servers.push(if in_process {
             Server::InProcess(Box::new(serve.start().await))
@@ -301,7 +388,10 @@ async fn start(
             serve.spawn()
         });
     }
-    servers
+    if let Some(sumup) = &mut sumup {
+        sumup.serve(&servers[0].origin()).await;
+    }
+    (servers, sumup)
 }
 
 /// Times of each step of the purchases one buyer completed.
@@ -472,7 +562,8 @@ async fn run(
         );
         smtp::SmtpServer::start()
     });
-    let servers = start(setup, concurrency, &dir, smtp.as_ref(), presold, in_process).await;
+    let (servers, sumup) =
+        start(setup, concurrency, &dir, smtp.as_ref(), presold, in_process).await;
     let origins: Vec<String> = servers.iter().map(|s| s.origin()).collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -543,6 +634,7 @@ async fn run(
     for server in servers {
         server.stop().await;
     }
+    drop(sumup);
     Measured {
         rate: completed as f64 / elapsed,
         steps,
@@ -555,7 +647,7 @@ fn print_row(setup: Setup, concurrency: usize, mut rounds: Vec<Measured>) {
     let (slowest, fastest) = (rounds[0].rate, rounds[rounds.len() - 1].rate);
     let median = &rounds[rounds.len() / 2];
     println!(
-        "| {:<15} | {:>3} | {:>7.1} | {:>5.0}–{:<5.0} | {} |",
+        "| {:<20} | {:>3} | {:>7.1} | {:>5.0}–{:<5.0} | {} |",
         setup.name(),
         concurrency,
         median.rate,
@@ -589,10 +681,10 @@ fn main() {
         },
     );
     println!(
-        "| setup           |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
+        "| setup                |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
     );
     println!(
-        "|-----------------|-----|---------|-------------|---------------|------------------|---------------|---------------|------------------|"
+        "|----------------------|-----|---------|-------------|---------------|------------------|---------------|---------------|------------------|"
     );
     runtime.block_on(async {
         for &concurrency in &options.concurrency {
