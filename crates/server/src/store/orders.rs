@@ -557,7 +557,7 @@ async fn claim_on_sqlite(
     }
     let order_id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (user_id, status, total, currency, created_at) \
-             VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
+         VALUES ($1, 'pending', 0, $2, $3) RETURNING id",
     )
     .bind(user_id)
     .bind(currency)
@@ -591,24 +591,24 @@ async fn claim_on_sqlite(
     }
     sqlx::query(
         "UPDATE orders SET total = scope.total, page_id = COALESCE(scope.page_id, $2), \
-                 merchant_code = COALESCE(p.sumup_merchant_code, $3) \
-             FROM (SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
-                      + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
-                      + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines \
-                                  WHERE order_id = $1), 0) AS BIGINT) AS total, \
-                          CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
-                                AND COUNT(items.page_id) = COUNT(*) \
-                           THEN MIN(items.page_id) END AS page_id \
-                   FROM ( \
-                     SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
-                       JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
-                     UNION ALL SELECT c.page_id FROM bookings b \
-                       JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
-                     UNION ALL SELECT pr.page_id FROM cart_lines l \
-                       JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
-                  ) scope \
-             LEFT JOIN pages p ON p.id = scope.page_id \
-             WHERE orders.id = $1",
+             merchant_code = COALESCE(p.sumup_merchant_code, $3) \
+         FROM (SELECT CAST(COALESCE((SELECT SUM(cost) FROM tickets WHERE order_id = $1), 0) \
+                  + COALESCE((SELECT SUM(cost) FROM bookings WHERE order_id = $1), 0) \
+                  + COALESCE((SELECT SUM(unit_price * quantity) FROM cart_lines \
+                              WHERE order_id = $1), 0) AS BIGINT) AS total, \
+                      CASE WHEN COUNT(DISTINCT items.page_id) = 1 \
+                            AND COUNT(items.page_id) = COUNT(*) \
+                       THEN MIN(items.page_id) END AS page_id \
+               FROM ( \
+                 SELECT c.page_id AS page_id FROM tickets t JOIN events e ON e.id = t.event_id \
+                   JOIN calendars c ON c.id = e.calendar_id WHERE t.order_id = $1 \
+                 UNION ALL SELECT c.page_id FROM bookings b \
+                   JOIN calendars c ON c.id = b.calendar_id WHERE b.order_id = $1 \
+                 UNION ALL SELECT pr.page_id FROM cart_lines l \
+                   JOIN products pr ON pr.id = l.product_id WHERE l.order_id = $1) items \
+              ) scope \
+         LEFT JOIN pages p ON p.id = scope.page_id \
+         WHERE orders.id = $1",
     )
     .bind(order_id)
     .bind(page_id)
