@@ -205,6 +205,14 @@ impl Server {
         }
     }
 
+    /// Its process, when it has one of its own.
+    fn process(&self) -> Option<u32> {
+        match self {
+            Server::InProcess(_) => None,
+            Server::Child(child) => Some(child.id()),
+        }
+    }
+
     async fn stop(self) {
         match self {
             Server::InProcess(server) => server.stop().await,
@@ -521,6 +529,82 @@ fn percentile(times: &mut [Duration], p: f64) -> f64 {
     times[at].as_secs_f64() * 1000.0
 }
 
+/// CPU time taken so far, in clock ticks (Linux's `/proc`): by the whole machine (every core's
+/// busy time), by the servers' processes and by this one (the buyers, and whatever runs in
+/// this process: SQLite in memory's server, SumUp apart).
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    machine: u64,
+    servers: u64,
+    buyers: u64,
+}
+
+impl Cpu {
+    fn now(servers: &[Server]) -> Cpu {
+        // user, nice, system, idle, iowait, irq, softirq, steal: all but idle and iowait.
+        let machine = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|stat| {
+                let line = stat.lines().next()?.to_owned();
+                let ticks: Vec<u64> = line
+                    .split_whitespace()
+                    .skip(1)
+                    .take(8)
+                    .filter_map(|n| n.parse().ok())
+                    .collect();
+                (ticks.len() == 8).then(|| ticks.iter().sum::<u64>() - ticks[3] - ticks[4])
+            })
+            .unwrap_or(0);
+        Cpu {
+            machine,
+            servers: servers
+                .iter()
+                .filter_map(Server::process)
+                .map(|pid| process_ticks(&pid.to_string()))
+                .sum(),
+            buyers: process_ticks("self"),
+        }
+    }
+
+    /// Milliseconds of the machine per purchase, `all = servers + buyers + rest` (the rest:
+    /// PostgreSQL, and the kernel's work outside these processes).
+    fn per_purchase(self, before: Cpu, purchases: usize) -> String {
+        let ms = |ticks: u64| ticks as f64 * 1000.0 / TICKS_PER_SECOND / purchases.max(1) as f64;
+        let (machine, servers, buyers) = (
+            self.machine.saturating_sub(before.machine),
+            self.servers.saturating_sub(before.servers),
+            self.buyers.saturating_sub(before.buyers),
+        );
+        format!(
+            "{:.2} = {:.2} + {:.2} + {:.2}",
+            ms(machine),
+            ms(servers),
+            ms(buyers),
+            ms(machine.saturating_sub(servers + buyers))
+        )
+    }
+}
+
+/// A process's user and system time so far, in clock ticks (0 when it cannot be read).
+fn process_ticks(pid: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // After the command's name, which may hold spaces: fields 14 and 15 (utime, stime).
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// What `/proc` counts times in: Linux's `USER_HZ`, 100 a second on the machines it runs on.
+const TICKS_PER_SECOND: f64 = 100.0;
+
 /// One run's figures: purchases/s, and the rest of its row.
 struct Measured {
     rate: f64,
@@ -573,6 +657,7 @@ async fn run(
     for i in 0..concurrency {
         tokens.push(sign_in(&http, &origins[i % origins.len()], i).await);
     }
+    let cpu_before = Cpu::now(&servers);
     let started = Instant::now();
     let until = started + Duration::from_secs(secs);
     let buyers: Vec<_> = tokens
@@ -586,6 +671,7 @@ async fn run(
     }
     let elapsed = started.elapsed().as_secs_f64();
     let completed = times.paid.len();
+    let cpu = Cpu::now(&servers).per_purchase(cpu_before, completed);
     if let Some(smtp) = &smtp {
         // The outbox's throughput: every paid order's e-mail, taken by the SMTP server.
         let waiting = completed.saturating_sub(smtp.messages().len());
@@ -612,7 +698,7 @@ async fn run(
         .unwrap();
     let sold = event["sold"].as_u64().unwrap() as usize - presold as usize;
     let steps = format!(
-        "{:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {}",
+        "{:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:>5.1} / {:>5.1} | {:<25} | {}",
         percentile(&mut times.buy, 0.5),
         percentile(&mut times.buy, 0.99),
         percentile(&mut times.checkout, 0.5),
@@ -621,6 +707,7 @@ async fn run(
         percentile(&mut times.pay, 0.99),
         percentile(&mut times.paid, 0.5),
         percentile(&mut times.paid, 0.99),
+        cpu,
         if sold == completed {
             format!("{sold} = {completed}")
         } else {
@@ -669,7 +756,8 @@ fn main() {
         .unwrap();
     println!(
         "{} s per run, {} rounds on {} cores, {} tickets sold before each run, the servers {}; \
-         times in ms (p50 / p99) of the median round\n",
+         times in ms (p50 / p99) of the median round; cpu: ms of the machine per purchase, \
+         all = servers + buyers (this process) + the rest (PostgreSQL, the kernel's other work)\n",
         options.secs,
         options.rounds,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -681,10 +769,10 @@ fn main() {
         },
     );
     println!(
-        "| setup                |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | sold = completed |"
+        "| setup                |   N | purch/s | slow–fast   | buy p50/p99   | checkout p50/p99 | pay p50/p99   | paid p50/p99  | cpu ms/purchase           | sold = completed |"
     );
     println!(
-        "|----------------------|-----|---------|-------------|---------------|------------------|---------------|---------------|------------------|"
+        "|----------------------|-----|---------|-------------|---------------|------------------|---------------|---------------|---------------------------|------------------|"
     );
     runtime.block_on(async {
         for &concurrency in &options.concurrency {
