@@ -495,13 +495,15 @@ mod tests {
         let store = store_in(&dir).await;
         let wal = dir.path().join("shop.db-wal");
         // The writer's bound, and what may be written while the other thread's checkpoint
-        // keeps the writer from checkpointing (the log would reach five times it, unbounded).
-        let bound = 2 * u64::from(checkpoint::WRITER_PAGES) * 4096;
-        // 200 kB a commit.
-        for i in 0..(5 * bound / 2 / 200_000) {
+        // keeps the writer from checkpointing (the log would reach five times it, unbounded):
+        // twice its pages, each in the log as a frame (a 24-byte header and the 4 KiB page)
+        // after the log's 32-byte header.
+        let bound = 32 + 2 * u64::from(checkpoint::WRITER_PAGES) * (24 + 4096);
+        // 20 kB a commit (a busy shop's commits are smaller still).
+        for i in 0..(5 * bound / 2 / 20_000) {
             sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
                 .bind(format!("probe {i}"))
-                .bind("x".repeat(200_000))
+                .bind("x".repeat(20_000))
                 .execute(&store.write)
                 .await
                 .unwrap();
