@@ -305,7 +305,7 @@ fn serve(args: &[String]) {
 /// process, until dropped.
 struct SumUpApart {
     listener: Option<tokio::net::TcpListener>,
-    base_url: String,
+    origin: String,
     serving: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -313,25 +313,32 @@ impl SumUpApart {
     /// Takes its address (the shop is started with it).
     async fn bind() -> SumUpApart {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         SumUpApart {
+            origin: format!("http://{}", listener.local_addr().unwrap()),
             listener: Some(listener),
-            base_url: format!("{origin}{}", storefront_server::sandbox::SANDBOX_PATH),
             serving: None,
         }
+    }
+
+    /// SumUp's base URL, as the shop is configured with it.
+    fn base_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.origin,
+            storefront_server::sandbox::SANDBOX_PATH
+        )
     }
 
     /// Serves, notifying the shop at `shop` as SumUp would (its `return_url` callbacks and
     /// its event notifications).
     async fn serve(&mut self, shop: &str) {
         let listener = self.listener.take().expect("served once");
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let store = storefront_server::connect_database("sqlite::memory:")
             .await
             .unwrap();
         let sandbox = storefront_server::sandbox::SandboxState::new(
             store,
-            &origin,
+            &self.origin,
             &storefront_server::webhook_url(shop),
             None,
             storefront_server::sandbox::SandboxOptions::default(),
@@ -388,7 +395,7 @@ async fn start(
             smtp: smtp.map(|smtp| smtp.url()),
             // Sold once, by the first server.
             presold: if i == 0 { presold } else { 0 },
-            sumup: sumup.as_ref().map(|sumup| sumup.base_url.clone()),
+            sumup: sumup.as_ref().map(SumUpApart::base_url),
         };
         servers.push(if in_process {
             Server::InProcess(Box::new(serve.start().await))
