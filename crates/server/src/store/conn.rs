@@ -47,16 +47,17 @@ impl DbConn {
         })
     }
 
-    /// Starts a transaction that holds one user's row against others' writes until it ends
-    /// (`SELECT … FOR UPDATE`), sent with PostgreSQL's `BEGIN` in one round trip. On SQLite
-    /// it is a plain transaction: its one writer holds the whole database already.
-    pub async fn begin_holding_user(&mut self, user_id: i64) -> Result<Tx<'_>, sqlx::Error> {
+    /// Starts a buy's transaction that takes the buyer's turn: it moves their count of buys,
+    /// holding their row against every other buy of theirs until it ends, in one round trip
+    /// with PostgreSQL's `BEGIN`. On SQLite it is a plain transaction: its one writer holds
+    /// the whole database already.
+    pub async fn begin_buyers_turn(&mut self, user_id: i64) -> Result<Tx<'_>, sqlx::Error> {
         let DbConn::Sqlx(conn) = self else {
             return self.begin().await;
         };
         // Both statements as one simple query (an id is a number: nothing to quote); a
         // failure of the second leaves the transaction to be rolled back, as a failed BEGIN.
-        let begin = format!("BEGIN; SELECT id FROM users WHERE id = {user_id} FOR UPDATE");
+        let begin = format!("BEGIN; UPDATE users SET buys = buys + 1 WHERE id = {user_id}");
         AnyTransactionManager::begin(conn, Some(AssertSqlSafe(begin).into_sql_str())).await?;
         Ok(Tx {
             conn: self,

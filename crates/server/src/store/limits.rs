@@ -79,8 +79,8 @@ impl CartEvent {
 impl Store {
     /// Creates the tickets unless the buyer's pending tickets for the event and these would
     /// be more than `limit`; then `Err` with how many are pending. One buyer's purchases take
-    /// turns (the user's row is locked on PostgreSQL; SQLite has one writer), so two at once
-    /// cannot both pass. With the tickets, the buyer's cart totals once they are in it.
+    /// turns (see [`Turn`]; SQLite has one writer), so two at once cannot both pass. With the
+    /// tickets, the buyer's cart totals once they are in it.
     pub async fn create_tickets_within(
         &self,
         new: &NewTickets,
@@ -92,16 +92,31 @@ impl Store {
         let created = self
             .in_turn(move |store| async move {
                 let mut conn = store.writing().await?;
-                if store.backend == Backend::Sqlite {
-                    // One statement, which SQLite's one writer runs alone.
-                    return insert_within(&mut conn, &new, limit, now, Backend::Sqlite).await;
+                let backend = store.backend;
+                // One statement, which SQLite's one writer runs alone; on PostgreSQL, first
+                // one statement that takes the buyer's turn itself.
+                let mut turn = match backend {
+                    Backend::Sqlite => Turn::Held,
+                    Backend::Postgres => Turn::InStatement,
+                };
+                loop {
+                    let inserted = match (backend, turn) {
+                        (Backend::Postgres, Turn::Held) => {
+                            let mut tx = conn.begin_buyers_turn(new.user_id).await?;
+                            let inserted =
+                                insert_within(&mut tx, &new, limit, now, backend, turn).await?;
+                            tx.commit().await?;
+                            inserted
+                        }
+                        _ => insert_within(&mut conn, &new, limit, now, backend, turn).await?,
+                    };
+                    match inserted {
+                        Insert::Made(made) => return Ok(Ok(made)),
+                        Insert::OverLimit(pending) => return Ok(Err(pending)),
+                        // Another buy of theirs ran alongside: again, after it.
+                        Insert::Overtaken => turn = Turn::Held,
+                    }
                 }
-                // The buyer's row held: their buys run one after another, each counting
-                // what the one before put in the cart.
-                let mut tx = conn.begin_holding_user(new.user_id).await?;
-                let created = insert_within(&mut tx, &new, limit, now, Backend::Postgres).await?;
-                tx.commit().await?;
-                Ok(created)
             })
             .await?;
         let Made {
@@ -149,18 +164,54 @@ struct Made {
     cart: Option<CartTotals>,
 }
 
+/// How a buy on PostgreSQL counts the buyer's cart after every other buy of theirs, so that
+/// two at once cannot both pass the limit. Either way it moves the buyer's count of buys
+/// (`users.buys`), which holds their row until its transaction ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Turn {
+    /// Taken before the insert, which then counts what every earlier buy committed: a
+    /// transaction that starts by moving the count (on SQLite, its one writer).
+    Held,
+    /// Taken by the insert's own statement, in one round trip. Its count of the cart is as
+    /// of its snapshot, taken before it waited for the buyer's row: it inserts only if the
+    /// count it moved is the one that snapshot saw, and is otherwise [`Insert::Overtaken`].
+    InStatement,
+}
+
+/// The buyer's count of buys as the statement's snapshot saw it (`seen`), and moved (`turn`,
+/// after any buy of theirs still running), for [`Turn::InStatement`].
+const TURN_IN_STATEMENT: &str = "seen AS (SELECT buys FROM users WHERE id = $2), \
+     turn AS (UPDATE users SET buys = buys + 1 WHERE id = $2 RETURNING buys), ";
+/// No other buy committed since the snapshot (the condition [`TURN_IN_STATEMENT`] reads).
+const NOT_OVERTAKEN: &str = " AND (SELECT buys FROM turn) = (SELECT buys FROM seen) + 1";
+
+/// What one insert of a buy came to.
+enum Insert {
+    Made(Made),
+    /// Over the limit: nothing inserted; the buyer's pending tickets for the event.
+    OverLimit(i64),
+    /// Another buy of the buyer's committed while the statement ran ([`Turn::InStatement`]):
+    /// nothing inserted.
+    Overtaken,
+}
+
 /// Inserts the tickets in one statement that first counts the buyer's pending tickets for the
-/// event: all of them, or none (over the limit) and `Err` with that count.
+/// event: all of them, or none (over the limit, or overtaken).
 async fn insert_within(
     conn: &mut DbConn,
     new: &NewTickets,
     limit: i64,
     now: Timestamp,
     backend: Backend,
-) -> Result<Result<Made, i64>, sqlx::Error> {
+    turn: Turn,
+) -> Result<Insert, sqlx::Error> {
     let quantity = i64::from(new.quantity);
     // `$9` on: one new code per ticket.
     let codes: Vec<String> = (0..new.quantity).map(|i| format!("(${})", i + 9)).collect();
+    let (turn_taken, not_overtaken) = match turn {
+        Turn::Held => ("", ""),
+        Turn::InStatement => (TURN_IN_STATEMENT, NOT_OVERTAKEN),
+    };
     // The cost as the database holds it when the tickets are made, should a catalog have
     // changed it since `$4` was read (a catalog that changes prices holds the tickets
     // against writes while it reprices them, so none is left at the old price).
@@ -171,12 +222,12 @@ async fn insert_within(
                          (SELECT e.ticket_price FROM events e WHERE e.id = $1), $4), \
                 $5, $6 FROM (VALUES {}) AS codes \
          WHERE (SELECT COUNT(*) FROM tickets \
-                WHERE event_id = $1 AND user_id = $2 AND state = 'pending') + $7 <= $8 \
+                WHERE event_id = $1 AND user_id = $2 AND state = 'pending') + $7 <= $8{not_overtaken} \
          ON CONFLICT (code) DO NOTHING",
         codes.join(", ")
     );
     let insert = match backend {
-        Backend::Postgres => inserted_tickets(&insert, &cart_totals_sql("$2")),
+        Backend::Postgres => inserted_tickets(turn_taken, &insert, &cart_totals_sql("$2")),
         Backend::Sqlite => format!("{insert} RETURNING id"),
     };
     let mut insert = ticket_values(sqlx::query(sqlx::AssertSqlSafe(insert)), new, now)
@@ -209,13 +260,17 @@ async fn insert_within(
         .fetch_one(&mut *conn)
         .await?;
         if pending + quantity > limit {
-            return Ok(Err(pending));
+            return Ok(Insert::OverLimit(pending));
+        }
+        if turn == Turn::InStatement {
+            return Ok(Insert::Overtaken);
         }
     }
     // A code that was taken already (as likely as a lottery win) left its ticket out; the
-    // limit held for all of them, and no other purchase of this buyer runs meanwhile.
+    // limit held for all of them. (Taken in the statement, the buyer's turn has ended: a buy
+    // of theirs made in between counted one ticket fewer, as rare as the clash.)
     for _ in rows.len()..new.quantity as usize {
         made.unread.push(insert_ticket(conn, new, now).await?);
     }
-    Ok(Ok(made))
+    Ok(Insert::Made(made))
 }

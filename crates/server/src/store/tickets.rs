@@ -129,10 +129,10 @@ pub(super) const TICKET_LEFT_JOINS: &str = ticket_joins!("LEFT JOIN");
 /// Tickets just inserted, read in the statement that inserts them (PostgreSQL: `insert`
 /// ends without `RETURNING`), oldest first. Each row also holds the buyer's cart totals with
 /// them: `cart` reads the totals (as [`super::cart::cart_totals_sql`] does) before them, and
-/// they are added.
-pub(super) fn inserted_tickets(insert: &str, cart: &str) -> String {
+/// they are added. `before` names the statement's other parts, each followed by a comma.
+pub(super) fn inserted_tickets(before: &str, insert: &str, cart: &str) -> String {
     format!(
-        "WITH t AS ({insert} RETURNING *) SELECT {}, cart.product_count, cart.product_total, \
+        "WITH {before}t AS ({insert} RETURNING *) SELECT {}, cart.product_count, cart.product_total, \
            cart.booking_count, cart.booking_total, \
            cart.ticket_count + (SELECT COUNT(*) FROM t) AS ticket_count, \
            CAST(cart.ticket_total + (SELECT COALESCE(SUM(cost), 0) FROM t) AS BIGINT) \

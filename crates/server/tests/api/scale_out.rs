@@ -158,7 +158,7 @@ async fn a_transaction_cut_off_midway_lets_go_of_its_locks_at_once() {
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
-async fn a_transaction_begun_holding_a_user_holds_their_row_until_it_ends() {
+async fn a_buyers_turn_holds_their_row_until_it_ends() {
     let database_url = fresh_database().await;
     let app = one_server_on(&database_url).await;
     let store = app.server.state().store();
@@ -172,7 +172,7 @@ async fn a_transaction_begun_holding_a_user_holds_their_row_until_it_ends() {
         .await
         .unwrap();
     let mut conn = store.connection().await.unwrap();
-    let tx = conn.begin_holding_user(user_id).await.unwrap();
+    let tx = conn.begin_buyers_turn(user_id).await.unwrap();
     let held = hold_user(&mut other, user_id).await;
     assert!(
         held.is_err_and(
@@ -191,6 +191,72 @@ async fn a_transaction_begun_holding_a_user_holds_their_row_until_it_ends() {
         .await
         .unwrap();
     assert_eq!(count, 1);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_buy_that_waited_for_another_of_the_buyers_counts_what_that_one_added() {
+    let database_url = fresh_database().await;
+    let app = one_server_on(&database_url).await;
+    let ann = app.ann().await;
+    let store = app.server.state().store();
+    let ann_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'ann@example.com'")
+        .fetch_one(&mut *store.connection().await.unwrap())
+        .await
+        .unwrap();
+    // Another buy of Ann's, midway: her turn taken and three of the duo's four a buyer may
+    // hold put in her cart, not yet committed.
+    let mut conn = store.connection().await.unwrap();
+    let mut other_buy = conn.begin_buyers_turn(ann_id).await.unwrap();
+    sqlx::query(
+        "INSERT INTO tickets (code, event_id, user_id, ticket_type_id, cost, state, created_at) \
+         SELECT 'HELD-' || n, $1, $2, $3, 2500, 'pending', 0 FROM generate_series(1, 3) n",
+    )
+    .bind(WREN_DUO)
+    .bind(ann_id)
+    .bind(STANDARD)
+    .execute(&mut *other_buy)
+    .await
+    .unwrap();
+    // Her buy of two more starts meanwhile: its statement counts her cart as it was (empty),
+    // then waits for her row. Once it waits, the other buy commits.
+    let path = format!("/events/{WREN_DUO}/tickets");
+    let buy = app.post(
+        &path,
+        Some(&ann),
+        json!({"quantity": 2, "ticket_type_id": STANDARD}),
+    );
+    let mut watching = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    let commit = async {
+        let started = Instant::now();
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE users SET buys%'",
+            )
+            .fetch_one(&mut watching)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the buy never waited"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        other_buy.commit().await.unwrap();
+    };
+    let (answer, ()) = tokio::join!(buy, commit);
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(app.cart(&ann).await["summary"]["ticket_count"], 3);
+    assert!(store.recount_differences().await.unwrap().is_empty());
 }
 
 /// Takes the user's row for update, in a transaction of its own.
