@@ -78,6 +78,35 @@ const CLAIMED_COLUMNS: &str = "id, kind, recipient, order_id, refund_id, message
 const ORDER_RECIPIENT: &str =
     "COALESCE(o.buyer_email, CASE WHEN u.terminal_of IS NULL THEN u.email END)";
 
+/// Where a statement that queues an order's e-mail has its values (`$n`, or SQL).
+pub(super) struct OrderMailValues {
+    pub kind: &'static str,
+    pub order_id: &'static str,
+    pub refund_id: &'static str,
+    pub message_key: &'static str,
+    pub now: &'static str,
+}
+
+/// The statement that queues an e-mail about an order to its buyer, or nothing when the order
+/// has nobody to write to: on its own ([`Store::queue_order_mail`]), or as part of a statement
+/// that changes the order (which may add conditions with `AND`).
+pub(super) fn order_mail_queued(values: OrderMailValues) -> String {
+    let OrderMailValues {
+        kind,
+        order_id,
+        refund_id,
+        message_key,
+        now,
+    } = values;
+    format!(
+        "INSERT INTO outbox (kind, recipient, order_id, refund_id, message_key, status, \
+                             next_at, created_at) \
+         SELECT {kind}, {ORDER_RECIPIENT}, o.id, {refund_id}, {message_key}, 'queued', {now}, {now} \
+         FROM orders o JOIN users u ON u.id = o.user_id \
+         WHERE o.id = {order_id} AND {ORDER_RECIPIENT} IS NOT NULL"
+    )
+}
+
 impl Store {
     /// Whether changes write e-mails to the outbox (the server sends mail).
     pub fn mail_on(&self) -> bool {
@@ -98,13 +127,13 @@ impl Store {
         if !self.mail {
             return Ok(());
         }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO outbox (kind, recipient, order_id, refund_id, message_key, status, \
-                                 next_at, created_at) \
-             SELECT $1, {ORDER_RECIPIENT}, o.id, $3, $4, 'queued', $5, $5 \
-             FROM orders o JOIN users u ON u.id = o.user_id \
-             WHERE o.id = $2 AND {ORDER_RECIPIENT} IS NOT NULL"
-        )))
+        sqlx::query(sqlx::AssertSqlSafe(order_mail_queued(OrderMailValues {
+            kind: "$1",
+            order_id: "$2",
+            refund_id: "$3",
+            message_key: "$4",
+            now: "$5",
+        })))
         .bind(kind.as_str())
         .bind(order_id)
         .bind(refund_id)
@@ -287,6 +316,6 @@ impl Store {
 }
 
 /// A new `Message-ID`'s left part: random, so that no two e-mails share one.
-fn message_key() -> String {
+pub(super) fn message_key() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }

@@ -6,7 +6,10 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
+use std::sync::LazyLock;
+
 use super::DbConn;
+use super::outbox::{OrderMailValues, message_key, order_mail_queued};
 use super::{Backend, OrderRow, Store};
 use crate::mail::MailKind;
 use crate::time::Timestamp;
@@ -20,17 +23,17 @@ pub struct Settlement {
     pub refund: i64,
 }
 
-/// How a settlement on PostgreSQL holds the events with a capacity that it counts, until
-/// its transaction ends. On SQLite nothing is held (its one writing connection runs one
-/// transaction at a time) and every settlement counts as one held alone.
+/// How a settlement on PostgreSQL holds the events with a capacity that it counts. On SQLite
+/// nothing is held (its one writing connection runs one transaction at a time) and every
+/// settlement counts as one held alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Hold {
     /// While what is sold (reserved, confirmed, checked in) fits the capacity, no payment can
-    /// oversell the event: settlements go side by side, each holding the event against the
-    /// one that must count alone.
+    /// oversell the event: settlements go side by side, each one statement holding the event
+    /// against the one that must count alone ([`paid_if_it_fits`]).
     Shared,
-    /// More is sold than fits: settlements take turns, so that each counts what the one
-    /// before confirmed, and the later one cancels its excess.
+    /// More is sold than fits: settlements take turns, each a transaction, so that each counts
+    /// what the one before confirmed, and the later one cancels its excess.
     Alone,
 }
 
@@ -59,7 +62,6 @@ enum Attempt {
 struct Counted {
     id: i64,
     capacity: i64,
-    sold: i64,
     confirmed: i64,
 }
 
@@ -90,34 +92,91 @@ macro_rules! bookings_confirmed {
     };
 }
 
-/// A payment on PostgreSQL, in one statement: its changes, in parts that act only when the
-/// order was still unpaid, and then the hold (`$mode`) on the events with a capacity of the
-/// tickets it confirmed, taken in id order (an event without one cannot sell out, and its
-/// payments need not wait for each other), once the tickets are (the hold reads what their
-/// change returns). Answers 1 when it won the order, else 0 (and then holds nothing).
-macro_rules! paid_and_held {
-    ($mode:literal) => {
+/// A payment on PostgreSQL that counts its events alone, in one statement that begins its
+/// transaction: its changes, in parts that act only when the order was still unpaid, and
+/// then the hold on the events with a capacity of the tickets it confirmed, taken in id order
+/// (an event without one cannot sell out, and its payments need not wait for each other) once
+/// the tickets are (the hold reads what their change returns), and marked as held alone
+/// (`alone_turns`, which tells a shared payment that began before it to count again).
+/// Answers 1 when it won the order, else 0 (and then holds nothing). The count follows in a
+/// statement of its own, which sees what was committed by the time the hold was granted.
+const PAID_AND_HELD_ALONE: &str = concat!(
+    "WITH won AS (UPDATE orders SET ",
+    order_paid!(),
+    " RETURNING id), \
+     checkout AS (UPDATE checkouts SET ",
+    checkout_paid!(),
+    " AND EXISTS (SELECT 1 FROM won)), \
+     confirmed AS (UPDATE tickets SET ",
+    tickets_confirmed!(),
+    " AND EXISTS (SELECT 1 FROM won) RETURNING event_id), \
+     booked AS (UPDATE bookings SET ",
+    bookings_confirmed!(),
+    " AND EXISTS (SELECT 1 FROM won)), \
+     held AS (SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
+         (SELECT event_id FROM confirmed) ORDER BY id FOR UPDATE), \
+     turned AS (UPDATE events SET alone_turns = alone_turns + 1 \
+         WHERE id IN (SELECT id FROM held)) \
+     SELECT COUNT(*) FROM won"
+);
+
+/// A payment on PostgreSQL while what is sold of its events fits, in one statement (atomic
+/// without a transaction around it, one round trip). It holds the events with a capacity of
+/// the order's reserved tickets (those it confirms) shared, in id order, and makes its changes
+/// only if each event's sold tickets, as its snapshot counts them, fit the capacity it holds,
+/// and no settlement counted the event alone since that snapshot (`alone_turns` moved): one
+/// that did may have confirmed tickets claimed after the snapshot, which it does not count as
+/// sold. (A guest list needs no such mark: it counts this order's reserved tickets as sold,
+/// and refuses what would not fit with them.) With `mail`, the paid order's e-mail is queued with it. Answers
+/// whether it fitted (`fits`, 1 or 0; when 0 nothing changed) and whether it won the order
+/// (`won`, 1 or 0).
+fn paid_if_it_fits(mail: bool) -> String {
+    let mailed = if mail {
+        format!(
+            ", mailed AS ({} AND EXISTS (SELECT 1 FROM won))",
+            order_mail_queued(OrderMailValues {
+                kind: "$6",
+                order_id: "$1",
+                refund_id: "NULL",
+                message_key: "$7",
+                now: "$2",
+            })
+        )
+    } else {
+        String::new()
+    };
+    format!(
         concat!(
-            "WITH won AS (UPDATE orders SET ",
+            "WITH held AS MATERIALIZED (SELECT e.id, e.ticket_count, e.alone_turns FROM events e \
+                 WHERE e.ticket_count IS NOT NULL AND e.id IN \
+                   (SELECT t.event_id FROM tickets t WHERE t.order_id = $1 AND t.state = 'reserved') \
+                 ORDER BY e.id FOR SHARE), \
+             fits AS (SELECT NOT EXISTS (SELECT 1 FROM held h JOIN events e ON e.id = h.id \
+                 WHERE e.alone_turns <> h.alone_turns OR ",
+            held_of_event!(),
+            " > h.ticket_count) AS yes), \
+             won AS (UPDATE orders SET ",
             order_paid!(),
-            " RETURNING id), \
+            " AND (SELECT yes FROM fits) RETURNING id), \
              checkout AS (UPDATE checkouts SET ",
             checkout_paid!(),
             " AND EXISTS (SELECT 1 FROM won)), \
              confirmed AS (UPDATE tickets SET ",
             tickets_confirmed!(),
-            " AND EXISTS (SELECT 1 FROM won) RETURNING event_id), \
+            " AND EXISTS (SELECT 1 FROM won)), \
              booked AS (UPDATE bookings SET ",
             bookings_confirmed!(),
-            " AND EXISTS (SELECT 1 FROM won)), \
-             held AS (SELECT id FROM events WHERE ticket_count IS NOT NULL AND id IN \
-                 (SELECT event_id FROM confirmed) ORDER BY id ",
-            $mode,
-            ") \
-             SELECT COUNT(*) FROM won WHERE (SELECT COUNT(*) FROM held) >= 0"
-        )
-    };
+            " AND EXISTS (SELECT 1 FROM won)){} \
+             SELECT (SELECT COUNT(*) FROM won) AS won, \
+                    CAST(CASE WHEN (SELECT yes FROM fits) THEN 1 ELSE 0 END AS BIGINT) AS fits"
+        ),
+        mailed
+    )
 }
+
+/// [`paid_if_it_fits`], without mail and with it.
+static PAID_IF_IT_FITS: LazyLock<[String; 2]> =
+    LazyLock::new(|| [paid_if_it_fits(false), paid_if_it_fits(true)]);
 
 /// One of a payment's statements, its parameters bound as the texts above number them (a
 /// text that names fewer leaves the rest unread).
@@ -216,7 +275,7 @@ impl Store {
         .await
     }
 
-    /// One attempt at confirming a payment, in one transaction.
+    /// One attempt at confirming a payment: one statement, or one transaction.
     async fn confirm(
         &self,
         conn: &mut DbConn,
@@ -229,6 +288,9 @@ impl Store {
             now,
             ..
         } = *paid;
+        if hold == Hold::Shared {
+            return self.confirm_if_it_fits(conn, paid).await;
+        }
         let mut tx = conn.begin().await?;
         let won = match self.backend {
             // The order's, its checkout's and its items' changes in one statement, which then
@@ -236,11 +298,7 @@ impl Store {
             // the time the hold was granted (a statement sees what was committed when it
             // began, before it waited for its holds).
             Backend::Postgres => {
-                let sql = match hold {
-                    Hold::Shared => paid_and_held!("FOR SHARE"),
-                    Hold::Alone => paid_and_held!("FOR UPDATE"),
-                };
-                let won: i64 = payment_statement(sql, paid)
+                let won: i64 = payment_statement(PAID_AND_HELD_ALONE, paid)
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get(0)?;
@@ -276,8 +334,6 @@ impl Store {
         // ticket: as cheap after a million tickets as after the first.
         let events: Vec<Counted> = sqlx::query_as(concat!(
             "SELECT e.id, e.ticket_count AS capacity, ",
-            held_of_event!(),
-            " AS sold, ",
             paid_of_event!(),
             " AS confirmed FROM events e \
              WHERE e.ticket_count IS NOT NULL AND e.id IN \
@@ -287,10 +343,6 @@ impl Store {
         .bind(order_id)
         .fetch_all(&mut *tx)
         .await?;
-        if hold == Hold::Shared && events.iter().any(|e| e.sold > e.capacity) {
-            tx.rollback().await?;
-            return Ok(Attempt::HoldAlone);
-        }
         let mut settlement = Settlement {
             cancelled_tickets: 0,
             refund: 0,
@@ -337,6 +389,33 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Attempt::Done(Some(settlement)))
+    }
+
+    /// A payment on PostgreSQL while what is sold of its events fits, as one statement
+    /// ([`paid_if_it_fits`]); [`Attempt::HoldAlone`] when it does not (nothing changed).
+    async fn confirm_if_it_fits(
+        &self,
+        conn: &mut DbConn,
+        paid: &Paid<'_>,
+    ) -> Result<Attempt, sqlx::Error> {
+        let [without_mail, with_mail] = &*PAID_IF_IT_FITS;
+        let statement = if self.mail {
+            payment_statement(with_mail, paid)
+                .bind(MailKind::OrderPaid.as_str())
+                .bind(message_key())
+        } else {
+            payment_statement(without_mail, paid)
+        };
+        let row = statement.fetch_one(&mut *conn).await?;
+        let (won, fits): (i64, i64) = (row.try_get("won")?, row.try_get("fits")?);
+        Ok(match (fits, won) {
+            (0, _) => Attempt::HoldAlone,
+            (_, 0) => Attempt::Done(None),
+            _ => Attempt::Done(Some(Settlement {
+                cancelled_tickets: 0,
+                refund: 0,
+            })),
+        })
     }
 
     /// Cancels a pending or failed order: its tickets and bookings are released, and its

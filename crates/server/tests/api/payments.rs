@@ -370,6 +370,16 @@ async fn the_later_payer_gets_exactly_the_excess_refunded() {
             .await
             .unwrap();
     assert_eq!(refunded, 950);
+    if on_postgres() {
+        // Three reserved for two places: each payment found more sold than fits, counted
+        // the event alone, and marked it so.
+        let turns: i64 = sqlx::query_scalar("SELECT alone_turns FROM events WHERE id = $1")
+            .bind(QUIET_NIGHT)
+            .fetch_one(&mut *app.server.state().store().connection().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(turns, 2);
+    }
 }
 
 #[tokio::test]

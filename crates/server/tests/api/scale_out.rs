@@ -259,6 +259,78 @@ async fn a_buy_that_waited_for_another_of_the_buyers_counts_what_that_one_added(
     assert!(store.recount_differences().await.unwrap().is_empty());
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (apt-get install -y postgresql, or STOREFRONT_TEST_POSTGRES); run with --include-ignored (.ci/run does)"]
+async fn a_payment_that_waited_for_a_settlement_counting_alone_counts_what_it_confirmed() {
+    let database_url = fresh_database().await;
+    let app = one_server_on(&database_url).await;
+    let (ann, bob) = (app.ann().await, app.bob().await);
+    // Quiet Night holds two. Ann's order reserves both.
+    app.buy(&ann, QUIET_NIGHT, 2, None).await;
+    let (ann_order, ann_url) = app.checkout_ok(&ann, None).await;
+    // A settlement counting the event alone, midway: it holds the event, marked so.
+    let store = app.server.state().store();
+    let mut conn = store.connection().await.unwrap();
+    let mut alone = conn.begin().await.unwrap();
+    sqlx::query("UPDATE events SET alone_turns = alone_turns + 1 WHERE id = $1")
+        .bind(QUIET_NIGHT)
+        .execute(&mut *alone)
+        .await
+        .unwrap();
+    // Ann pays: her payment's statement counts the event as it stands (two sold, which fit),
+    // then waits for the event.
+    app.press(&ann_url, "pay").await;
+    let mut watching = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE '%alone_turns%'",
+        )
+        .fetch_one(&mut watching)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the payment never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Meanwhile Bob's order reserves one more, and the settlement confirms it (it counted the
+    // event alone: Ann's ticket not yet confirmed, Bob's fits).
+    app.buy(&bob, QUIET_NIGHT, 1, None).await;
+    let (bob_order, _) = app.checkout_ok(&bob, None).await;
+    for change in [
+        "UPDATE tickets SET state = 'confirmed' WHERE order_id = $1",
+        "UPDATE orders SET status = 'paid' WHERE id = $1",
+    ] {
+        sqlx::query(change)
+            .bind(bob_order)
+            .execute(&mut *alone)
+            .await
+            .unwrap();
+    }
+    alone.commit().await.unwrap();
+    // Ann's payment counts Bob's ticket after all: one of hers is one too many, and refunded.
+    assert_eq!(app.order(&ann, ann_order, 10).await["status"], "paid");
+    app.until_refunded(ann_order).await;
+    let order = app.order(&ann, ann_order, 0).await;
+    let mut states: Vec<&str> = order["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    states.sort_unstable();
+    assert_eq!(states, ["cancelled", "confirmed"]);
+    assert_eq!(order["refund"]["reason"], "sold_out");
+    assert_eq!(app.event(QUIET_NIGHT, None).await["sold"], 2);
+    assert!(store.recount_differences().await.unwrap().is_empty());
+}
+
 /// Takes the user's row for update, in a transaction of its own.
 async fn hold_user(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
