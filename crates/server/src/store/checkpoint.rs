@@ -11,8 +11,11 @@
 //!
 //! Under steady writes such a checkpoint never quite catches up with the log, and the log
 //! starts again from its beginning only once a checkpoint has copied all of it with nothing
-//! written since. So the writer still checkpoints, past [`WRITER_PAGES`] (the log's bound, 16
-//! MiB): by then this thread has copied most of the log, and the writer copies only the rest.
+//! written since. So the writer still checkpoints after its commits ([`after_commit`]): past
+//! [`WRITER_PAGES`] (16 MiB) what is left, without waiting, as SQLite's own would (by then
+//! this thread has copied most of the log); past [`RESTART_PAGES`] it waits for the readers
+//! (each a few milliseconds) and starts the log again from its beginning. Whatever this
+//! thread keeps up with, the log stays within about that bound.
 //!
 //! A checkpoint syncs the log to the disk first (`synchronous = NORMAL`), so a commit is on
 //! the disk within about a [`PAUSE`] of it, where SQLite's own checkpoints left it to the next
@@ -22,14 +25,46 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use std::cell::Cell;
+use std::ffi::c_int;
+
+use rusqlite::hooks::{CheckpointMode, Wal};
+
 use super::sqlite::{Place, SqliteConn};
 
 /// The least time between two checkpoints of this thread.
 const PAUSE: Duration = Duration::from_millis(100);
 
-/// The log's size in pages past which the writer checkpoints what is left
-/// (`wal_autocheckpoint`; SQLite's own is 1,000).
-pub const WRITER_PAGES: u32 = 4_000;
+/// The log's size in pages past which the writer checkpoints what is left, without waiting
+/// (SQLite's own `wal_autocheckpoint` does so past 1,000).
+pub const WRITER_PAGES: i32 = 4_000;
+
+/// The log's size in pages past which the writer's checkpoint waits for the readers and
+/// starts the log again from its beginning: the log's bound, and one commit's pages more.
+pub const RESTART_PAGES: i32 = WRITER_PAGES * 3 / 2;
+
+thread_local! {
+    /// How many pages the log held after the last commit of this thread's connection (the
+    /// writer's thread: one writing connection each).
+    static LOG_PAGES: Cell<c_int> = const { Cell::new(0) };
+}
+
+/// The writer's WAL hook, after each of its commits, told how many pages the log holds (in
+/// place of `wal_autocheckpoint`): past [`WRITER_PAGES`], what is left is checkpointed without
+/// waiting (busy, as when this thread's checkpoint is under way, it is left to the next
+/// commit); past [`RESTART_PAGES`], [`Checkpoints::bound_log`] starts the log again. The
+/// commit is done whatever comes of it.
+pub fn after_commit(wal: &Wal, pages: c_int) -> rusqlite::Result<()> {
+    LOG_PAGES.set(pages);
+    if (WRITER_PAGES..RESTART_PAGES).contains(&pages) {
+        match wal.checkpoint_v2(CheckpointMode::PASSIVE) {
+            Err(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
+            Err(err) => tracing::warn!(error = %err, pages, "checkpointing the database's log"),
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
 
 /// The thread that checkpoints one database file, told of each commit.
 #[derive(Debug)]
@@ -42,6 +77,9 @@ pub struct Checkpoints {
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
+    /// Held through a checkpoint, by this thread or the writer (SQLite would answer the
+    /// second one busy at once, without waiting).
+    checkpointing: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +123,24 @@ impl Checkpoints {
         }
     }
 
+    /// After a commit of the writer, on its thread: past [`RESTART_PAGES`], the log is
+    /// checkpointed whole and started again from its beginning, once this thread's
+    /// checkpoint and then the readers are done (each a few milliseconds).
+    pub fn bound_log(&self, writer: &SqliteConn) {
+        if LOG_PAGES.get() < RESTART_PAGES {
+            return;
+        }
+        let _alone = self
+            .shared
+            .checkpointing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Err(err) = writer.execute_batch("PRAGMA wal_checkpoint(RESTART)") {
+            tracing::warn!(error = %err, "starting the database's log again");
+        }
+        LOG_PAGES.set(0);
+    }
+
     /// Stops the thread and waits for it (its connection closed), after the checkpoint it
     /// may be in.
     pub async fn stop(&self) {
@@ -125,9 +181,14 @@ fn checkpoint_while_open(conn: &SqliteConn, shared: &Shared) {
         }
         state.wrote = false;
         drop(state);
+        let alone = shared
+            .checkpointing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
             tracing::warn!(error = %err, "checkpointing the database's log");
         }
+        drop(alone);
         let (state, _) = shared
             .changed
             .wait_timeout_while(shared.lock(), PAUSE, |state| !state.stop)

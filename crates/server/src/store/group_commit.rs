@@ -188,6 +188,7 @@ impl Groups {
         if commit(conn, open)
             && let Some(checkpoints) = &self.checkpoints
         {
+            checkpoints.bound_log(conn);
             checkpoints.wrote();
         }
     }

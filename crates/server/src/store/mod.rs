@@ -290,10 +290,8 @@ async fn open(url: &str) -> Result<Store, Failure> {
     if !memory {
         // Readers no longer wait for the writer, and a commit is one append to the log,
         // copied back into the file on a thread of its own (see `checkpoint`).
-        writer.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = {}",
-            checkpoint::WRITER_PAGES
-        ))?;
+        writer.execute_batch("PRAGMA journal_mode = WAL")?;
+        writer.after_commits(checkpoint::after_commit);
     }
     let mut migrating = sqlx::sqlite::SqliteConnection::connect_with(&place.sqlx_options()).await?;
     SQLITE_MIGRATIONS.run(&mut migrating).await?;
@@ -494,16 +492,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_in(&dir).await;
         let wal = dir.path().join("shop.db-wal");
-        // The writer's bound, and what may be written while the other thread's checkpoint
-        // keeps the writer from checkpointing (the log would reach five times it, unbounded):
-        // twice its pages, each in the log as a frame (a 24-byte header and the 4 KiB page)
-        // after the log's 32-byte header.
-        let bound = 32 + 2 * u64::from(checkpoint::WRITER_PAGES) * (24 + 4096);
-        // 20 kB a commit (a busy shop's commits are smaller still).
-        for i in 0..(5 * bound / 2 / 20_000) {
+        // The log starts again from its beginning once it passes the writer's bound for a
+        // restart, whatever the other thread's checkpoints keep up with (without the writer's
+        // checkpoints the log would reach five times this, unbounded): within twice the
+        // writer's first bound, each page in the log as a frame (a 24-byte header and the 4
+        // KiB page) after the log's 32-byte header.
+        let bound = 32 + 2 * u64::try_from(checkpoint::WRITER_PAGES).unwrap() * (24 + 4096);
+        // 200 kB a commit, back to back (a busy shop's commits are much smaller).
+        for i in 0..(5 * bound / 200_000) {
             sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
                 .bind(format!("probe {i}"))
-                .bind("x".repeat(20_000))
+                .bind("x".repeat(200_000))
                 .execute(&store.write)
                 .await
                 .unwrap();

@@ -105,6 +105,15 @@ impl SqliteConn {
         Ok(SqliteConn { conn })
     }
 
+    /// Calls `hook` after each commit to a file's log, with how many pages the log holds
+    /// (in place of SQLite's own checkpoints after commits).
+    pub fn after_commits(
+        &self,
+        hook: fn(&rusqlite::hooks::Wal, std::ffi::c_int) -> rusqlite::Result<()>,
+    ) {
+        self.conn.wal_hook(Some(hook));
+    }
+
     /// Whether a transaction is open on the connection.
     pub fn in_transaction(&self) -> bool {
         !self.conn.is_autocommit()
