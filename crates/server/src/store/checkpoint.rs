@@ -12,21 +12,22 @@
 //! Under steady writes such a checkpoint never quite catches up with the log, and the log
 //! starts again from its beginning only once a checkpoint has copied all of it with nothing
 //! written since. So the writer still checkpoints after its commits ([`after_commit`]): past
-//! [`WRITER_PAGES`] (16 MiB) what is left, without waiting, as SQLite's own would (by then
-//! this thread has copied most of the log); past [`RESTART_PAGES`] it waits for the readers
-//! (each a few milliseconds) and starts the log again from its beginning. Whatever this
-//! thread keeps up with, the log stays within about that bound.
+//! [`WRITER_PAGES`] (16 MiB) what is left, as SQLite's own would (by then this thread has
+//! copied most of the log), unless this thread's checkpoint is under way; past
+//! [`CATCH_UP_PAGES`] it waits for that checkpoint to end first, so that its own copies
+//! everything and the next commit starts the log again from its beginning. Whatever this
+//! thread keeps up with, the log stays within about that bound (longer only while a reader
+//! still reads from it: no checkpoint waits for the readers).
 //!
 //! A checkpoint syncs the log to the disk first (`synchronous = NORMAL`), so a commit is on
 //! the disk within about a [`PAUSE`] of it, where SQLite's own checkpoints left it to the next
 //! thousand pages.
 
+use std::cell::Cell;
+use std::ffi::c_int;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-use std::cell::Cell;
-use std::ffi::c_int;
 
 use rusqlite::hooks::{CheckpointMode, Wal};
 
@@ -39,9 +40,10 @@ const PAUSE: Duration = Duration::from_millis(100);
 /// (SQLite's own `wal_autocheckpoint` does so past 1,000).
 pub const WRITER_PAGES: i32 = 4_000;
 
-/// The log's size in pages past which the writer's checkpoint waits for the readers and
-/// starts the log again from its beginning: the log's bound, and one commit's pages more.
-pub const RESTART_PAGES: i32 = WRITER_PAGES * 3 / 2;
+/// The log's size in pages past which the writer's checkpoint waits for this thread's to end,
+/// so that it copies the whole log (but what a reader still reads) and the next commit starts
+/// the log again from its beginning: the log's bound, and one commit's pages more.
+pub const CATCH_UP_PAGES: i32 = WRITER_PAGES * 3 / 2;
 
 thread_local! {
     /// How many pages the log held after the last commit of this thread's connection (the
@@ -52,11 +54,11 @@ thread_local! {
 /// The writer's WAL hook, after each of its commits, told how many pages the log holds (in
 /// place of `wal_autocheckpoint`): past [`WRITER_PAGES`], what is left is checkpointed without
 /// waiting (busy, as when this thread's checkpoint is under way, it is left to the next
-/// commit); past [`RESTART_PAGES`], [`Checkpoints::bound_log`] starts the log again. The
-/// commit is done whatever comes of it.
+/// commit); past [`CATCH_UP_PAGES`], [`Checkpoints::bound_log`] checkpoints. The commit is
+/// done whatever comes of it.
 pub fn after_commit(wal: &Wal, pages: c_int) -> rusqlite::Result<()> {
     LOG_PAGES.set(pages);
-    if (WRITER_PAGES..RESTART_PAGES).contains(&pages) {
+    if (WRITER_PAGES..CATCH_UP_PAGES).contains(&pages) {
         match wal.checkpoint_v2(CheckpointMode::PASSIVE) {
             Err(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
             Err(err) => tracing::warn!(error = %err, pages, "checkpointing the database's log"),
@@ -123,11 +125,11 @@ impl Checkpoints {
         }
     }
 
-    /// After a commit of the writer, on its thread: past [`RESTART_PAGES`], the log is
-    /// checkpointed whole and started again from its beginning, once this thread's
-    /// checkpoint and then the readers are done (each a few milliseconds).
+    /// After a commit of the writer, on its thread: past [`CATCH_UP_PAGES`], once this
+    /// thread's checkpoint is done (a few milliseconds), the writer checkpoints the log whole
+    /// (but what a reader still reads), and its next commit starts the log again.
     pub fn bound_log(&self, writer: &SqliteConn) {
-        if LOG_PAGES.get() < RESTART_PAGES {
+        if LOG_PAGES.get() < CATCH_UP_PAGES {
             return;
         }
         let _alone = self
@@ -135,8 +137,8 @@ impl Checkpoints {
             .checkpointing
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Err(err) = writer.execute_batch("PRAGMA wal_checkpoint(RESTART)") {
-            tracing::warn!(error = %err, "starting the database's log again");
+        if let Err(err) = writer.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!(error = %err, "catching up with the database's log");
         }
         LOG_PAGES.set(0);
     }

@@ -492,11 +492,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_in(&dir).await;
         let wal = dir.path().join("shop.db-wal");
-        // The log starts again from its beginning once it passes the writer's bound for a
-        // restart, whatever the other thread's checkpoints keep up with (without the writer's
-        // checkpoints the log would reach five times this, unbounded): within twice the
-        // writer's first bound, each page in the log as a frame (a 24-byte header and the 4
-        // KiB page) after the log's 32-byte header.
+        // The log starts again from its beginning once it passes the writer's bound for
+        // catching up, whatever the other thread's checkpoints keep up with (without the
+        // writer's checkpoints the log would reach five times this, unbounded): within twice
+        // the writer's first bound, each page in the log as a frame (a 24-byte header and the
+        // 4 KiB page) after the log's 32-byte header.
         let bound = 32 + 2 * u64::try_from(checkpoint::WRITER_PAGES).unwrap() * (24 + 4096);
         // 200 kB a commit, back to back (a busy shop's commits are much smaller).
         for i in 0..(5 * bound / 200_000) {

@@ -2,11 +2,11 @@
 //! failing, reopening and cancelling unpaid ones. Each is one guarded statement or one
 //! short transaction that starts with one.
 
+use std::sync::LazyLock;
+
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
-
-use std::sync::LazyLock;
 
 use super::DbConn;
 use super::outbox::{OrderMailValues, message_key, order_mail_queued};
@@ -53,7 +53,8 @@ struct Paid<'a> {
 enum Attempt {
     /// Confirmed (and what it cancelled), or `None` when the order was already settled.
     Done(Option<Settlement>),
-    /// Held shared, the events showed more sold than fits: nothing changed; again, alone.
+    /// Held shared, the events showed more sold than fits, or a settlement counted one alone
+    /// since the statement began: nothing changed; again, alone.
     HoldAlone,
 }
 
@@ -127,9 +128,9 @@ const PAID_AND_HELD_ALONE: &str = concat!(
 /// and no settlement counted the event alone since that snapshot (`alone_turns` moved): one
 /// that did may have confirmed tickets claimed after the snapshot, which it does not count as
 /// sold. (A guest list needs no such mark: it counts this order's reserved tickets as sold,
-/// and refuses what would not fit with them.) With `mail`, the paid order's e-mail is queued with it. Answers
-/// whether it fitted (`fits`, 1 or 0; when 0 nothing changed) and whether it won the order
-/// (`won`, 1 or 0).
+/// and refuses what would not fit with them.) With `mail`, the paid order's e-mail is queued
+/// with it. Answers whether it fitted (`fits`, 1 or 0; when 0 nothing changed) and whether it
+/// won the order (`won`, 1 or 0).
 fn paid_if_it_fits(mail: bool) -> String {
     let mailed = if mail {
         format!(
