@@ -226,26 +226,8 @@ async fn a_buy_that_waited_for_another_of_the_buyers_counts_what_that_one_added(
         Some(&ann),
         json!({"quantity": 2, "ticket_type_id": STANDARD}),
     );
-    let mut watching = sqlx::AnyConnection::connect(&database_url).await.unwrap();
     let commit = async {
-        let started = Instant::now();
-        loop {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity \
-                 WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE users SET buys%'",
-            )
-            .fetch_one(&mut watching)
-            .await
-            .unwrap();
-            if waiting > 0 {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the buy never waited"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_a_statement_waits(&database_url, "%UPDATE users SET buys%", "the buy").await;
         other_buy.commit().await.unwrap();
     };
     let (answer, ()) = tokio::join!(buy, commit);
@@ -280,25 +262,7 @@ async fn a_payment_that_waited_for_a_settlement_counting_alone_counts_what_it_co
     // Ann pays: her payment's statement counts the event as it stands (two sold, which fit),
     // then waits for the event.
     app.press(&ann_url, "pay").await;
-    let mut watching = sqlx::AnyConnection::connect(&database_url).await.unwrap();
-    let started = Instant::now();
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_stat_activity \
-             WHERE wait_event_type = 'Lock' AND query LIKE '%alone_turns%'",
-        )
-        .fetch_one(&mut watching)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the payment never waited"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_a_statement_waits(&database_url, "%alone_turns%", "the payment").await;
     // Meanwhile Bob's order reserves one more, and the settlement confirms it (it counted the
     // event alone: Ann's ticket not yet confirmed, Bob's fits).
     app.buy(&bob, QUIET_NIGHT, 1, None).await;
@@ -329,6 +293,31 @@ async fn a_payment_that_waited_for_a_settlement_counting_alone_counts_what_it_co
     assert_eq!(order["refund"]["reason"], "sold_out");
     assert_eq!(app.event(QUIET_NIGHT, None).await["sold"], 2);
     assert!(store.recount_differences().await.unwrap().is_empty());
+}
+
+/// Waits until a statement whose text is `LIKE` the pattern waits for a lock (seen from a
+/// session of its own); fails, naming `what`, if none does within 10 s.
+async fn until_a_statement_waits(database_url: &str, like: &str, what: &str) {
+    let mut watching = sqlx::AnyConnection::connect(database_url).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE $1",
+        )
+        .bind(like)
+        .fetch_one(&mut watching)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{what} never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Takes the user's row for update, in a transaction of its own.
