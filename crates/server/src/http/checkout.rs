@@ -47,10 +47,7 @@ pub async fn checkout(
             break made;
         }
         let events = state.store().cart_events(user.id, page_id).await?;
-        refuse(&events)?;
-        if events.is_empty() || tries == CLAIM_TRIES {
-            return Err(ApiError::EmptyCart);
-        }
+        refused_claim(&events, tries)?;
     };
     // No one waits on it yet: no one knows its id before this answer.
     let checkout = start_checkout(state.payments(), &order).await?;
@@ -60,6 +57,22 @@ pub async fn checkout(
 /// Times a cart is claimed before checkout gives up: once, and again should the cart have
 /// changed between a refused claim and the reading of what was wrong.
 const CLAIM_TRIES: u32 = 3;
+
+/// After a refused claim, with the cart as read since: why checkout refuses it, or `Ok` to
+/// claim it again (the cart changed in between), unless it has tried [`CLAIM_TRIES`] times.
+fn refused_claim(events: &[CartEvent], tries: u32) -> ApiResult<()> {
+    refuse(events)?;
+    if events.is_empty() {
+        return Err(ApiError::EmptyCart);
+    }
+    if tries >= CLAIM_TRIES {
+        return Err(ApiError::Conflict(
+            "Your cart changed while it was being checked out. Look at it and check out again."
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
 
 /// Why checkout refuses the cart, if it does: an event its paid tickets fill, or one the
 /// cart holds more of than the per-order limit.
@@ -91,4 +104,48 @@ fn refuse(events: &[CartEvent]) -> ApiResult<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storefront_contract::ErrorCode;
+
+    fn code(result: ApiResult<()>) -> Option<ErrorCode> {
+        result.err().map(|err| err.code())
+    }
+
+    #[test]
+    fn a_cart_found_empty_after_a_refused_claim_is_said_to_be_empty() {
+        assert_eq!(code(refused_claim(&[], 1)), Some(ErrorCode::EmptyCart));
+        assert_eq!(
+            code(refused_claim(&[], CLAIM_TRIES)),
+            Some(ErrorCode::EmptyCart)
+        );
+    }
+
+    #[test]
+    fn a_cart_that_changed_is_claimed_again_then_said_to_have_changed() {
+        let cart = [CartEvent::held("Big Night", 2, 4, false)];
+        assert_eq!(code(refused_claim(&cart, 1)), None);
+        assert_eq!(code(refused_claim(&cart, CLAIM_TRIES - 1)), None);
+        let err = refused_claim(&cart, CLAIM_TRIES).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Conflict);
+        assert!(err.to_string().contains("changed"), "{err}");
+    }
+
+    #[test]
+    fn what_is_wrong_with_the_cart_is_said_before_anything_else() {
+        let sold_out = [
+            CartEvent::held("Big Night", 2, 4, false),
+            CartEvent::held("Quiet Night", 1, 4, true),
+        ];
+        let err = refused_claim(&sold_out, 1).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Conflict);
+        assert!(err.to_string().starts_with("Quiet Night sold out"), "{err}");
+        let over = [CartEvent::held("Big Night", 6, 4, false)];
+        let err = refused_claim(&over, CLAIM_TRIES).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Validation);
+        assert!(err.to_string().contains("Remove 2"), "{err}");
+    }
 }

@@ -74,6 +74,19 @@ impl CartEvent {
     pub fn sold_out(&self) -> bool {
         self.full != 0
     }
+
+    /// An event as a cart holds it, for tests of what checkout decides.
+    #[cfg(test)]
+    pub fn held(name: &str, pending: i64, max_per_order: i64, sold_out: bool) -> CartEvent {
+        CartEvent {
+            id: 1,
+            name: name.to_owned(),
+            pending,
+            max_per_order,
+            over: i64::from(pending > max_per_order),
+            full: i64::from(sold_out),
+        }
+    }
 }
 
 impl Store {
