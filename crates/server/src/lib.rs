@@ -29,7 +29,7 @@ pub use crate::catalog::{Catalog, CatalogError};
 pub use crate::payments::{Timing, webhook_url};
 pub use crate::routes::{api_routes, router};
 pub use crate::state::AppState;
-pub use crate::store::{OpenError, Store, connect_database};
+pub use crate::store::{Backend, OpenError, Store, connect_database};
 pub use crate::sumup::SumUpConfig;
 
 /// The allocator a process that serves uses: `#[global_allocator] static ALLOCATOR:

@@ -15,7 +15,7 @@ impl ChildServer {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         let mut line = String::new();
