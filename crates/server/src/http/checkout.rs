@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn a_cart_that_changed_is_claimed_again_then_said_to_have_changed() {
-        let cart = [CartEvent::held("Big Night", 2, 4, false)];
+        let cart = [CartEvent::in_cart("Big Night", 2, 4, false)];
         assert_eq!(code(refused_claim(&cart, 1)), None);
         assert_eq!(code(refused_claim(&cart, CLAIM_TRIES - 1)), None);
         let err = refused_claim(&cart, CLAIM_TRIES).unwrap_err();
@@ -137,13 +137,13 @@ mod tests {
     #[test]
     fn what_is_wrong_with_the_cart_is_said_before_anything_else() {
         let sold_out = [
-            CartEvent::held("Big Night", 2, 4, false),
-            CartEvent::held("Quiet Night", 1, 4, true),
+            CartEvent::in_cart("Big Night", 2, 4, false),
+            CartEvent::in_cart("Quiet Night", 1, 4, true),
         ];
         let err = refused_claim(&sold_out, 1).unwrap_err();
         assert_eq!(err.code(), ErrorCode::Conflict);
         assert!(err.to_string().starts_with("Quiet Night sold out"), "{err}");
-        let over = [CartEvent::held("Big Night", 6, 4, false)];
+        let over = [CartEvent::in_cart("Big Night", 6, 4, false)];
         let err = refused_claim(&over, CLAIM_TRIES).unwrap_err();
         assert_eq!(err.code(), ErrorCode::Validation);
         assert!(err.to_string().contains("Remove 2"), "{err}");

@@ -77,7 +77,7 @@ impl CartEvent {
 
     /// An event as a cart holds it, for tests of what checkout decides.
     #[cfg(test)]
-    pub fn held(name: &str, pending: i64, max_per_order: i64, sold_out: bool) -> CartEvent {
+    pub fn in_cart(name: &str, pending: i64, max_per_order: i64, sold_out: bool) -> CartEvent {
         CartEvent {
             id: 1,
             name: name.to_owned(),
